@@ -1,0 +1,116 @@
+/*
+ * ide-opal-hd: Level 0 Discovery
+ *
+ * The host's first question to a TCG drive (Core 2.01, 3.3.6): a 48-byte
+ * header followed by one descriptor per feature the drive supports.  Each
+ * descriptor is built by a small function in the table below; a feature set
+ * is listed here only once the engine implements all of it.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "opal-internal.h"
+
+#define DISCOVERY_HEADER_LEN    48
+#define FEATURE_HEADER_LEN      4
+
+/* Feature codes (Core 3.3.6.x, Opal SSC 2.02 3.1.1, Opal Feature Set: DataStore). */
+enum {
+    FEATURE_TPER = 0x0001,
+    FEATURE_LOCKING = 0x0002,
+    FEATURE_GEOMETRY = 0x0003,
+    FEATURE_DATASTORE = 0x0202,
+    FEATURE_OPAL_V2 = 0x0203,
+};
+
+/* TPer feature flags (Core 3.3.6.4). */
+#define TPER_SYNC_SUPPORTED             0x01
+#define TPER_COMID_MGMT_SUPPORTED       0x40
+
+/* Locking feature flags (Core 3.3.6.5). */
+#define LOCKING_SUPPORTED               0x01
+#define LOCKING_MEDIA_ENCRYPTION        0x08
+
+typedef struct Feature {
+    uint16_t code;
+    uint8_t version;
+    uint8_t length;             /* bytes after the 4-byte feature header */
+    void (*fill)(const OpalTPer *tper, uint8_t *body);
+} Feature;
+
+static void fill_tper(const OpalTPer *tper, uint8_t *body)
+{
+    body[0] = TPER_SYNC_SUPPORTED | TPER_COMID_MGMT_SUPPORTED;
+}
+
+static void fill_locking(const OpalTPer *tper, uint8_t *body)
+{
+    /*
+     * Until the Locking SP exists (issued Manufactured-Inactive) locking is
+     * supported but neither enabled nor locked, and the MBR shadow is off.
+     */
+    body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION;
+}
+
+/* Geometry Reporting (Opal SSC 2.02, 3.1.1.4): ranges must be aligned. */
+static void fill_geometry(const OpalTPer *tper, uint8_t *body)
+{
+    body[0] = 0x01;     /* ALIGN: range boundaries must respect the granularity */
+    opal_put_be32(body + 8, tper->config.logical_block_size);
+    opal_put_be64(body + 12, tper->config.alignment_granularity);
+    opal_put_be64(body + 20, 0);        /* lowest aligned LBA */
+}
+
+/* Additional DataStore Tables feature set, 4.1: one DataStore table. */
+static void fill_datastore(const OpalTPer *tper, uint8_t *body)
+{
+    opal_put_be16(body + 2, 1);                 /* max number of tables */
+    opal_put_be32(body + 4, tper->config.datastore_size);
+    opal_put_be32(body + 8, 1);                 /* table size alignment */
+}
+
+/* Opal SSC V2 feature (Opal SSC 2.02, 3.1.1.5). */
+static void fill_opal_v2(const OpalTPer *tper, uint8_t *body)
+{
+    opal_put_be16(body + 0, OPAL_BASE_COMID);
+    opal_put_be16(body + 2, 1);                 /* number of ComIDs */
+    body[4] = 0;                                /* commands may cross ranges */
+    opal_put_be16(body + 5, tper->config.nr_admins);
+    opal_put_be16(body + 7, tper->config.nr_users);
+    body[9] = 0x00;     /* initial C_PIN_SID PIN is C_PIN_MSID's */
+    body[10] = 0x00;    /* after a TPer Revert, SID's PIN is MSID's again */
+}
+
+static const Feature features[] = {
+    { FEATURE_TPER,      1, 0x0c, fill_tper },
+    { FEATURE_LOCKING,   1, 0x0c, fill_locking },
+    { FEATURE_GEOMETRY,  1, 0x1c, fill_geometry },
+    { FEATURE_DATASTORE, 1, 0x0c, fill_datastore },
+    { FEATURE_OPAL_V2,   1, 0x10, fill_opal_v2 },
+};
+
+size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len)
+{
+    uint8_t resp[DISCOVERY_HEADER_LEN + G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
+    size_t pos = DISCOVERY_HEADER_LEN;
+
+    memset(resp, 0, sizeof(resp));
+    for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
+        const Feature *f = &features[i];
+
+        opal_put_be16(resp + pos, f->code);
+        resp[pos + 2] = f->version << 4;
+        resp[pos + 3] = f->length;
+        f->fill(tper, resp + pos + FEATURE_HEADER_LEN);
+        pos += FEATURE_HEADER_LEN + f->length;
+    }
+    /* The length field counts what follows it (Core 3.3.6.3). */
+    opal_put_be32(resp, pos - 4);
+    opal_put_be32(resp + 4, 0x00000001);        /* data structure revision */
+
+    memset(buf, 0, len);
+    memcpy(buf, resp, MIN(len, pos));
+    return pos;
+}

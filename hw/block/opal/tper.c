@@ -1,0 +1,126 @@
+/*
+ * ide-opal-hd: the TPer and its IF-SEND / IF-RECV dispatch
+ *
+ * Routes each security protocol to the layer that owns it: protocol 0x00
+ * (which protocols exist) is answered here, 0x01 carries Level 0 Discovery
+ * and the session ComPackets, 0x02 is ComID management.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "opal-internal.h"
+
+/* Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses them). */
+#define INFO_SUPPORTED_PROTOCOLS    0x0000
+#define INFO_CERTIFICATE            0x0001
+
+#define COMPACKET_HEADER_LEN        20
+
+static const uint8_t supported_protocols[] = {
+    OPAL_PROTOCOL_INFO, OPAL_PROTOCOL_TCG, OPAL_PROTOCOL_COMID_MGMT,
+};
+
+OpalTPer *opal_tper_new(const OpalConfig *config)
+{
+    OpalTPer *tper = g_new0(OpalTPer, 1);
+
+    tper->config = *config;
+    return tper;
+}
+
+void opal_tper_free(OpalTPer *tper)
+{
+    g_free(tper);
+}
+
+const char *opal_if_status_name(OpalIfStatus status)
+{
+    static const char *const names[] = {
+        [OPAL_IF_OK] = "ok",
+        [OPAL_IF_BAD_PROTOCOL] = "security protocol not supported",
+        [OPAL_IF_BAD_SP_SPECIFIC] = "ComID/SP Specific not valid",
+        [OPAL_IF_BAD_LENGTH] = "transfer length not valid",
+        [OPAL_IF_BAD_PAYLOAD] = "malformed data",
+    };
+
+    return status < G_N_ELEMENTS(names) && names[status] ? names[status] : "?";
+}
+
+static OpalIfStatus info_recv(uint16_t sp_specific, uint8_t *buf, size_t len)
+{
+    uint8_t resp[8 + sizeof(supported_protocols)] = { 0 };
+    size_t resp_len;
+
+    switch (sp_specific) {
+    case INFO_SUPPORTED_PROTOCOLS:
+        opal_put_be16(resp + 6, sizeof(supported_protocols));
+        memcpy(resp + 8, supported_protocols, sizeof(supported_protocols));
+        resp_len = sizeof(resp);
+        break;
+    case INFO_CERTIFICATE:
+        resp_len = 4;   /* a zero certificate length: the drive has none */
+        break;
+    default:
+        return OPAL_IF_BAD_SP_SPECIFIC;
+    }
+    memset(buf, 0, len);
+    memcpy(buf, resp, MIN(len, resp_len));
+    return OPAL_IF_OK;
+}
+
+/* The base ComID's answer when no response is queued (Core 3.3.10.3). */
+static void empty_compacket(uint16_t comid, uint8_t *buf, size_t len)
+{
+    uint8_t resp[COMPACKET_HEADER_LEN] = { 0 };
+
+    opal_put_be16(resp + 4, comid);
+    memset(buf, 0, len);
+    memcpy(buf, resp, MIN(len, sizeof(resp)));
+}
+
+OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
+                          const uint8_t *buf, size_t len)
+{
+    if (len > OPAL_MAX_TRANSFER) {
+        return OPAL_IF_BAD_LENGTH;
+    }
+    switch (protocol) {
+    case OPAL_PROTOCOL_INFO:
+        /* Protocol 0x00 only answers questions. */
+        return OPAL_IF_BAD_PROTOCOL;
+    case OPAL_PROTOCOL_TCG:
+        /* Sessions are not implemented yet: ComPackets are accepted and dropped. */
+        return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
+    case OPAL_PROTOCOL_COMID_MGMT:
+        return opal_comid_send(tper, sp_specific, buf, len);
+    default:
+        return OPAL_IF_BAD_PROTOCOL;
+    }
+}
+
+OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
+                          uint8_t *buf, size_t len)
+{
+    if (len > OPAL_MAX_TRANSFER) {
+        return OPAL_IF_BAD_LENGTH;
+    }
+    switch (protocol) {
+    case OPAL_PROTOCOL_INFO:
+        return info_recv(sp_specific, buf, len);
+    case OPAL_PROTOCOL_TCG:
+        if (sp_specific == OPAL_COMID_DISCOVERY) {
+            opal_discovery_encode(tper, buf, len);
+        } else if (sp_specific == OPAL_BASE_COMID) {
+            empty_compacket(sp_specific, buf, len);
+        } else {
+            return OPAL_IF_BAD_SP_SPECIFIC;
+        }
+        return OPAL_IF_OK;
+    case OPAL_PROTOCOL_COMID_MGMT:
+        return opal_comid_recv(tper, sp_specific, buf, len);
+    default:
+        return OPAL_IF_BAD_PROTOCOL;
+    }
+}

@@ -1,0 +1,81 @@
+/*
+ * ide-opal-hd: the TCG Storage engine's interface to its transport
+ *
+ * The engine is the drive's TPer (TCG "trusted peripheral"): it answers the
+ * security protocols a host reaches through IF-SEND and IF-RECV, which ATA
+ * carries as TRUSTED SEND and TRUSTED RECEIVE.  It depends on glib only, so
+ * that it builds, unit-tests and fuzzes without QEMU; the transport (the QEMU
+ * device) is a thin layer around it.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_OPAL_OPAL_H
+#define HW_OPAL_OPAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Security protocols (TCG Storage Core 2.01, 3.3.4; SPC-4 SECURITY PROTOCOL IN). */
+enum {
+    OPAL_PROTOCOL_INFO = 0x00,          /* security protocol information */
+    OPAL_PROTOCOL_TCG = 0x01,           /* Level 0 Discovery, sessions */
+    OPAL_PROTOCOL_COMID_MGMT = 0x02,    /* ComID management */
+};
+
+/* ComIDs of protocol 0x01 (Core 3.3.4.3.1; Opal SSC 2.02, 3.1.1). */
+enum {
+    OPAL_COMID_DISCOVERY = 0x0001,      /* Level 0 Discovery */
+    OPAL_BASE_COMID = 0x07fe,           /* the one static ComID for sessions */
+};
+
+/* What the drive is, as far as the engine needs to know. */
+typedef struct OpalConfig {
+    uint64_t nb_blocks;                 /* user-addressable logical blocks */
+    uint32_t logical_block_size;        /* bytes */
+    uint64_t alignment_granularity;     /* logical blocks per range alignment unit */
+    uint16_t nr_admins;                 /* Locking SP Admin authorities */
+    uint16_t nr_users;                  /* Locking SP User authorities */
+    uint32_t datastore_size;            /* bytes in the DataStore table */
+} OpalConfig;
+
+/* Sizes every transport must accept (announced in Level 0 / Properties). */
+#define OPAL_MAX_TRANSFER   (64 * 1024)  /* bytes in one IF-SEND or IF-RECV */
+
+/*
+ * How an IF-SEND or IF-RECV ended.  The transport maps each outcome to its own
+ * error reporting (for ATA: SIIS 1.08, 3.3; every error is command aborted).
+ */
+typedef enum OpalIfStatus {
+    OPAL_IF_OK = 0,
+    OPAL_IF_BAD_PROTOCOL,       /* security protocol not supported */
+    OPAL_IF_BAD_SP_SPECIFIC,    /* ComID / SP Specific field not valid */
+    OPAL_IF_BAD_LENGTH,         /* transfer length not acceptable */
+    OPAL_IF_BAD_PAYLOAD,        /* IF-SEND data malformed for the protocol */
+} OpalIfStatus;
+
+typedef struct OpalTPer OpalTPer;
+
+OpalTPer *opal_tper_new(const OpalConfig *config);
+void opal_tper_free(OpalTPer *tper);
+
+/* Human-readable name of an OpalIfStatus, for traces and error messages. */
+const char *opal_if_status_name(OpalIfStatus status);
+
+/*
+ * IF-SEND: the host hands @len bytes to @protocol at @sp_specific (the ComID
+ * for protocols 0x01 and 0x02).  @len may be 0 (a non-data command).
+ */
+OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
+                          const uint8_t *buf, size_t len);
+
+/*
+ * IF-RECV: the host asks for @len bytes from @protocol at @sp_specific.  The
+ * engine fills all of @buf (zero padding after the response).
+ */
+OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
+                          uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * Unit tests of the Level 0 Discovery encoder
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "opal-internal.h"
+
+static const OpalConfig config = {
+    .nb_blocks = 131072,
+    .logical_block_size = 512,
+    .alignment_granularity = 8,
+    .nr_admins = 4,
+    .nr_users = 8,
+    .datastore_size = 10 * 1024 * 1024,
+};
+
+/* Offset of feature @code in a discovery response, or -1. */
+static long find_feature(const uint8_t *buf, uint16_t code)
+{
+    size_t end = opal_get_be32(buf) + 4;
+
+    for (size_t pos = 48; pos + 4 <= end; pos += 4 + buf[pos + 3]) {
+        if (opal_get_be16(buf + pos) == code) {
+            return pos;
+        }
+    }
+    return -1;
+}
+
+static void test_header(void **state)
+{
+    OpalTPer *tper = opal_tper_new(&config);
+    uint8_t buf[512];
+    size_t len = opal_discovery_encode(tper, buf, sizeof(buf));
+
+    /* 48-byte header + TPer, Locking, DataStore (16 each), Geometry (32), Opal v2 (20). */
+    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 20);
+    assert_int_equal(opal_get_be32(buf), len - 4);
+    assert_int_equal(opal_get_be32(buf + 4), 1);
+    for (size_t i = len; i < sizeof(buf); i++) {
+        assert_int_equal(buf[i], 0);
+    }
+    opal_tper_free(tper);
+}
+
+static void test_features(void **state)
+{
+    OpalTPer *tper = opal_tper_new(&config);
+    uint8_t buf[512];
+    long f;
+
+    opal_discovery_encode(tper, buf, sizeof(buf));
+
+    f = find_feature(buf, 0x0001);              /* TPer: Sync, ComID management */
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 2], 0x10);
+    assert_int_equal(buf[f + 3], 0x0c);
+    assert_int_equal(buf[f + 4], 0x41);
+
+    f = find_feature(buf, 0x0002);              /* Locking: supported, encrypting */
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 4], 0x09);
+
+    f = find_feature(buf, 0x0003);              /* Geometry */
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 3], 0x1c);
+    assert_int_equal(buf[f + 4], 0x01);
+    assert_int_equal(opal_get_be32(buf + f + 12), 512);
+    assert_int_equal(opal_get_be32(buf + f + 20), 8);
+    assert_int_equal(opal_get_be32(buf + f + 28), 0);
+
+    f = find_feature(buf, 0x0202);              /* DataStore */
+    assert_true(f > 0);
+    assert_int_equal(opal_get_be16(buf + f + 6), 1);
+    assert_int_equal(opal_get_be32(buf + f + 8), 10 * 1024 * 1024);
+
+    f = find_feature(buf, 0x0203);              /* Opal SSC v2 */
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 3], 0x10);
+    assert_int_equal(opal_get_be16(buf + f + 4), 0x07fe);
+    assert_int_equal(opal_get_be16(buf + f + 6), 1);
+    assert_int_equal(opal_get_be16(buf + f + 9), 4);
+    assert_int_equal(opal_get_be16(buf + f + 11), 8);
+
+    assert_int_equal(find_feature(buf, 0x0201), -1);   /* no Single User Mode yet */
+    assert_int_equal(find_feature(buf, 0x0402), -1);   /* no Block SID yet */
+    opal_tper_free(tper);
+}
+
+/* A host buffer shorter than the response gets its prefix. */
+static void test_short_buffer(void **state)
+{
+    OpalTPer *tper = opal_tper_new(&config);
+    uint8_t full[512], part[52];
+
+    opal_discovery_encode(tper, full, sizeof(full));
+    opal_discovery_encode(tper, part, sizeof(part));
+    assert_memory_equal(full, part, sizeof(part));
+    opal_tper_free(tper);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_features),
+        cmocka_unit_test(test_short_buffer),
+    };
+
+    return cmocka_run_group_tests_name("discovery", tests, NULL, NULL);
+}
