@@ -1,0 +1,136 @@
+/*
+ * ide-opal-hd: the QOM device
+ *
+ * An IDE/SATA hard disk whose IDENTIFY DEVICE data announces the Trusted
+ * Computing feature set, attached to a TCG Storage engine (the TPer).
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/module.h"
+#include "qemu/units.h"
+#include "hw/qdev-properties.h"
+#include "system/block-backend.h"
+#include "ide-internal.h"
+#include "opal-hd.h"
+
+/* Geometry feature: ranges align to 4 KiB, the usual physical sector. */
+#define OPAL_ALIGNMENT_BLOCKS   8
+#define OPAL_ADMINS             4
+#define OPAL_USERS              8
+#define OPAL_DATASTORE_SIZE     (10 * MiB)
+
+IDEOpalDrive *ide_opal_drive(IDEState *s)
+{
+    IDEDevice *dev = s->unit ? s->bus->slave : s->bus->master;
+
+    return IDE_OPAL_HD(dev);
+}
+
+/*
+ * IDENTIFY DEVICE words that make a host treat the disk as a trusted-computing
+ * drive (ACS-3, 7.12.7).  Linux needs all of them: it ignores word 48 unless
+ * word 80 claims a major version above ATA-7, and it reads the Security page of
+ * the IDENTIFY DEVICE data log through General Purpose Logging.
+ */
+static void ide_opal_identify(IDEDevice *dev, uint16_t *words)
+{
+    /* Word 48: bit 0 Trusted Computing supported; bits 15:14 = 01b (valid). */
+    words[48] = cpu_to_le16(0x4001);
+    /* Word 80: ATA-4 .. ACS-3; word 81: minor version not reported. */
+    words[80] = cpu_to_le16(0x07f0);
+    words[81] = 0;
+    /* Words 84/87 bit 5: General Purpose Logging supported / enabled. */
+    words[84] |= cpu_to_le16(1 << 5);
+    words[87] |= cpu_to_le16(1 << 5);
+    /*
+     * Words 119/120 are valid (word 86 bit 15) and announce nothing beyond
+     * 01b in bits 15:14: notably not READ LOG DMA EXT (bit 3), which we lack.
+     */
+    words[86] |= cpu_to_le16(1 << 15);
+    words[119] = cpu_to_le16(0x4000);
+    words[120] = cpu_to_le16(0x4000);
+}
+
+static IDECmdHandler *ide_opal_find_cmd(IDEDevice *dev, uint8_t cmd)
+{
+    switch (cmd) {
+    case ATA_READ_LOG_EXT:
+        return ide_opal_cmd_read_log_ext;
+    case ATA_TRUSTED_NON_DATA:
+    case ATA_TRUSTED_RECEIVE:
+    case ATA_TRUSTED_RECEIVE_DMA:
+    case ATA_TRUSTED_SEND:
+    case ATA_TRUSTED_SEND_DMA:
+        return ide_opal_cmd_trusted;
+    default:
+        return NULL;
+    }
+}
+
+static void ide_opal_realize(IDEDevice *dev, Error **errp)
+{
+    ERRP_GUARD();
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+    IDEBus *bus = DO_UPCAST(IDEBus, qbus, dev->qdev.parent_bus);
+    OpalConfig config;
+
+    ide_dev_initfn(dev, IDE_HD, errp);
+    if (*errp) {
+        return;
+    }
+    config = (OpalConfig) {
+        .nb_blocks = bus->ifs[dev->unit].nb_sectors,
+        .logical_block_size = BDRV_SECTOR_SIZE,
+        .alignment_granularity = OPAL_ALIGNMENT_BLOCKS,
+        .nr_admins = OPAL_ADMINS,
+        .nr_users = OPAL_USERS,
+        .datastore_size = OPAL_DATASTORE_SIZE,
+    };
+    d->tper = opal_tper_new(&config);
+}
+
+static void ide_opal_finalize(Object *obj)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(obj);
+
+    g_clear_pointer(&d->tper, opal_tper_free);
+}
+
+static const Property ide_opal_properties[] = {
+    DEFINE_IDE_DEV_PROPERTIES(),
+    DEFINE_BLOCK_CHS_PROPERTIES(IDEDrive, dev.conf),
+    DEFINE_PROP_UINT16("rotation_rate", IDEDrive, dev.rotation_rate, 0),
+};
+
+static void ide_opal_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    IDEDeviceClass *k = IDE_DEVICE_CLASS(klass);
+
+    k->realize = ide_opal_realize;
+    k->find_cmd = ide_opal_find_cmd;
+    k->identify = ide_opal_identify;
+    dc->fw_name = "drive";
+    dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
+    device_class_set_props(dc, ide_opal_properties);
+}
+
+static const TypeInfo ide_opal_info = {
+    .name = TYPE_IDE_OPAL_HD,
+    .parent = TYPE_IDE_DEVICE,
+    .instance_size = sizeof(IDEOpalDrive),
+    .instance_finalize = ide_opal_finalize,
+    .class_init = ide_opal_class_init,
+};
+
+static void ide_opal_register_types(void)
+{
+    type_register_static(&ide_opal_info);
+}
+
+type_init(ide_opal_register_types)

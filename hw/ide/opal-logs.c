@@ -1,0 +1,156 @@
+/*
+ * ide-opal-hd: General Purpose Logging (READ LOG EXT)
+ *
+ * A host learns that a SATA disk supports Trusted Computing from the Security
+ * page of the IDENTIFY DEVICE data log (ACS-3, 9.10.8); Linux reads it, and
+ * the log directory, before it sends any TRUSTED command.  The logs offered
+ * are exactly those listed in the directory: anything else is aborted, so a
+ * host never reads a log this drive does not really keep.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "ide-internal.h"
+#include "opal-hd.h"
+#include "trace.h"
+
+#define LOG_PAGE_SIZE           512
+
+/* Log addresses (ACS-3, Table A.2). */
+#define LOG_DIRECTORY           0x00
+#define LOG_NCQ_COMMAND_ERROR   0x10
+#define LOG_IDENTIFY_DEVICE     0x30
+
+/* IDENTIFY DEVICE data log pages (ACS-3, Table A.9). */
+#define IDENTIFY_PAGE_LIST      0x00
+#define IDENTIFY_PAGE_SECURITY  0x06
+
+typedef struct LogSpec {
+    uint8_t address;
+    uint16_t nr_pages;
+    /* Fills one page; false if the page is not supported. */
+    bool (*fill)(uint16_t page, uint8_t *buf);
+} LogSpec;
+
+static bool fill_directory(uint16_t page, uint8_t *buf);
+static bool fill_ncq_command_error(uint16_t page, uint8_t *buf);
+static bool fill_identify_device(uint16_t page, uint8_t *buf);
+
+static const LogSpec logs[] = {
+    { LOG_DIRECTORY, 1, fill_directory },
+    { LOG_NCQ_COMMAND_ERROR, 1, fill_ncq_command_error },
+    /* Pages 0..6 exist as far as the directory says; only 0 and 6 are filled. */
+    { LOG_IDENTIFY_DEVICE, IDENTIFY_PAGE_SECURITY + 1, fill_identify_device },
+};
+
+static const LogSpec *find_log(uint8_t address)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+        if (logs[i].address == address) {
+            return &logs[i];
+        }
+    }
+    return NULL;
+}
+
+/* General Purpose Log Directory (ACS-3, A.2): version, then pages per log. */
+static bool fill_directory(uint16_t page, uint8_t *buf)
+{
+    stw_le_p(buf, 0x0001);
+    for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
+        if (logs[i].address != LOG_DIRECTORY) {
+            stw_le_p(buf + 2 * logs[i].address, logs[i].nr_pages);
+        }
+    }
+    return true;
+}
+
+/*
+ * NCQ Command Error log (ACS-3, A.13): no queued command has failed since
+ * power-on, so only the checksum (byte 511, all bytes summing to 0) matters.
+ */
+static bool fill_ncq_command_error(uint16_t page, uint8_t *buf)
+{
+    uint8_t sum = 0;
+
+    for (int i = 0; i < LOG_PAGE_SIZE - 1; i++) {
+        sum += buf[i];
+    }
+    buf[LOG_PAGE_SIZE - 1] = -sum;
+    return true;
+}
+
+/* Every IDENTIFY DEVICE data log page starts with this header (ACS-3, 9.10.1). */
+static void identify_page_header(uint8_t *buf, uint8_t page)
+{
+    stq_le_p(buf, (1ULL << 63) | ((uint64_t)page << 16) | 0x0001);
+}
+
+static bool fill_identify_device(uint16_t page, uint8_t *buf)
+{
+    switch (page) {
+    case IDENTIFY_PAGE_LIST:
+        identify_page_header(buf, page);
+        buf[8] = 2;                             /* number of entries */
+        buf[9] = IDENTIFY_PAGE_LIST;
+        buf[10] = IDENTIFY_PAGE_SECURITY;
+        return true;
+    case IDENTIFY_PAGE_SECURITY:
+        identify_page_header(buf, page);
+        /* Trusted Computing qword: bit 63 valid, bit 0 supported. */
+        stq_le_p(buf + 40, (1ULL << 63) | 1);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Fills @count pages of @log from @page into @buf; false to abort. */
+static bool read_log(uint8_t address, uint16_t page, uint16_t count,
+                     uint8_t *buf, const char **reason)
+{
+    const LogSpec *log = find_log(address);
+
+    if (!log) {
+        *reason = "log not supported";
+        return false;
+    }
+    if (count == 0 || page >= log->nr_pages || count > log->nr_pages - page) {
+        *reason = "pages outside the log";
+        return false;
+    }
+    memset(buf, 0, count * LOG_PAGE_SIZE);
+    for (uint16_t i = 0; i < count; i++) {
+        if (!log->fill(page + i, buf + i * LOG_PAGE_SIZE)) {
+            *reason = "page not supported";
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * READ LOG EXT (ACS-3, 7.24): LBA 7:0 = log address, LBA 15:8 and 39:32 =
+ * page number, COUNT = pages (48-bit command: the full 16 bits).
+ */
+bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd)
+{
+    uint8_t address = s->sector;
+    uint16_t page = s->lcyl | (s->hob_lcyl << 8);
+    uint16_t count = (s->nsector | (s->hob_nsector << 8)) & 0xffff;
+    const char *reason = NULL;
+
+    trace_ide_opal_read_log(s, address, page, count);
+    if (!read_log(address, page, count, s->io_buffer, &reason)) {
+        trace_ide_opal_read_log_abort(s, address, page, count, reason);
+        ide_abort_command(s);
+        return true;
+    }
+    s->status = READY_STAT | SEEK_STAT;
+    ide_transfer_start(s, s->io_buffer, count * LOG_PAGE_SIZE, ide_transfer_stop);
+    ide_bus_set_irq(s->bus);
+    return false;
+}
