@@ -20,6 +20,9 @@
 
 #define TRUSTED_BLOCK_SIZE  512
 
+/* The engine fills or reads the whole transfer in the IDE I/O buffer. */
+QEMU_BUILD_BUG_ON(OPAL_MAX_TRANSFER > IDE_DMA_BUF_SECTORS * BDRV_SECTOR_SIZE);
+
 typedef struct TrustedCmd {
     bool receive;
     bool dma;
@@ -78,7 +81,8 @@ static void trusted_dma_cb(void *opaque, int ret)
 
     s->io_buffer_index = 0;
     s->io_buffer_size = t.len;
-    if (ret < 0 || !s->bus->dma->ops->rw_buf(s->bus->dma, !t.receive)) {
+    /* rw_buf's is_write means "write to guest memory" (device to host). */
+    if (ret < 0 || !s->bus->dma->ops->rw_buf(s->bus->dma, t.receive)) {
         ide_dma_error(s);
         return;
     }
@@ -102,22 +106,20 @@ bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd)
 
     trace_ide_opal_trusted(s, cmd, t.receive ? "receive" : "send", t.protocol,
                            t.sp_specific, t.len);
-    if (t.len > OPAL_MAX_TRANSFER) {
-        trusted_abort(s, OPAL_IF_BAD_LENGTH);
-        return true;
-    }
     if (t.receive) {
         status = opal_if_recv(tper, t.protocol, t.sp_specific, s->io_buffer, t.len);
         if (status != OPAL_IF_OK) {
             trusted_abort(s, status);
             return true;
         }
-    } else if (t.len == 0) {
-        status = opal_if_send(tper, t.protocol, t.sp_specific, NULL, 0);
+    } else {
+        /* Refuse before the data phase: a refused command moves nothing. */
+        status = t.len ? opal_if_send_check(tper, t.protocol, t.sp_specific, t.len)
+                       : opal_if_send(tper, t.protocol, t.sp_specific, NULL, 0);
         if (status != OPAL_IF_OK) {
             trusted_abort(s, status);
+            return true;
         }
-        return true;
     }
     if (t.len == 0) {
         return true;

@@ -23,17 +23,10 @@
 #define VERIFY_COMID_DATA_LEN   (4 + 3 * 10)
 #define STACK_RESET_DATA_LEN    4
 
-static bool comid_valid(uint16_t comid)
-{
-    return comid == OPAL_BASE_COMID;
-}
-
+/* Called for the base ComID only (opal_if_send_check). */
 OpalIfStatus opal_comid_send(OpalTPer *tper, uint16_t comid,
                              const uint8_t *buf, size_t len)
 {
-    if (!comid_valid(comid)) {
-        return OPAL_IF_BAD_SP_SPECIFIC;
-    }
     if (len == 0) {
         return OPAL_IF_OK;
     }
@@ -59,7 +52,7 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
         /* GET_COMID: hand out the static ComID with extension 0. */
         opal_put_be16(resp, OPAL_BASE_COMID);
         resp_len = 4;
-    } else if (comid_valid(comid)) {
+    } else if (comid == OPAL_BASE_COMID) {
         uint16_t data_len = 0;
 
         opal_put_be16(resp, comid);

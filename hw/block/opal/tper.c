@@ -80,24 +80,36 @@ static void empty_compacket(uint16_t comid, uint8_t *buf, size_t len)
     memcpy(buf, resp, MIN(len, sizeof(resp)));
 }
 
-OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
-                          const uint8_t *buf, size_t len)
+OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
+                                uint16_t sp_specific, size_t len)
 {
     if (len > OPAL_MAX_TRANSFER) {
         return OPAL_IF_BAD_LENGTH;
     }
     switch (protocol) {
-    case OPAL_PROTOCOL_INFO:
-        /* Protocol 0x00 only answers questions. */
-        return OPAL_IF_BAD_PROTOCOL;
     case OPAL_PROTOCOL_TCG:
-        /* Sessions are not implemented yet: ComPackets are accepted and dropped. */
-        return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
     case OPAL_PROTOCOL_COMID_MGMT:
-        return opal_comid_send(tper, sp_specific, buf, len);
+        /* Both take IF-SEND on the base ComID only. */
+        return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
     default:
+        /* Protocol 0x00 only answers questions; others do not exist. */
         return OPAL_IF_BAD_PROTOCOL;
     }
+}
+
+OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
+                          const uint8_t *buf, size_t len)
+{
+    OpalIfStatus status = opal_if_send_check(tper, protocol, sp_specific, len);
+
+    if (status != OPAL_IF_OK) {
+        return status;
+    }
+    if (protocol == OPAL_PROTOCOL_COMID_MGMT) {
+        return opal_comid_send(tper, sp_specific, buf, len);
+    }
+    /* Sessions are not implemented yet: ComPackets are accepted and dropped. */
+    return OPAL_IF_OK;
 }
 
 OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,

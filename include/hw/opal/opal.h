@@ -65,6 +65,13 @@ void opal_tper_free(OpalTPer *tper);
 const char *opal_if_status_name(OpalIfStatus status);
 
 /*
+ * Whether an IF-SEND to @protocol at @sp_specific can be taken at all, so that
+ * a transport can refuse it before moving any data.
+ */
+OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
+                                uint16_t sp_specific, size_t len);
+
+/*
  * IF-SEND: the host hands @len bytes to @protocol at @sp_specific (the ComID
  * for protocols 0x01 and 0x02).  @len may be 0 (a non-data command).
  */
