@@ -59,4 +59,4 @@ bench: qemu
 	@echo "make bench: no benchmarks yet: they arrive with the media gate (locking ranges, encryption)." >&2
 
 clean:
-	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/guest
+	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/tests-guest

@@ -13,7 +13,7 @@ aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR}
 # and what the guest test needs to assemble an initramfs from Debian's kernel packages.
 BOOKWORM_PKGS="build-essential pkg-config ninja-build python3-venv python3-setuptools
     libglib2.0-dev libpixman-1-dev libgcrypt20-dev libcmocka-dev flex bison ccache
-    lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod qemu-utils"
+    lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod"
 # From bookworm-backports (minimum versions that QEMU 10 and a non-stalling AHCI boot need).
 BACKPORTS_PKGS="meson python3-pycotap seabios"
 

@@ -79,6 +79,10 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     IDEBus *bus = DO_UPCAST(IDEBus, qbus, dev->qdev.parent_bus);
     OpalConfig config;
 
+    /* Tell it apart from ide-hd in a guest, unless the user names it. */
+    if (!dev->model) {
+        dev->model = g_strdup("QEMU OPAL HARDDISK");
+    }
     ide_dev_initfn(dev, IDE_HD, errp);
     if (*errp) {
         return;

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the guest test's initramfs: static busybox, the AHCI/SCSI disk modules of one
+# kernel (from fetch-kernels.sh), the static opal-probe and an /init that reports what the
+# guest kernel sees on /dev/sda, then powers off.
+# Usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz
+set -euo pipefail
+kdir=${1:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
+probe=${2:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
+output=${3:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
+
+busybox=/bin/busybox
+# The initramfs has no libc: only a static busybox works there.
+ldd_out=$(ldd "$busybox" 2>&1 || true)
+if ! grep -qE 'not a dynamic executable|statically linked' <<<"$ldd_out"; then
+    echo "build-initramfs: $busybox is not static (install busybox-static via scripts/install-deps.sh)" >&2
+    exit 1
+fi
+[ -s "$kdir/modules/load-order" ] || { echo "build-initramfs: no modules in $kdir (run fetch-kernels.sh)" >&2; exit 1; }
+
+root=$(mktemp -d "${output%/*}/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,modules}
+cp "$busybox" "$root/bin/busybox"
+cp "$probe" "$root/bin/opal-probe"
+cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/modules/"
+
+# Output lines start with GUEST so run.sh can tell them from kernel console noise.
+cat > "$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The initramfs has no /dev/console node, so the kernel could not give us one: take it now.
+exec </dev/console >/dev/console 2>&1
+
+echo "GUEST kernel $(uname -r)"
+for m in $(cat /modules/load-order); do
+    insmod "/modules/$m.ko" || echo "GUEST insmod-failed $m"
+done
+
+# sd creates /dev/sda before it runs the Opal discovery (init_opal_dev) and prints
+# "Attached SCSI disk" only after it: wait for that, bounded.
+i=0
+while [ $i -lt 100 ] && ! { [ -b /dev/sda ] && dmesg | grep -q 'Attached SCSI disk'; }; do
+    usleep 200000
+    i=$((i + 1))
+done
+if [ -b /dev/sda ]; then
+    echo "GUEST disk /dev/sda present after $((i * 200)) ms"
+else
+    echo "GUEST disk missing"
+fi
+
+# IOC_OPAL_GET_STATUS exists since Linux 6.0, IOC_OPAL_DISCOVERY since 6.4.
+ops=status
+kv=$(uname -r)
+major=${kv%%.*}
+minor=${kv#*.}
+minor=${minor%%[!0-9]*}
+if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 4 ]; }; then
+    ops="status discovery"
+else
+    echo "GUEST skip discovery: IOC_OPAL_DISCOVERY needs Linux 6.4+, this is $kv"
+fi
+if [ -b /dev/sda ]; then
+    # shellcheck disable=SC2086
+    opal-probe /dev/sda $ops
+    echo "GUEST probe-exit $?"
+fi
+
+# After the probe so that errors the ioctls caused are included.
+echo "GUEST dmesg-begin"
+dmesg | grep -E 'ata[0-9]|sd [0-9]|scsi|[Oo]pal|TCG|ahci' | sed 's/^/GUEST-DMESG /'
+echo "GUEST dmesg-end"
+echo "GUEST-DONE"
+poweroff -f
+INIT
+chmod +x "$root/init"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
+    gzip -n -6 > "$output.tmp"
+mv "$output.tmp" "$output"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The guest test: boots Debian's 6.1 and 6.12 kernels under TCG on ide-opal-hd and on plain
+# ide-hd and checks what the guest kernel sees (see run.sh). Prints TAP-style lines and a
+# closing "guest: N passed, N failed"; exits non-zero if any case failed.
+# Usage: [QEMU=...] run-all.sh BUILDDIR   (QEMU defaults to BUILDDIR/qemu-system-x86_64;
+#        kernels, initramfs images and console logs go to BUILDDIR/tests-guest/)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:?usage: run-all.sh BUILDDIR}
+build=$(cd "$build" && pwd)
+export QEMU=${QEMU:-$build/qemu-system-x86_64}
+work=$build/tests-guest
+SERIES=(6.1 6.12)
+DEVICES=(ide-opal-hd ide-hd)
+
+# Setup problems count as one failed case so that the closing line is always printed.
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+    echo "guest: QEMU binary $QEMU not found (build first, or set QEMU=)" >&2
+    echo "guest: 0 passed, 1 failed"
+    exit 1
+fi
+if ! "$here/prepare.sh" "$work" "${SERIES[@]}"; then
+    echo "guest: could not prepare kernels/initramfs" >&2
+    echo "guest: 0 passed, 1 failed"
+    exit 1
+fi
+
+passed=0
+failed=0
+n=0
+echo "1..$(( ${#SERIES[@]} * ${#DEVICES[@]} ))"
+for series in "${SERIES[@]}"; do
+    for device in "${DEVICES[@]}"; do
+        n=$((n + 1))
+        start=$(date +%s)
+        if out=$("$here/run.sh" "$work" "$series" "$device" 2>&1); then
+            status="ok"
+            passed=$((passed + 1))
+        else
+            status="not ok"
+            failed=$((failed + 1))
+        fi
+        # run.sh's details as TAP comments.
+        printf '%s\n' "$out" | sed 's/^/# /'
+        echo "$status $n - linux $series on $device ($(( $(date +%s) - start ))s)"
+    done
+done
+echo "guest: $passed passed, $failed failed"
+[ "$failed" = 0 ]
