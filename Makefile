@@ -21,7 +21,7 @@ $(QEMU_BUILD)/build.ninja $(BUILD)/engine/build.ninja:
 	@echo "Run ./configure first." >&2; exit 1
 
 qemu: $(QEMU_BUILD)/build.ninja
-	$(MAKE) -C $(QEMU_BUILD) -j$(JOBS) all
+	$(MAKE) -C $(QEMU_BUILD) -j$(JOBS) qemu-system-x86_64 qemu-img pc-bios/optionrom/all
 	$(MAKE) firmware
 	ln -sfn qemu/qemu-system-x86_64 $(BUILD)/qemu-system-x86_64
 	ln -sfn qemu/qemu-img $(BUILD)/qemu-img

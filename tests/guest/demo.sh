@@ -16,7 +16,7 @@ device=ide-opal-hd
 echo "Booting Debian's Linux $(cat "$work/kernels/$series/kernel-version") under TCG on a fresh $device..."
 rc=0
 checks=$("$here/run.sh" "$work" "$series" "$device" 2>&1) || rc=$?
-log=$work/log-$series-$device.txt
+log=$work/log-$series-$device-ahci.txt
 if [ "$rc" != 0 ]; then
     printf '%s\n' "$checks"
     echo "demo: the guest did not see a working Opal drive (details above)" >&2

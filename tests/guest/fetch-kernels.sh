@@ -12,7 +12,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 # Modules the guest needs for /dev/sda on AHCI; their modules.dep dependencies are added.
-WANT_MODULES="scsi_common scsi_mod sd_mod libata libahci ahci"
+# ahci for the q35 (SATA) cases, ata_piix for the legacy IDE case of the pc machine.
+WANT_MODULES="scsi_common scsi_mod sd_mod libata libahci ahci ata_piix"
 # suite:series pairs; the series is the directory name the other scripts use.
 SUITES="bookworm:6.1 trixie:6.12"
 
@@ -69,9 +70,11 @@ for pair in $SUITES; do
     suite=${pair%%:*}
     series=${pair#*:}
     dst=$out/$series
-    if [ -s "$dst/vmlinuz" ] && [ -s "$dst/modules/load-order" ]; then
+    # A cached series counts only if it was extracted with today's module list.
+    if [ -s "$dst/vmlinuz" ] && [ "$(cat "$dst/wanted-modules" 2>/dev/null)" = "$WANT_MODULES" ]; then
         continue
     fi
+    rm -rf "$dst"
     apt_ready
     pkg=$(image_package "$suite")
     if [ -z "$pkg" ]; then
@@ -103,6 +106,7 @@ for pair in $SUITES; do
     done
     cp "$work/root/boot/vmlinuz-$kver" "$dst.tmp/vmlinuz"
     echo "$kver" > "$dst.tmp/kernel-version"
+    echo "$WANT_MODULES" > "$dst.tmp/wanted-modules"
     rm -rf "$work"
     # Rename last so that an interrupted run is not mistaken for a cached one.
     mv "$dst.tmp" "$dst"

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Boots one Debian kernel under TCG on a fresh disk attached as DEVICE (ide-opal-hd or
 # ide-hd) and asserts what the guest kernel itself reports about TCG Opal on it.
-# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE
+# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER]
 #   WORKDIR holds kernels/SERIES/vmlinuz and initramfs-SERIES.cpio.gz (see run-all.sh);
-#   the console log is written to WORKDIR/log-SERIES-DEVICE.txt.
+#   CONTROLLER is ahci (SATA on q35, the default) or piix (legacy IDE on the pc machine);
+#   the console log is written to WORKDIR/log-SERIES-DEVICE-CONTROLLER.txt.
 # Exit status 0 when every expectation held.
 set -euo pipefail
 work=${1:?usage: run.sh WORKDIR SERIES DEVICE}
 series=${2:?usage: run.sh WORKDIR SERIES DEVICE}
 device=${3:?usage: run.sh WORKDIR SERIES DEVICE}
+controller=${4:-ahci}
 qemu=${QEMU:-qemu-system-x86_64}
 timeout_s=${GUEST_TIMEOUT:-240}
 
 kernel=$work/kernels/$series/vmlinuz
 initrd=$work/initramfs-$series.cpio.gz
-log=$work/log-$series-$device.txt
-img=$work/disk-$series-$device.img
+log=$work/log-$series-$device-$controller.txt
+img=$work/disk-$series-$device-$controller.img
 for f in "$kernel" "$initrd"; do
     [ -s "$f" ] || { echo "run: missing $f (run run-all.sh first)" >&2; exit 1; }
 done
@@ -32,13 +34,17 @@ truncate -s 64M "$img"
 start=$(date +%s)
 rc=0
 # quiet keeps the serial console fast; /init prints the dmesg lines the checks need.
-timeout "$timeout_s" "$qemu" -M q35 -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
+case "$controller" in
+ahci) attach=(-M q35 -device "ahci,id=ahci" -device "$device,drive=d0,bus=ahci.0") ;;
+piix) attach=(-M pc -device "$device,drive=d0,bus=ide.0") ;;
+*) echo "run: CONTROLLER must be ahci or piix" >&2; exit 1 ;;
+esac
+timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
     -kernel "$kernel" -initrd "$initrd" -append 'console=ttyS0 panic=-1 quiet' \
-    -device ahci,id=ahci -drive if=none,id=d0,file="$img",format=raw \
-    -device "$device",drive=d0,bus=ahci.0 </dev/null >"$log" 2>&1 || rc=$?
+    -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null >"$log" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
 rm -f "$img"
-echo "run: $series $device: QEMU exited $rc after ${elapsed}s, log $log"
+echo "run: $series $device on $controller: QEMU exited $rc after ${elapsed}s, log $log"
 
 failed=0
 pass() { echo "  ok: $*"; }
