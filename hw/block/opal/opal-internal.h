@@ -43,6 +43,56 @@ static inline uint32_t opal_get_be32(const uint8_t *p)
     return (uint32_t)opal_get_be16(p) << 16 | opal_get_be16(p + 2);
 }
 
+/*
+ * Tokens (Core 3.2.2.3): the data stream of a method call is a sequence of
+ * atoms (integers and byte sequences, in tiny/short/medium/long encodings)
+ * and one-byte control tokens.
+ */
+enum {
+    OPAL_TK_START_LIST = 0xf0,
+    OPAL_TK_END_LIST = 0xf1,
+    OPAL_TK_START_NAME = 0xf2,
+    OPAL_TK_END_NAME = 0xf3,
+    OPAL_TK_CALL = 0xf8,
+    OPAL_TK_END_OF_DATA = 0xf9,
+    OPAL_TK_END_OF_SESSION = 0xfa,
+    OPAL_TK_START_TRANSACTION = 0xfb,
+    OPAL_TK_END_TRANSACTION = 0xfc,
+    OPAL_TK_EMPTY = 0xff,
+};
+
+typedef enum OpalTokenType {
+    OPAL_TOKEN_UINT,            /* unsigned integer atom */
+    OPAL_TOKEN_SINT,            /* signed integer atom */
+    OPAL_TOKEN_BYTES,           /* byte sequence atom */
+    OPAL_TOKEN_CONTROL,         /* one of OPAL_TK_* */
+} OpalTokenType;
+
+typedef struct OpalToken {
+    OpalTokenType type;
+    uint8_t control;            /* OPAL_TOKEN_CONTROL */
+    uint64_t uint;              /* OPAL_TOKEN_UINT */
+    int64_t sint;               /* OPAL_TOKEN_SINT */
+    const uint8_t *bytes;       /* OPAL_TOKEN_BYTES: points into the input */
+    size_t len;                 /* OPAL_TOKEN_BYTES: length */
+} OpalToken;
+
+/* Reads tokens from a buffer; stops for good at the first malformed one. */
+typedef struct OpalTokenReader {
+    const uint8_t *pos, *end;
+    const char *error;          /* why reading stopped early, or NULL */
+} OpalTokenReader;
+
+void opal_token_reader_init(OpalTokenReader *r, const uint8_t *buf, size_t len);
+/* The next token; false at the end of the data or on an error (r->error). */
+bool opal_token_read(OpalTokenReader *r, OpalToken *t);
+
+/* Writers append the shortest encoding of each token (Core 3.2.2.3.1). */
+void opal_token_put_uint(GByteArray *out, uint64_t value);
+void opal_token_put_bytes(GByteArray *out, const void *data, size_t len);
+void opal_token_put_uid(GByteArray *out, uint64_t uid);
+void opal_token_put_control(GByteArray *out, uint8_t control);
+
 /* ComID management (protocol 0x02) requests, Core 3.3.4.7. */
 typedef enum OpalComIdRequest {
     OPAL_COMID_REQ_NONE = 0,
