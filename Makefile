@@ -21,6 +21,7 @@ $(QEMU_BUILD)/build.ninja $(BUILD)/engine/build.ninja:
 	@echo "Run ./configure first." >&2; exit 1
 
 qemu: $(QEMU_BUILD)/build.ninja
+	scripts/overlay.sh $(BUILD)/src/qemu $(BUILD)/src/pristine
 	$(MAKE) -C $(QEMU_BUILD) -j$(JOBS) qemu-system-x86_64 qemu-img pc-bios/optionrom/all
 	$(MAKE) firmware
 	ln -sfn qemu/qemu-system-x86_64 $(BUILD)/qemu-system-x86_64
