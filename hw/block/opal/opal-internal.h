@@ -93,6 +93,30 @@ void opal_token_put_bytes(GByteArray *out, const void *data, size_t len);
 void opal_token_put_uid(GByteArray *out, uint64_t uid);
 void opal_token_put_control(GByteArray *out, uint8_t control);
 
+/*
+ * Framing (Core 3.2.3): a ComPacket carries Packets (one per session), a Packet
+ * carries SubPackets, a data SubPacket carries tokens.  This TPer announces
+ * MaxPackets = MaxSubpackets = 1, so a host ComPacket holds exactly one of each.
+ */
+#define OPAL_COMPACKET_HEADER_LEN   20
+#define OPAL_PACKET_HEADER_LEN      24
+#define OPAL_SUBPACKET_HEADER_LEN   12
+
+typedef struct OpalPacket {
+    uint32_t tsn;               /* TPer session number (0: session manager) */
+    uint32_t hsn;               /* host session number */
+    uint32_t seq_number;
+    const uint8_t *data;        /* the data SubPacket's tokens, in the input */
+    size_t len;
+} OpalPacket;
+
+/* Parses one IF-SEND ComPacket for @comid; false with *why on any violation. */
+bool opal_packet_parse(const uint8_t *buf, size_t len, uint16_t comid,
+                       OpalPacket *pkt, const char **why);
+/* Frames @tokens as the response ComPacket of session @tsn/@hsn on @comid. */
+GByteArray *opal_packet_build(uint16_t comid, uint32_t tsn, uint32_t hsn,
+                              const uint8_t *tokens, size_t len);
+
 /* ComID management (protocol 0x02) requests, Core 3.3.4.7. */
 typedef enum OpalComIdRequest {
     OPAL_COMID_REQ_NONE = 0,
