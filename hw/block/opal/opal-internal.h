@@ -117,6 +117,42 @@ bool opal_packet_parse(const uint8_t *buf, size_t len, uint16_t comid,
 GByteArray *opal_packet_build(uint16_t comid, uint32_t tsn, uint32_t hsn,
                               const uint8_t *tokens, size_t len);
 
+/*
+ * Method invocations (Core 3.2.4): Call, invoking UID, method UID, the
+ * argument list, EndOfData, then the host's status list.  The arguments are
+ * kept as tokens: required ones by position, optional ones as StartName name
+ * value EndName pairs after them.  A value is one atom or a whole list/name.
+ */
+typedef struct OpalValue {
+    const OpalToken *tokens;    /* first token of the value */
+    size_t count;               /* 1 for an atom, else up to the closing token */
+} OpalValue;
+
+#define OPAL_MAX_ARGS 16
+
+typedef struct OpalCall {
+    uint64_t invoking_uid;
+    uint64_t method_uid;
+    GArray *tokens;             /* OpalToken: everything inside the argument list */
+    size_t nr_required;
+    OpalValue required[OPAL_MAX_ARGS];
+    size_t nr_optional;
+    struct {
+        const OpalToken *name;  /* uint or bytes atom */
+        OpalValue value;
+    } optional[OPAL_MAX_ARGS];
+} OpalCall;
+
+/* Parses the tokens of one method invocation; false with *why if malformed. */
+bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char **why);
+void opal_call_clear(OpalCall *call);
+/* The optional argument named @name (an integer name), or NULL. */
+const OpalValue *opal_call_optional(const OpalCall *call, uint64_t name);
+/* Decoders for the common value shapes: false if @v is something else. */
+bool opal_value_uint(const OpalValue *v, uint64_t *out);
+bool opal_value_bytes(const OpalValue *v, const uint8_t **bytes, size_t *len);
+bool opal_value_uid(const OpalValue *v, uint64_t *uid);
+
 /* ComID management (protocol 0x02) requests, Core 3.3.4.7. */
 typedef enum OpalComIdRequest {
     OPAL_COMID_REQ_NONE = 0,
