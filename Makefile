@@ -4,6 +4,7 @@
 #   make check    every test: engine unit tests, qtests, Linux guest tests
 #   make demo     boot a small Linux guest on a fresh ide-opal-hd (the README's main job)
 #   make bench    benchmarks
+#   make fuzz     fuzz the engine (FUZZ_SECONDS=60)
 
 BUILD := build
 QEMU_BUILD := $(BUILD)/qemu
@@ -59,5 +60,27 @@ demo: qemu
 bench: qemu
 	@echo "make bench: no benchmarks yet: they arrive with the media gate (locking ranges, encryption)." >&2
 
+# Fuzz the engine (libFuzzer + ASan + UBSan; needs clang):  make fuzz [FUZZ_SECONDS=600]
+# It runs on a copy of tests/fuzz/corpus in build/fuzz/corpus, which keeps what
+# it finds; crashes land in build/fuzz/artifacts/.  Extra flags: FUZZ_ARGS=...
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+
+.PHONY: fuzz
+fuzz:
+	scripts/install-deps.sh $(BUILD)/apt-install fuzz
+	test -f $(FUZZ_BUILD)/build.ninja || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true
+	ninja -C $(FUZZ_BUILD) fuzz-tper
+	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
+	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/
+	{ $(FUZZ_BUILD)/fuzz-tper -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ_BUILD)/artifacts/ -dict=tests/fuzz/fuzz-tper.dict $(FUZZ_ARGS) $(FUZZ_BUILD)/corpus; \
+	  echo $$? >$(FUZZ_BUILD)/fuzz.rc; } 2>&1 | tee $(FUZZ_BUILD)/fuzz.log
+	@echo "fuzz: $$(grep -o 'average_exec_per_sec: *[0-9]*' $(FUZZ_BUILD)/fuzz.log | tr -s ' ') exec/s," \
+	      "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_BUILD)/fuzz.log | tail -n 1)," \
+	      "corpus $$(ls $(FUZZ_BUILD)/corpus | wc -l) inputs, log $(FUZZ_BUILD)/fuzz.log"
+	@exit $$(cat $(FUZZ_BUILD)/fuzz.rc)
+
 clean:
-	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/tests-guest
+	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/tests-guest $(FUZZ_BUILD)

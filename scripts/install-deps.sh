@@ -3,17 +3,20 @@
 # meson >= 1.5, python3-pycotap and SeaBIOS 1.16.3 come from bookworm-backports through the
 # private apt view of scripts/apt-private.sh; everything else from the system's own sources.
 # As root it installs what is missing; otherwise it prints the exact command to run.
+# Usage: install-deps.sh PRIVATE_APT_DIR [fuzz]   (fuzz: also clang and libFuzzer)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=apt-private.sh
 source "$here/apt-private.sh"
-aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR}
+aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR [fuzz]}
 
 # Plain bookworm packages: compilers, QEMU's build dependencies, the engine's test framework,
 # and what the guest test needs to assemble an initramfs from Debian's kernel packages.
 BOOKWORM_PKGS="build-essential pkg-config ninja-build python3-venv python3-setuptools
     libglib2.0-dev libpixman-1-dev libgcrypt20-dev libcmocka-dev flex bison ccache
     lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod"
+# `make fuzz` only: libFuzzer ships in clang's runtime package, which clang merely recommends.
+[ "${2:-}" = fuzz ] && BOOKWORM_PKGS="$BOOKWORM_PKGS clang libclang-rt-14-dev"
 # From bookworm-backports (minimum versions that QEMU 10 and a non-stalling AHCI boot need).
 BACKPORTS_PKGS="meson python3-pycotap seabios"
 
