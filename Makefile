@@ -21,7 +21,11 @@ all: qemu engine
 $(QEMU_BUILD)/build.ninja $(BUILD)/engine/build.ninja:
 	@echo "Run ./configure first." >&2; exit 1
 
-qemu: $(QEMU_BUILD)/build.ninja
+# Patches are applied by ./configure, which must run again when they change.
+$(BUILD)/src/qemu/.opal-patches: $(wildcard patches/*.patch)
+	@echo "patches/ changed since ./configure: run ./configure again" >&2; exit 1
+
+qemu: $(QEMU_BUILD)/build.ninja $(BUILD)/src/qemu/.opal-patches
 	scripts/overlay.sh $(BUILD)/src/qemu $(BUILD)/src/pristine
 	$(MAKE) -C $(QEMU_BUILD) -j$(JOBS) qemu-system-x86_64 qemu-img pc-bios/optionrom/all
 	$(MAKE) firmware

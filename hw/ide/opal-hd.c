@@ -17,6 +17,7 @@
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
+#include "trace.h"
 
 /* Geometry feature: ranges align to 4 KiB, the usual physical sector. */
 #define OPAL_ALIGNMENT_BLOCKS   8
@@ -72,6 +73,12 @@ static IDECmdHandler *ide_opal_find_cmd(IDEDevice *dev, uint8_t cmd)
     }
 }
 
+/* The engine explains every refusal in words; they become trace events. */
+static void ide_opal_trace_engine(void *opaque, const char *message)
+{
+    trace_ide_opal_engine(opaque, message);
+}
+
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -96,6 +103,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .datastore_size = OPAL_DATASTORE_SIZE,
     };
     d->tper = opal_tper_new(&config);
+    opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
 }
 
 static void ide_opal_finalize(Object *obj)

@@ -34,11 +34,11 @@ OpalIfStatus opal_comid_send(OpalTPer *tper, uint16_t comid,
         opal_get_be16(buf + 2) != 0) {
         return OPAL_IF_BAD_PAYLOAD;
     }
-    /*
-     * A STACK_RESET also aborts the ComID's sessions and queued responses
-     * (Core 3.3.4.7.5); until sessions exist there are none to abort.
-     */
     tper->comid_request = opal_get_be32(buf + 4);
+    if (tper->comid_request == OPAL_COMID_REQ_STACK_RESET) {
+        /* The ComID's sessions and queued responses go (Core 3.3.4.7.5). */
+        opal_session_abort_all(tper);
+    }
     return OPAL_IF_OK;
 }
 

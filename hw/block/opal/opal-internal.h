@@ -160,11 +160,71 @@ typedef enum OpalComIdRequest {
     OPAL_COMID_REQ_STACK_RESET = 2,
 } OpalComIdRequest;
 
+/* Method status codes (Core 5.1.5). */
+typedef enum OpalStatus {
+    OPAL_ST_SUCCESS = 0x00,
+    OPAL_ST_NOT_AUTHORIZED = 0x01,
+    OPAL_ST_SP_BUSY = 0x03,
+    OPAL_ST_SP_FAILED = 0x04,
+    OPAL_ST_SP_DISABLED = 0x05,
+    OPAL_ST_SP_FROZEN = 0x06,
+    OPAL_ST_NO_SESSIONS_AVAILABLE = 0x07,
+    OPAL_ST_UNIQUENESS_CONFLICT = 0x08,
+    OPAL_ST_INSUFFICIENT_SPACE = 0x09,
+    OPAL_ST_INSUFFICIENT_ROWS = 0x0a,
+    OPAL_ST_INVALID_PARAMETER = 0x0c,
+    OPAL_ST_TPER_MALFUNCTION = 0x0f,
+    OPAL_ST_TRANSACTION_FAILURE = 0x10,
+    OPAL_ST_RESPONSE_OVERFLOW = 0x11,
+    OPAL_ST_AUTHORITY_LOCKED_OUT = 0x12,
+    OPAL_ST_FAIL = 0x3f,
+} OpalStatus;
+
+/* Sessions (Core 3.3.7): at most this many at once, on the one base ComID. */
+#define OPAL_MAX_SESSIONS   4
+
+typedef struct OpalSession {
+    uint32_t tsn;               /* 0: this slot is free */
+    uint32_t hsn;
+    uint64_t sp_uid;
+    bool write;
+} OpalSession;
+
+/* Communication properties the host may negotiate (Core 5.2.2.1; Opal 4.1.1.1). */
+typedef enum OpalHostProperty {
+    OPAL_HP_MAX_COMPACKET_SIZE,
+    OPAL_HP_MAX_RESPONSE_COMPACKET_SIZE,
+    OPAL_HP_MAX_PACKET_SIZE,
+    OPAL_HP_MAX_IND_TOKEN_SIZE,
+    OPAL_HP_MAX_PACKETS,
+    OPAL_HP_MAX_SUBPACKETS,
+    OPAL_HP_MAX_METHODS,
+    OPAL_HP__COUNT,
+} OpalHostProperty;
+
 struct OpalTPer {
     OpalConfig config;
+    void (*trace)(void *opaque, const char *message);
+    void *trace_opaque;
     /* The last ComID management request, answered by the next IF-RECV. */
     uint32_t comid_request;
+    /* The response ComPacket waiting for IF-RECV on the base ComID, or NULL. */
+    GByteArray *response;
+    uint32_t host_properties[OPAL_HP__COUNT];
+    OpalSession sessions[OPAL_MAX_SESSIONS];
+    uint32_t last_tsn;
 };
+
+/* Explains what the engine did or refused, when someone listens (tper.c). */
+void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Session layer (session.c). */
+void opal_session_init(OpalTPer *tper);
+/* One IF-SEND on the base ComID: a ComPacket for the session manager or a session. */
+void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len);
+/* Aborts every session and drops the queued response (STACK_RESET, resets). */
+void opal_session_abort_all(OpalTPer *tper);
+const char *opal_status_name(OpalStatus status);
 
 /* Level 0 Discovery (discovery.c): fills @buf, returns the response's length. */
 size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len);

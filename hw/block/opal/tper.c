@@ -10,13 +10,12 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#include <stdarg.h>
 #include "opal-internal.h"
 
 /* Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses them). */
 #define INFO_SUPPORTED_PROTOCOLS    0x0000
 #define INFO_CERTIFICATE            0x0001
-
-#define COMPACKET_HEADER_LEN        20
 
 static const uint8_t supported_protocols[] = {
     OPAL_PROTOCOL_INFO, OPAL_PROTOCOL_TCG, OPAL_PROTOCOL_COMID_MGMT,
@@ -27,12 +26,34 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
     OpalTPer *tper = g_new0(OpalTPer, 1);
 
     tper->config = *config;
+    opal_session_init(tper);
     return tper;
 }
 
 void opal_tper_free(OpalTPer *tper)
 {
+    opal_session_abort_all(tper);
     g_free(tper);
+}
+
+void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque)
+{
+    tper->trace = fn;
+    tper->trace_opaque = opaque;
+}
+
+void opal_trace(OpalTPer *tper, const char *fmt, ...)
+{
+    g_autofree char *message = NULL;
+    va_list ap;
+
+    if (!tper->trace) {
+        return;
+    }
+    va_start(ap, fmt);
+    message = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    tper->trace(tper->trace_opaque, message);
 }
 
 const char *opal_if_status_name(OpalIfStatus status)
@@ -70,14 +91,31 @@ static OpalIfStatus info_recv(uint16_t sp_specific, uint8_t *buf, size_t len)
     return OPAL_IF_OK;
 }
 
-/* The base ComID's answer when no response is queued (Core 3.3.10.3). */
-static void empty_compacket(uint16_t comid, uint8_t *buf, size_t len)
+/*
+ * IF-RECV on the base ComID (Core 3.3.10.3): the queued response if the host's
+ * buffer holds it; if not, a bare header whose OutstandingData and
+ * MinTransfer tell the host how much to ask for, the response staying queued;
+ * with nothing queued, a bare header with both zero.
+ */
+static void recv_response(OpalTPer *tper, uint8_t *buf, size_t len)
 {
-    uint8_t resp[COMPACKET_HEADER_LEN] = { 0 };
+    GByteArray *resp = tper->response;
+    uint8_t hdr[OPAL_COMPACKET_HEADER_LEN] = { 0 };
 
-    opal_put_be16(resp + 4, comid);
     memset(buf, 0, len);
-    memcpy(buf, resp, MIN(len, sizeof(resp)));
+    if (resp && resp->len <= len) {
+        memcpy(buf, resp->data, resp->len);
+        g_byte_array_unref(resp);
+        tper->response = NULL;
+        return;
+    }
+    opal_put_be16(hdr + 4, OPAL_BASE_COMID);
+    if (resp) {
+        opal_put_be32(hdr + 8, resp->len);
+        opal_put_be32(hdr + 12, resp->len);
+        opal_trace(tper, "response of %u bytes does not fit in IF-RECV of %zu", resp->len, len);
+    }
+    memcpy(buf, hdr, MIN(len, sizeof(hdr)));
 }
 
 OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
@@ -108,7 +146,7 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
     if (protocol == OPAL_PROTOCOL_COMID_MGMT) {
         return opal_comid_send(tper, sp_specific, buf, len);
     }
-    /* Sessions are not implemented yet: ComPackets are accepted and dropped. */
+    opal_session_receive(tper, buf, len);
     return OPAL_IF_OK;
 }
 
@@ -125,7 +163,7 @@ OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
         if (sp_specific == OPAL_COMID_DISCOVERY) {
             opal_discovery_encode(tper, buf, len);
         } else if (sp_specific == OPAL_BASE_COMID) {
-            empty_compacket(sp_specific, buf, len);
+            recv_response(tper, buf, len);
         } else {
             return OPAL_IF_BAD_SP_SPECIFIC;
         }

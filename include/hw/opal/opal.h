@@ -61,6 +61,13 @@ typedef struct OpalTPer OpalTPer;
 OpalTPer *opal_tper_new(const OpalConfig *config);
 void opal_tper_free(OpalTPer *tper);
 
+/*
+ * Receive the engine's explanations: every refused packet and method, with
+ * the reason in words.  The transport turns them into its trace events.
+ */
+typedef void OpalTraceFn(void *opaque, const char *message);
+void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque);
+
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
 

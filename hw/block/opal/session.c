@@ -1,0 +1,423 @@
+/*
+ * ide-opal-hd: the session manager and session packets
+ *
+ * Everything a host sends on the base ComID arrives here as one ComPacket.
+ * TSN = HSN = 0 addresses the session manager (Core 5.2): Properties and
+ * StartSession, answered by Properties and SyncSession calls from SMUID.
+ * Other packets belong to an open session: an EndOfSession token closes it
+ * (and is echoed), anything else is a method call for the session's SP.
+ * Responses are queued for the next IF-RECV (tper.c); a ComPacket that cannot
+ * be understood is dropped, so the host reads "no response" instead of
+ * waiting forever.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "opal-internal.h"
+#include "uid.h"
+
+/* StartSession's optional parameters (Core 5.2.3.1). */
+enum {
+    START_HOST_CHALLENGE = 0,
+    START_HOST_SIGNING_AUTHORITY = 3,
+    START_SESSION_TIMEOUT = 5,
+};
+
+/* The TPer's first session number; any non-zero value would do. */
+#define FIRST_TSN   0x1000
+
+typedef struct Property {
+    const char *name;
+    uint32_t value;
+} Property;
+
+/*
+ * Host communication properties: name, the Opal SSC's initial assumption
+ * (also the smallest value a host may set, Opal 4.1.1.1) and this TPer's
+ * largest, which one IF-SEND/IF-RECV transfer bounds.
+ */
+static const struct {
+    const char *name;
+    uint32_t initial;
+    uint32_t max;
+} host_property_limits[OPAL_HP__COUNT] = {
+    [OPAL_HP_MAX_COMPACKET_SIZE] = { "MaxComPacketSize", 2048, OPAL_MAX_TRANSFER },
+    [OPAL_HP_MAX_RESPONSE_COMPACKET_SIZE] = { "MaxResponseComPacketSize", 2048,
+                                              OPAL_MAX_TRANSFER },
+    [OPAL_HP_MAX_PACKET_SIZE] = { "MaxPacketSize", 2028,
+                                  OPAL_MAX_TRANSFER - OPAL_COMPACKET_HEADER_LEN },
+    [OPAL_HP_MAX_IND_TOKEN_SIZE] = { "MaxIndTokenSize", 1992,
+                                     OPAL_MAX_TRANSFER - OPAL_COMPACKET_HEADER_LEN -
+                                     OPAL_PACKET_HEADER_LEN - OPAL_SUBPACKET_HEADER_LEN },
+    [OPAL_HP_MAX_PACKETS] = { "MaxPackets", 1, 1 },
+    [OPAL_HP_MAX_SUBPACKETS] = { "MaxSubpackets", 1, 1 },
+    [OPAL_HP_MAX_METHODS] = { "MaxMethods", 1, 1 },
+};
+
+static const char *const status_names[] = {
+    [OPAL_ST_SUCCESS] = "SUCCESS",
+    [OPAL_ST_NOT_AUTHORIZED] = "NOT_AUTHORIZED",
+    [OPAL_ST_SP_BUSY] = "SP_BUSY",
+    [OPAL_ST_SP_FAILED] = "SP_FAILED",
+    [OPAL_ST_SP_DISABLED] = "SP_DISABLED",
+    [OPAL_ST_SP_FROZEN] = "SP_FROZEN",
+    [OPAL_ST_NO_SESSIONS_AVAILABLE] = "NO_SESSIONS_AVAILABLE",
+    [OPAL_ST_UNIQUENESS_CONFLICT] = "UNIQUENESS_CONFLICT",
+    [OPAL_ST_INSUFFICIENT_SPACE] = "INSUFFICIENT_SPACE",
+    [OPAL_ST_INSUFFICIENT_ROWS] = "INSUFFICIENT_ROWS",
+    [OPAL_ST_INVALID_PARAMETER] = "INVALID_PARAMETER",
+    [OPAL_ST_TPER_MALFUNCTION] = "TPER_MALFUNCTION",
+    [OPAL_ST_TRANSACTION_FAILURE] = "TRANSACTION_FAILURE",
+    [OPAL_ST_RESPONSE_OVERFLOW] = "RESPONSE_OVERFLOW",
+    [OPAL_ST_AUTHORITY_LOCKED_OUT] = "AUTHORITY_LOCKED_OUT",
+    [OPAL_ST_FAIL] = "FAIL",
+};
+
+const char *opal_status_name(OpalStatus status)
+{
+    return status < G_N_ELEMENTS(status_names) && status_names[status] ?
+           status_names[status] : "?";
+}
+
+void opal_session_init(OpalTPer *tper)
+{
+    for (int i = 0; i < OPAL_HP__COUNT; i++) {
+        tper->host_properties[i] = host_property_limits[i].initial;
+    }
+    memset(tper->sessions, 0, sizeof(tper->sessions));
+    tper->last_tsn = FIRST_TSN - 1;
+}
+
+void opal_session_abort_all(OpalTPer *tper)
+{
+    if (tper->response) {
+        g_byte_array_unref(tper->response);
+        tper->response = NULL;
+    }
+    /* Aborted sessions, and what the host negotiated, are gone (Core 3.3.4.7.5). */
+    opal_session_init(tper);
+}
+
+/* ---- response building ---------------------------------------------------------- */
+
+static void put_status(GByteArray *out, OpalStatus status)
+{
+    opal_token_put_control(out, OPAL_TK_END_OF_DATA);
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+    opal_token_put_uint(out, status);
+    opal_token_put_uint(out, 0);
+    opal_token_put_uint(out, 0);
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+}
+
+static void put_named_property(GByteArray *out, const char *name, uint32_t value)
+{
+    opal_token_put_control(out, OPAL_TK_START_NAME);
+    opal_token_put_bytes(out, name, strlen(name));
+    opal_token_put_uint(out, value);
+    opal_token_put_control(out, OPAL_TK_END_NAME);
+}
+
+/* A session manager response is itself a call from SMUID (Core 5.2.1). */
+static void put_sm_call(GByteArray *out, uint64_t method)
+{
+    opal_token_put_control(out, OPAL_TK_CALL);
+    opal_token_put_uid(out, OPAL_UID_SMUID);
+    opal_token_put_uid(out, method);
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+}
+
+static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn, GByteArray *tokens)
+{
+    if (tper->response) {
+        /* The host sent again without reading: the old answer is lost. */
+        opal_trace(tper, "response of %u bytes never read, dropped", tper->response->len);
+        g_byte_array_unref(tper->response);
+    }
+    tper->response = opal_packet_build(OPAL_BASE_COMID, tsn, hsn, tokens->data, tokens->len);
+}
+
+/* ---- Properties -------------------------------------------------------------------- */
+
+static bool property_name_is(const OpalToken *name, const char *s)
+{
+    return name->type == OPAL_TOKEN_BYTES && name->len == strlen(s) &&
+           memcmp(name->bytes, s, name->len) == 0;
+}
+
+/* Adopts the HostProperties list @v: StartList (StartName name value EndName)* EndList. */
+static OpalStatus negotiate_host_properties(OpalTPer *tper, const OpalValue *v)
+{
+    const OpalToken *t = v->tokens;
+    size_t i = 1;
+
+    if (t[0].type != OPAL_TOKEN_CONTROL || t[0].control != OPAL_TK_START_LIST) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    while (i + 3 < v->count) {
+        const OpalToken *name = &t[i + 1], *value = &t[i + 2];
+
+        if (t[i].type != OPAL_TOKEN_CONTROL || t[i].control != OPAL_TK_START_NAME ||
+            value->type != OPAL_TOKEN_UINT ||
+            t[i + 3].type != OPAL_TOKEN_CONTROL || t[i + 3].control != OPAL_TK_END_NAME) {
+            return OPAL_ST_INVALID_PARAMETER;
+        }
+        for (int p = 0; p < OPAL_HP__COUNT; p++) {
+            if (property_name_is(name, host_property_limits[p].name)) {
+                /* Below the minimum the host gets the minimum, above our maximum ours. */
+                tper->host_properties[p] = CLAMP(value->uint, host_property_limits[p].initial,
+                                                 host_property_limits[p].max);
+            }
+        }
+        /* Properties this TPer does not use (e.g. AckNak) keep their defaults. */
+        i += 4;
+    }
+    return i + 1 == v->count ? OPAL_ST_SUCCESS : OPAL_ST_INVALID_PARAMETER;
+}
+
+static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
+{
+    const OpalValue *host = opal_call_optional(call, 0);
+    const Property tper_properties[] = {
+        { "MaxComPacketSize", OPAL_MAX_TRANSFER },
+        { "MaxResponseComPacketSize", OPAL_MAX_TRANSFER },
+        { "MaxPacketSize", host_property_limits[OPAL_HP_MAX_PACKET_SIZE].max },
+        { "MaxIndTokenSize", host_property_limits[OPAL_HP_MAX_IND_TOKEN_SIZE].max },
+        { "MaxPackets", 1 },
+        { "MaxSubpackets", 1 },
+        { "MaxMethods", 1 },
+        { "MaxSessions", OPAL_MAX_SESSIONS },
+        { "MaxAuthentications", 2 },
+        /* Transactions are not implemented yet: announce none. */
+        { "MaxTransactionLimit", 0 },
+        { "DefSessionTimeout", 0 },
+    };
+    OpalStatus status = OPAL_ST_SUCCESS;
+
+    if (call->nr_required != 0 || call->nr_optional > (host ? 1 : 0)) {
+        status = OPAL_ST_INVALID_PARAMETER;
+    } else if (host) {
+        status = negotiate_host_properties(tper, host);
+    }
+    if (status != OPAL_ST_SUCCESS) {
+        opal_trace(tper, "Properties refused: malformed HostProperties");
+        put_sm_call(out, OPAL_UID_SM_PROPERTIES);
+        opal_token_put_control(out, OPAL_TK_END_LIST);
+        put_status(out, status);
+        return;
+    }
+
+    put_sm_call(out, OPAL_UID_SM_PROPERTIES);
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < G_N_ELEMENTS(tper_properties); i++) {
+        put_named_property(out, tper_properties[i].name, tper_properties[i].value);
+    }
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    /* HostProperties (name 0): the values in force from now on. */
+    opal_token_put_control(out, OPAL_TK_START_NAME);
+    opal_token_put_uint(out, 0);
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+    for (int p = 0; p < OPAL_HP__COUNT; p++) {
+        put_named_property(out, host_property_limits[p].name, tper->host_properties[p]);
+    }
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    opal_token_put_control(out, OPAL_TK_END_NAME);
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    put_status(out, OPAL_ST_SUCCESS);
+}
+
+/* ---- StartSession ------------------------------------------------------------------- */
+
+static OpalSession *find_session(OpalTPer *tper, uint32_t tsn, uint32_t hsn)
+{
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        if (tper->sessions[i].tsn == tsn && tper->sessions[i].hsn == hsn && tsn) {
+            return &tper->sessions[i];
+        }
+    }
+    return NULL;
+}
+
+/* Core 3.3.7.1: one read-write session per SP, excluding read-only ones too. */
+static OpalStatus check_session_limits(OpalTPer *tper, uint64_t sp, bool write,
+                                       OpalSession **slot)
+{
+    *slot = NULL;
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        OpalSession *s = &tper->sessions[i];
+
+        if (!s->tsn) {
+            *slot = *slot ? *slot : s;
+        } else if (s->sp_uid == sp && (write || s->write)) {
+            opal_trace(tper, "StartSession refused: a %s session to that SP is open",
+                       s->write ? "read-write" : "read-only");
+            return OPAL_ST_SP_BUSY;
+        }
+    }
+    if (!*slot) {
+        opal_trace(tper, "StartSession refused: all %d sessions in use", OPAL_MAX_SESSIONS);
+        return OPAL_ST_NO_SESSIONS_AVAILABLE;
+    }
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *hsn,
+                                uint32_t *tsn)
+{
+    uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY;
+    const OpalValue *v;
+    OpalSession *slot;
+    OpalStatus status;
+
+    if (call->nr_required != 3 || !opal_value_uint(&call->required[0], hsn) ||
+        !opal_value_uid(&call->required[1], &sp) ||
+        !opal_value_uint(&call->required[2], &write) || write > 1 || *hsn > UINT32_MAX) {
+        opal_trace(tper, "StartSession refused: HostSessionID, SPID, Write malformed");
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    for (size_t i = 0; i < call->nr_optional; i++) {
+        const OpalToken *name = call->optional[i].name;
+
+        if (name->type != OPAL_TOKEN_UINT ||
+            (name->uint != START_HOST_CHALLENGE && name->uint != START_HOST_SIGNING_AUTHORITY &&
+             name->uint != START_SESSION_TIMEOUT)) {
+            opal_trace(tper, "StartSession refused: optional parameter not supported");
+            return OPAL_ST_INVALID_PARAMETER;
+        }
+    }
+    v = opal_call_optional(call, START_HOST_SIGNING_AUTHORITY);
+    if (v && !opal_value_uid(v, &authority)) {
+        opal_trace(tper, "StartSession refused: HostSigningAuthority is not a UID");
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+
+    if (sp == OPAL_UID_LOCKINGSP) {
+        opal_trace(tper, "StartSession refused: LockingSP is Manufactured-Inactive");
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (sp != OPAL_UID_ADMINSP) {
+        opal_trace(tper, "StartSession refused: SPID %016" G_GINT64_MODIFIER "x is no SP",
+                   sp);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (authority != OPAL_UID_AUTH_ANYBODY) {
+        /* Authorities with credentials arrive with the SP tables (C_PIN). */
+        opal_trace(tper, "StartSession refused: authority %016" G_GINT64_MODIFIER
+                   "x cannot authenticate yet (only Anybody)", authority);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    status = check_session_limits(tper, sp, write, &slot);
+    if (status != OPAL_ST_SUCCESS) {
+        return status;
+    }
+    do {
+        tper->last_tsn++;
+    } while (tper->last_tsn == 0);
+    *slot = (OpalSession) {
+        .tsn = tper->last_tsn, .hsn = *hsn, .sp_uid = sp, .write = write,
+    };
+    *tsn = slot->tsn;
+    opal_trace(tper, "session %u/%u started: %s SP %016" G_GINT64_MODIFIER "x as Anybody",
+               slot->tsn, slot->hsn, write ? "read-write" : "read-only", sp);
+    return OPAL_ST_SUCCESS;
+}
+
+static void sm_start_session(OpalTPer *tper, const OpalCall *call, GByteArray *out)
+{
+    uint64_t hsn = 0;
+    uint32_t tsn = 0;
+    OpalStatus status = start_session(tper, call, &hsn, &tsn);
+
+    put_sm_call(out, OPAL_UID_SM_SYNC_SESSION);
+    if (status == OPAL_ST_SUCCESS) {
+        opal_token_put_uint(out, hsn);
+        opal_token_put_uint(out, tsn);
+    }
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    put_status(out, status);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    OpalCall call;
+    const char *why = NULL;
+
+    if (!opal_call_parse(&call, pkt->data, pkt->len, &why)) {
+        opal_trace(tper, "session manager: packet dropped: %s", why);
+        opal_call_clear(&call);
+        return;
+    }
+    if (call.invoking_uid != OPAL_UID_SMUID) {
+        opal_trace(tper, "session manager: packet dropped: call not on SMUID");
+    } else if (call.method_uid == OPAL_UID_SM_PROPERTIES) {
+        sm_properties(tper, &call, out);
+    } else if (call.method_uid == OPAL_UID_SM_START_SESSION) {
+        sm_start_session(tper, &call, out);
+    } else {
+        opal_trace(tper, "session manager: packet dropped: method %016" G_GINT64_MODIFIER
+                   "x is not one a host may call", call.method_uid);
+    }
+    opal_call_clear(&call);
+    if (out->len) {
+        queue_response(tper, 0, 0, out);
+    }
+}
+
+static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    OpalCall call;
+    const char *why = NULL;
+
+    if (pkt->len >= 1 && pkt->data[0] == OPAL_TK_END_OF_SESSION) {
+        /* The host closes; the TPer confirms with its own EndOfSession (Core 3.3.7.3). */
+        opal_trace(tper, "session %u/%u closed by the host", s->tsn, s->hsn);
+        opal_token_put_control(out, OPAL_TK_END_OF_SESSION);
+        queue_response(tper, s->tsn, s->hsn, out);
+        memset(s, 0, sizeof(*s));
+        return;
+    }
+    if (!opal_call_parse(&call, pkt->data, pkt->len, &why)) {
+        /* A malformed call inside a session aborts the session (Opal 3.3.4). */
+        opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
+        opal_call_clear(&call);
+        memset(s, 0, sizeof(*s));
+        return;
+    }
+    /* The SP tables and their methods are the next layer to come. */
+    opal_trace(tper, "session %u/%u: method %016" G_GINT64_MODIFIER "x on %016"
+               G_GINT64_MODIFIER "x refused: SP methods are not implemented yet",
+               s->tsn, s->hsn, call.method_uid, call.invoking_uid);
+    opal_call_clear(&call);
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    put_status(out, OPAL_ST_FAIL);
+    queue_response(tper, s->tsn, s->hsn, out);
+}
+
+void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
+{
+    OpalPacket pkt;
+    OpalSession *s;
+    const char *why = NULL;
+
+    if (!opal_packet_parse(buf, len, OPAL_BASE_COMID, &pkt, &why)) {
+        opal_trace(tper, "ComPacket dropped: %s", why);
+        return;
+    }
+    if (pkt.tsn == 0 && pkt.hsn == 0) {
+        session_manager(tper, &pkt);
+        return;
+    }
+    s = find_session(tper, pkt.tsn, pkt.hsn);
+    if (!s) {
+        opal_trace(tper, "packet for session %u/%u dropped: no such session", pkt.tsn, pkt.hsn);
+        return;
+    }
+    session_packet(tper, s, &pkt);
+}
