@@ -1,0 +1,202 @@
+/*
+ * ide-opal-hd: Security Providers, their tables and access control
+ *
+ * An SP (Core 4.2) is a set of tables.  Object tables hold rows identified by
+ * UIDs; byte tables (MBR, DataStore) hold plain bytes.  Every cell stores its
+ * value as the canonical token encoding of that value (Core 3.2.2.3), exactly
+ * what Get returns and Set receives, so the generic methods, persistence and
+ * the fuzzer share one representation; typed accessors decode the few cells
+ * the engine itself acts on (ReadLocked, PIN, LifeCycleState, ...).
+ *
+ * Who may do what is data too (Core 5.3.4.3): an access rule ties an
+ * (invoking UID, method UID) pair to an ACL, a list of ACE rows; an ACE holds
+ * a BooleanExpr over authorities and the columns it covers.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_OPAL_SP_H
+#define HW_BLOCK_OPAL_SP_H
+
+#include "opal-internal.h"
+
+/* Column types, as far as the Opal SSC's tables use them (Core 5.1.3). */
+typedef enum OpalType {
+    OPAL_T_UINT,            /* uinteger, at most OpalColumn.max (0: any 64-bit) */
+    OPAL_T_BOOL,            /* boolean: uinteger 0 or 1 */
+    OPAL_T_ENUM,            /* uinteger in 0..max */
+    OPAL_T_BYTES,           /* byte sequence of at most max bytes (names, PINs) */
+    OPAL_T_UIDREF,          /* 8-byte UID */
+    OPAL_T_ENUM_LIST,       /* list of uintegers in 0..max (LockOnReset, ACE Columns) */
+    OPAL_T_UID_LIST,        /* list of 8-byte UIDs */
+    OPAL_T_ACE_EXPR,        /* ACE BooleanExpr: postfix list of authority refs and ops */
+    OPAL_T_ANY,             /* any well-formed value (read-only descriptive columns) */
+} OpalType;
+
+/* Column flags. */
+#define OPAL_COL_READONLY   0x1     /* no Set may change it, whatever the ACEs say */
+#define OPAL_COL_SECRET     0x2     /* never returned by Get (keys) */
+
+typedef struct OpalColumn {
+    uint32_t number;
+    const char *name;
+    OpalType type;
+    uint64_t max;
+    uint32_t flags;
+} OpalColumn;
+
+typedef enum OpalTableKind {
+    OPAL_TABLE_OBJECT = 1,
+    OPAL_TABLE_BYTE = 2,
+} OpalTableKind;
+
+typedef struct OpalTableDef {
+    uint64_t uid;           /* the table's own UID, e.g. 0x0000080200000000 */
+    const char *name;
+    OpalTableKind kind;
+    const OpalColumn *columns;
+    size_t nr_columns;
+} OpalTableDef;
+
+#define OPAL_MAX_COLUMNS    20
+
+typedef struct OpalRow {
+    uint64_t uid;
+    const OpalTableDef *def;
+    GBytes *cells[OPAL_MAX_COLUMNS];    /* by column number; NULL: empty */
+} OpalRow;
+
+typedef struct OpalTable {
+    const OpalTableDef *def;
+    GPtrArray *rows;        /* object tables: OpalRow *, in UID order (Next) */
+    GByteArray *bytes;      /* byte tables */
+} OpalTable;
+
+#define OPAL_MAX_ACL        8
+
+/* One row of the AccessControl table (Core 5.3.2.8), reduced to what Opal uses. */
+typedef struct OpalAccessRule {
+    uint64_t invoking;
+    uint64_t method;
+    uint64_t acl[OPAL_MAX_ACL];         /* ACE UIDs: any satisfied one grants */
+    size_t nr_acl;
+} OpalAccessRule;
+
+typedef struct OpalSP {
+    uint64_t uid;                       /* OPAL_UID_ADMINSP or OPAL_UID_LOCKINGSP */
+    GPtrArray *tables;                  /* OpalTable * */
+    GHashTable *rows;                   /* row UID -> OpalRow *, every object table */
+    GArray *rules;                      /* OpalAccessRule */
+} OpalSP;
+
+/* ---- building an SP (factory state) ------------------------------------------------ */
+
+OpalSP *opal_sp_new(uint64_t uid);
+void opal_sp_free(OpalSP *sp);
+/* @byte_size: bytes of a byte table, 0 for object tables. */
+OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def, size_t byte_size);
+OpalRow *opal_table_add_row(OpalSP *sp, OpalTable *table, uint64_t uid);
+
+void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value);
+void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data, size_t len);
+void opal_row_set_string(OpalRow *row, uint32_t column, const char *s);
+void opal_row_set_uid(OpalRow *row, uint32_t column, uint64_t uid);
+void opal_row_set_uint_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n);
+void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids, size_t n);
+/* An ACE BooleanExpr granting any one of @authorities: a1 a2 OR a3 OR ... */
+void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *authorities,
+                             size_t n);
+
+/* Adds the AccessControl row for (@invoking, @method) with ACL @aces. */
+void opal_sp_allow(OpalSP *sp, uint64_t invoking, uint64_t method,
+                   const uint64_t *aces, size_t n);
+
+/* ---- the factory state of the two SPs (sp-admin.c, sp-locking.c) -------------------- */
+
+/* Column numbers the engine itself acts on (Core 5.3.2, 5.7.2; Opal 4.2, 4.3). */
+enum {
+    OPAL_COL_AUTHORITY_IS_CLASS = 3,
+    OPAL_COL_AUTHORITY_CLASS = 4,
+    OPAL_COL_AUTHORITY_ENABLED = 5,
+    OPAL_COL_AUTHORITY_OPERATION = 9,
+    OPAL_COL_AUTHORITY_CREDENTIAL = 10,
+    OPAL_COL_ACE_BOOLEAN_EXPR = 3,
+    OPAL_COL_ACE_COLUMNS = 4,
+    OPAL_COL_C_PIN_PIN = 3,
+    OPAL_COL_C_PIN_TRY_LIMIT = 5,
+    OPAL_COL_C_PIN_TRIES = 6,
+    OPAL_COL_C_PIN_PERSISTENCE = 7,
+    OPAL_COL_SP_LIFE_CYCLE = 6,
+    OPAL_COL_LOCKING_RANGE_START = 3,
+    OPAL_COL_LOCKING_RANGE_LENGTH = 4,
+    OPAL_COL_LOCKING_READ_LOCK_ENABLED = 5,
+    OPAL_COL_LOCKING_WRITE_LOCK_ENABLED = 6,
+    OPAL_COL_LOCKING_READ_LOCKED = 7,
+    OPAL_COL_LOCKING_WRITE_LOCKED = 8,
+    OPAL_COL_LOCKING_LOCK_ON_RESET = 9,
+    OPAL_COL_LOCKING_ACTIVE_KEY = 10,
+    OPAL_COL_MBRCONTROL_ENABLE = 1,
+    OPAL_COL_MBRCONTROL_DONE = 2,
+    OPAL_COL_MBRCONTROL_DONE_ON_RESET = 3,
+};
+
+/* SP life cycle states (SP table LifeCycleState, Opal 5.2.3). */
+enum {
+    OPAL_LIFE_CYCLE_MANUFACTURED_INACTIVE = 8,
+    OPAL_LIFE_CYCLE_MANUFACTURED = 9,
+};
+
+/* Authority.Operation values (Core 5.3.2.10 auth_method). */
+enum {
+    OPAL_AUTH_METHOD_NONE = 0,
+    OPAL_AUTH_METHOD_PASSWORD = 1,
+};
+
+/*
+ * The SPs as they leave the factory (Opal SSC 2.02, 4.2 and 4.3): every table,
+ * row and access rule the SSC preconfigures.  @msid is C_PIN_MSID's PIN (and
+ * C_PIN_SID's initial PIN), @psid C_PIN_PSID's.
+ */
+OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid, size_t msid_len,
+                          const uint8_t *psid, size_t psid_len);
+OpalSP *opal_locking_sp_new(const OpalConfig *config);
+
+/* ---- reading the model ---------------------------------------------------------- */
+
+OpalRow *opal_sp_row(const OpalSP *sp, uint64_t uid);
+OpalTable *opal_sp_table(const OpalSP *sp, uint64_t table_uid);
+const OpalColumn *opal_table_column(const OpalTableDef *def, uint32_t number);
+
+/* Typed reads of a cell; false if the cell is empty or of another shape. */
+bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value);
+bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **data,
+                        size_t *len);
+bool opal_row_get_uid(const OpalRow *row, uint32_t column, uint64_t *uid);
+
+/* The canonical encoding of a well-formed value (for storing it in a cell). */
+GBytes *opal_value_encode(const OpalValue *value);
+/* Whether @value fits @column's type (Set's INVALID_PARAMETER check). */
+bool opal_column_accepts(const OpalColumn *column, const OpalValue *value);
+
+/* ---- access control (acl.c) --------------------------------------------------------- */
+
+/* What a session has proven: authorities it authenticated (Anybody implied). */
+typedef struct OpalAuthSet {
+    uint64_t uids[4];
+    size_t n;
+} OpalAuthSet;
+
+/*
+ * Whether (@invoking, @method) may run for @auth and which columns it may
+ * touch: false if no rule exists or no ACE of its ACL is satisfied;
+ * otherwise @columns gets a bit per permitted column (all bits: every column).
+ */
+bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invoking,
+                       uint64_t method, uint32_t *columns, GString *why);
+
+/* Whether the ACE row @ace's BooleanExpr holds for @auth. */
+bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet *auth);
+
+#endif
