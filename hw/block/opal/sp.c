@@ -35,7 +35,12 @@ static void table_free(gpointer p)
     OpalTable *table = p;
 
     g_clear_pointer(&table->rows, g_ptr_array_unref);
-    g_clear_pointer(&table->bytes, g_byte_array_unref);
+    if (table->chunks) {
+        for (uint64_t i = 0; i < ((table->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK); i++) {
+            g_free(table->chunks[i]);
+        }
+        g_free(table->chunks);
+    }
     g_free(table);
 }
 
@@ -68,9 +73,8 @@ OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def, size_t byte_si
 
     table->def = def;
     if (def->kind == OPAL_TABLE_BYTE) {
-        table->bytes = g_byte_array_sized_new(byte_size);
-        g_byte_array_set_size(table->bytes, byte_size);
-        memset(table->bytes->data, 0, byte_size);
+        table->byte_size = byte_size;
+        table->chunks = g_new0(uint8_t *, ((byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK));
     } else {
         table->rows = g_ptr_array_new_with_free_func(row_free);
     }
@@ -98,6 +102,41 @@ OpalRow *opal_table_add_row(OpalSP *sp, OpalTable *table, uint64_t uid)
     g_ptr_array_sort(table->rows, row_compare);
     g_hash_table_insert(sp->rows, &row->uid, row);
     return row;
+}
+
+void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf, size_t len)
+{
+    g_assert(offset <= table->byte_size && len <= table->byte_size - offset);
+    while (len) {
+        const uint8_t *chunk = table->chunks[offset / OPAL_BYTE_CHUNK];
+        size_t in = offset % OPAL_BYTE_CHUNK, n = MIN(len, OPAL_BYTE_CHUNK - in);
+
+        if (chunk) {
+            memcpy(buf, chunk + in, n);
+        } else {
+            memset(buf, 0, n);
+        }
+        buf += n;
+        offset += n;
+        len -= n;
+    }
+}
+
+void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, size_t len)
+{
+    g_assert(offset <= table->byte_size && len <= table->byte_size - offset);
+    while (len) {
+        uint8_t **chunk = &table->chunks[offset / OPAL_BYTE_CHUNK];
+        size_t in = offset % OPAL_BYTE_CHUNK, n = MIN(len, OPAL_BYTE_CHUNK - in);
+
+        if (!*chunk) {
+            *chunk = g_malloc0(OPAL_BYTE_CHUNK);
+        }
+        memcpy(*chunk + in, buf, n);
+        buf += n;
+        offset += n;
+        len -= n;
+    }
 }
 
 /* ---- cells ---------------------------------------------------------------------------- */

@@ -68,10 +68,17 @@ typedef struct OpalRow {
     GBytes *cells[OPAL_MAX_COLUMNS];    /* by column number; NULL: empty */
 } OpalRow;
 
+/*
+ * Byte tables are large (the MBR is 128 MiB) and mostly zero: they are kept
+ * in chunks that exist only once written.
+ */
+#define OPAL_BYTE_CHUNK     (64 * 1024)
+
 typedef struct OpalTable {
     const OpalTableDef *def;
     GPtrArray *rows;        /* object tables: OpalRow *, in UID order (Next) */
-    GByteArray *bytes;      /* byte tables */
+    uint64_t byte_size;     /* byte tables: their size, and their chunks */
+    uint8_t **chunks;       /* NULL chunk: all zeros */
 } OpalTable;
 
 #define OPAL_MAX_ACL        8
@@ -84,12 +91,12 @@ typedef struct OpalAccessRule {
     size_t nr_acl;
 } OpalAccessRule;
 
-typedef struct OpalSP {
+struct OpalSP {
     uint64_t uid;                       /* OPAL_UID_ADMINSP or OPAL_UID_LOCKINGSP */
     GPtrArray *tables;                  /* OpalTable * */
     GHashTable *rows;                   /* row UID -> OpalRow *, every object table */
     GArray *rules;                      /* OpalAccessRule */
-} OpalSP;
+};
 
 /* ---- building an SP (factory state) ------------------------------------------------ */
 
@@ -98,6 +105,10 @@ void opal_sp_free(OpalSP *sp);
 /* @byte_size: bytes of a byte table, 0 for object tables. */
 OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def, size_t byte_size);
 OpalRow *opal_table_add_row(OpalSP *sp, OpalTable *table, uint64_t uid);
+
+/* Byte table access; the range must lie within byte_size. */
+void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf, size_t len);
+void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, size_t len);
 
 void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value);
 void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data, size_t len);
@@ -180,13 +191,26 @@ GBytes *opal_value_encode(const OpalValue *value);
 /* Whether @value fits @column's type (Set's INVALID_PARAMETER check). */
 bool opal_column_accepts(const OpalColumn *column, const OpalValue *value);
 
-/* ---- access control (acl.c) --------------------------------------------------------- */
+/* ---- methods (methods.c, lifecycle.c) ---------------------------------------------------- */
 
-/* What a session has proven: authorities it authenticated (Anybody implied). */
-typedef struct OpalAuthSet {
-    uint64_t uids[4];
-    size_t n;
-} OpalAuthSet;
+/* One method invocation, as its implementation sees it. */
+typedef struct MethodContext {
+    OpalTPer *tper;
+    OpalSession *session;
+    OpalSP *sp;
+    const OpalCall *call;
+    uint32_t columns;               /* what access control lets it touch */
+    GByteArray *results;            /* inside the result list */
+} MethodContext;
+
+typedef OpalStatus MethodFn(MethodContext *m);
+
+MethodFn opal_method_activate;
+MethodFn opal_method_revert;
+MethodFn opal_method_revert_sp;
+MethodFn opal_method_gen_key;
+
+/* ---- access control (acl.c) --------------------------------------------------------- */
 
 /*
  * Whether (@invoking, @method) may run for @auth and which columns it may
