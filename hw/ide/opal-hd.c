@@ -94,6 +94,16 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     if (*errp) {
         return;
     }
+    /*
+     * Like a real drive's, the factory credentials differ between drives and
+     * stay the same across restarts: derived from the serial number unless set.
+     */
+    if (!d->msid) {
+        d->msid = g_strdup_printf("MSID%s", dev->serial);
+    }
+    if (!d->psid) {
+        d->psid = g_strdup_printf("PSID%s", dev->serial);
+    }
     config = (OpalConfig) {
         .nb_blocks = bus->ifs[dev->unit].nb_sectors,
         .logical_block_size = BDRV_SECTOR_SIZE,
@@ -101,6 +111,8 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .nr_admins = OPAL_ADMINS,
         .nr_users = OPAL_USERS,
         .datastore_size = OPAL_DATASTORE_SIZE,
+        .msid = d->msid,
+        .psid = d->psid,
     };
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
@@ -117,6 +129,8 @@ static const Property ide_opal_properties[] = {
     DEFINE_IDE_DEV_PROPERTIES(),
     DEFINE_BLOCK_CHS_PROPERTIES(IDEDrive, dev.conf),
     DEFINE_PROP_UINT16("rotation_rate", IDEDrive, dev.rotation_rate, 0),
+    DEFINE_PROP_STRING("msid", IDEOpalDrive, msid),
+    DEFINE_PROP_STRING("psid", IDEOpalDrive, psid),
 };
 
 static void ide_opal_class_init(ObjectClass *klass, void *data)

@@ -34,6 +34,8 @@ enum {
 struct IDEOpalDrive {
     IDEDrive parent_obj;
     OpalTPer *tper;
+    char *msid;         /* C_PIN_MSID: the factory SID password */
+    char *psid;         /* the PSID of a real drive's label */
 };
 
 /* The drive behind an IDEState that belongs to an ide-opal-hd. */

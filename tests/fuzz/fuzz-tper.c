@@ -62,6 +62,8 @@ static const OpalConfig config = {
     .nr_admins = 4,
     .nr_users = 8,
     .datastore_size = 10 * 1024 * 1024,
+    .msid = "msid-pin",
+    .psid = "psid-pin",
 };
 
 #define CHECK(cond, ...) \

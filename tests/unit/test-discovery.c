@@ -12,16 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "opal-internal.h"
-
-static const OpalConfig config = {
-    .nb_blocks = 131072,
-    .logical_block_size = 512,
-    .alignment_granularity = 8,
-    .nr_admins = 4,
-    .nr_users = 8,
-    .datastore_size = 10 * 1024 * 1024,
-};
+#include "opal-host.h"
 
 /* Offset of feature @code in a discovery response, or -1. */
 static long find_feature(const uint8_t *buf, uint16_t code)
@@ -38,7 +29,7 @@ static long find_feature(const uint8_t *buf, uint16_t code)
 
 static void test_header(void **state)
 {
-    OpalTPer *tper = opal_tper_new(&config);
+    OpalTPer *tper = opal_tper_new(&host_test_config);
     uint8_t buf[512];
     size_t len = opal_discovery_encode(tper, buf, sizeof(buf));
 
@@ -54,7 +45,7 @@ static void test_header(void **state)
 
 static void test_features(void **state)
 {
-    OpalTPer *tper = opal_tper_new(&config);
+    OpalTPer *tper = opal_tper_new(&host_test_config);
     uint8_t buf[512];
     long f;
 
@@ -99,7 +90,7 @@ static void test_features(void **state)
 /* A host buffer shorter than the response gets its prefix. */
 static void test_short_buffer(void **state)
 {
-    OpalTPer *tper = opal_tper_new(&config);
+    OpalTPer *tper = opal_tper_new(&host_test_config);
     uint8_t full[512], part[52];
 
     opal_discovery_encode(tper, full, sizeof(full));

@@ -13,20 +13,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "opal-internal.h"
-
-static const OpalConfig config = {
-    .nb_blocks = 131072,
-    .logical_block_size = 512,
-    .alignment_granularity = 8,
-    .nr_admins = 4,
-    .nr_users = 8,
-    .datastore_size = 10 * 1024 * 1024,
-};
+#include "opal-host.h"
 
 static int setup(void **state)
 {
-    *state = opal_tper_new(&config);
+    *state = opal_tper_new(&host_test_config);
     return 0;
 }
 

@@ -183,11 +183,22 @@ typedef enum OpalStatus {
 /* Sessions (Core 3.3.7): at most this many at once, on the one base ComID. */
 #define OPAL_MAX_SESSIONS   4
 
+/* What a session has proven: the authorities it authenticated (Anybody implied). */
+#define OPAL_MAX_AUTHENTICATIONS    2
+
+typedef struct OpalAuthSet {
+    uint64_t uids[OPAL_MAX_AUTHENTICATIONS];
+    size_t n;
+} OpalAuthSet;
+
 typedef struct OpalSession {
     uint32_t tsn;               /* 0: this slot is free */
     uint32_t hsn;
     uint64_t sp_uid;
     bool write;
+    OpalAuthSet auth;
+    /* Revert and RevertSP end their own session once answered (Opal 5.1.2-3). */
+    bool end_after_response;
 } OpalSession;
 
 /* Communication properties the host may negotiate (Core 5.2.2.1; Opal 4.1.1.1). */
@@ -202,8 +213,12 @@ typedef enum OpalHostProperty {
     OPAL_HP__COUNT,
 } OpalHostProperty;
 
+typedef struct OpalSP OpalSP;
+
 struct OpalTPer {
     OpalConfig config;
+    OpalSP *admin_sp;
+    OpalSP *locking_sp;
     void (*trace)(void *opaque, const char *message);
     void *trace_opaque;
     /* The last ComID management request, answered by the next IF-RECV. */
@@ -225,6 +240,26 @@ void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len);
 /* Aborts every session and drops the queued response (STACK_RESET, resets). */
 void opal_session_abort_all(OpalTPer *tper);
 const char *opal_status_name(OpalStatus status);
+/* Ends a method's response: EndOfData and the status list (Core 3.2.4.2). */
+void opal_put_status(GByteArray *out, OpalStatus status);
+
+/* The LockingSP's life cycle (lifecycle.c). */
+bool opal_locking_sp_active(const OpalTPer *tper);
+/* Builds both SPs in their factory state, replacing any previous ones. */
+void opal_sps_factory_reset(OpalTPer *tper);
+
+/* Methods of the SPs (methods.c). */
+/* Runs @call in session @s and appends its results and status to @out. */
+void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
+                        GByteArray *out);
+/*
+ * Checks @proof for @authority of @sp (Core 5.3.4.1.14); SUCCESS with
+ * *proven telling the outcome, or the status that refuses the attempt.
+ */
+OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
+                             const uint8_t *proof, size_t proof_len, bool *proven);
+/* The SP object @uid of a session, if it can have sessions now. */
+OpalSP *opal_session_sp(OpalTPer *tper, uint64_t uid);
 
 /* Level 0 Discovery (discovery.c): fills @buf, returns the response's length. */
 size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len);

@@ -102,7 +102,7 @@ void opal_session_abort_all(OpalTPer *tper)
 
 /* ---- response building ---------------------------------------------------------- */
 
-static void put_status(GByteArray *out, OpalStatus status)
+void opal_put_status(GByteArray *out, OpalStatus status)
 {
     opal_token_put_control(out, OPAL_TK_END_OF_DATA);
     opal_token_put_control(out, OPAL_TK_START_LIST);
@@ -205,7 +205,7 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
         opal_trace(tper, "Properties refused: malformed HostProperties");
         put_sm_call(out, OPAL_UID_SM_PROPERTIES);
         opal_token_put_control(out, OPAL_TK_END_LIST);
-        put_status(out, status);
+        opal_put_status(out, status);
         return;
     }
 
@@ -225,7 +225,7 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
     opal_token_put_control(out, OPAL_TK_END_LIST);
     opal_token_put_control(out, OPAL_TK_END_NAME);
     opal_token_put_control(out, OPAL_TK_END_LIST);
-    put_status(out, OPAL_ST_SUCCESS);
+    opal_put_status(out, OPAL_ST_SUCCESS);
 }
 
 /* ---- StartSession ------------------------------------------------------------------- */
@@ -268,6 +268,7 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
 {
     uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY;
     const OpalValue *v;
+    OpalSP *sp_object;
     OpalSession *slot;
     OpalStatus status;
 
@@ -293,24 +294,35 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
         return OPAL_ST_INVALID_PARAMETER;
     }
 
-    if (sp == OPAL_UID_LOCKINGSP) {
-        opal_trace(tper, "StartSession refused: LockingSP is Manufactured-Inactive");
-        return OPAL_ST_INVALID_PARAMETER;
-    }
-    if (sp != OPAL_UID_ADMINSP) {
-        opal_trace(tper, "StartSession refused: SPID %016" G_GINT64_MODIFIER "x is no SP",
-                   sp);
-        return OPAL_ST_INVALID_PARAMETER;
-    }
-    if (authority != OPAL_UID_AUTH_ANYBODY) {
-        /* Authorities with credentials arrive with the SP tables (C_PIN). */
-        opal_trace(tper, "StartSession refused: authority %016" G_GINT64_MODIFIER
-                   "x cannot authenticate yet (only Anybody)", authority);
+    sp_object = opal_session_sp(tper, sp);
+    if (!sp_object) {
+        opal_trace(tper, "StartSession refused: %016" G_GINT64_MODIFIER "x is %s", sp,
+                   sp == OPAL_UID_LOCKINGSP ? "the LockingSP, still Manufactured-Inactive"
+                                            : "no SP");
         return OPAL_ST_INVALID_PARAMETER;
     }
     status = check_session_limits(tper, sp, write, &slot);
     if (status != OPAL_ST_SUCCESS) {
         return status;
+    }
+    if (authority != OPAL_UID_AUTH_ANYBODY) {
+        const uint8_t *challenge = NULL;
+        size_t challenge_len = 0;
+        bool proven;
+
+        v = opal_call_optional(call, START_HOST_CHALLENGE);
+        if (v && !opal_value_bytes(v, &challenge, &challenge_len)) {
+            opal_trace(tper, "StartSession refused: HostChallenge is not bytes");
+            return OPAL_ST_INVALID_PARAMETER;
+        }
+        status = opal_authenticate(tper, sp_object, authority, challenge, challenge_len,
+                                   &proven);
+        if (status != OPAL_ST_SUCCESS) {
+            return status;
+        }
+        if (!proven) {
+            return OPAL_ST_NOT_AUTHORIZED;
+        }
     }
     do {
         tper->last_tsn++;
@@ -318,9 +330,13 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
     *slot = (OpalSession) {
         .tsn = tper->last_tsn, .hsn = *hsn, .sp_uid = sp, .write = write,
     };
+    if (authority != OPAL_UID_AUTH_ANYBODY) {
+        slot->auth.uids[slot->auth.n++] = authority;
+    }
     *tsn = slot->tsn;
-    opal_trace(tper, "session %u/%u started: %s SP %016" G_GINT64_MODIFIER "x as Anybody",
-               slot->tsn, slot->hsn, write ? "read-write" : "read-only", sp);
+    opal_trace(tper, "session %u/%u started: %s SP %016" G_GINT64_MODIFIER "x as %016"
+               G_GINT64_MODIFIER "x", slot->tsn, slot->hsn, write ? "read-write" : "read-only",
+               sp, authority);
     return OPAL_ST_SUCCESS;
 }
 
@@ -336,10 +352,21 @@ static void sm_start_session(OpalTPer *tper, const OpalCall *call, GByteArray *o
         opal_token_put_uint(out, tsn);
     }
     opal_token_put_control(out, OPAL_TK_END_LIST);
-    put_status(out, status);
+    opal_put_status(out, status);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */
+
+OpalSP *opal_session_sp(OpalTPer *tper, uint64_t uid)
+{
+    if (uid == OPAL_UID_ADMINSP) {
+        return tper->admin_sp;
+    }
+    if (uid == OPAL_UID_LOCKINGSP && opal_locking_sp_active(tper)) {
+        return tper->locking_sp;
+    }
+    return NULL;
+}
 
 static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
 {
@@ -389,15 +416,13 @@ static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt
         memset(s, 0, sizeof(*s));
         return;
     }
-    /* The SP tables and their methods are the next layer to come. */
-    opal_trace(tper, "session %u/%u: method %016" G_GINT64_MODIFIER "x on %016"
-               G_GINT64_MODIFIER "x refused: SP methods are not implemented yet",
-               s->tsn, s->hsn, call.method_uid, call.invoking_uid);
+    opal_method_invoke(tper, s, &call, out);
     opal_call_clear(&call);
-    opal_token_put_control(out, OPAL_TK_START_LIST);
-    opal_token_put_control(out, OPAL_TK_END_LIST);
-    put_status(out, OPAL_ST_FAIL);
     queue_response(tper, s->tsn, s->hsn, out);
+    if (s->end_after_response) {
+        opal_trace(tper, "session %u/%u ended by the TPer", s->tsn, s->hsn);
+        memset(s, 0, sizeof(*s));
+    }
 }
 
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)

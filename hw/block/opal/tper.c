@@ -11,7 +11,8 @@
  */
 
 #include <stdarg.h>
-#include "opal-internal.h"
+#include <gcrypt.h>
+#include "sp.h"
 
 /* Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses them). */
 #define INFO_SUPPORTED_PROTOCOLS    0x0000
@@ -25,14 +26,27 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
 {
     OpalTPer *tper = g_new0(OpalTPer, 1);
 
+    g_assert(config->msid && config->psid);
+    /* Media keys come from libgcrypt; initialise it unless the application did. */
+    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+        gcry_check_version(NULL);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    }
     tper->config = *config;
+    tper->config.msid = g_strdup(config->msid);
+    tper->config.psid = g_strdup(config->psid);
     opal_session_init(tper);
+    opal_sps_factory_reset(tper);
     return tper;
 }
 
 void opal_tper_free(OpalTPer *tper)
 {
     opal_session_abort_all(tper);
+    opal_sp_free(tper->admin_sp);
+    opal_sp_free(tper->locking_sp);
+    g_free((char *)tper->config.msid);
+    g_free((char *)tper->config.psid);
     g_free(tper);
 }
 

@@ -39,6 +39,12 @@ typedef struct OpalConfig {
     uint16_t nr_admins;                 /* Locking SP Admin authorities */
     uint16_t nr_users;                  /* Locking SP User authorities */
     uint32_t datastore_size;            /* bytes in the DataStore table */
+    /*
+     * C_PIN_MSID's PIN (the factory SID password hosts read from the drive)
+     * and the PSID (printed on a real drive's label, for PSID revert).
+     */
+    const char *msid;
+    const char *psid;
 } OpalConfig;
 
 /* Sizes every transport must accept (announced in Level 0 / Properties). */

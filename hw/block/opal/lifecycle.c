@@ -1,0 +1,203 @@
+/*
+ * ide-opal-hd: life cycle of the SPs and their media keys
+ *
+ * Opal 5.1: the LockingSP leaves the factory Manufactured-Inactive; SID's
+ * Activate makes it Manufactured (and gives Admin1 SID's PIN); Revert puts an
+ * SP - or, on the AdminSP, the whole TPer - back to the factory state, and
+ * RevertSP lets the LockingSP's Admins do that to their own SP.  Going back to
+ * the factory state always means new media keys: the old data is gone
+ * (cryptographic erase), which is also what GenKey does to one range.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <gcrypt.h>
+#include "sp.h"
+#include "uid.h"
+
+/* XTS-AES-256 takes two 256-bit keys (IEEE 1619). */
+#define MEDIA_KEY_LEN       64
+#define KEY_COLUMN          3       /* K_AES_256.Key (Core 5.6.2.x) */
+
+/* RevertSP's KeepGlobalRangeKey (Opal 5.1.3). */
+#define REVERTSP_KEEP_GLOBAL_RANGE_KEY  0x060000
+
+static OpalRow *locking_sp_object(const OpalTPer *tper)
+{
+    return opal_sp_row(tper->admin_sp, OPAL_UID_LOCKINGSP);
+}
+
+bool opal_locking_sp_active(const OpalTPer *tper)
+{
+    uint64_t state = 0;
+
+    return opal_row_get_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE, &state) &&
+           state == OPAL_LIFE_CYCLE_MANUFACTURED;
+}
+
+static void new_media_key(OpalRow *key)
+{
+    uint8_t bytes[MEDIA_KEY_LEN];
+
+    gcry_randomize(bytes, sizeof(bytes), GCRY_VERY_STRONG_RANDOM);
+    opal_row_set_bytes(key, KEY_COLUMN, bytes, sizeof(bytes));
+    gcry_create_nonce(bytes, sizeof(bytes));        /* overwrite the stack copy */
+}
+
+/* A fresh LockingSP: factory tables, every range with a new key. */
+static OpalSP *new_locking_sp(OpalTPer *tper)
+{
+    OpalSP *sp = opal_locking_sp_new(&tper->config);
+    OpalTable *keys = opal_sp_table(sp, OPAL_UID_TABLE_K_AES_256);
+
+    for (guint i = 0; i < keys->rows->len; i++) {
+        new_media_key(g_ptr_array_index(keys->rows, i));
+    }
+    return sp;
+}
+
+/* Sessions whose SP goes away end without notice (Core 3.3.7.4). */
+static void abort_sessions_on(OpalTPer *tper, uint64_t sp_uid, const OpalSession *keep)
+{
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        OpalSession *s = &tper->sessions[i];
+
+        if (s->tsn && s->sp_uid == sp_uid && s != keep) {
+            memset(s, 0, sizeof(*s));
+        }
+    }
+}
+
+void opal_sps_factory_reset(OpalTPer *tper)
+{
+    const OpalConfig *c = &tper->config;
+
+    opal_sp_free(tper->admin_sp);
+    opal_sp_free(tper->locking_sp);
+    tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
+                                       (const uint8_t *)c->psid, strlen(c->psid));
+    tper->locking_sp = new_locking_sp(tper);
+}
+
+/*
+ * Revert of the LockingSP alone: back to Manufactured-Inactive, all data gone.
+ * Its sessions end, except @caller's, which RevertSP answers first.
+ */
+static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
+                              const uint8_t *keep_key, size_t keep_len)
+{
+    opal_sp_free(tper->locking_sp);
+    tper->locking_sp = new_locking_sp(tper);
+    if (keep_key) {
+        opal_row_set_bytes(opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
+                           KEY_COLUMN, keep_key, keep_len);
+    }
+    opal_row_set_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE,
+                      OPAL_LIFE_CYCLE_MANUFACTURED_INACTIVE);
+    abort_sessions_on(tper, OPAL_UID_LOCKINGSP, caller);
+}
+
+OpalStatus opal_method_activate(MethodContext *m)
+{
+    OpalRow *admin1_pin, *sid_pin;
+    const uint8_t *pin;
+    size_t len;
+
+    if (m->call->nr_required || m->call->nr_optional) {
+        /* Single User Mode and DataStore sizing arguments are not supported. */
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (m->call->invoking_uid != OPAL_UID_LOCKINGSP || opal_locking_sp_active(m->tper)) {
+        return OPAL_ST_SUCCESS;         /* nothing to activate: no effect (Opal 5.1.1) */
+    }
+    sid_pin = opal_sp_row(m->tper->admin_sp, OPAL_UID_C_PIN_SID);
+    admin1_pin = opal_sp_row(m->tper->locking_sp, OPAL_UID_C_PIN_ADMIN(1));
+    if (!sid_pin || !admin1_pin || !opal_row_get_bytes(sid_pin, OPAL_COL_C_PIN_PIN, &pin, &len)) {
+        return OPAL_ST_FAIL;
+    }
+    opal_row_set_bytes(admin1_pin, OPAL_COL_C_PIN_PIN, pin, len);
+    opal_row_set_uint(locking_sp_object(m->tper), OPAL_COL_SP_LIFE_CYCLE,
+                      OPAL_LIFE_CYCLE_MANUFACTURED);
+    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN");
+    return OPAL_ST_SUCCESS;
+}
+
+OpalStatus opal_method_revert(MethodContext *m)
+{
+    if (m->call->nr_required || m->call->nr_optional) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (m->call->invoking_uid == OPAL_UID_LOCKINGSP) {
+        if (opal_locking_sp_active(m->tper)) {
+            revert_locking_sp(m->tper, NULL, NULL, 0);
+            opal_trace(m->tper, "LockingSP reverted: its data is erased");
+        }
+        return OPAL_ST_SUCCESS;
+    }
+    if (m->call->invoking_uid != OPAL_UID_ADMINSP) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    /* The whole TPer to its factory state; this session ends once answered. */
+    opal_sps_factory_reset(m->tper);
+    abort_sessions_on(m->tper, OPAL_UID_LOCKINGSP, NULL);
+    abort_sessions_on(m->tper, OPAL_UID_ADMINSP, m->session);
+    m->session->end_after_response = true;
+    m->sp = NULL;
+    opal_trace(m->tper, "TPer reverted to its factory state: all data erased");
+    return OPAL_ST_SUCCESS;
+}
+
+OpalStatus opal_method_revert_sp(MethodContext *m)
+{
+    const OpalValue *keep_v = opal_call_optional(m->call, REVERTSP_KEEP_GLOBAL_RANGE_KEY);
+    OpalRow *global = opal_sp_row(m->sp, OPAL_UID_LOCKING_GLOBALRANGE);
+    g_autofree uint8_t *key_copy = NULL;
+    uint64_t keep = 0, rl = 0, wl = 0;
+    const uint8_t *key;
+    size_t len = 0;
+
+    if (m->call->invoking_uid != OPAL_UID_THISSP || m->call->nr_required ||
+        m->call->nr_optional != !!keep_v || (keep_v && !opal_value_uint(keep_v, &keep)) ||
+        keep > 1) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (keep) {
+        opal_row_get_uint(global, OPAL_COL_LOCKING_READ_LOCKED, &rl);
+        opal_row_get_uint(global, OPAL_COL_LOCKING_WRITE_LOCKED, &wl);
+        if (rl && wl) {
+            /* Keeping the key of a locked range would keep it unreadable (Opal 5.1.3). */
+            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the global "
+                       "range is read- and write-locked");
+            return OPAL_ST_FAIL;
+        }
+        if (opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
+                               KEY_COLUMN, &key, &len)) {
+            key_copy = g_memdup2(key, len);
+        }
+    }
+    revert_locking_sp(m->tper, m->session, key_copy, len);
+    if (key_copy) {
+        memset(key_copy, 0, len);
+    }
+    m->session->end_after_response = true;
+    m->sp = NULL;
+    opal_trace(m->tper, "LockingSP reverted by its Admins%s", keep ? ", global range kept" : "");
+    return OPAL_ST_SUCCESS;
+}
+
+OpalStatus opal_method_gen_key(MethodContext *m)
+{
+    OpalRow *key = opal_sp_row(m->sp, m->call->invoking_uid);
+
+    /* PublicExponent and PinLength are for other credential types (Core 5.3.3.16). */
+    if (m->call->nr_required || m->call->nr_optional || !key ||
+        OPAL_UID_TABLE_OF(key->uid) != OPAL_UID_TABLE_K_AES_256) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    new_media_key(key);
+    opal_trace(m->tper, "new media key for %016" G_GINT64_MODIFIER "x: its range's data "
+               "is erased", key->uid);
+    return OPAL_ST_SUCCESS;
+}

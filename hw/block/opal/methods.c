@@ -1,0 +1,513 @@
+/*
+ * ide-opal-hd: the methods of the SPs
+ *
+ * Core 5.3.3 (Get, Set, Next, GetACL, Authenticate), Opal 4.2.6/4.3.4
+ * (Random).  opal_method_invoke() is the one gate: it finds the method, asks
+ * access control whether the session may invoke it on that object and which
+ * columns it may touch, runs it, and frames results and status (Core
+ * 3.2.4.2); a failed method returns an empty result list.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <gcrypt.h>
+#include "sp.h"
+#include "uid.h"
+
+/* Cellblock names (Core 5.1.3.9) and Set's parameter names (Core 5.3.3.7). */
+enum {
+    CELL_TABLE = 0,
+    CELL_START_ROW = 1,
+    CELL_END_ROW = 2,
+    CELL_START_COLUMN = 3,
+    CELL_END_COLUMN = 4,
+};
+enum {
+    SET_WHERE = 0,
+    SET_VALUES = 1,
+};
+enum {
+    NEXT_WHERE = 0,
+    NEXT_COUNT = 1,
+};
+
+#define RANDOM_MAX_COUNT    32      /* Opal 4.2.6.1: at least 32 bytes */
+
+static bool is_control(const OpalToken *t, uint8_t control)
+{
+    return t->type == OPAL_TOKEN_CONTROL && t->control == control;
+}
+
+/* Runs @fn for each StartName name value EndName of the list @v; false if malformed. */
+static bool for_each_named(const OpalValue *v,
+                           bool (*fn)(void *opaque, uint64_t name, const OpalValue *value),
+                           void *opaque)
+{
+    const OpalToken *t = v->tokens;
+    size_t i = 1;
+
+    if (v->count < 2 || !is_control(&t[0], OPAL_TK_START_LIST)) {
+        return false;
+    }
+    while (i < v->count - 1) {
+        size_t end = i + 2;
+        int depth = 0;
+        OpalValue value;
+
+        if (!is_control(&t[i], OPAL_TK_START_NAME) || t[i + 1].type != OPAL_TOKEN_UINT) {
+            return false;
+        }
+        /* The value runs to the EndName that closes this name. */
+        for (; end < v->count - 1; end++) {
+            if (is_control(&t[end], OPAL_TK_START_LIST) ||
+                is_control(&t[end], OPAL_TK_START_NAME)) {
+                depth++;
+            } else if (is_control(&t[end], OPAL_TK_END_LIST) ||
+                       (is_control(&t[end], OPAL_TK_END_NAME) && depth > 0)) {
+                depth--;
+            } else if (is_control(&t[end], OPAL_TK_END_NAME)) {
+                break;
+            }
+        }
+        if (end >= v->count - 1 || end == i + 2) {
+            return false;
+        }
+        value = (OpalValue) { &t[i + 2], end - i - 2 };
+        if (!fn(opaque, t[i + 1].uint, &value)) {
+            return false;
+        }
+        i = end + 1;
+    }
+    return true;
+}
+
+/* ---- Get -------------------------------------------------------------------------------- */
+
+typedef struct Cellblock {
+    bool has[CELL_END_COLUMN + 1];
+    uint64_t value[CELL_END_COLUMN + 1];
+} Cellblock;
+
+static bool cellblock_element(void *opaque, uint64_t name, const OpalValue *value)
+{
+    Cellblock *cb = opaque;
+
+    if (name > CELL_END_COLUMN || cb->has[name]) {
+        return false;
+    }
+    cb->has[name] = true;
+    return name == CELL_TABLE ? opal_value_uid(value, &cb->value[name])
+                              : opal_value_uint(value, &cb->value[name]);
+}
+
+static OpalStatus get_bytes(MethodContext *m, OpalTable *table, const Cellblock *cb)
+{
+    uint64_t size = table->byte_size;
+    g_autofree uint8_t *buf = NULL;
+    uint64_t start = cb->has[CELL_START_ROW] ? cb->value[CELL_START_ROW] : 0;
+    uint64_t end = cb->has[CELL_END_ROW] ? cb->value[CELL_END_ROW] : size - 1;
+
+    /* Rows of a byte table are bytes, and endRow is inclusive (Opal 5.3.1.2.2). */
+    if (cb->has[CELL_TABLE] || cb->has[CELL_START_COLUMN] || cb->has[CELL_END_COLUMN] ||
+        start > end || end >= size) {
+        opal_trace(m->tper, "Get on %s refused: cell block outside its %" G_GUINT64_FORMAT
+                   " bytes", table->def->name, size);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    /* Bounded by the host's MaxComPacketSize before it is ever sent (see below). */
+    if (end - start + 1 > OPAL_MAX_TRANSFER) {
+        return OPAL_ST_RESPONSE_OVERFLOW;
+    }
+    buf = g_malloc(end - start + 1);
+    opal_table_read(table, start, buf, end - start + 1);
+    opal_token_put_bytes(m->results, buf, end - start + 1);
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
+{
+    uint64_t first = cb->has[CELL_START_COLUMN] ? cb->value[CELL_START_COLUMN] : 0;
+    uint64_t last = cb->has[CELL_END_COLUMN] ? cb->value[CELL_END_COLUMN] : OPAL_MAX_COLUMNS - 1;
+
+    /* An object's Get names columns only (Core 5.3.3.6.3). */
+    if (cb->has[CELL_TABLE] || cb->has[CELL_START_ROW] || cb->has[CELL_END_ROW] ||
+        first > last || (cb->has[CELL_START_COLUMN] && !opal_table_column(row->def, first)) ||
+        (cb->has[CELL_END_COLUMN] && !opal_table_column(row->def, last))) {
+        opal_trace(m->tper, "Get on %016" G_GINT64_MODIFIER "x refused: bad cell block",
+                   row->uid);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    opal_token_put_control(m->results, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < row->def->nr_columns; i++) {
+        const OpalColumn *c = &row->def->columns[i];
+
+        /* Cells the ACEs do not grant, secrets and empty cells are left out. */
+        if (c->number < first || c->number > last || !row->cells[c->number] ||
+            (c->flags & OPAL_COL_SECRET) || !(m->columns & (1u << c->number))) {
+            continue;
+        }
+        opal_token_put_control(m->results, OPAL_TK_START_NAME);
+        opal_token_put_uint(m->results, c->number);
+        g_byte_array_append(m->results, g_bytes_get_data(row->cells[c->number], NULL),
+                            g_bytes_get_size(row->cells[c->number]));
+        opal_token_put_control(m->results, OPAL_TK_END_NAME);
+    }
+    opal_token_put_control(m->results, OPAL_TK_END_LIST);
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus method_get(MethodContext *m)
+{
+    const OpalCall *call = m->call;
+    Cellblock cb = { 0 };
+    OpalRow *row = opal_sp_row(m->sp, call->invoking_uid);
+    OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
+
+    if (call->nr_required != 1 || call->nr_optional ||
+        !for_each_named(&call->required[0], cellblock_element, &cb)) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (row) {
+        return get_row(m, row, &cb);
+    }
+    if (table && table->chunks) {
+        return get_bytes(m, table, &cb);
+    }
+    return OPAL_ST_INVALID_PARAMETER;
+}
+
+/* ---- Set -------------------------------------------------------------------------------- */
+
+typedef struct RowValues {
+    MethodContext *m;
+    OpalRow *row;
+    GBytes *cells[OPAL_MAX_COLUMNS];
+    bool seen[OPAL_MAX_COLUMNS];
+    OpalStatus status;
+} RowValues;
+
+static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
+{
+    RowValues *rv = opaque;
+    const OpalColumn *c = number < OPAL_MAX_COLUMNS ?
+                          opal_table_column(rv->row->def, number) : NULL;
+
+    if (!c || rv->seen[number] || (c->flags & OPAL_COL_READONLY) ||
+        !opal_column_accepts(c, value)) {
+        opal_trace(rv->m->tper, "Set on %016" G_GINT64_MODIFIER "x refused: column %"
+                   G_GUINT64_FORMAT " %s", rv->row->uid, number,
+                   !c ? "does not exist" : rv->seen[number] ? "given twice" :
+                   (c->flags & OPAL_COL_READONLY) ? "is read-only" : "value of the wrong type");
+        rv->status = OPAL_ST_INVALID_PARAMETER;
+        return false;
+    }
+    if (!(rv->m->columns & (1u << number))) {
+        /* Set is all or nothing: one ungranted cell refuses it (Core 5.3.4.2.6). */
+        opal_trace(rv->m->tper, "Set on %016" G_GINT64_MODIFIER "x refused: column %s not "
+                   "granted to this session", rv->row->uid, c->name);
+        rv->status = OPAL_ST_NOT_AUTHORIZED;
+        return false;
+    }
+    rv->seen[number] = true;
+    rv->cells[number] = opal_value_encode(value);
+    return true;
+}
+
+static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *values)
+{
+    RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
+    bool ok = for_each_named(values, row_value, &rv);
+
+    for (int i = 0; i < OPAL_MAX_COLUMNS; i++) {
+        if (ok && rv.cells[i]) {
+            g_clear_pointer(&row->cells[i], g_bytes_unref);
+            row->cells[i] = g_steal_pointer(&rv.cells[i]);
+        }
+        g_clear_pointer(&rv.cells[i], g_bytes_unref);
+    }
+    return ok ? OPAL_ST_SUCCESS : rv.status;
+}
+
+static OpalStatus set_bytes(MethodContext *m, OpalTable *table, const OpalValue *where,
+                            const OpalValue *values)
+{
+    uint64_t offset = 0;
+    const uint8_t *data;
+    size_t len;
+
+    if ((where && !opal_value_uint(where, &offset)) ||
+        !opal_value_bytes(values, &data, &len) ||
+        offset > table->byte_size || len > table->byte_size - offset) {
+        opal_trace(m->tper, "Set on %s refused: not bytes within its %" G_GUINT64_FORMAT
+                   " bytes", table->def->name, table->byte_size);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    opal_table_write(table, offset, data, len);
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus method_set(MethodContext *m)
+{
+    const OpalCall *call = m->call;
+    const OpalValue *where = opal_call_optional(call, SET_WHERE);
+    const OpalValue *values = opal_call_optional(call, SET_VALUES);
+    OpalRow *row = opal_sp_row(m->sp, call->invoking_uid);
+    OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
+
+    if (call->nr_required || call->nr_optional != (size_t)(!!where + !!values)) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (!m->session->write) {
+        opal_trace(m->tper, "Set refused: the session is read-only");
+        return OPAL_ST_NOT_AUTHORIZED;
+    }
+    if (!values) {
+        return OPAL_ST_SUCCESS;     /* nothing to set (Core 5.3.3.7.2) */
+    }
+    if (row && !where) {
+        return set_row(m, row, values);
+    }
+    if (table && table->chunks) {
+        return set_bytes(m, table, where, values);
+    }
+    return OPAL_ST_INVALID_PARAMETER;
+}
+
+/* ---- Next, GetACL, Authenticate, Random ----------------------------------------------------------- */
+
+static OpalStatus method_next(MethodContext *m)
+{
+    const OpalCall *call = m->call;
+    const OpalValue *where = opal_call_optional(call, NEXT_WHERE);
+    const OpalValue *count_v = opal_call_optional(call, NEXT_COUNT);
+    OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
+    uint64_t after = 0, count = UINT64_MAX;
+    guint i = 0;
+
+    if (!table || !table->rows || call->nr_required ||
+        call->nr_optional != (size_t)(!!where + !!count_v) ||
+        (where && !opal_value_uid(where, &after)) ||
+        (count_v && !opal_value_uint(count_v, &count))) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (where) {
+        /* The listing starts after Where, which must be a row of this table. */
+        for (; i < table->rows->len &&
+             ((OpalRow *)g_ptr_array_index(table->rows, i))->uid != after; i++) {
+        }
+        if (i == table->rows->len) {
+            return OPAL_ST_INVALID_PARAMETER;
+        }
+        i++;
+    }
+    opal_token_put_control(m->results, OPAL_TK_START_LIST);
+    for (; i < table->rows->len && count; i++, count--) {
+        opal_token_put_uid(m->results, ((OpalRow *)g_ptr_array_index(table->rows, i))->uid);
+    }
+    opal_token_put_control(m->results, OPAL_TK_END_LIST);
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus method_get_acl(MethodContext *m)
+{
+    const OpalCall *call = m->call;
+    uint64_t invoking, method;
+
+    if (call->nr_required != 2 || call->nr_optional ||
+        !opal_value_uid(&call->required[0], &invoking) ||
+        !opal_value_uid(&call->required[1], &method)) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    for (guint i = 0; i < m->sp->rules->len; i++) {
+        const OpalAccessRule *r = &g_array_index(m->sp->rules, OpalAccessRule, i);
+
+        if (r->invoking == invoking && r->method == method) {
+            opal_token_put_control(m->results, OPAL_TK_START_LIST);
+            for (size_t j = 0; j < r->nr_acl; j++) {
+                opal_token_put_uid(m->results, r->acl[j]);
+            }
+            opal_token_put_control(m->results, OPAL_TK_END_LIST);
+            return OPAL_ST_SUCCESS;
+        }
+    }
+    return OPAL_ST_INVALID_PARAMETER;
+}
+
+/* Constant-time comparison: how long it takes says nothing about the PIN. */
+static bool pin_equal(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    uint8_t diff = a_len != b_len;
+
+    for (size_t i = 0; i < MAX(a_len, b_len); i++) {
+        diff |= (i < a_len ? a[i] : 0) ^ (i < b_len ? b[i] : 0);
+    }
+    return diff == 0;
+}
+
+OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
+                             const uint8_t *proof, size_t proof_len, bool *proven)
+{
+    OpalRow *auth = opal_sp_row(sp, authority), *cpin;
+    uint64_t is_class = 0, enabled = 0, operation = 0, credential, limit = 0, tries = 0;
+    const uint8_t *pin;
+    size_t pin_len;
+
+    *proven = false;
+    if (!auth || OPAL_UID_TABLE_OF(authority) != OPAL_UID_TABLE_AUTHORITY ||
+        (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) && is_class)) {
+        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x is not an individual "
+                   "authority of this SP", authority);
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    opal_row_get_uint(auth, OPAL_COL_AUTHORITY_ENABLED, &enabled);
+    opal_row_get_uint(auth, OPAL_COL_AUTHORITY_OPERATION, &operation);
+    if (!enabled) {
+        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x is disabled", authority);
+        return OPAL_ST_SUCCESS;
+    }
+    if (operation == OPAL_AUTH_METHOD_NONE) {
+        *proven = true;         /* Anybody needs no proof */
+        return OPAL_ST_SUCCESS;
+    }
+    if (operation != OPAL_AUTH_METHOD_PASSWORD ||
+        !opal_row_get_uid(auth, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) ||
+        !(cpin = opal_sp_row(sp, credential)) ||
+        !opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &pin, &pin_len)) {
+        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x has no password", authority);
+        return OPAL_ST_SUCCESS;
+    }
+    opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRY_LIMIT, &limit);
+    opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRIES, &tries);
+    if (limit && tries >= limit) {
+        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x locked out after %"
+                   G_GUINT64_FORMAT " failed tries", authority, tries);
+        return OPAL_ST_AUTHORITY_LOCKED_OUT;
+    }
+    *proven = proof && pin_equal(pin, pin_len, proof, proof_len);
+    /* Tries counts failures since the last success (Core 5.3.2.12). */
+    if (*proven) {
+        opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
+    } else {
+        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x: wrong password", authority);
+        if (limit) {
+            opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, tries + 1);
+        }
+    }
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus method_authenticate(MethodContext *m)
+{
+    const OpalCall *call = m->call;
+    const OpalValue *proof_v = opal_call_optional(call, 0);
+    const uint8_t *proof = NULL;
+    size_t proof_len = 0;
+    uint64_t authority;
+    OpalAuthSet *auth = &m->session->auth;
+    OpalStatus status;
+    bool proven;
+
+    if (call->nr_required != 1 || call->nr_optional != !!proof_v ||
+        !opal_value_uid(&call->required[0], &authority) ||
+        (proof_v && !opal_value_bytes(proof_v, &proof, &proof_len))) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    status = opal_authenticate(m->tper, m->sp, authority, proof, proof_len, &proven);
+    if (status != OPAL_ST_SUCCESS) {
+        return status;
+    }
+    if (proven && authority != OPAL_UID_AUTH_ANYBODY) {
+        bool known = false;
+
+        for (size_t i = 0; i < auth->n; i++) {
+            known |= auth->uids[i] == authority;
+        }
+        if (!known && auth->n == OPAL_MAX_AUTHENTICATIONS) {
+            opal_trace(m->tper, "Authenticate: MaxAuthentications reached");
+            proven = false;
+        } else if (!known) {
+            auth->uids[auth->n++] = authority;
+        }
+    }
+    opal_token_put_uint(m->results, proven);
+    return OPAL_ST_SUCCESS;
+}
+
+static OpalStatus method_random(MethodContext *m)
+{
+    uint8_t buf[RANDOM_MAX_COUNT];
+    uint64_t count;
+
+    if (m->call->nr_required != 1 || m->call->nr_optional ||
+        !opal_value_uint(&m->call->required[0], &count) || count > RANDOM_MAX_COUNT) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    gcry_randomize(buf, count, GCRY_STRONG_RANDOM);
+    opal_token_put_bytes(m->results, buf, count);
+    return OPAL_ST_SUCCESS;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static const struct {
+    uint64_t uid;
+    const char *name;
+    MethodFn *fn;
+} methods[] = {
+    { OPAL_UID_M_GET, "Get", method_get },
+    { OPAL_UID_M_SET, "Set", method_set },
+    { OPAL_UID_M_NEXT, "Next", method_next },
+    { OPAL_UID_M_GETACL, "GetACL", method_get_acl },
+    { OPAL_UID_M_AUTHENTICATE, "Authenticate", method_authenticate },
+    { OPAL_UID_M_RANDOM, "Random", method_random },
+    { OPAL_UID_M_ACTIVATE, "Activate", opal_method_activate },
+    { OPAL_UID_M_REVERT, "Revert", opal_method_revert },
+    { OPAL_UID_M_REVERTSP, "RevertSP", opal_method_revert_sp },
+    { OPAL_UID_M_GENKEY, "GenKey", opal_method_gen_key },
+};
+
+void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
+                        GByteArray *out)
+{
+    g_autoptr(GByteArray) results = g_byte_array_new();
+    g_autoptr(GString) why = g_string_new(NULL);
+    MethodContext m = {
+        .tper = tper, .session = s, .sp = opal_session_sp(tper, s->sp_uid), .call = call,
+        .results = results,
+    };
+    OpalStatus status = OPAL_ST_NOT_AUTHORIZED;
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(methods) && methods[i].uid != call->method_uid; i++) {
+    }
+    if (!m.sp) {
+        opal_trace(tper, "session %u: its SP is gone", s->tsn);
+        status = OPAL_ST_FAIL;
+    } else if (i == G_N_ELEMENTS(methods)) {
+        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x is not a method of this SP",
+                   call->method_uid);
+    } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
+                                  &m.columns, why)) {
+        opal_trace(tper, "%s on %016" G_GINT64_MODIFIER "x refused: %s", methods[i].name,
+                   call->invoking_uid, why->str);
+    } else {
+        status = methods[i].fn(&m);
+        opal_trace(tper, "%s on %016" G_GINT64_MODIFIER "x: %s", methods[i].name,
+                   call->invoking_uid, opal_status_name(status));
+    }
+    /* A response must fit what the host said it can take (Opal 3.3.1). */
+    if (status == OPAL_ST_SUCCESS &&
+        results->len + 64 > tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
+        opal_trace(tper, "results of %u bytes exceed the host's MaxComPacketSize",
+                   results->len);
+        status = OPAL_ST_RESPONSE_OVERFLOW;
+    }
+    opal_token_put_control(out, OPAL_TK_START_LIST);
+    if (status == OPAL_ST_SUCCESS) {
+        g_byte_array_append(out, results->data, results->len);
+    }
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    opal_put_status(out, status);
+}

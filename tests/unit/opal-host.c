@@ -1,0 +1,183 @@
+/*
+ * A minimal TCG host for the engine's unit tests (see opal-host.h)
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "opal-host.h"
+#include "uid.h"
+
+const OpalConfig host_test_config = {
+    .nb_blocks = 131072,
+    .logical_block_size = 512,
+    .alignment_granularity = 8,
+    .nr_admins = 4,
+    .nr_users = 8,
+    .datastore_size = 10 * 1024 * 1024,
+    .msid = "msid-pin",
+    .psid = "psid-pin",
+};
+
+void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens)
+{
+    g_autoptr(GByteArray) p = opal_packet_build(OPAL_BASE_COMID, tsn, tsn ? HOST_HSN : 0,
+                                                tokens->data, tokens->len);
+    g_autofree uint8_t *buf = g_malloc0(OPAL_MAX_TRANSFER);
+    /* Whole 512-byte blocks, as ATA moves them. */
+    size_t len = MAX(2048, (p->len + 511) & ~511u);
+
+    assert_true(len <= OPAL_MAX_TRANSFER);
+    memcpy(buf, p->data, p->len);
+    assert_int_equal(opal_if_send(tper, 0x01, OPAL_BASE_COMID, buf, len), OPAL_IF_OK);
+}
+
+HostResponse *host_receive(OpalTPer *tper)
+{
+    HostResponse *r = g_new0(HostResponse, 1);
+    OpalTokenReader rd;
+    OpalToken t;
+    const char *why = NULL;
+
+    assert_int_equal(opal_if_recv(tper, 0x01, OPAL_BASE_COMID, r->buf, sizeof(r->buf)),
+                     OPAL_IF_OK);
+    if (opal_get_be32(r->buf + 16) == 0) {
+        assert_int_equal(opal_get_be32(r->buf + 8), 0);     /* nothing outstanding */
+        return r;
+    }
+    assert_true(opal_packet_parse(r->buf, sizeof(r->buf), OPAL_BASE_COMID, &r->pkt, &why));
+    r->tokens = g_array_new(false, false, sizeof(OpalToken));
+    opal_token_reader_init(&rd, r->pkt.data, r->pkt.len);
+    while (opal_token_read(&rd, &t)) {
+        g_array_append_val(r->tokens, t);
+    }
+    assert_null(rd.error);
+    return r;
+}
+
+void host_response_free(HostResponse *r)
+{
+    if (r->tokens) {
+        g_array_free(r->tokens, true);
+    }
+    g_free(r);
+}
+
+const OpalToken *host_token(HostResponse *r, size_t i)
+{
+    assert_non_null(r->tokens);
+    assert_true(i < r->tokens->len);
+    return &g_array_index(r->tokens, OpalToken, i);
+}
+
+uint64_t host_status(HostResponse *r)
+{
+    size_t n;
+
+    assert_non_null(r->tokens);
+    n = r->tokens->len;
+    assert_true(n >= 6);
+    assert_int_equal(host_token(r, n - 6)->control, OPAL_TK_END_OF_DATA);
+    assert_int_equal(host_token(r, n - 5)->control, OPAL_TK_START_LIST);
+    assert_int_equal(host_token(r, n - 1)->control, OPAL_TK_END_LIST);
+    return host_token(r, n - 4)->uint;
+}
+
+void host_call_begin(GByteArray *b, uint64_t invoking, uint64_t method)
+{
+    opal_token_put_control(b, OPAL_TK_CALL);
+    opal_token_put_uid(b, invoking);
+    opal_token_put_uid(b, method);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+}
+
+void host_call_end(GByteArray *b)
+{
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_OF_DATA);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_uint(b, 0);
+    opal_token_put_uint(b, 0);
+    opal_token_put_uint(b, 0);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+}
+
+void host_put_named_uint(GByteArray *b, uint64_t name, uint64_t value)
+{
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, name);
+    opal_token_put_uint(b, value);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+}
+
+void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t len)
+{
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, name);
+    opal_token_put_bytes(b, data, len);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+}
+
+uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t authority,
+                            const char *pin, uint32_t *tsn)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    uint64_t status;
+
+    host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_START_SESSION);
+    opal_token_put_uint(b, HOST_HSN);
+    opal_token_put_uid(b, sp);
+    opal_token_put_uint(b, write);
+    if (authority) {
+        host_put_named_bytes(b, 0, pin, strlen(pin));      /* HostChallenge */
+        opal_token_put_control(b, OPAL_TK_START_NAME);
+        opal_token_put_uint(b, 3);                          /* HostSigningAuthority */
+        opal_token_put_uid(b, authority);
+        opal_token_put_control(b, OPAL_TK_END_NAME);
+    }
+    host_call_end(b);
+    host_send(tper, 0, b);
+
+    r = host_receive(tper);
+    assert_int_equal(r->pkt.tsn, 0);
+    assert_int_equal(host_token(r, 0)->control, OPAL_TK_CALL);
+    assert_int_equal(host_token(r, 2)->bytes[7], 0x03);        /* SyncSession */
+    status = host_status(r);
+    if (status == 0) {
+        assert_int_equal(host_token(r, 4)->uint, HOST_HSN);
+        *tsn = host_token(r, 5)->uint;
+        assert_true(*tsn != 0);
+    }
+    return status;
+}
+
+HostResponse *host_invoke(OpalTPer *tper, uint32_t tsn, GByteArray *b)
+{
+    HostResponse *r;
+
+    host_send(tper, tsn, b);
+    r = host_receive(tper);
+    assert_non_null(r->tokens);
+    assert_int_equal(r->pkt.tsn, tsn);
+    return r;
+}
+
+void host_end_session(OpalTPer *tper, uint32_t tsn)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+
+    opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
+    host_send(tper, tsn, b);
+    r = host_receive(tper);
+    assert_non_null(r->tokens);
+    assert_int_equal(host_token(r, 0)->control, OPAL_TK_END_OF_SESSION);
+}

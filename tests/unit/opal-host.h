@@ -1,0 +1,49 @@
+/*
+ * A minimal TCG host for the engine's unit tests: frames method calls,
+ * sends them through IF-SEND on the base ComID and decodes the IF-RECV
+ * response, as a host driver would.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TESTS_UNIT_OPAL_HOST_H
+#define TESTS_UNIT_OPAL_HOST_H
+
+#include "opal-internal.h"
+
+#define HOST_HSN 0x41
+
+extern const OpalConfig host_test_config;   /* MSID "msid-pin", PSID "psid-pin" */
+
+typedef struct HostResponse {
+    uint8_t buf[OPAL_MAX_TRANSFER];
+    OpalPacket pkt;
+    GArray *tokens;         /* OpalToken; NULL if the TPer had nothing to say */
+} HostResponse;
+
+/* Frames and sends @tokens for session @tsn (0: the session manager). */
+void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens);
+HostResponse *host_receive(OpalTPer *tper);
+void host_response_free(HostResponse *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostResponse, host_response_free)
+
+const OpalToken *host_token(HostResponse *r, size_t i);
+/* The method status at the end of a response. */
+uint64_t host_status(HostResponse *r);
+
+/* Call framing: begin, arguments with the opal_token_put_* writers, end. */
+void host_call_begin(GByteArray *b, uint64_t invoking, uint64_t method);
+void host_call_end(GByteArray *b);
+void host_put_named_uint(GByteArray *b, uint64_t name, uint64_t value);
+void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t len);
+
+/* StartSession, as @authority with @pin if @authority is not 0; the status. */
+uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t authority,
+                            const char *pin, uint32_t *tsn);
+/* Sends the call in @b in session @tsn and returns the response. */
+HostResponse *host_invoke(OpalTPer *tper, uint32_t tsn, GByteArray *b);
+void host_end_session(OpalTPer *tper, uint32_t tsn);
+
+#endif

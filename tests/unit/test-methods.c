@@ -1,0 +1,421 @@
+/*
+ * End-to-end tests of the SPs' methods through IF-SEND / IF-RECV: the flows
+ * of a Linux host's sed-opal (take ownership, activate, configure and lock a
+ * range, add a user, shadow MBR, DataStore, erase, revert) and their refusals
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "opal-host.h"
+#include "sp.h"
+#include "uid.h"
+
+#define NEW_SID_PIN     "sid-secret"
+#define USER1_PIN       "user1-secret"
+
+static int setup(void **state)
+{
+    *state = opal_tper_new(&host_test_config);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    opal_tper_free(*state);
+    return 0;
+}
+
+/* One method call in session @tsn; returns its status, results in *out if wanted. */
+static uint64_t call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out)
+{
+    HostResponse *r = host_invoke(tper, tsn, b);
+    uint64_t status = host_status(r);
+
+    g_byte_array_set_size(b, 0);
+    if (out) {
+        *out = r;
+    } else {
+        host_response_free(r);
+    }
+    return status;
+}
+
+/* Object.Set[ Values = [ column = value ] ] with one uinteger cell. */
+static uint64_t set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                         uint64_t value)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);                                  /* Values */
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, column, value);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return call(tper, tsn, b, NULL);
+}
+
+static uint64_t set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, cpin, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_bytes(b, OPAL_COL_C_PIN_PIN, pin, strlen(pin));
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return call(tper, tsn, b, NULL);
+}
+
+/* Object.Get of columns @first..@last; the response for inspection. */
+static uint64_t get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
+                            uint64_t last, HostResponse **r)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 3, first);                           /* startColumn */
+    host_put_named_uint(b, 4, last);                            /* endColumn */
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    return call(tper, tsn, b, r);
+}
+
+/* The value of column @column in a Get response, as a token, or NULL. */
+static const OpalToken *cell(HostResponse *r, uint64_t column)
+{
+    for (size_t i = 0; i + 2 < r->tokens->len; i++) {
+        const OpalToken *t = host_token(r, i);
+
+        if (t->type == OPAL_TOKEN_CONTROL && t->control == OPAL_TK_START_NAME &&
+            host_token(r, i + 1)->type == OPAL_TOKEN_UINT &&
+            host_token(r, i + 1)->uint == column) {
+            return host_token(r, i + 2);
+        }
+    }
+    return NULL;
+}
+
+static uint64_t admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                              uint32_t *tsn)
+{
+    return host_start_session(tper, OPAL_UID_ADMINSP, true, authority, pin, tsn);
+}
+
+/* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: read the MSID as Anybody, set SID's PIN. */
+static void take_ownership(OpalTPer *tper)
+{
+    g_autoptr(HostResponse) r = NULL;
+    const OpalToken *pin;
+    uint32_t tsn;
+
+    assert_int_equal(admin_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(get_columns(tper, tsn, OPAL_UID_C_PIN_MSID, 3, 3, &r), 0);
+    pin = cell(r, 3);
+    assert_non_null(pin);
+    assert_int_equal(pin->len, strlen(host_test_config.msid));
+    assert_memory_equal(pin->bytes, host_test_config.msid, pin->len);
+    host_end_session(tper, tsn);
+
+    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
+    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_SID, NEW_SID_PIN), 0);
+    host_end_session(tper, tsn);
+}
+
+static void activate(OpalTPer *tper)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint32_t tsn;
+
+    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
+    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    host_end_session(tper, tsn);
+}
+
+static uint64_t locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                                uint32_t *tsn)
+{
+    return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin, tsn);
+}
+
+static void test_take_ownership(void **state)
+{
+    uint32_t tsn;
+
+    take_ownership(*state);
+    /* The MSID no longer opens SID; the new PIN does. */
+    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
+}
+
+/* C_PIN_SID's PIN is never readable, even by SID (Opal 4.2.1.8). */
+static void test_pin_not_readable(void **state)
+{
+    g_autoptr(HostResponse) r = NULL;
+    uint32_t tsn;
+
+    take_ownership(*state);
+    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(get_columns(*state, tsn, OPAL_UID_C_PIN_SID, 0, 7, &r), 0);
+    assert_null(cell(r, 3));
+    assert_non_null(cell(r, 0));
+}
+
+static void test_activate(void **state)
+{
+    uint32_t tsn;
+
+    assert_int_equal(locking_session(*state, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
+    take_ownership(*state);
+    activate(*state);
+    /* Admin1 got SID's PIN. */
+    assert_int_equal(locking_session(*state, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(locking_session(*state, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+}
+
+static void test_lock_range(void **state)
+{
+    OpalTPer *tper = *state;
+    uint64_t range1 = OPAL_UID_LOCKING_RANGE(1);
+    g_autoptr(HostResponse) r = NULL;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    /* Anybody may not lock a range... */
+    assert_int_equal(locking_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     OPAL_ST_NOT_AUTHORIZED);
+    host_end_session(tper, tsn);
+    /* ... Admin1 may, and reads back what it set. */
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_START, 64), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_LENGTH, 128), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    /* Not a boolean: refused whole. */
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 2),
+                     OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(get_columns(tper, tsn, range1, 3, 8, &r), 0);
+    assert_int_equal(cell(r, 3)->uint, 64);
+    assert_int_equal(cell(r, 4)->uint, 128);
+    assert_int_equal(cell(r, 5)->uint, 1);
+    assert_int_equal(cell(r, 7)->uint, 1);
+    assert_int_equal(cell(r, 8)->uint, 0);
+}
+
+/* IOC_OPAL_ACTIVATE_USR, IOC_OPAL_SET_PW and IOC_OPAL_ADD_USR_TO_LR. */
+static void test_user_unlocks_range(void **state)
+{
+    OpalTPer *tper = *state;
+    uint64_t range1 = OPAL_UID_LOCKING_RANGE(1);
+    const uint64_t who[] = { OPAL_UID_AUTH_USER1, OPAL_UID_AUTH_ADMINS };
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED, 1), 0);
+    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
+    /* BooleanExpr = User1 OR Admins on the range's RdLocked ACE. */
+    host_call_begin(b, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1), OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, OPAL_COL_ACE_BOOLEAN_EXPR);
+    {
+        /* Built with the same writer the factory uses, then copied into the call. */
+        OpalRow tmp = { 0 };
+        gsize len;
+        const uint8_t *expr;
+
+        opal_row_set_ace_any_of(&tmp, OPAL_COL_ACE_BOOLEAN_EXPR, who, 2);
+        expr = g_bytes_get_data(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
+        g_byte_array_append(b, expr, len);
+        g_bytes_unref(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR]);
+    }
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    host_end_session(tper, tsn);
+
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    /* The write lock was not given to User1. */
+    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 0),
+                     OPAL_ST_NOT_AUTHORIZED);
+    host_end_session(tper, tsn);
+    /* User2 is still disabled. */
+    assert_int_equal(locking_session(tper, OPAL_UID_USER(2), "", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+}
+
+static void test_mbr_and_datastore(void **state)
+{
+    OpalTPer *tper = *state;
+    static const char pba[] = "pre-boot authentication image";
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                              1), 0);
+    /* MBR.Set[ Where = 512, Values = bytes ], then Get of the same bytes. */
+    host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET);
+    host_put_named_uint(b, 0, 512);
+    host_put_named_bytes(b, 1, pba, sizeof(pba));
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 1, 512);
+    host_put_named_uint(b, 2, 512 + sizeof(pba) - 1);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, &r), 0);
+    assert_int_equal(host_token(r, 1)->len, sizeof(pba));
+    assert_memory_equal(host_token(r, 1)->bytes, pba, sizeof(pba));
+    /* Beyond the DataStore's end: refused. */
+    host_call_begin(b, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_SET);
+    host_put_named_uint(b, 0, host_test_config.datastore_size - 4);
+    host_put_named_bytes(b, 1, pba, sizeof(pba));
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+}
+
+static void test_lockout(void **state)
+{
+    OpalTPer *tper = *state;
+    uint64_t status;
+    uint32_t tsn;
+    int tries = 0;
+
+    take_ownership(tper);
+    /* SID has a TryLimit: wrong passwords until locked out, then even the right one fails. */
+    do {
+        status = admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn);
+        tries++;
+    } while (status == OPAL_ST_NOT_AUTHORIZED && tries < 100);
+    assert_int_equal(status, OPAL_ST_AUTHORITY_LOCKED_OUT);
+    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn),
+                     OPAL_ST_AUTHORITY_LOCKED_OUT);
+}
+
+static void revert_with(OpalTPer *tper, uint64_t authority, const char *pin)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    HostResponse *r;
+    uint32_t tsn;
+
+    assert_int_equal(admin_session(tper, authority, pin, &tsn), 0);
+    host_call_begin(b, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    /* The TPer ended the session itself: nothing answers in it any more. */
+    opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
+    host_send(tper, tsn, b);
+    r = host_receive(tper);
+    assert_null(r->tokens);
+    host_response_free(r);
+}
+
+static void assert_factory_state(OpalTPer *tper)
+{
+    uint32_t tsn;
+
+    assert_int_equal(locking_session(tper, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
+    host_end_session(tper, tsn);
+}
+
+static void test_revert(void **state)
+{
+    take_ownership(*state);
+    activate(*state);
+    revert_with(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN);
+    assert_factory_state(*state);
+}
+
+static void test_psid_revert(void **state)
+{
+    take_ownership(*state);
+    activate(*state);
+    revert_with(*state, OPAL_UID_AUTH_PSID, host_test_config.psid);
+    assert_factory_state(*state);
+}
+
+static void test_revert_sp_and_gen_key(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GBytes) old_key = NULL;
+    OpalRow *key;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
+    old_key = g_bytes_ref(key->cells[3]);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    host_call_begin(b, OPAL_UID_K_AES_256_RANGE_KEY(1), OPAL_UID_M_GENKEY);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_false(g_bytes_equal(old_key, key->cells[3]));
+    /* The key never leaves the drive. */
+    {
+        g_autoptr(HostResponse) r = NULL;
+
+        assert_int_equal(get_columns(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4, &r), 0);
+        assert_null(cell(r, 3));
+    }
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_false(opal_locking_sp_active(tper));
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn),
+                     OPAL_ST_INVALID_PARAMETER);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_take_ownership),
+        T(test_pin_not_readable),
+        T(test_activate),
+        T(test_lock_range),
+        T(test_user_unlocks_range),
+        T(test_mbr_and_datastore),
+        T(test_lockout),
+        T(test_revert),
+        T(test_psid_revert),
+        T(test_revert_sp_and_gen_key),
+    };
+
+    return cmocka_run_group_tests_name("methods", tests, NULL, NULL);
+}
