@@ -272,6 +272,43 @@ static void test_user_unlocks_range(void **state)
                      OPAL_ST_NOT_AUTHORIZED);
 }
 
+/* Byte 4 of the Locking feature in Level 0 Discovery (Core 3.3.6.5). */
+static uint8_t locking_flags(OpalTPer *tper)
+{
+    uint8_t buf[512];
+    size_t pos;
+
+    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
+    for (pos = 48; opal_get_be16(buf + pos) != 0x0002; pos += 4 + buf[pos + 3]) {
+        assert_true(pos < opal_get_be32(buf));
+    }
+    return buf[pos + 4];
+}
+
+/* What GET_STATUS shows a host follows the LockingSP's real state. */
+static void test_discovery_follows_state(void **state)
+{
+    OpalTPer *tper = *state;
+    uint32_t tsn;
+
+    assert_int_equal(locking_flags(tper), 0x09);        /* supported, encrypting */
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_flags(tper), 0x0b);        /* + enabled */
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
+                              OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
+    assert_int_equal(locking_flags(tper), 0x0b);        /* locked but not lock-enabled */
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
+                              OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
+    assert_int_equal(locking_flags(tper), 0x0f);        /* + locked */
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                              1), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
+                              1), 0);
+    assert_int_equal(locking_flags(tper), 0x3f);        /* + MBR enabled, done */
+}
+
 static void test_mbr_and_datastore(void **state)
 {
     OpalTPer *tper = *state;
@@ -410,6 +447,7 @@ int main(void)
         T(test_activate),
         T(test_lock_range),
         T(test_user_unlocks_range),
+        T(test_discovery_follows_state),
         T(test_mbr_and_datastore),
         T(test_lockout),
         T(test_revert),

@@ -11,7 +11,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "opal-internal.h"
+#include "sp.h"
+#include "uid.h"
 
 #define DISCOVERY_HEADER_LEN    48
 #define FEATURE_HEADER_LEN      4
@@ -31,7 +32,11 @@ enum {
 
 /* Locking feature flags (Core 3.3.6.5). */
 #define LOCKING_SUPPORTED               0x01
+#define LOCKING_ENABLED                 0x02
+#define LOCKING_LOCKED                  0x04
 #define LOCKING_MEDIA_ENCRYPTION        0x08
+#define LOCKING_MBR_ENABLED             0x10
+#define LOCKING_MBR_DONE                0x20
 
 typedef struct Feature {
     uint16_t code;
@@ -45,13 +50,50 @@ static void fill_tper(const OpalTPer *tper, uint8_t *body)
     body[0] = TPER_SYNC_SUPPORTED | TPER_COMID_MGMT_SUPPORTED;
 }
 
+static bool cell_set(const OpalRow *row, uint32_t column)
+{
+    uint64_t v = 0;
+
+    return row && opal_row_get_uint(row, column, &v) && v;
+}
+
+/* Whether any range, the global one included, is locked for reads or writes. */
+static bool any_range_locked(const OpalSP *sp)
+{
+    const OpalTable *ranges = opal_sp_table(sp, OPAL_UID_TABLE_LOCKING);
+
+    for (guint i = 0; i < ranges->rows->len; i++) {
+        const OpalRow *r = g_ptr_array_index(ranges->rows, i);
+
+        if ((cell_set(r, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
+             cell_set(r, OPAL_COL_LOCKING_READ_LOCKED)) ||
+            (cell_set(r, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) &&
+             cell_set(r, OPAL_COL_LOCKING_WRITE_LOCKED))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The LockingSP's state as a host sees it before any session (Core 3.3.6.5). */
 static void fill_locking(const OpalTPer *tper, uint8_t *body)
 {
-    /*
-     * Until the Locking SP exists (issued Manufactured-Inactive) locking is
-     * supported but neither enabled nor locked, and the MBR shadow is off.
-     */
+    const OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
+
     body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION;
+    if (!opal_locking_sp_active(tper)) {
+        return;         /* Manufactured-Inactive: nothing is enabled yet */
+    }
+    body[0] |= LOCKING_ENABLED;
+    if (any_range_locked(tper->locking_sp)) {
+        body[0] |= LOCKING_LOCKED;
+    }
+    if (cell_set(mbr, OPAL_COL_MBRCONTROL_ENABLE)) {
+        body[0] |= LOCKING_MBR_ENABLED;
+    }
+    if (cell_set(mbr, OPAL_COL_MBRCONTROL_DONE)) {
+        body[0] |= LOCKING_MBR_DONE;
+    }
 }
 
 /* Geometry Reporting (Opal SSC 2.02, 3.1.1.4): ranges must be aligned. */
