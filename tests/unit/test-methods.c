@@ -272,6 +272,41 @@ static void test_user_unlocks_range(void **state)
                      OPAL_ST_NOT_AUTHORIZED);
 }
 
+static void collect_trace(void *opaque, const char *message)
+{
+    g_ptr_array_add(opaque, g_strdup(message));
+}
+
+/* A refusal is explained in words: the method, the object, the ACEs and whom they want. */
+static void test_refusal_explained(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(g_free);
+    bool found = false;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    opal_tper_set_trace(tper, collect_trace, trace);
+    assert_int_equal(locking_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                              OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+    for (guint i = 0; i < trace->len; i++) {
+        const char *msg = g_ptr_array_index(trace, i);
+
+        found |= g_str_has_prefix(msg, "session ") &&
+                 strstr(msg, "(Anybody): Set on Locking_Range1 refused: session authorities "
+                        "{Anybody} satisfy none of") &&
+                 strstr(msg, "ACE_Locking_Range1_Set_RdLocked = Admins");
+    }
+    if (!found) {
+        for (guint i = 0; i < trace->len; i++) {
+            print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
+        }
+    }
+    assert_true(found);
+}
+
 /* Byte 4 of the Locking feature in Level 0 Discovery (Core 3.3.6.5). */
 static uint8_t locking_flags(OpalTPer *tper)
 {
@@ -448,6 +483,7 @@ int main(void)
         T(test_lock_range),
         T(test_user_unlocks_range),
         T(test_discovery_follows_state),
+        T(test_refusal_explained),
         T(test_mbr_and_datastore),
         T(test_lockout),
         T(test_revert),

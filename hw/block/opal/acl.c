@@ -17,15 +17,21 @@
 
 #define ALL_COLUMNS     UINT32_MAX
 
-/* A row's Name (column 1) for messages, else its UID in hex. */
-static void append_name(GString *s, const OpalSP *sp, uint64_t uid)
+void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s)
 {
-    const OpalRow *row = opal_sp_row(sp, uid);
+    const OpalRow *row = sp ? opal_sp_row(sp, uid) : NULL;
+    const OpalTable *table = sp ? opal_sp_table(sp, uid) : NULL;
     const uint8_t *name;
     size_t len;
 
-    if (row && opal_row_get_bytes(row, 1, &name, &len) && len) {
+    if (uid == OPAL_UID_THISSP) {
+        g_string_append(s, "ThisSP");
+    } else if (uid == OPAL_UID_ADMINSP || uid == OPAL_UID_LOCKINGSP) {
+        g_string_append(s, uid == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP");
+    } else if (row && opal_row_get_bytes(row, 1, &name, &len) && len) {
         g_string_append_len(s, (const char *)name, len);
+    } else if (table) {
+        g_string_append_printf(s, "%s table", table->def->name);
     } else {
         g_string_append_printf(s, "%016" G_GINT64_MODIFIER "x", uid);
     }
@@ -82,7 +88,7 @@ static bool eval_expr(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet *a
             g_autoptr(GString) w = g_string_new(NULL);
 
             stack[depth++] = holds_authority(sp, auth, ref);
-            append_name(w, sp, ref);
+            opal_name_uid(sp, ref, w);
             g_ptr_array_add(words, g_string_free(g_steal_pointer(&w), false));
         } else if (t[2].uint == 2 && depth >= 1) {          /* NOT */
             stack[depth - 1] = !stack[depth - 1];
@@ -157,7 +163,7 @@ bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invok
     if (!rule) {
         if (why) {
             g_string_append(why, "no access control entry for this method on ");
-            append_name(why, sp, invoking);
+            opal_name_uid(sp, invoking, why);
         }
         return false;
     }
@@ -173,14 +179,14 @@ bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invok
         g_string_append(why, "session authorities {Anybody");
         for (size_t i = 0; i < auth->n; i++) {
             g_string_append(why, ", ");
-            append_name(why, sp, auth->uids[i]);
+            opal_name_uid(sp, auth->uids[i], why);
         }
         g_string_append(why, "} satisfy none of");
         for (size_t i = 0; i < rule->nr_acl; i++) {
             const OpalRow *ace = opal_sp_row(sp, rule->acl[i]);
 
             g_string_append(why, i ? "; " : " ");
-            append_name(why, sp, rule->acl[i]);
+            opal_name_uid(sp, rule->acl[i], why);
             if (ace) {
                 g_string_append(why, " = ");
                 eval_expr(sp, ace, auth, why);

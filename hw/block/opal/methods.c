@@ -194,19 +194,23 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
     const OpalColumn *c = number < OPAL_MAX_COLUMNS ?
                           opal_table_column(rv->row->def, number) : NULL;
 
+    g_autoptr(GString) object = g_string_new(NULL);
+
+    opal_name_uid(rv->m->sp, rv->row->uid, object);
     if (!c || rv->seen[number] || (c->flags & OPAL_COL_READONLY) ||
         !opal_column_accepts(c, value)) {
-        opal_trace(rv->m->tper, "Set on %016" G_GINT64_MODIFIER "x refused: column %"
-                   G_GUINT64_FORMAT " %s", rv->row->uid, number,
-                   !c ? "does not exist" : rv->seen[number] ? "given twice" :
-                   (c->flags & OPAL_COL_READONLY) ? "is read-only" : "value of the wrong type");
+        opal_trace(rv->m->tper, "Set on %s column %" G_GUINT64_FORMAT " refused: %s",
+                   object->str, number,
+                   !c ? "no such column" : rv->seen[number] ? "column given twice" :
+                   (c->flags & OPAL_COL_READONLY) ? "the column is read-only" :
+                   "the value does not fit the column's type");
         rv->status = OPAL_ST_INVALID_PARAMETER;
         return false;
     }
     if (!(rv->m->columns & (1u << number))) {
         /* Set is all or nothing: one ungranted cell refuses it (Core 5.3.4.2.6). */
-        opal_trace(rv->m->tper, "Set on %016" G_GINT64_MODIFIER "x refused: column %s not "
-                   "granted to this session", rv->row->uid, c->name);
+        opal_trace(rv->m->tper, "Set on %s.%s refused: no ACE of this method grants the "
+                   "column to the session's authorities", object->str, c->name);
         rv->status = OPAL_ST_NOT_AUTHORIZED;
         return false;
     }
@@ -488,14 +492,21 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
     } else if (i == G_N_ELEMENTS(methods)) {
         opal_trace(tper, "method %016" G_GINT64_MODIFIER "x is not a method of this SP",
                    call->method_uid);
-    } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
-                                  &m.columns, why)) {
-        opal_trace(tper, "%s on %016" G_GINT64_MODIFIER "x refused: %s", methods[i].name,
-                   call->invoking_uid, why->str);
     } else {
-        status = methods[i].fn(&m);
-        opal_trace(tper, "%s on %016" G_GINT64_MODIFIER "x: %s", methods[i].name,
-                   call->invoking_uid, opal_status_name(status));
+        g_autoptr(GString) who = g_string_new(NULL), what = g_string_new(NULL);
+
+        /* "session 4097 (Admin1): Set on Locking_Range1" */
+        opal_name_uid(m.sp, s->auth.n ? s->auth.uids[0] : OPAL_UID_AUTH_ANYBODY, who);
+        opal_name_uid(m.sp, call->invoking_uid, what);
+        if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
+                               &m.columns, why)) {
+            opal_trace(tper, "session %u (%s): %s on %s refused: %s", s->tsn, who->str,
+                       methods[i].name, what->str, why->str);
+        } else {
+            status = methods[i].fn(&m);
+            opal_trace(tper, "session %u (%s): %s on %s: %s", s->tsn, who->str,
+                       methods[i].name, what->str, opal_status_name(status));
+        }
     }
     /* A response must fit what the host said it can take (Opal 3.3.1). */
     if (status == OPAL_ST_SUCCESS &&

@@ -212,6 +212,9 @@ MethodFn opal_method_gen_key;
 
 /* ---- access control (acl.c) --------------------------------------------------------- */
 
+/* Appends a readable name for @uid: the row's Name, a table's name, or hex. */
+void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s);
+
 /*
  * Whether (@invoking, @method) may run for @auth and which columns it may
  * touch: false if no rule exists or no ACE of its ACL is satisfied;
