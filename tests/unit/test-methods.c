@@ -65,6 +65,30 @@ static uint64_t set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t
     return call(tper, tsn, b, NULL);
 }
 
+/* Object.Set of one list-of-uintegers cell (reset types). */
+static uint64_t set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                              const uint64_t *values, size_t n)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, column);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < n; i++) {
+        opal_token_put_uint(b, values[i]);
+    }
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return call(tper, tsn, b, NULL);
+}
+
 static uint64_t set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -220,6 +244,41 @@ static void test_lock_range(void **state)
     assert_int_equal(cell(r, 5)->uint, 1);
     assert_int_equal(cell(r, 7)->uint, 1);
     assert_int_equal(cell(r, 8)->uint, 0);
+}
+
+/* Opal 4.3.5: what a Set may not make of a range, even with the right ACEs. */
+static void test_range_rules(void **state)
+{
+    OpalTPer *tper = *state;
+    uint64_t r1 = OPAL_UID_LOCKING_RANGE(1), r2 = OPAL_UID_LOCKING_RANGE(2);
+    uint64_t end = host_test_config.nb_blocks;
+    static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1 }, lor_hotplug[] = { 2 };
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 3),
+                     OPAL_ST_INVALID_PARAMETER);                   /* misaligned */
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 7),
+                     OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, end), 0);
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 8),
+                     OPAL_ST_INVALID_PARAMETER);                   /* past the end */
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 1024), 0);
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
+    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
+    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2040),
+                     OPAL_ST_INVALID_PARAMETER);                   /* overlaps Range1 */
+    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2048), 0);
+    assert_true(set_uint(tper, tsn, OPAL_UID_LOCKING_GLOBALRANGE,
+                         OPAL_COL_LOCKING_RANGE_START, 8) != 0);
+    assert_int_equal(set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_ok, 2), 0);
+    assert_int_equal(set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 2),
+                     OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
+                     OPAL_ST_INVALID_PARAMETER);
 }
 
 /* IOC_OPAL_ACTIVATE_USR, IOC_OPAL_SET_PW and IOC_OPAL_ADD_USR_TO_LR. */
@@ -481,6 +540,7 @@ int main(void)
         T(test_pin_not_readable),
         T(test_activate),
         T(test_lock_range),
+        T(test_range_rules),
         T(test_user_unlocks_range),
         T(test_discovery_follows_state),
         T(test_refusal_explained),

@@ -224,6 +224,11 @@ static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *value
     RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
     bool ok = for_each_named(values, row_value, &rv);
 
+    if (ok) {
+        rv.status = opal_locking_check_set(m->tper, m->sp, row, rv.cells);
+        ok = rv.status == OPAL_ST_SUCCESS;
+    }
+
     for (int i = 0; i < OPAL_MAX_COLUMNS; i++) {
         if (ok && rv.cells[i]) {
             g_clear_pointer(&row->cells[i], g_bytes_unref);

@@ -205,6 +205,10 @@ typedef struct MethodContext {
 
 typedef OpalStatus MethodFn(MethodContext *m);
 
+/* Table rules beyond types (locking.c): may @row take @new_cells (NULL: unchanged)? */
+OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp, const OpalRow *row,
+                                  GBytes *const *new_cells);
+
 MethodFn opal_method_activate;
 MethodFn opal_method_revert;
 MethodFn opal_method_revert_sp;
