@@ -331,6 +331,33 @@ static void test_user_unlocks_range(void **state)
                      OPAL_ST_NOT_AUTHORIZED);
 }
 
+static void count_changes(void *opaque, unsigned changes)
+{
+    unsigned *seen = opaque;
+
+    *seen |= changes;
+}
+
+/* Accepted changes reach the listener; refused ones and reads do not. */
+static void test_change_listener(void **state)
+{
+    OpalTPer *tper = *state;
+    unsigned seen = 0;
+    uint32_t tsn;
+
+    opal_tper_set_change_listener(tper, count_changes, &seen);
+    assert_int_equal(admin_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_SID, "x"), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(seen, 0);
+    host_end_session(tper, tsn);
+    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(seen, OPAL_CHANGE_PERSISTENT);            /* Tries counted */
+    seen = 0;
+    take_ownership(tper);
+    assert_int_equal(seen, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
+}
+
 static void collect_trace(void *opaque, const char *message)
 {
     g_ptr_array_add(opaque, g_strdup(message));
@@ -544,6 +571,7 @@ int main(void)
         T(test_user_unlocks_range),
         T(test_discovery_follows_state),
         T(test_refusal_explained),
+        T(test_change_listener),
         T(test_mbr_and_datastore),
         T(test_lockout),
         T(test_revert),

@@ -396,12 +396,14 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
     }
     *proven = proof && pin_equal(pin, pin_len, proof, proof_len);
     /* Tries counts failures since the last success (Core 5.3.2.12). */
-    if (*proven) {
+    if (*proven && tries) {
         opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
-    } else {
+        opal_changed(tper, OPAL_CHANGE_PERSISTENT);
+    } else if (!*proven) {
         opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x: wrong password", authority);
         if (limit) {
             opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, tries + 1);
+            opal_changed(tper, OPAL_CHANGE_PERSISTENT);
         }
     }
     return OPAL_ST_SUCCESS;
@@ -460,21 +462,25 @@ static OpalStatus method_random(MethodContext *m)
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
+#define PERSISTENT  OPAL_CHANGE_PERSISTENT
+#define BOTH        (OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA)
+
 static const struct {
     uint64_t uid;
     const char *name;
     MethodFn *fn;
+    unsigned changes;           /* what it changes when it succeeds */
 } methods[] = {
-    { OPAL_UID_M_GET, "Get", method_get },
-    { OPAL_UID_M_SET, "Set", method_set },
-    { OPAL_UID_M_NEXT, "Next", method_next },
-    { OPAL_UID_M_GETACL, "GetACL", method_get_acl },
-    { OPAL_UID_M_AUTHENTICATE, "Authenticate", method_authenticate },
-    { OPAL_UID_M_RANDOM, "Random", method_random },
-    { OPAL_UID_M_ACTIVATE, "Activate", opal_method_activate },
-    { OPAL_UID_M_REVERT, "Revert", opal_method_revert },
-    { OPAL_UID_M_REVERTSP, "RevertSP", opal_method_revert_sp },
-    { OPAL_UID_M_GENKEY, "GenKey", opal_method_gen_key },
+    { OPAL_UID_M_GET, "Get", method_get, 0 },
+    { OPAL_UID_M_SET, "Set", method_set, BOTH },
+    { OPAL_UID_M_NEXT, "Next", method_next, 0 },
+    { OPAL_UID_M_GETACL, "GetACL", method_get_acl, 0 },
+    { OPAL_UID_M_AUTHENTICATE, "Authenticate", method_authenticate, 0 },
+    { OPAL_UID_M_RANDOM, "Random", method_random, 0 },
+    { OPAL_UID_M_ACTIVATE, "Activate", opal_method_activate, BOTH },
+    { OPAL_UID_M_REVERT, "Revert", opal_method_revert, BOTH },
+    { OPAL_UID_M_REVERTSP, "RevertSP", opal_method_revert_sp, BOTH },
+    { OPAL_UID_M_GENKEY, "GenKey", opal_method_gen_key, BOTH },
 };
 
 void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
@@ -511,6 +517,9 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
             status = methods[i].fn(&m);
             opal_trace(tper, "session %u (%s): %s on %s: %s", s->tsn, who->str,
                        methods[i].name, what->str, opal_status_name(status));
+            if (status == OPAL_ST_SUCCESS) {
+                opal_changed(tper, methods[i].changes);
+            }
         }
     }
     /* A response must fit what the host said it can take (Opal 3.3.1). */

@@ -221,6 +221,8 @@ struct OpalTPer {
     OpalSP *locking_sp;
     void (*trace)(void *opaque, const char *message);
     void *trace_opaque;
+    OpalChangeFn *changed;
+    void *changed_opaque;
     /* The last ComID management request, answered by the next IF-RECV. */
     uint32_t comid_request;
     /* The response ComPacket waiting for IF-RECV on the base ComID, or NULL. */
@@ -229,6 +231,9 @@ struct OpalTPer {
     OpalSession sessions[OPAL_MAX_SESSIONS];
     uint32_t last_tsn;
 };
+
+/* Tells the change listener, if any, what an accepted method changed (tper.c). */
+void opal_changed(OpalTPer *tper, unsigned changes);
 
 /* Explains what the engine did or refused, when someone listens (tper.c). */
 void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

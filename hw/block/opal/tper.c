@@ -56,6 +56,19 @@ void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque)
     tper->trace_opaque = opaque;
 }
 
+void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque)
+{
+    tper->changed = fn;
+    tper->changed_opaque = opaque;
+}
+
+void opal_changed(OpalTPer *tper, unsigned changes)
+{
+    if (tper->changed && changes) {
+        tper->changed(tper->changed_opaque, changes);
+    }
+}
+
 void opal_trace(OpalTPer *tper, const char *fmt, ...)
 {
     g_autofree char *message = NULL;

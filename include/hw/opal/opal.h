@@ -74,6 +74,17 @@ void opal_tper_free(OpalTPer *tper);
 typedef void OpalTraceFn(void *opaque, const char *message);
 void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque);
 
+/*
+ * What an accepted method changed, for whoever keeps the drive's state
+ * (persistence) or enforces it on the media (ranges, keys, shadow MBR).
+ */
+enum {
+    OPAL_CHANGE_PERSISTENT = 0x1,   /* non-volatile state: tables, PINs, Tries */
+    OPAL_CHANGE_MEDIA = 0x2,        /* ranges, locks, media keys or MBR shadowing */
+};
+typedef void OpalChangeFn(void *opaque, unsigned changes);
+void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque);
+
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
 
