@@ -107,7 +107,59 @@ def start_session(host_sn=0x41, sp=ADMIN_SP, write=1, challenge=None, authority=
     return compacket(method_call(SMUID, START_SESSION, args))
 
 
+# ---- whole sessions: the TPer numbers sessions from 0x1000 in order, so a
+# seed can address the session it opened (HSN 0x41, as Linux).
+GET, SET, ACTIVATE, REVERT, GENKEY = (0x0000000600000016, 0x0000000600000017,
+                                      0x0000000600000203, 0x0000000600000202,
+                                      0x0000000600000010)
+LOCKING_SP = 0x0000020500000002
+C_PIN_MSID, C_PIN_SID = 0x0000000B00008402, 0x0000000B00000001
+ADMIN1, C_PIN_ADMIN1 = 0x0000000900010001, 0x0000000B00010001
+RANGE1, MBRCONTROL, MBR = 0x0000080200030001, 0x0000080300000001, 0x0000080400000000
+KEY_RANGE1 = 0x0000080600030001
+MSID = b"msid-pin"               # fuzz-tper.c's config
+END_SESSION = b"\xfa"
+
+
+def in_session(tsn, tokens):
+    return send(BASE_COMID, compacket(tokens, tsn, 0x41)) + recv(BASE_COMID)
+
+
+def set_values(obj, cells):
+    values = START_LIST + b"".join(named(uint(c), v) for c, v in cells) + END_LIST
+    return method_call(obj, SET, [named(uint(1), values)])
+
+
+def get_columns(obj, first, last):
+    return method_call(obj, GET, [START_LIST + named(uint(3), uint(first)) +
+                                  named(uint(4), uint(last)) + END_LIST])
+
+
+def session(tsn, sp, authority=None, pin=None, calls=()):
+    """StartSession, the calls in it, EndOfSession."""
+    seed = send(BASE_COMID, start_session(sp=sp, challenge=pin, authority=authority))
+    seed += recv(BASE_COMID)
+    for c in calls:
+        seed += in_session(tsn, c)
+    return seed + in_session(tsn, END_SESSION)
+
+
+OWNERSHIP = (session(0x1000, ADMIN_SP, calls=[get_columns(C_PIN_MSID, 3, 3)]) +
+             session(0x1001, ADMIN_SP, SID, MSID,
+                     [set_values(C_PIN_SID, [(3, bstr(b"sid"))]),
+                      method_call(LOCKING_SP, ACTIVATE, [])]))
+
 SEEDS = {
+    "take-ownership-activate": OWNERSHIP,
+    "lock-range-mbr": OWNERSHIP + session(0x1002, LOCKING_SP, ADMIN1, b"sid", [
+        set_values(RANGE1, [(3, uint(64)), (4, uint(128)), (5, uint(1)), (7, uint(1))]),
+        get_columns(RANGE1, 3, 9),
+        set_values(MBRCONTROL, [(1, uint(1))]),
+        method_call(MBR, SET, [named(uint(0), uint(0)), named(uint(1), bstr(b"PBA"))]),
+        method_call(KEY_RANGE1, GENKEY, []),
+        set_values(C_PIN_ADMIN1, [(3, bstr(b"admin1"))])]),
+    "revert": OWNERSHIP + session(0x1002, ADMIN_SP, SID, b"sid",
+                                  [method_call(ADMIN_SP, REVERT, [])]),
     "discovery": recv(DISCOVERY),
     "supported-protocols": recv(INFO_PROTOCOLS, 512) + recv(INFO_CERT, 512),
     "get-comid": recv(GET_COMID, 512),
