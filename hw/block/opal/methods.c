@@ -363,17 +363,19 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
     const uint8_t *pin;
     size_t pin_len;
 
+    g_autoptr(GString) name = g_string_new(NULL);
+
+    opal_name_uid(sp, authority, name);
     *proven = false;
     if (!auth || OPAL_UID_TABLE_OF(authority) != OPAL_UID_TABLE_AUTHORITY ||
         (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) && is_class)) {
-        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x is not an individual "
-                   "authority of this SP", authority);
+        opal_trace(tper, "authority %s is not an individual authority of this SP", name->str);
         return OPAL_ST_INVALID_PARAMETER;
     }
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_ENABLED, &enabled);
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_OPERATION, &operation);
     if (!enabled) {
-        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x is disabled", authority);
+        opal_trace(tper, "authority %s is disabled", name->str);
         return OPAL_ST_SUCCESS;
     }
     if (operation == OPAL_AUTH_METHOD_NONE) {
@@ -384,14 +386,14 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         !opal_row_get_uid(auth, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) ||
         !(cpin = opal_sp_row(sp, credential)) ||
         !opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &pin, &pin_len)) {
-        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x has no password", authority);
+        opal_trace(tper, "authority %s has no password", name->str);
         return OPAL_ST_SUCCESS;
     }
     opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRY_LIMIT, &limit);
     opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRIES, &tries);
     if (limit && tries >= limit) {
-        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x locked out after %"
-                   G_GUINT64_FORMAT " failed tries", authority, tries);
+        opal_trace(tper, "authority %s locked out after %"
+                   G_GUINT64_FORMAT " failed tries", name->str, tries);
         return OPAL_ST_AUTHORITY_LOCKED_OUT;
     }
     *proven = proof && pin_equal(pin, pin_len, proof, proof_len);
@@ -400,7 +402,7 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
         opal_changed(tper, OPAL_CHANGE_PERSISTENT);
     } else if (!*proven) {
-        opal_trace(tper, "authority %016" G_GINT64_MODIFIER "x: wrong password", authority);
+        opal_trace(tper, "authority %s: wrong password", name->str);
         if (limit) {
             opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, tries + 1);
             opal_changed(tper, OPAL_CHANGE_PERSISTENT);

@@ -15,7 +15,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "opal-internal.h"
+#include "sp.h"
 #include "uid.h"
 
 /* StartSession's optional parameters (Core 5.2.3.1). */
@@ -334,9 +334,14 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
         slot->auth.uids[slot->auth.n++] = authority;
     }
     *tsn = slot->tsn;
-    opal_trace(tper, "session %u/%u started: %s SP %016" G_GINT64_MODIFIER "x as %016"
-               G_GINT64_MODIFIER "x", slot->tsn, slot->hsn, write ? "read-write" : "read-only",
-               sp, authority);
+    {
+        g_autoptr(GString) who = g_string_new(NULL);
+
+        opal_name_uid(sp_object, authority, who);
+        opal_trace(tper, "session %u/%u started: %s %s as %s", slot->tsn, slot->hsn,
+                   write ? "read-write" : "read-only",
+                   sp == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP", who->str);
+    }
     return OPAL_ST_SUCCESS;
 }
 
