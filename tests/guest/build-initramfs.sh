@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest test's initramfs: static busybox, the AHCI/SCSI disk modules of one
 # kernel (from fetch-kernels.sh), the static opal-probe and an /init that reports what the
-# guest kernel sees on /dev/sda, then powers off.
+# guest kernel sees on /dev/sda (and, if the kernel command line says opal_life=1, drives
+# the drive through its Opal lifecycle), then powers off.
 # Usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz
 set -euo pipefail
 kdir=${1:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
@@ -69,6 +70,14 @@ if [ -b /dev/sda ]; then
     # shellcheck disable=SC2086
     opal-probe /dev/sda $ops
     echo "GUEST probe-exit $?"
+fi
+
+# The lifecycle (run.sh asks for it with "opal_life=1 opal_psid=PSID" on the kernel command
+# line) runs after the fresh-drive checks above: it changes the drive's state.
+if [ -b /dev/sda ] && grep -qw 'opal_life=1' /proc/cmdline; then
+    psid=$(sed -n 's/.*opal_psid=\([^ ]*\).*/\1/p' /proc/cmdline)
+    opal-probe /dev/sda lifecycle "$psid"
+    echo "GUEST lifecycle-exit $?"
 fi
 
 # After the probe so that errors the ioctls caused are included.

@@ -4,10 +4,19 @@
  *
  *   opal-probe DEVICE OP...     OP: status (IOC_OPAL_GET_STATUS, Linux >= 6.0)
  *                                   discovery (IOC_OPAL_DISCOVERY, Linux >= 6.4)
+ *   opal-probe DEVICE lifecycle [PSID]
+ *       drives a factory-fresh drive through its whole life with the kernel's own sed-opal
+ *       client (take ownership ... PSID revert) and prints one "OPAL-LIFE step=NAME rc=N
+ *       errno=E [details]" line per ioctl, or "OPAL-LIFE step=NAME skip=REASON"; it goes on
+ *       after failures. rc is the ioctl's return value: negative for a kernel error (errno
+ *       set), positive for a TCG method status the drive returned (1 = NOT_AUTHORIZED...).
+ *       Which outcome each step must have is run.sh's business.
  *
  * The structures and ioctl numbers are defined here (from include/uapi/linux/sed-opal.h)
- * because the build host's headers may predate IOC_OPAL_DISCOVERY.
- * Exit status: 0 when every requested ioctl succeeded, 1 otherwise, 2 on usage errors.
+ * because the build host's headers may predate IOC_OPAL_DISCOVERY. Their sizes are the same
+ * in 6.1 and 6.12 (later kernels only renamed padding bytes: key_type, flags).
+ * Exit status: 0 when every requested ioctl succeeded, 1 otherwise, 2 on usage errors
+ * (lifecycle: always 0 once it ran; the verdict is run.sh's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 struct probe_opal_status {
@@ -203,12 +213,499 @@ static int probe_discovery(int fd)
     return 0;
 }
 
+/* ---- lifecycle: the sed-opal ioctls a real host uses, in the order of a drive's life ---- */
+
+struct life_key {
+    uint8_t lr;
+    uint8_t key_len;
+    uint8_t key_type;           /* 6.12: OPAL_INCLUDED = 0; 6.1: padding */
+    uint8_t pad[5];
+    uint8_t key[256];
+};
+
+struct life_lr_act {
+    struct life_key key;
+    uint32_t sum;
+    uint8_t num_lrs;
+    uint8_t lr[9];
+    uint8_t pad[2];
+};
+
+struct life_session_info {
+    uint32_t sum;
+    uint32_t who;
+    struct life_key opal_key;
+};
+
+struct life_user_lr_setup {
+    uint64_t range_start;
+    uint64_t range_length;
+    uint32_t rle;
+    uint32_t wle;
+    struct life_session_info session;
+};
+
+struct life_lr_status {
+    struct life_session_info session;
+    uint64_t range_start;
+    uint64_t range_length;
+    uint32_t rle;
+    uint32_t wle;
+    uint32_t l_state;
+    uint8_t pad[4];
+};
+
+struct life_lock_unlock {
+    struct life_session_info session;
+    uint32_t l_state;
+    uint16_t flags;             /* 6.12: OPAL_SAVE_FOR_LOCK; 6.1: padding */
+    uint8_t pad[2];
+};
+
+struct life_new_pw {
+    struct life_session_info session;
+    struct life_session_info new_user_pw;
+};
+
+struct life_mbr_data {
+    struct life_key key;
+    uint8_t enable_disable;
+    uint8_t pad[7];
+};
+
+struct life_mbr_done {
+    struct life_key key;
+    uint8_t done_flag;
+    uint8_t pad[7];
+};
+
+struct life_shadow_mbr {
+    struct life_key key;
+    uint64_t data;
+    uint64_t offset;
+    uint64_t size;
+};
+
+struct life_read_write_table {
+    struct life_key key;
+    uint64_t data;
+    uint8_t table_uid[8];
+    uint64_t offset;
+    uint64_t size;
+    uint64_t flags;
+    uint64_t priv;
+};
+
+struct life_geometry {
+    uint8_t align;
+    uint32_t logical_block_size;
+    uint64_t alignment_granularity;
+    uint64_t lowest_aligned_lba;
+    uint8_t pad[3];
+};
+
+struct life_revert_lsp {
+    struct life_key key;
+    uint32_t options;
+    uint32_t pad;
+};
+
+/* The ioctl numbers encode the sizes: they must be the kernel's. */
+_Static_assert(sizeof(struct life_key) == 264, "opal_key");
+_Static_assert(sizeof(struct life_lr_act) == 280, "opal_lr_act");
+_Static_assert(sizeof(struct life_session_info) == 272, "opal_session_info");
+_Static_assert(sizeof(struct life_user_lr_setup) == 296, "opal_user_lr_setup");
+_Static_assert(sizeof(struct life_lr_status) == 304, "opal_lr_status");
+_Static_assert(sizeof(struct life_lock_unlock) == 280, "opal_lock_unlock");
+_Static_assert(sizeof(struct life_new_pw) == 544, "opal_new_pw");
+_Static_assert(sizeof(struct life_mbr_data) == 272, "opal_mbr_data");
+_Static_assert(sizeof(struct life_mbr_done) == 272, "opal_mbr_done");
+_Static_assert(sizeof(struct life_shadow_mbr) == 288, "opal_shadow_mbr");
+_Static_assert(sizeof(struct life_read_write_table) == 312, "opal_read_write_table");
+_Static_assert(sizeof(struct life_geometry) == 32, "opal_geometry");
+_Static_assert(sizeof(struct life_revert_lsp) == 272, "opal_revert_lsp");
+
+#define LIFE_IOC_LOCK_UNLOCK        _IOW('p', 221, struct life_lock_unlock)
+#define LIFE_IOC_TAKE_OWNERSHIP     _IOW('p', 222, struct life_key)
+#define LIFE_IOC_ACTIVATE_LSP       _IOW('p', 223, struct life_lr_act)
+#define LIFE_IOC_SET_PW             _IOW('p', 224, struct life_new_pw)
+#define LIFE_IOC_ACTIVATE_USR       _IOW('p', 225, struct life_session_info)
+#define LIFE_IOC_REVERT_TPR         _IOW('p', 226, struct life_key)
+#define LIFE_IOC_LR_SETUP           _IOW('p', 227, struct life_user_lr_setup)
+#define LIFE_IOC_ADD_USR_TO_LR      _IOW('p', 228, struct life_lock_unlock)
+#define LIFE_IOC_ENABLE_DISABLE_MBR _IOW('p', 229, struct life_mbr_data)
+#define LIFE_IOC_ERASE_LR           _IOW('p', 230, struct life_session_info)
+#define LIFE_IOC_SECURE_ERASE_LR    _IOW('p', 231, struct life_session_info)
+#define LIFE_IOC_PSID_REVERT_TPR    _IOW('p', 232, struct life_key)
+#define LIFE_IOC_MBR_DONE           _IOW('p', 233, struct life_mbr_done)
+#define LIFE_IOC_WRITE_SHADOW_MBR   _IOW('p', 234, struct life_shadow_mbr)
+#define LIFE_IOC_GENERIC_TABLE_RW   _IOW('p', 235, struct life_read_write_table)
+#define LIFE_IOC_GET_LR_STATUS      _IOW('p', 237, struct life_lr_status)
+#define LIFE_IOC_GET_GEOMETRY       _IOR('p', 238, struct life_geometry)
+#define LIFE_IOC_REVERT_LSP         _IOW('p', 240, struct life_revert_lsp)
+
+enum { LIFE_ADMIN1 = 0, LIFE_USER1 = 1 };
+enum { LIFE_RO = 1, LIFE_RW = 2, LIFE_LK = 4 };
+enum { LIFE_MBR_ENABLE = 0, LIFE_MBR_DISABLE = 1 };
+#define LIFE_TABLE_READ  1
+#define LIFE_TABLE_WRITE 2
+
+#define SID_PW      "sidpass1"
+#define SID_PW2     "sidpass2"
+#define ADMIN1_PW   "admin1pw"
+#define USER1_PW    "user1pw"
+#define WRONG_PW    "wrongpass"
+
+static const uint8_t datastore_uid[8] = { 0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00 };
+
+static void life_set_key(struct life_key *k, uint8_t lr, const char *pw)
+{
+    size_t n = strlen(pw);
+
+    memset(k, 0, sizeof(*k));
+    k->lr = lr;
+    k->key_len = (uint8_t)n;
+    memcpy(k->key, pw, n);
+}
+
+static void life_set_session(struct life_session_info *s, uint32_t who, uint8_t lr,
+                             const char *pw)
+{
+    memset(s, 0, sizeof(*s));
+    s->who = who;
+    life_set_key(&s->opal_key, lr, pw);
+}
+
+/*
+ * One ioctl, one line. Without a newline when the caller appends details; the caller
+ * then ends the line. Returns the ioctl's return value.
+ */
+static int life_fd = -1;
+
+static int life_ioctl(const char *step, unsigned long req, void *arg, int more)
+{
+    int ret = ioctl(life_fd, req, arg);
+    int err = ret < 0 ? errno : 0;
+
+    printf("OPAL-LIFE step=%s rc=%d errno=%d%s", step, ret, err, more ? "" : "\n");
+    return ret;
+}
+
+static void life_skip(const char *step, const char *why)
+{
+    printf("OPAL-LIFE step=%s skip=%s\n", step, why);
+}
+
+static int life_take_ownership(const char *step, const char *pw)
+{
+    struct life_key k;
+
+    life_set_key(&k, 0, pw);
+    return life_ioctl(step, LIFE_IOC_TAKE_OWNERSHIP, &k, 0);
+}
+
+static int life_activate_lsp(const char *step, const char *sid_pw)
+{
+    struct life_lr_act act;
+
+    memset(&act, 0, sizeof(act));
+    life_set_key(&act.key, 0, sid_pw);
+    /* Not in Single User Mode; 6.1 still insists on 1..9 ranges being named. */
+    act.num_lrs = 1;
+    return life_ioctl(step, LIFE_IOC_ACTIVATE_LSP, &act, 0);
+}
+
+static int life_set_pw(const char *step, uint32_t as, const char *as_pw, uint32_t who,
+                       const char *new_pw)
+{
+    struct life_new_pw pw;
+
+    memset(&pw, 0, sizeof(pw));
+    life_set_session(&pw.session, as, 0, as_pw);
+    life_set_session(&pw.new_user_pw, who, 0, new_pw);
+    return life_ioctl(step, LIFE_IOC_SET_PW, &pw, 0);
+}
+
+static int life_lock_state;     /* what the last successful LOCK_UNLOCK of Range1 set */
+
+static int life_lock(const char *step, uint32_t who, const char *pw, uint32_t state)
+{
+    struct life_lock_unlock lk;
+    int ret;
+
+    memset(&lk, 0, sizeof(lk));
+    life_set_session(&lk.session, who, 1, pw);
+    lk.l_state = state;
+    ret = life_ioctl(step, LIFE_IOC_LOCK_UNLOCK, &lk, 0);
+    if (ret == 0) {
+        life_lock_state = (int)state;
+    }
+    return ret;
+}
+
+static int life_add_user(const char *step, uint32_t state)
+{
+    struct life_lock_unlock lk;
+
+    memset(&lk, 0, sizeof(lk));
+    life_set_session(&lk.session, LIFE_USER1, 1, ADMIN1_PW);
+    lk.l_state = state;
+    return life_ioctl(step, LIFE_IOC_ADD_USR_TO_LR, &lk, 0);
+}
+
+static int life_mbr_enable(const char *step, uint8_t what)
+{
+    struct life_mbr_data m;
+
+    memset(&m, 0, sizeof(m));
+    life_set_key(&m.key, 0, ADMIN1_PW);
+    m.enable_disable = what;
+    return life_ioctl(step, LIFE_IOC_ENABLE_DISABLE_MBR, &m, 0);
+}
+
+static int life_mbr_done(const char *step, uint8_t done)
+{
+    struct life_mbr_done m;
+
+    memset(&m, 0, sizeof(m));
+    life_set_key(&m.key, 0, ADMIN1_PW);
+    m.done_flag = done;
+    return life_ioctl(step, LIFE_IOC_MBR_DONE, &m, 0);
+}
+
+static void life_status(const char *step)
+{
+    struct probe_opal_status st;
+
+    memset(&st, 0, sizeof(st));
+    if (life_ioctl(step, PROBE_IOC_OPAL_GET_STATUS, &st, 1) == 0) {
+        printf(" flags=0x%x\n", st.flags);
+    } else {
+        printf("\n");
+    }
+}
+
+static void life_lr_status(const char *step, uint32_t who, const char *pw)
+{
+    struct life_lr_status st;
+
+    memset(&st, 0, sizeof(st));
+    life_set_session(&st.session, who, 1, pw);
+    if (life_ioctl(step, LIFE_IOC_GET_LR_STATUS, &st, 1) == 0) {
+        printf(" start=%llu length=%llu rle=%u wle=%u l_state=%u want_l_state=%d\n",
+               (unsigned long long)st.range_start, (unsigned long long)st.range_length,
+               st.rle, st.wle, st.l_state, life_lock_state);
+    } else {
+        printf("\n");
+    }
+}
+
+static void life_discovery(const char *step)
+{
+    static uint8_t buf[2048];
+    struct probe_opal_discovery disc;
+    unsigned total, pos;
+    int ret;
+
+    memset(buf, 0, sizeof(buf));
+    disc.data = (uintptr_t)buf;
+    disc.size = sizeof(buf);
+    /* Success returns the discovery length: reported as rc=0 size=N. */
+    ret = ioctl(life_fd, PROBE_IOC_OPAL_DISCOVERY, &disc);
+    if (ret < 0) {
+        printf("OPAL-LIFE step=%s rc=%d errno=%d\n", step, ret, errno);
+        return;
+    }
+    printf("OPAL-LIFE step=%s rc=0 errno=0 size=%d", step, ret);
+    total = (unsigned)ret < sizeof(buf) ? (unsigned)ret : sizeof(buf);
+    for (pos = 48; pos + 5 <= total; pos += 4 + buf[pos + 3]) {
+        if (be16(buf + pos) == 0x0002) {
+            uint8_t f = buf[pos + 4];
+
+            printf(" locking_enabled=%d locked=%d mbr_enabled=%d mbr_done=%d\n",
+                   (f >> 1) & 1, (f >> 2) & 1, (f >> 4) & 1, (f >> 5) & 1);
+            return;
+        }
+    }
+    printf(" locking=absent\n");
+}
+
+static int life_kernel_at_least(int want_major, int want_minor)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+
+    if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2) {
+        return 0;
+    }
+    return major > want_major || (major == want_major && minor >= want_minor);
+}
+
+static void lifecycle(int fd, const char *psid)
+{
+    /* 6.4 added GET_LR_STATUS, GET_GEOMETRY, DISCOVERY and REVERT_LSP. */
+    int new_ioctls = life_kernel_at_least(6, 4);
+    static uint8_t mbr[5000], table_out[3000], table_in[3000];
+    struct life_user_lr_setup setup;
+    struct life_session_info si;
+    struct life_shadow_mbr shadow;
+    struct life_read_write_table rw;
+    struct life_geometry geo;
+    struct life_revert_lsp rev;
+    struct life_key k;
+    size_t i;
+
+    life_fd = fd;
+    printf("OPAL-LIFE begin new_ioctls=%d psid=%s\n", new_ioctls, psid);
+
+    /* 1. Ownership: the kernel reads MSID as Anybody, then sets SID's PIN. */
+    life_take_ownership("take-ownership", SID_PW);
+
+    /* 2. Activate the LockingSP: a wrong SID password first. */
+    life_activate_lsp("activate-lsp-wrong-sid", WRONG_PW);
+    life_activate_lsp("activate-lsp", SID_PW);
+
+    /* 3. Range1 as Admin1, whose PIN is SID's after activation (Opal SSC 5.2.2.1). */
+    memset(&setup, 0, sizeof(setup));
+    setup.range_start = 2048;
+    setup.range_length = 4096;
+    setup.rle = 1;
+    setup.wle = 1;
+    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+
+    /* 4. Passwords. */
+    life_set_pw("set-pw-admin1", LIFE_ADMIN1, SID_PW, LIFE_ADMIN1, ADMIN1_PW);
+    life_set_pw("set-pw-user1", LIFE_ADMIN1, ADMIN1_PW, LIFE_USER1, USER1_PW);
+
+    /*
+     * 5. User1 on Range1. ADD_USR_TO_LR writes ONE ACE per call: ACE_Locking_Range1_Set_
+     * WrLocked for OPAL_RW, ..._Set_RdLocked for OPAL_RO (6.12 also rewrites
+     * ACE_Locking_Range1_Get_RangeStartToActiveKey to Admin1 OR User1). LOCK_UNLOCK sets
+     * ReadLocked and WriteLocked together, so User1 needs both calls.
+     */
+    life_set_session(&si, LIFE_USER1, 0, ADMIN1_PW);
+    life_ioctl("activate-user1", LIFE_IOC_ACTIVATE_USR, &si, 0);
+    life_add_user("add-user1-lr1-rw", LIFE_RW);
+    life_add_user("add-user1-lr1-ro", LIFE_RO);
+
+    /*
+     * 6. Lock and unlock. The Rd/WrLocked ACEs now name User1 alone, but Admin1 still may:
+     * ACE_Locking_Range1_Set_RangeStartToLOR (Admins) covers ReadLocked and WriteLocked too.
+     */
+    life_lock("lock-lk-user1", LIFE_USER1, USER1_PW, LIFE_LK);
+    life_lock("lock-rw-user1", LIFE_USER1, USER1_PW, LIFE_RW);
+    life_lock("lock-ro-admin1", LIFE_ADMIN1, ADMIN1_PW, LIFE_RO);
+    life_lock("lock-user1-wrong-pw", LIFE_USER1, WRONG_PW, LIFE_LK);
+
+    /* 7. Shadow MBR. ENABLE sets Done=1 then Enable=1; DISABLE sets Done=0 then Enable=0. */
+    life_mbr_enable("mbr-enable", LIFE_MBR_ENABLE);
+    for (i = 0; i < sizeof(mbr); i++) {
+        mbr[i] = (uint8_t)(i * 7 + 3);
+    }
+    memset(&shadow, 0, sizeof(shadow));
+    life_set_key(&shadow.key, 0, ADMIN1_PW);
+    shadow.data = (uintptr_t)mbr;
+    shadow.offset = 0;
+    shadow.size = sizeof(mbr);
+    life_ioctl("mbr-write-shadow", LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 0);
+    life_mbr_done("mbr-done-1", 1);
+    life_mbr_done("mbr-done-0", 0);
+    life_mbr_enable("mbr-disable", LIFE_MBR_DISABLE);
+
+    /* 8. DataStore through GENERIC_TABLE_RW (since 5.7, so on 6.1 too), status ioctls. */
+    for (i = 0; i < sizeof(table_out); i++) {
+        table_out[i] = (uint8_t)((i * 13 + 5) ^ 0x5a);
+    }
+    memset(&rw, 0, sizeof(rw));
+    life_set_key(&rw.key, 0, ADMIN1_PW);
+    memcpy(rw.table_uid, datastore_uid, sizeof(datastore_uid));
+    rw.data = (uintptr_t)table_out;
+    rw.offset = 0;
+    rw.size = sizeof(table_out);
+    rw.flags = LIFE_TABLE_WRITE;
+    life_ioctl("datastore-write", LIFE_IOC_GENERIC_TABLE_RW, &rw, 0);
+    memset(table_in, 0, sizeof(table_in));
+    rw.data = (uintptr_t)table_in;
+    rw.flags = LIFE_TABLE_READ;
+    if (life_ioctl("datastore-read", LIFE_IOC_GENERIC_TABLE_RW, &rw, 1) == 0) {
+        size_t diff = 0;
+
+        while (diff < sizeof(table_in) && table_in[diff] == table_out[diff]) {
+            diff++;
+        }
+        if (diff == sizeof(table_in)) {
+            printf(" match=1\n");
+        } else {
+            printf(" match=0 first_difference=%zu\n", diff);
+        }
+    } else {
+        printf("\n");
+    }
+    life_status("status-activated");
+    if (new_ioctls) {
+        life_lr_status("lr-status-admin1", LIFE_ADMIN1, ADMIN1_PW);
+        /* 6.12's extra ACE (Get RangeStart..ActiveKey = Admin1 OR User1) allows this. */
+        life_lr_status("lr-status-user1", LIFE_USER1, USER1_PW);
+        memset(&geo, 0, sizeof(geo));
+        if (life_ioctl("geometry", LIFE_IOC_GET_GEOMETRY, &geo, 1) == 0) {
+            printf(" align=%u logical_block_size=%u alignment_granularity=%llu "
+                   "lowest_aligned_lba=%llu\n", geo.align, geo.logical_block_size,
+                   (unsigned long long)geo.alignment_granularity,
+                   (unsigned long long)geo.lowest_aligned_lba);
+        } else {
+            printf("\n");
+        }
+        life_discovery("discovery-activated");
+    } else {
+        life_skip("lr-status-admin1", "IOC_OPAL_GET_LR_STATUS-needs-6.4");
+        life_skip("lr-status-user1", "IOC_OPAL_GET_LR_STATUS-needs-6.4");
+        life_skip("geometry", "IOC_OPAL_GET_GEOMETRY-needs-6.4");
+        life_skip("discovery-activated", "IOC_OPAL_DISCOVERY-needs-6.4");
+    }
+
+    /*
+     * 9. Erase Range1. SECURE_ERASE_LR: Get ActiveKey of Range1, GenKey on that key.
+     * ERASE_LR: the Single User Mode method Erase (00 00 00 06 00 00 08 03) on Range1.
+     */
+    life_set_session(&si, LIFE_ADMIN1, 1, ADMIN1_PW);
+    life_ioctl("secure-erase-lr1", LIFE_IOC_SECURE_ERASE_LR, &si, 0);
+    life_set_session(&si, LIFE_ADMIN1, 1, ADMIN1_PW);
+    life_ioctl("erase-lr1", LIFE_IOC_ERASE_LR, &si, 0);
+
+    /* 10. LockingSP.RevertSP as Admin1 (KeepGlobalRangeKey = False), activate again. */
+    if (new_ioctls) {
+        memset(&rev, 0, sizeof(rev));
+        life_set_key(&rev.key, 0, ADMIN1_PW);
+        rev.options = 0;
+        life_ioctl("revert-lsp", LIFE_IOC_REVERT_LSP, &rev, 0);
+        life_activate_lsp("activate-lsp-again", SID_PW);
+    } else {
+        life_skip("revert-lsp", "IOC_OPAL_REVERT_LSP-needs-6.4");
+        life_skip("activate-lsp-again", "IOC_OPAL_REVERT_LSP-needs-6.4");
+    }
+
+    /* 11. Back to factory with SID, own it again from MSID, back to factory with PSID. */
+    life_set_key(&k, 0, SID_PW);
+    life_ioctl("revert-tpr", LIFE_IOC_REVERT_TPR, &k, 0);
+    life_take_ownership("take-ownership-again", SID_PW2);
+    life_set_key(&k, 0, WRONG_PW);
+    life_ioctl("psid-revert-wrong", LIFE_IOC_PSID_REVERT_TPR, &k, 0);
+    life_set_key(&k, 0, psid);
+    life_ioctl("psid-revert", LIFE_IOC_PSID_REVERT_TPR, &k, 0);
+    life_status("status-factory");
+    /* Factory again: MSID must be the SID password once more. */
+    life_take_ownership("take-ownership-after-psid", SID_PW);
+    printf("OPAL-LIFE end\n");
+}
+
 int main(int argc, char **argv)
 {
     int fd, i, failed = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s DEVICE status|discovery...\n", argv[0]);
+        fprintf(stderr, "usage: %s DEVICE status|discovery...\n"
+                "       %s DEVICE lifecycle [PSID]\n", argv[0], argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -216,6 +713,11 @@ int main(int argc, char **argv)
     if (fd < 0) {
         printf("OPAL-PROBE open errno=%d (%s)\n", errno, strerror(errno));
         return 1;
+    }
+    if (strcmp(argv[2], "lifecycle") == 0) {
+        lifecycle(fd, argc > 3 ? argv[3] : "PSIDOPALGUEST1");
+        close(fd);
+        return 0;
     }
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "status") == 0) {

@@ -27,10 +27,15 @@ fi
 
 # Every kernel on both devices over SATA (AHCI); the newest kernel also over legacy IDE
 # (PIIX), where TRUSTED DMA goes through bus-master DMA instead of AHCI's command tables.
+# On ide-opal-hd over AHCI the same boot then runs the Opal lifecycle (run.sh "lifecycle").
 CASES=()
 for series in "${SERIES[@]}"; do
     for device in "${DEVICES[@]}"; do
-        CASES+=("$series $device ahci")
+        if [ "$device" = ide-opal-hd ]; then
+            CASES+=("$series $device ahci lifecycle")
+        else
+            CASES+=("$series $device ahci")
+        fi
     done
 done
 CASES+=("${SERIES[-1]} ide-opal-hd piix")
@@ -40,10 +45,10 @@ failed=0
 n=0
 echo "1..${#CASES[@]}"
 for c in "${CASES[@]}"; do
-    read -r series device controller <<<"$c"
+    read -r series device controller mode <<<"$c"
     n=$((n + 1))
     start=$(date +%s)
-    if out=$("$here/run.sh" "$work" "$series" "$device" "$controller" 2>&1); then
+    if out=$("$here/run.sh" "$work" "$series" "$device" "$controller" $mode 2>&1); then
         status="ok"
         passed=$((passed + 1))
     else
@@ -52,7 +57,7 @@ for c in "${CASES[@]}"; do
     fi
     # run.sh's details as TAP comments.
     printf '%s\n' "$out" | sed 's/^/# /'
-    echo "$status $n - linux $series on $device via $controller ($(( $(date +%s) - start ))s)"
+    echo "$status $n - linux $series on $device via $controller${mode:+ + $mode} ($(( $(date +%s) - start ))s)"
 done
 echo "guest: $passed passed, $failed failed"
 [ "$failed" = 0 ]

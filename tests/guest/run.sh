@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Boots one Debian kernel under TCG on a fresh disk attached as DEVICE (ide-opal-hd or
 # ide-hd) and asserts what the guest kernel itself reports about TCG Opal on it.
-# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER]
+# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER [lifecycle]]
 #   WORKDIR holds kernels/SERIES/vmlinuz and initramfs-SERIES.cpio.gz (see run-all.sh);
 #   CONTROLLER is ahci (SATA on q35, the default) or piix (legacy IDE on the pc machine);
 #   the console log is written to WORKDIR/log-SERIES-DEVICE-CONTROLLER.txt.
+#   "lifecycle" (ide-opal-hd only): after the fresh-drive checks the same boot drives the drive
+#   through its whole Opal life with the guest kernel's sed-opal ioctls (opal-probe lifecycle)
+#   and every step's outcome is asserted (check_lifecycle below). The drive gets
+#   serial=OPALGUEST1, so its PSID is PSIDOPALGUEST1, and QEMU runs with
+#   -trace ide_opal_engine: the engine's explanation of every refused call. The trace goes
+#   to QEMU's stderr, i.e. into the console log in order with the guest's OPAL-LIFE lines,
+#   so each step's explanations are the trace lines just before its line; they are also
+#   copied to WORKDIR/trace-SERIES-DEVICE-CONTROLLER.txt.
 # Exit status 0 when every expectation held.
 set -euo pipefail
 work=${1:?usage: run.sh WORKDIR SERIES DEVICE}
 series=${2:?usage: run.sh WORKDIR SERIES DEVICE}
 device=${3:?usage: run.sh WORKDIR SERIES DEVICE}
 controller=${4:-ahci}
+mode=${5:-}
 qemu=${QEMU:-qemu-system-x86_64}
 timeout_s=${GUEST_TIMEOUT:-240}
 
@@ -26,6 +35,25 @@ ide-opal-hd) expect_opal=1 ;;
 ide-hd) expect_opal=0 ;;
 *) echo "run: DEVICE must be ide-opal-hd or ide-hd" >&2; exit 1 ;;
 esac
+trace=$work/trace-$series-$device-$controller.txt
+life=0
+devprops=""
+append='console=ttyS0 panic=-1 quiet'
+extra=()
+case "$mode" in
+"") ;;
+lifecycle)
+    [ "$device" = ide-opal-hd ] || { echo "run: lifecycle needs ide-opal-hd" >&2; exit 1; }
+    life=1
+    psid=PSIDOPALGUEST1
+    devprops=",serial=OPALGUEST1"
+    append="$append opal_life=1 opal_psid=$psid"
+    # QEMU's "log" trace backend writes to stderr unless -D names a file; stderr keeps the
+    # lines in order with the serial console (both go to the console log).
+    extra=(-trace ide_opal_engine)
+    ;;
+*) echo "run: the 5th argument must be 'lifecycle' or absent" >&2; exit 1 ;;
+esac
 
 # A factory-fresh drive every time: no state may leak between cases.
 rm -f "$img"
@@ -35,16 +63,16 @@ start=$(date +%s)
 rc=0
 # quiet keeps the serial console fast; /init prints the dmesg lines the checks need.
 case "$controller" in
-ahci) attach=(-M q35 -device "ahci,id=ahci" -device "$device,drive=d0,bus=ahci.0") ;;
-piix) attach=(-M pc -device "$device,drive=d0,bus=ide.0") ;;
+ahci) attach=(-M q35 -device "ahci,id=ahci" -device "$device,drive=d0,bus=ahci.0$devprops") ;;
+piix) attach=(-M pc -device "$device,drive=d0,bus=ide.0$devprops") ;;
 *) echo "run: CONTROLLER must be ahci or piix" >&2; exit 1 ;;
 esac
 timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
-    -kernel "$kernel" -initrd "$initrd" -append 'console=ttyS0 panic=-1 quiet' \
+    -kernel "$kernel" -initrd "$initrd" -append "$append" "${extra[@]}" \
     -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null >"$log" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
 rm -f "$img"
-echo "run: $series $device on $controller: QEMU exited $rc after ${elapsed}s, log $log"
+echo "run: $series $device on $controller${mode:+ ($mode)}: QEMU exited $rc after ${elapsed}s, log $log"
 
 failed=0
 pass() { echo "  ok: $*"; }
@@ -135,10 +163,174 @@ else
     fi
 fi
 
+# ---- lifecycle ----
+# Expected outcome of every step: ok (rc=0) or fail (rc != 0: the drive or the kernel refused).
+# "new" marks the ioctls Linux added in 6.4 (the probe prints skip=... on older kernels).
+LIFE_STEPS=(
+    "take-ownership ok"
+    "activate-lsp-wrong-sid fail"
+    "activate-lsp ok"
+    "lr-setup ok"
+    "set-pw-admin1 ok"
+    "set-pw-user1 ok"
+    "activate-user1 ok"
+    "add-user1-lr1-rw ok"
+    "add-user1-lr1-ro ok"
+    "lock-lk-user1 ok"
+    "lock-rw-user1 ok"
+    # ADD_USR_TO_LR replaced ACE_Locking_Range1_Set_{Rd,Wr}Locked "Admins" by User1 alone,
+    # but ACE_Locking_Range1_Set_RangeStartToLOR (Admins, columns 3..9) still lets Admin1.
+    "lock-ro-admin1 ok"
+    "lock-user1-wrong-pw fail"
+    "mbr-enable ok"
+    "mbr-write-shadow ok"
+    "mbr-done-1 ok"
+    "mbr-done-0 ok"
+    "mbr-disable ok"
+    "datastore-write ok"
+    "datastore-read ok"
+    "status-activated ok"
+    "lr-status-admin1 ok new"
+    "lr-status-user1 ok new"
+    "geometry ok new"
+    "discovery-activated ok new"
+    "secure-erase-lr1 ok"
+    # Erase is a Single User Mode method; the drive has no Single User Mode.
+    "erase-lr1 fail"
+    "revert-lsp ok new"
+    "activate-lsp-again ok new"
+    "revert-tpr ok"
+    "take-ownership-again ok"
+    "psid-revert-wrong fail"
+    "psid-revert ok"
+    "status-factory ok"
+    "take-ownership-after-psid ok"
+)
+
+tcg_status_name() {
+    case "$1" in
+    1) echo NOT_AUTHORIZED ;; 3) echo SP_BUSY ;; 4) echo SP_FAILED ;; 5) echo SP_DISABLED ;;
+    6) echo SP_FROZEN ;; 7) echo NO_SESSIONS_AVAILABLE ;; 8) echo UNIQUENESS_CONFLICT ;;
+    9) echo INSUFFICIENT_SPACE ;; 10) echo INSUFFICIENT_ROWS ;; 12) echo INVALID_PARAMETER ;;
+    15) echo TPER_MALFUNCTION ;; 16) echo TRANSACTION_FAILURE ;; 17) echo RESPONSE_OVERFLOW ;;
+    18) echo AUTHORITY_LOCKED_OUT ;; 63) echo FAIL ;; *) echo "?" ;;
+    esac
+}
+
+# "rc=N errno=E" in words: a positive rc is the TCG method status the drive returned.
+describe_rc() {
+    local rc=$1 errno=$2
+    if (( rc > 0 )); then
+        echo "rc=$rc (TCG status $(tcg_status_name "$rc"))"
+    elif (( rc < 0 )); then
+        echo "rc=$rc errno=$errno ($(perl -e '$!=shift; print "$!"' "$errno" 2>/dev/null || echo ?))"
+    else
+        echo "rc=0"
+    fi
+}
+
+check_lifecycle() {
+    # Each step's engine trace lines: those logged since the previous OPAL-LIFE line.
+    local -A step_line step_trace
+    local buf="" line name
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        if [[ "$line" == *ide_opal_engine* ]]; then
+            buf+="      ${line}"$'\n'
+        elif [[ "$line" =~ ^OPAL-LIFE\ step=([^ ]+) ]]; then
+            name=${BASH_REMATCH[1]}
+            step_line[$name]=$line
+            step_trace[$name]=$buf
+            buf=""
+        fi
+    done < <(grep -a -E 'ide_opal_engine|^OPAL-LIFE ' "$log")
+    grep -a 'ide_opal_engine' "$log" | tr -d '\r' >"$trace" || true
+
+    if ! grep -aq '^OPAL-LIFE end' "$log"; then
+        fail "lifecycle did not finish (no 'OPAL-LIFE end')"
+    fi
+    local entry want new l rc errno detail bad why
+    for entry in "${LIFE_STEPS[@]}"; do
+        read -r name want new <<<"$entry"
+        l=${step_line[$name]:-}
+        if [ -z "$l" ]; then
+            fail "lifecycle $name: no output"
+            continue
+        fi
+        if [[ "$l" == *" skip="* ]]; then
+            if [ "$new" = new ] && [ "$series" = 6.1 ]; then
+                echo "  skip: lifecycle $name (${l##* skip=})"
+            else
+                fail "lifecycle $name skipped: $l"
+            fi
+            continue
+        fi
+        [[ "$l" =~ rc=(-?[0-9]+)\ errno=([0-9]+) ]] || { fail "lifecycle $name: bad line $l"; continue; }
+        rc=${BASH_REMATCH[1]}
+        errno=${BASH_REMATCH[2]}
+        detail=${l#*errno=$errno}
+        detail=${detail# }
+        bad=""
+        if [ "$want" = ok ] && [ "$rc" != 0 ]; then
+            bad="expected rc=0, got $(describe_rc "$rc" "$errno")"
+        elif [ "$want" = fail ] && [ "$rc" = 0 ]; then
+            bad="expected a refusal, got rc=0"
+        elif [ "$rc" = 0 ]; then
+            # Content checks of the successful steps that return data.
+            case "$name" in
+            datastore-read)
+                [[ "$detail" == *"match=1"* ]] || bad="read back differs: $detail" ;;
+            status-activated)
+                if [[ "$detail" =~ flags=0x([0-9a-f]+) ]] && (( (16#${BASH_REMATCH[1]} & 0x7) == 0x7 )); then :
+                else bad="LOCKING_ENABLED (0x4) not set with SUPPORTED|LOCKING_SUPPORTED: $detail"; fi ;;
+            status-factory)
+                if [[ "$detail" =~ flags=0x([0-9a-f]+) ]] && (( (16#${BASH_REMATCH[1]} & 0x3) == 0x3 &&
+                        (16#${BASH_REMATCH[1]} & 0x3c) == 0 )); then :
+                else bad="not a factory state (want SUPPORTED|LOCKING_SUPPORTED only): $detail"; fi ;;
+            lr-status-*)
+                if [[ "$detail" =~ start=([0-9]+)\ length=([0-9]+)\ rle=([0-9]+)\ wle=([0-9]+)\ l_state=([0-9]+)\ want_l_state=([0-9]+) ]] &&
+                    [ "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]}" = "2048 4096 1 1" ] &&
+                    [ "${BASH_REMATCH[5]}" = "${BASH_REMATCH[6]}" ]; then :
+                else bad="want start=2048 length=4096 rle=1 wle=1 l_state=want_l_state: $detail"; fi ;;
+            geometry)
+                [[ "$detail" == "align=1 logical_block_size=512 alignment_granularity=8 lowest_aligned_lba=0" ]] ||
+                    bad="want align=1 logical_block_size=512 alignment_granularity=8 lowest_aligned_lba=0: $detail" ;;
+            discovery-activated)
+                [[ "$detail" == *"locking_enabled=1"* ]] || bad="Locking feature not enabled: $detail" ;;
+            esac
+        fi
+        if [ -z "$bad" ]; then
+            if [ "$want" = fail ]; then
+                # The engine's reason, without the routine session lines.
+                why=$(printf '%s' "${step_trace[$name]}" | sed 's/^ *//; s/^[0-9]*@[0-9.]*://' |
+                    grep -v -E 'started:|closed by the host|ended by the TPer|: SUCCESS$' |
+                    sed 's/^ide_opal_engine ide-opal-hd 0x[0-9a-f]*: //' | paste -sd';' || true)
+                pass "lifecycle $name refused: $(describe_rc "$rc" "$errno")${detail:+ $detail}${why:+ -- engine: $why}"
+            else
+                pass "lifecycle $name${detail:+ $detail}"
+            fi
+        else
+            fail "lifecycle $name: $bad"
+            if [ -n "${step_trace[$name]}" ]; then
+                echo "    engine trace for $name:"
+                printf '%s' "${step_trace[$name]}"
+            else
+                echo "    engine trace for $name: (none)"
+            fi
+        fi
+    done
+    echo "  lifecycle: engine trace in $trace ($(wc -l <"$trace") lines)"
+}
+
+if [ "$life" = 1 ]; then
+    check_lifecycle
+fi
+
 if [ "$failed" != 0 ]; then
     # What the guest kernel said about the disk is what explains a failure.
     echo "---- $log: probe output and guest kernel messages about ATA/SCSI/Opal ----"
     grep -a -E '^(GUEST|OPAL-PROBE)' "$log" | grep -v '^GUEST-DMESG' || true
+    # (OPAL-LIFE lines are summarised above, one ok/FAIL line per step.)
     printf '%s\n' "$dmesg_lines" | grep -vE 'ata[0-9]+: SATA link down|scsi host[0-9]+: ahci$' || true
     echo "---- last lines of the console ----"
     tail -n 15 "$log"
