@@ -13,6 +13,7 @@
 #include "qapi/error.h"
 #include "qemu/module.h"
 #include "qemu/units.h"
+#include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
@@ -79,6 +80,12 @@ static void ide_opal_trace_engine(void *opaque, const char *message)
     trace_ide_opal_engine(opaque, message);
 }
 
+/* Session timeouts follow the guest's time: a paused VM's sessions wait. */
+static int64_t ide_opal_clock_ms(void *opaque)
+{
+    return qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
+}
+
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -116,6 +123,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     };
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
+    opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
 }
 
 static void ide_opal_finalize(Object *obj)

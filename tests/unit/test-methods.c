@@ -430,6 +430,56 @@ static void test_discovery_follows_state(void **state)
     assert_int_equal(locking_flags(tper), 0x3f);        /* + MBR enabled, done */
 }
 
+/* Opal 5.1.3: keeping the key of a fully locked global range is refused, nothing changes. */
+static void test_revert_sp_keep_locked_global(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint64_t global = OPAL_UID_LOCKING_GLOBALRANGE;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_put_named_uint(b, 0x060000, 1);                    /* KeepGlobalRangeKey */
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), OPAL_ST_FAIL);
+    assert_true(opal_locking_sp_active(tper));
+    /* Unlocked for writes, the same call succeeds and ends the session. */
+    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 0), 0);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_put_named_uint(b, 0x060000, 1);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_false(opal_locking_sp_active(tper));
+}
+
+/* Results must fit the host's MaxComPacketSize (2048 unless negotiated). */
+static void test_response_overflow(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    uint32_t tsn;
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    host_call_begin(b, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 1, 0);
+    host_put_named_uint(b, 2, 4095);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    assert_int_equal(call(tper, tsn, b, &r), OPAL_ST_RESPONSE_OVERFLOW);
+    /* A failed method returns an empty result list. */
+    assert_int_equal(host_token(r, 0)->control, OPAL_TK_START_LIST);
+    assert_int_equal(host_token(r, 1)->control, OPAL_TK_END_LIST);
+}
+
 static void test_mbr_and_datastore(void **state)
 {
     OpalTPer *tper = *state;
@@ -573,6 +623,8 @@ int main(void)
         T(test_refusal_explained),
         T(test_change_listener),
         T(test_mbr_and_datastore),
+        T(test_revert_sp_keep_locked_global),
+        T(test_response_overflow),
         T(test_lockout),
         T(test_revert),
         T(test_psid_revert),

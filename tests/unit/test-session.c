@@ -195,6 +195,65 @@ static void test_method_in_session(void **state)
     host_response_free(r);
 }
 
+static int64_t fake_clock(void *opaque)
+{
+    return *(int64_t *)opaque;
+}
+
+/* StartSession to the AdminSP as Anybody with SessionTimeout @ms; the status. */
+static uint64_t start_with_timeout(OpalTPer *tper, uint64_t ms, uint32_t *tsn)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+
+    host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_START_SESSION);
+    opal_token_put_uint(b, HOST_HSN);
+    opal_token_put_uid(b, OPAL_UID_ADMINSP);
+    opal_token_put_uint(b, 1);
+    host_put_named_uint(b, 5, ms);                                  /* SessionTimeout */
+    host_call_end(b);
+    host_send(tper, 0, b);
+    r = host_receive(tper);
+    if (host_status(r) == 0) {
+        *tsn = host_token(r, 5)->uint;
+    }
+    return host_status(r);
+}
+
+/* A session idle past its SessionTimeout is gone (Core 5.2.3.1.9); activity keeps it. */
+static void test_session_timeout(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    int64_t now = 1000000;
+    uint32_t tsn;
+    HostResponse *r;
+
+    opal_tper_set_clock(tper, fake_clock, &now);
+    assert_int_equal(start_with_timeout(tper, 10, &tsn), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(start_with_timeout(tper, 5000, &tsn), 0);
+    now += 4000;
+    host_call_begin(b, OPAL_UID_C_PIN_MSID, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    r = host_invoke(tper, tsn, b);
+    assert_int_equal(host_status(r), 0);
+    host_response_free(r);
+    now += 4000;                                    /* 8 s since start, 4 s idle */
+    r = host_invoke(tper, tsn, b);
+    assert_int_equal(host_status(r), 0);
+    host_response_free(r);
+    now += 5001;
+    g_byte_array_set_size(b, 0);
+    opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
+    host_send(tper, tsn, b);
+    r = host_receive(tper);
+    assert_null(r->tokens);                         /* no such session any more */
+    host_response_free(r);
+    assert_int_equal(start_session(tper, OPAL_UID_ADMINSP, true, &tsn), 0);
+}
+
 /* Garbage gets no answer at all: the host reads an empty ComPacket. */
 static void test_dropped(void **state)
 {
@@ -271,6 +330,7 @@ int main(void)
         T(test_end_of_session),
         T(test_method_in_session),
         T(test_dropped),
+        T(test_session_timeout),
         T(test_response_too_big),
         T(test_stack_reset_aborts_sessions),
     };

@@ -197,6 +197,8 @@ typedef struct OpalSession {
     uint64_t sp_uid;
     bool write;
     OpalAuthSet auth;
+    int64_t timeout_ms;         /* 0: none */
+    int64_t last_activity_ms;
     /* Revert and RevertSP end their own session once answered (Opal 5.1.2-3). */
     bool end_after_response;
 } OpalSession;
@@ -223,6 +225,8 @@ struct OpalTPer {
     void *trace_opaque;
     OpalChangeFn *changed;
     void *changed_opaque;
+    OpalClockFn *clock;
+    void *clock_opaque;
     /* The last ComID management request, answered by the next IF-RECV. */
     uint32_t comid_request;
     /* The response ComPacket waiting for IF-RECV on the base ComID, or NULL. */
@@ -231,6 +235,9 @@ struct OpalTPer {
     OpalSession sessions[OPAL_MAX_SESSIONS];
     uint32_t last_tsn;
 };
+
+/* Now, in milliseconds, on the TPer's clock (tper.c). */
+int64_t opal_now_ms(OpalTPer *tper);
 
 /* Tells the change listener, if any, what an accepted method changed (tper.c). */
 void opal_changed(OpalTPer *tper, unsigned changes);
@@ -242,6 +249,8 @@ void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void opal_session_init(OpalTPer *tper);
 /* One IF-SEND on the base ComID: a ComPacket for the session manager or a session. */
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len);
+/* Ends sessions idle for longer than their timeout (Core 5.2.3.1.9). */
+void opal_session_expire(OpalTPer *tper);
 /* Aborts every session and drops the queued response (STACK_RESET, resets). */
 void opal_session_abort_all(OpalTPer *tper);
 const char *opal_status_name(OpalStatus status);

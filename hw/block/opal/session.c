@@ -28,6 +28,14 @@ enum {
 /* The TPer's first session number; any non-zero value would do. */
 #define FIRST_TSN   0x1000
 
+/*
+ * Session timeouts in ms (Core 5.2.2.1, 5.2.3.1.9): none unless the host asks
+ * for one in StartSession, within these bounds.
+ */
+#define DEF_SESSION_TIMEOUT     0
+#define MIN_SESSION_TIMEOUT     1000
+#define MAX_SESSION_TIMEOUT     (24 * 3600 * 1000)
+
 typedef struct Property {
     const char *name;
     uint32_t value;
@@ -189,10 +197,12 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
         { "MaxSubpackets", 1 },
         { "MaxMethods", 1 },
         { "MaxSessions", OPAL_MAX_SESSIONS },
-        { "MaxAuthentications", 2 },
+        { "MaxAuthentications", OPAL_MAX_AUTHENTICATIONS },
         /* Transactions are not implemented yet: announce none. */
         { "MaxTransactionLimit", 0 },
-        { "DefSessionTimeout", 0 },
+        { "DefSessionTimeout", DEF_SESSION_TIMEOUT },
+        { "MinSessionTimeout", MIN_SESSION_TIMEOUT },
+        { "MaxSessionTimeout", MAX_SESSION_TIMEOUT },
     };
     OpalStatus status = OPAL_ST_SUCCESS;
 
@@ -266,7 +276,7 @@ static OpalStatus check_session_limits(OpalTPer *tper, uint64_t sp, bool write,
 static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *hsn,
                                 uint32_t *tsn)
 {
-    uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY;
+    uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY, timeout = DEF_SESSION_TIMEOUT;
     const OpalValue *v;
     OpalSP *sp_object;
     OpalSession *slot;
@@ -291,6 +301,13 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
     v = opal_call_optional(call, START_HOST_SIGNING_AUTHORITY);
     if (v && !opal_value_uid(v, &authority)) {
         opal_trace(tper, "StartSession refused: HostSigningAuthority is not a UID");
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    v = opal_call_optional(call, START_SESSION_TIMEOUT);
+    if (v && (!opal_value_uint(v, &timeout) || timeout < MIN_SESSION_TIMEOUT ||
+              timeout > MAX_SESSION_TIMEOUT)) {
+        opal_trace(tper, "StartSession refused: SessionTimeout outside %u..%u ms",
+                   MIN_SESSION_TIMEOUT, MAX_SESSION_TIMEOUT);
         return OPAL_ST_INVALID_PARAMETER;
     }
 
@@ -329,6 +346,7 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
     } while (tper->last_tsn == 0);
     *slot = (OpalSession) {
         .tsn = tper->last_tsn, .hsn = *hsn, .sp_uid = sp, .write = write,
+        .timeout_ms = timeout, .last_activity_ms = opal_now_ms(tper),
     };
     if (authority != OPAL_UID_AUTH_ANYBODY) {
         slot->auth.uids[slot->auth.n++] = authority;
@@ -400,12 +418,28 @@ static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
     }
 }
 
+void opal_session_expire(OpalTPer *tper)
+{
+    int64_t now = opal_now_ms(tper);
+
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        OpalSession *s = &tper->sessions[i];
+
+        if (s->tsn && s->timeout_ms && now - s->last_activity_ms > s->timeout_ms) {
+            opal_trace(tper, "session %u/%u timed out after %" G_GINT64_FORMAT " ms idle",
+                       s->tsn, s->hsn, now - s->last_activity_ms);
+            memset(s, 0, sizeof(*s));
+        }
+    }
+}
+
 static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt)
 {
     g_autoptr(GByteArray) out = g_byte_array_new();
     OpalCall call;
     const char *why = NULL;
 
+    s->last_activity_ms = opal_now_ms(tper);
     if (pkt->len >= 1 && pkt->data[0] == OPAL_TK_END_OF_SESSION) {
         /* The host closes; the TPer confirms with its own EndOfSession (Core 3.3.7.3). */
         opal_trace(tper, "session %u/%u closed by the host", s->tsn, s->hsn);

@@ -62,6 +62,17 @@ void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaqu
     tper->changed_opaque = opaque;
 }
 
+void opal_tper_set_clock(OpalTPer *tper, OpalClockFn *fn, void *opaque)
+{
+    tper->clock = fn;
+    tper->clock_opaque = opaque;
+}
+
+int64_t opal_now_ms(OpalTPer *tper)
+{
+    return tper->clock ? tper->clock(tper->clock_opaque) : g_get_monotonic_time() / 1000;
+}
+
 void opal_changed(OpalTPer *tper, unsigned changes)
 {
     if (tper->changed && changes) {
@@ -173,6 +184,7 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
     if (protocol == OPAL_PROTOCOL_COMID_MGMT) {
         return opal_comid_send(tper, sp_specific, buf, len);
     }
+    opal_session_expire(tper);
     opal_session_receive(tper, buf, len);
     return OPAL_IF_OK;
 }
@@ -190,6 +202,7 @@ OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
         if (sp_specific == OPAL_COMID_DISCOVERY) {
             opal_discovery_encode(tper, buf, len);
         } else if (sp_specific == OPAL_BASE_COMID) {
+            opal_session_expire(tper);
             recv_response(tper, buf, len);
         } else {
             return OPAL_IF_BAD_SP_SPECIFIC;

@@ -85,6 +85,14 @@ enum {
 typedef void OpalChangeFn(void *opaque, unsigned changes);
 void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque);
 
+/*
+ * The clock session timeouts run on, in milliseconds (default: the host's
+ * monotonic clock).  QEMU passes its virtual clock: a paused guest's sessions
+ * do not time out.
+ */
+typedef int64_t OpalClockFn(void *opaque);
+void opal_tper_set_clock(OpalTPer *tper, OpalClockFn *fn, void *opaque);
+
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
 
