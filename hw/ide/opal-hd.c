@@ -126,6 +126,21 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
 }
 
+/*
+ * A system reset (a guest reboot) reaches the drive as a hardware reset: it
+ * keeps power, so ranges stay unlocked and MBR Done stays set unless
+ * LockOnReset/DoneOnReset say otherwise - how a pre-boot image unlocks the
+ * drive and reboots into the real OS.  Open sessions end (a TCG reset).
+ */
+static void ide_opal_reset(DeviceState *dev)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+
+    if (d->tper) {
+        opal_tper_reset(d->tper, OPAL_RESET_HARDWARE);
+    }
+}
+
 static void ide_opal_finalize(Object *obj)
 {
     IDEOpalDrive *d = IDE_OPAL_HD(obj);
@@ -151,6 +166,7 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     k->identify = ide_opal_identify;
     dc->fw_name = "drive";
     dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
+    device_class_set_legacy_reset(dc, ide_opal_reset);
     device_class_set_props(dc, ide_opal_properties);
 }
 

@@ -430,6 +430,54 @@ static void test_discovery_follows_state(void **state)
     assert_int_equal(locking_flags(tper), 0x3f);        /* + MBR enabled, done */
 }
 
+static uint64_t cell_uint(OpalTPer *tper, uint64_t uid, uint32_t column)
+{
+    uint64_t v = UINT64_MAX;
+
+    assert_true(opal_row_get_uint(opal_sp_row(tper->locking_sp, uid), column, &v));
+    return v;
+}
+
+/*
+ * A guest reboot is a hardware reset: unlocked stays unlocked and Done stays
+ * set (the pre-boot authentication flow); a power cycle relocks the ranges
+ * whose LockOnReset lists it and clears Done.  Any reset ends the sessions.
+ */
+static void test_resets(void **state)
+{
+    OpalTPer *tper = *state;
+    uint64_t r1 = OPAL_UID_LOCKING_RANGE(1), r2 = OPAL_UID_LOCKING_RANGE(2);
+    uint32_t tsn;
+    HostResponse *r;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    take_ownership(tper);
+    activate(tper);
+    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
+    assert_int_equal(set_uint_list(tper, tsn, r2, OPAL_COL_LOCKING_LOCK_ON_RESET, NULL, 0), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                              1), 0);
+    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
+                              1), 0);
+
+    opal_tper_reset(tper, OPAL_RESET_HARDWARE);
+    opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
+    host_send(tper, tsn, b);
+    r = host_receive(tper);
+    assert_null(r->tokens);                             /* the session is gone */
+    host_response_free(r);
+    assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE), 1);
+
+    opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
+    assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_READ_LOCKED), 1);
+    assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_WRITE_LOCKED), 1);
+    assert_int_equal(cell_uint(tper, r2, OPAL_COL_LOCKING_READ_LOCKED), 0);   /* LOR {} */
+    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE), 0);
+    assert_int_equal(locking_flags(tper), 0x1f);        /* locked, MBR enabled, not done */
+}
+
 /* Opal 5.1.3: keeping the key of a fully locked global range is refused, nothing changes. */
 static void test_revert_sp_keep_locked_global(void **state)
 {
@@ -624,6 +672,7 @@ int main(void)
         T(test_change_listener),
         T(test_mbr_and_datastore),
         T(test_revert_sp_keep_locked_global),
+        T(test_resets),
         T(test_response_overflow),
         T(test_lockout),
         T(test_revert),

@@ -104,6 +104,58 @@ static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
     abort_sessions_on(tper, OPAL_UID_LOCKINGSP, caller);
 }
 
+/* Whether the reset_types list in @column of @row holds @type. */
+static bool resets_on(const OpalRow *row, uint32_t column, OpalReset type)
+{
+    OpalTokenReader r;
+    OpalToken t;
+    gsize len;
+    const uint8_t *data;
+
+    if (!row->cells[column]) {
+        return false;
+    }
+    data = g_bytes_get_data(row->cells[column], &len);
+    opal_token_reader_init(&r, data, len);
+    while (opal_token_read(&r, &t)) {
+        if (t.type == OPAL_TOKEN_UINT && t.uint == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void opal_tper_reset(OpalTPer *tper, OpalReset type)
+{
+    const OpalTable *ranges = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
+    OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
+    unsigned changes = 0;
+
+    opal_session_abort_all(tper);
+    if (!opal_locking_sp_active(tper)) {
+        /* Manufactured-Inactive: nothing is locked or shadowed. */
+        opal_trace(tper, "reset (type %d): sessions ended", type);
+        return;
+    }
+    /* Core 5.7.2.2.10: a listed reset sets both locks, whatever RLE/WLE say. */
+    for (guint i = 0; i < ranges->rows->len; i++) {
+        OpalRow *r = g_ptr_array_index(ranges->rows, i);
+
+        if (resets_on(r, OPAL_COL_LOCKING_LOCK_ON_RESET, type)) {
+            opal_row_set_uint(r, OPAL_COL_LOCKING_READ_LOCKED, 1);
+            opal_row_set_uint(r, OPAL_COL_LOCKING_WRITE_LOCKED, 1);
+            changes = OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA;
+        }
+    }
+    if (resets_on(mbr, OPAL_COL_MBRCONTROL_DONE_ON_RESET, type)) {
+        opal_row_set_uint(mbr, OPAL_COL_MBRCONTROL_DONE, 0);
+        changes = OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA;
+    }
+    opal_trace(tper, "reset (type %d): sessions ended%s", type,
+               changes ? ", LockOnReset/DoneOnReset applied" : "");
+    opal_changed(tper, changes);
+}
+
 OpalStatus opal_method_activate(MethodContext *m)
 {
     OpalRow *admin1_pin, *sid_pin;

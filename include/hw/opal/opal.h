@@ -93,6 +93,21 @@ void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaqu
 typedef int64_t OpalClockFn(void *opaque);
 void opal_tper_set_clock(OpalTPer *tper, OpalClockFn *fn, void *opaque);
 
+/* Reset types (Core 5.1.3.58 reset_types), as LockOnReset and DoneOnReset list them. */
+typedef enum OpalReset {
+    OPAL_RESET_POWER_CYCLE = 0,
+    OPAL_RESET_HARDWARE = 1,
+    OPAL_RESET_HOTPLUG = 2,
+    OPAL_RESET_PROGRAMMATIC = 3,
+} OpalReset;
+
+/*
+ * The drive saw a reset of @type: every session and queued response is gone
+ * (a TCG reset, Core 3.3.4.7.5), ranges whose LockOnReset lists @type lock
+ * again, and MBRControl.Done clears if DoneOnReset lists it.
+ */
+void opal_tper_reset(OpalTPer *tper, OpalReset type);
+
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
 
