@@ -177,28 +177,27 @@ void opal_row_set_uid(OpalRow *row, uint32_t column, uint64_t uid)
     set_cell(row, column, b);
 }
 
-void opal_row_set_uint_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n)
+static void set_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n,
+                     void (*put)(GByteArray *, uint64_t))
 {
     GByteArray *b = g_byte_array_new();
 
     opal_token_put_control(b, OPAL_TK_START_LIST);
     for (size_t i = 0; i < n; i++) {
-        opal_token_put_uint(b, values[i]);
+        put(b, values[i]);
     }
     opal_token_put_control(b, OPAL_TK_END_LIST);
     set_cell(row, column, b);
 }
 
+void opal_row_set_uint_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n)
+{
+    set_list(row, column, values, n, opal_token_put_uint);
+}
+
 void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids, size_t n)
 {
-    GByteArray *b = g_byte_array_new();
-
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    for (size_t i = 0; i < n; i++) {
-        opal_token_put_uid(b, uids[i]);
-    }
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    set_cell(row, column, b);
+    set_list(row, column, uids, n, opal_token_put_uid);
 }
 
 /* One BooleanExpr element: StartName half-UID value EndName (Core 5.1.3.3). */
