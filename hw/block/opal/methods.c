@@ -503,8 +503,12 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
         opal_trace(tper, "session %u: its SP is gone", s->tsn);
         status = OPAL_ST_FAIL;
     } else if (i == G_N_ELEMENTS(methods)) {
-        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x is not a method of this SP",
-                   call->method_uid);
+        /* Name the methods hosts try that belong to feature sets not offered. */
+        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x%s is not a method of this SP",
+                   call->method_uid,
+                   call->method_uid == OPAL_UID_M_ERASE ? " (Erase, Single User Mode)" :
+                   call->method_uid == OPAL_UID_M_REACTIVATE ?
+                   " (Reactivate, Single User Mode)" : "");
     } else {
         g_autoptr(GString) who = g_string_new(NULL), what = g_string_new(NULL);
 
