@@ -23,8 +23,40 @@
 /* Geometry feature: ranges align to 4 KiB, the usual physical sector. */
 #define OPAL_ALIGNMENT_BLOCKS   8
 #define OPAL_ADMINS             4
-#define OPAL_USERS              8
-#define OPAL_DATASTORE_SIZE     (10 * MiB)
+
+/*
+ * Bounds of the configurable sizes: the Opal SSC's minimums (8 users and 8
+ * ranges, a 128 MiB MBR) and maxima that keep the tables modest.
+ */
+#define OPAL_MIN_USERS          8
+#define OPAL_MAX_USERS          64
+#define OPAL_MIN_RANGES         8
+#define OPAL_MAX_RANGES         64
+#define OPAL_MIN_MBR_SIZE       (128 * MiB)
+#define OPAL_MAX_MBR_SIZE       (4 * GiB)
+#define OPAL_MAX_DATASTORE_SIZE (1 * GiB)
+
+static bool ide_opal_check_config(IDEOpalDrive *d, Error **errp)
+{
+    if (d->users < OPAL_MIN_USERS || d->users > OPAL_MAX_USERS) {
+        error_setg(errp, "users must be between %d and %d", OPAL_MIN_USERS, OPAL_MAX_USERS);
+        return false;
+    }
+    if (d->ranges < OPAL_MIN_RANGES || d->ranges > OPAL_MAX_RANGES) {
+        error_setg(errp, "ranges must be between %d and %d", OPAL_MIN_RANGES,
+                   OPAL_MAX_RANGES);
+        return false;
+    }
+    if (d->mbr_size < OPAL_MIN_MBR_SIZE || d->mbr_size > OPAL_MAX_MBR_SIZE) {
+        error_setg(errp, "mbr-size must be between 128 MiB and 4 GiB");
+        return false;
+    }
+    if (d->datastore_size < 1 || d->datastore_size > OPAL_MAX_DATASTORE_SIZE) {
+        error_setg(errp, "datastore-size must be between 1 byte and 1 GiB");
+        return false;
+    }
+    return true;
+}
 
 IDEOpalDrive *ide_opal_drive(IDEState *s)
 {
@@ -97,6 +129,9 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     if (!dev->model) {
         dev->model = g_strdup("QEMU OPAL HARDDISK");
     }
+    if (!ide_opal_check_config(d, errp)) {
+        return;
+    }
     ide_dev_initfn(dev, IDE_HD, errp);
     if (*errp) {
         return;
@@ -116,8 +151,10 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .logical_block_size = BDRV_SECTOR_SIZE,
         .alignment_granularity = OPAL_ALIGNMENT_BLOCKS,
         .nr_admins = OPAL_ADMINS,
-        .nr_users = OPAL_USERS,
-        .datastore_size = OPAL_DATASTORE_SIZE,
+        .nr_users = d->users,
+        .nr_ranges = d->ranges,
+        .mbr_size = d->mbr_size,
+        .datastore_size = d->datastore_size,
         .msid = d->msid,
         .psid = d->psid,
     };
@@ -154,6 +191,10 @@ static const Property ide_opal_properties[] = {
     DEFINE_PROP_UINT16("rotation_rate", IDEDrive, dev.rotation_rate, 0),
     DEFINE_PROP_STRING("msid", IDEOpalDrive, msid),
     DEFINE_PROP_STRING("psid", IDEOpalDrive, psid),
+    DEFINE_PROP_UINT16("users", IDEOpalDrive, users, OPAL_MIN_USERS),
+    DEFINE_PROP_UINT16("ranges", IDEOpalDrive, ranges, OPAL_MIN_RANGES),
+    DEFINE_PROP_SIZE("mbr-size", IDEOpalDrive, mbr_size, OPAL_MIN_MBR_SIZE),
+    DEFINE_PROP_SIZE("datastore-size", IDEOpalDrive, datastore_size, 10 * MiB),
 };
 
 static void ide_opal_class_init(ObjectClass *klass, void *data)

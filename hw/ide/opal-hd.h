@@ -36,6 +36,10 @@ struct IDEOpalDrive {
     OpalTPer *tper;
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */
+    uint16_t users;     /* LockingSP User authorities */
+    uint16_t ranges;    /* locking ranges besides the global range */
+    uint64_t mbr_size;  /* bytes of the shadow MBR table */
+    uint64_t datastore_size;
 };
 
 /* The drive behind an IDEState that belongs to an ide-opal-hd. */

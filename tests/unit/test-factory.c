@@ -252,7 +252,7 @@ static void test_locking_ranges_and_keys(void **state)
     Factory *f = *state;
     uint32_t cols;
 
-    for (unsigned n = 0; n <= OPAL_LOCKING_RANGES; n++) {
+    for (unsigned n = 0; n <= host_test_config.nr_ranges; n++) {
         uint64_t uid = n ? OPAL_UID_LOCKING_RANGE(n) : OPAL_UID_LOCKING_GLOBALRANGE;
         uint64_t key = cell_uid(f->locking, uid, OPAL_COL_LOCKING_ACTIVE_KEY);
 
@@ -266,11 +266,11 @@ static void test_locking_ranges_and_keys(void **state)
         assert_true(may(f->locking, OPAL_UID_AUTH_ADMIN1, key, OPAL_UID_M_GET, &cols));
         assert_int_equal(cols, OPAL_COLS(OPAL_COL_K_AES_MODE));
     }
-    assert_null(opal_sp_row(f->locking, OPAL_UID_LOCKING_RANGE(OPAL_LOCKING_RANGES + 1)));
+    assert_null(opal_sp_row(f->locking, OPAL_UID_LOCKING_RANGE(host_test_config.nr_ranges + 1)));
     assert_true(opal_table_column(&opal_tdef_k_aes_256, OPAL_COL_K_AES_KEY)->flags &
                 OPAL_COL_SECRET);
     assert_int_equal(cell_uint(f->locking, OPAL_UID_LOCKINGINFO_OBJ,
-                               OPAL_COL_LOCKINGINFO_MAX_RANGES), OPAL_LOCKING_RANGES);
+                               OPAL_COL_LOCKINGINFO_MAX_RANGES), host_test_config.nr_ranges);
     assert_int_equal(cell_uint(f->locking, OPAL_UID_LOCKINGINFO_OBJ,
                                OPAL_COL_LOCKINGINFO_ALIGNMENT_GRANULARITY),
                      host_test_config.alignment_granularity);
@@ -287,7 +287,7 @@ static void test_locking_byte_tables(void **state)
 
     /* Linux sizes its MBR and DataStore writes by the Table table's Rows. */
     assert_int_equal(cell_uint(f->locking, OPAL_UID_TABLEROW_MBR, OPAL_COL_TABLE_ROWS),
-                     OPAL_MBR_SIZE);
+                     host_test_config.mbr_size);
     assert_int_equal(cell_uint(f->locking, OPAL_UID_TABLEROW_DATASTORE, OPAL_COL_TABLE_ROWS),
                      host_test_config.datastore_size);
     assert_true(may(f->locking, NOBODY, OPAL_UID_TABLEROW_MBR, OPAL_UID_M_GET, NULL));

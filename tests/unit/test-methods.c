@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "opal-host.h"
-#include "sp.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 #define NEW_SID_PIN     "sid-secret"
@@ -478,6 +478,37 @@ static void test_resets(void **state)
     assert_int_equal(locking_flags(tper), 0x1f);        /* locked, MBR enabled, not done */
 }
 
+/* More users and ranges than the minimum: rows, LockingInfo and discovery agree. */
+static void test_configured_sizes(void **state)
+{
+    OpalConfig config = host_test_config;
+    OpalTPer *tper;
+    uint8_t buf[512];
+    size_t pos;
+    uint64_t max_ranges = 0;
+
+    config.nr_users = 16;
+    config.nr_ranges = 12;
+    config.mbr_size = 256 * 1024 * 1024;
+    tper = opal_tper_new(&config);
+    assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKING_RANGE(12)));
+    assert_null(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKING_RANGE(13)));
+    assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(12)));
+    assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_USER(16)));
+    assert_null(opal_sp_row(tper->locking_sp, OPAL_UID_USER(17)));
+    assert_true(opal_row_get_uint(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKINGINFO_OBJ),
+                                  OPAL_COL_LOCKINGINFO_MAX_RANGES, &max_ranges));
+    assert_int_equal(max_ranges, 12);
+    assert_int_equal(opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR)->byte_size,
+                     256 * 1024 * 1024);
+    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
+    for (pos = 48; opal_get_be16(buf + pos) != 0x0203; pos += 4 + buf[pos + 3]) {
+        assert_true(pos < opal_get_be32(buf));
+    }
+    assert_int_equal(opal_get_be16(buf + pos + 11), 16);      /* Locking SP Users */
+    opal_tper_free(tper);
+}
+
 /* Opal 5.1.3: keeping the key of a fully locked global range is refused, nothing changes. */
 static void test_revert_sp_keep_locked_global(void **state)
 {
@@ -673,6 +704,7 @@ int main(void)
         T(test_mbr_and_datastore),
         T(test_revert_sp_keep_locked_global),
         T(test_resets),
+        T(test_configured_sizes),
         T(test_response_overflow),
         T(test_lockout),
         T(test_revert),

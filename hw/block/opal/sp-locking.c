@@ -2,7 +2,7 @@
  * ide-opal-hd: the Locking SP as it leaves the factory (Opal SSC 2.02, 4.3)
  *
  * Every table, row and access rule the SSC preconfigures in the Locking SP:
- * the global range and OPAL_LOCKING_RANGES ranges with their K_AES_256
+ * the global range and config->nr_ranges ranges with their K_AES_256
  * keys, config->nr_admins Admins (Admin1 enabled) and config->nr_users Users
  * (disabled), the MBR shadow, the DataStore, and the per-range and per-user
  * ACE families.  The SP row in the Admin SP keeps it Manufactured-Inactive
@@ -246,7 +246,7 @@ static void add_locking_info(OpalSP *sp, const OpalConfig *config)
     row = opal_factory_row(sp, OPAL_UID_LOCKINGINFO_OBJ, "%s", "");
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_VERSION, 1);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_ENCRYPT_SUPPORT, 1);    /* media */
-    opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_MAX_RANGES, OPAL_LOCKING_RANGES);
+    opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_MAX_RANGES, config->nr_ranges);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_MAX_RE_ENCRYPTIONS, 0);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_KEYS_AVAILABLE_CFG, 0);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_ALIGNMENT_REQUIRED, true);
@@ -274,7 +274,7 @@ OpalSP *opal_locking_sp_new(const OpalConfig *config)
 
     opal_factory_add_tables(sp, locking_tables, G_N_ELEMENTS(locking_tables));
     /* Opal 4.3.5.4, 4.3.7.1: the shadow MBR anyone may read, the DataStore. */
-    opal_sp_add_table(sp, &opal_tdef_mbr, OPAL_MBR_SIZE);
+    opal_sp_add_table(sp, &opal_tdef_mbr, config->mbr_size);
     opal_sp_add_table(sp, &opal_tdef_datastore, config->datastore_size);
     OPAL_ALLOW(sp, OPAL_UID_TABLE_MBR, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET, OPAL_UID_ACE_ADMIN);
@@ -290,7 +290,7 @@ OpalSP *opal_locking_sp_new(const OpalConfig *config)
         OPAL_ALLOW(sp, personalizable_aces[i], OPAL_UID_M_SET,
                    OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION);
     }
-    for (unsigned n = 0; n <= OPAL_LOCKING_RANGES; n++) {
+    for (unsigned n = 0; n <= config->nr_ranges; n++) {
         add_range(sp, n);
     }
     OPAL_ALLOW(sp, OPAL_UID_TABLE_LOCKING, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);

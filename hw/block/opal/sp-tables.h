@@ -15,17 +15,8 @@
 
 #include "sp.h"
 
-/*
- * Non-global locking ranges (Opal 4.3.5.2: at least 8).  Meant to become
- * OpalConfig.nr_ranges; the Level 0 and LockingInfo answers must then agree.
- */
-#define OPAL_LOCKING_RANGES     8
-
 /* Admin authorities of the Admin SP (Opal 4.2.1.7; optional, 4 is common). */
 #define OPAL_ADMINSP_ADMINS     4
-
-/* Bytes of the MBR table (Opal 4.3.5.4: at least 128 MiB). */
-#define OPAL_MBR_SIZE           (128 * 1024 * 1024)
 
 /* Longest PIN, Name or CommonName (Core 5.1.3: max_bytes_32). */
 #define OPAL_NAME_MAX           32

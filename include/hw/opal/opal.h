@@ -37,7 +37,9 @@ typedef struct OpalConfig {
     uint32_t logical_block_size;        /* bytes */
     uint64_t alignment_granularity;     /* logical blocks per range alignment unit */
     uint16_t nr_admins;                 /* Locking SP Admin authorities */
-    uint16_t nr_users;                  /* Locking SP User authorities */
+    uint16_t nr_users;                  /* Locking SP User authorities (Opal: >= 8) */
+    uint16_t nr_ranges;                 /* locking ranges besides the global one (>= 8) */
+    uint64_t mbr_size;                  /* bytes in the MBR table (Opal: >= 128 MiB) */
     uint32_t datastore_size;            /* bytes in the DataStore table */
     /*
      * C_PIN_MSID's PIN (the factory SID password hosts read from the drive)
