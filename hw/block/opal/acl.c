@@ -122,22 +122,8 @@ bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet 
 /* The ACE's Columns as a bit mask; an empty list means every column. */
 static uint32_t ace_columns(const OpalRow *ace)
 {
-    OpalTokenReader r;
-    OpalToken t;
-    gsize len;
-    const uint8_t *data;
-    uint32_t mask = 0;
+    uint32_t mask = opal_cell_uint_set(ace->cells[OPAL_COL_ACE_COLUMNS]);
 
-    if (!ace->cells[OPAL_COL_ACE_COLUMNS]) {
-        return ALL_COLUMNS;
-    }
-    data = g_bytes_get_data(ace->cells[OPAL_COL_ACE_COLUMNS], &len);
-    opal_token_reader_init(&r, data, len);
-    while (opal_token_read(&r, &t)) {
-        if (t.type == OPAL_TOKEN_UINT && t.uint < 32) {
-            mask |= 1u << t.uint;
-        }
-    }
     return mask ? mask : ALL_COLUMNS;
 }
 

@@ -107,22 +107,7 @@ static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
 /* Whether the reset_types list in @column of @row holds @type. */
 static bool resets_on(const OpalRow *row, uint32_t column, OpalReset type)
 {
-    OpalTokenReader r;
-    OpalToken t;
-    gsize len;
-    const uint8_t *data;
-
-    if (!row->cells[column]) {
-        return false;
-    }
-    data = g_bytes_get_data(row->cells[column], &len);
-    opal_token_reader_init(&r, data, len);
-    while (opal_token_read(&r, &t)) {
-        if (t.type == OPAL_TOKEN_UINT && t.uint == type) {
-            return true;
-        }
-    }
-    return false;
+    return opal_cell_uint_set(row->cells[column]) & (1ULL << type);
 }
 
 void opal_tper_reset(OpalTPer *tper, OpalReset type)

@@ -16,42 +16,22 @@
 #include "sp.h"
 #include "uid.h"
 
-/* Reset types (Core 5.1.3.58): the sets LockOnReset/DoneOnReset may hold. */
-#define RESET_POWER_CYCLE   0
-#define RESET_PROGRAMMATIC  3
-
 /* A cell's uinteger as it will be after the Set: new value if given, else current. */
 static uint64_t value_after(const OpalRow *row, GBytes *const *new_cells, uint32_t column)
 {
-    OpalRow view = { 0 };
     uint64_t v = 0;
 
-    view.cells[column] = new_cells[column] ? new_cells[column] : row->cells[column];
-    opal_row_get_uint(&view, column, &v);
+    opal_cell_get_uint(new_cells[column] ? new_cells[column] : row->cells[column], &v);
     return v;
 }
 
 /* Opal 4.3.5.2.1: {} (none), {Power Cycle} or {Power Cycle, Programmatic}. */
 static bool reset_types_supported(GBytes *cell)
 {
-    OpalTokenReader r;
-    OpalToken t;
-    gsize len;
-    const uint8_t *data;
-    unsigned mask = 0;
+    uint64_t set = opal_cell_uint_set(cell);
 
-    if (!cell) {
-        return true;
-    }
-    data = g_bytes_get_data(cell, &len);
-    opal_token_reader_init(&r, data, len);
-    while (opal_token_read(&r, &t)) {
-        if (t.type == OPAL_TOKEN_UINT) {
-            mask |= 1u << t.uint;
-        }
-    }
-    return mask == 0 || mask == (1u << RESET_POWER_CYCLE) ||
-           mask == ((1u << RESET_POWER_CYCLE) | (1u << RESET_PROGRAMMATIC));
+    return set == 0 || set == (1u << OPAL_RESET_POWER_CYCLE) ||
+           set == ((1u << OPAL_RESET_POWER_CYCLE) | (1u << OPAL_RESET_PROGRAMMATIC));
 }
 
 static OpalStatus refuse(OpalTPer *tper, const char *why)

@@ -269,31 +269,64 @@ const OpalColumn *opal_table_column(const OpalTableDef *def, uint32_t number)
     return NULL;
 }
 
+static void cell_reader(GBytes *cell, OpalTokenReader *r)
+{
+    gsize len;
+    const uint8_t *data = g_bytes_get_data(cell, &len);
+
+    opal_token_reader_init(r, data, len);
+}
+
 /* The single token of a one-token cell. */
-static bool cell_token(const OpalRow *row, uint32_t column, OpalToken *t)
+static bool cell_token(GBytes *cell, OpalToken *t)
 {
     OpalTokenReader r;
     OpalToken extra;
-    gsize len;
-    const uint8_t *data;
 
-    if (column >= OPAL_MAX_COLUMNS || !row->cells[column]) {
+    if (!cell) {
         return false;
     }
-    data = g_bytes_get_data(row->cells[column], &len);
-    opal_token_reader_init(&r, data, len);
+    cell_reader(cell, &r);
     return opal_token_read(&r, t) && !opal_token_read(&r, &extra);
 }
 
-bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value)
+bool opal_cell_get_uint(GBytes *cell, uint64_t *value)
 {
     OpalToken t;
 
-    if (!cell_token(row, column, &t) || t.type != OPAL_TOKEN_UINT) {
+    if (!cell_token(cell, &t) || t.type != OPAL_TOKEN_UINT) {
         return false;
     }
     *value = t.uint;
     return true;
+}
+
+uint64_t opal_cell_uint_set(GBytes *cell)
+{
+    OpalTokenReader r;
+    OpalToken t;
+    uint64_t set = 0;
+
+    if (!cell) {
+        return 0;
+    }
+    cell_reader(cell, &r);
+    while (opal_token_read(&r, &t)) {
+        if (t.type == OPAL_TOKEN_UINT && t.uint < 64) {
+            set |= 1ULL << t.uint;
+        }
+    }
+    return set;
+}
+
+static GBytes *row_cell(const OpalRow *row, uint32_t column)
+{
+    return column < OPAL_MAX_COLUMNS ? row->cells[column] : NULL;
+}
+
+bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value)
+{
+    return opal_cell_get_uint(row_cell(row, column), value);
 }
 
 bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **data,
@@ -301,7 +334,7 @@ bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **dat
 {
     OpalToken t;
 
-    if (!cell_token(row, column, &t) || t.type != OPAL_TOKEN_BYTES) {
+    if (!cell_token(row_cell(row, column), &t) || t.type != OPAL_TOKEN_BYTES) {
         return false;
     }
     *data = t.bytes;

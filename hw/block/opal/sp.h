@@ -180,6 +180,11 @@ OpalRow *opal_sp_row(const OpalSP *sp, uint64_t uid);
 OpalTable *opal_sp_table(const OpalSP *sp, uint64_t table_uid);
 const OpalColumn *opal_table_column(const OpalTableDef *def, uint32_t number);
 
+/* Decoders of one cell: a uinteger (false if empty or another shape)... */
+bool opal_cell_get_uint(GBytes *cell, uint64_t *value);
+/* ... and a list of uintegers as a bit set (ACE Columns, reset types; 0 if empty). */
+uint64_t opal_cell_uint_set(GBytes *cell);
+
 /* Typed reads of a cell; false if the cell is empty or of another shape. */
 bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value);
 bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **data,
