@@ -125,7 +125,7 @@ static const OpalToken *cell(HostResponse *r, uint64_t column)
     for (size_t i = 0; i + 2 < r->tokens->len; i++) {
         const OpalToken *t = host_token(r, i);
 
-        if (t->type == OPAL_TOKEN_CONTROL && t->control == OPAL_TK_START_NAME &&
+        if (opal_token_is(t, OPAL_TK_START_NAME) &&
             host_token(r, i + 1)->type == OPAL_TOKEN_UINT &&
             host_token(r, i + 1)->uint == column) {
             return host_token(r, i + 2);

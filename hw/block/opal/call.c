@@ -17,10 +17,6 @@
 /* Lists nest; the spec sets no depth, real calls use three or four levels. */
 #define MAX_NESTING 16
 
-static bool is_control(const OpalToken *t, uint8_t control)
-{
-    return t->type == OPAL_TOKEN_CONTROL && t->control == control;
-}
 
 static bool call_fail(const char **why, const char *reason)
 {
@@ -81,7 +77,7 @@ static bool expect_control(OpalTokenReader *r, uint8_t control)
 {
     OpalToken t;
 
-    return opal_token_read(r, &t) && is_control(&t, control);
+    return opal_token_read(r, &t) && opal_token_is(&t, control);
 }
 
 /* Splits the argument tokens into required values and named optional ones. */
@@ -92,7 +88,7 @@ static bool split_args(OpalCall *call, const char **why)
 
     while (i < tokens->len) {
         const OpalToken *t = &g_array_index(tokens, OpalToken, i);
-        bool named = is_control(t, OPAL_TK_START_NAME);
+        bool named = opal_token_is(t, OPAL_TK_START_NAME);
 
         if (!value_extent(tokens, i, &count, why)) {
             return false;
@@ -150,12 +146,12 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
         if (!opal_token_read(&r, &t)) {
             return call_fail(why, r.error ? r.error : "argument list not closed");
         }
-        if (is_control(&t, OPAL_TK_END_LIST) && depth == 0) {
+        if (opal_token_is(&t, OPAL_TK_END_LIST) && depth == 0) {
             break;
         }
-        if (is_control(&t, OPAL_TK_START_LIST) || is_control(&t, OPAL_TK_START_NAME)) {
+        if (opal_token_is(&t, OPAL_TK_START_LIST) || opal_token_is(&t, OPAL_TK_START_NAME)) {
             depth++;
-        } else if (is_control(&t, OPAL_TK_END_LIST) || is_control(&t, OPAL_TK_END_NAME)) {
+        } else if (opal_token_is(&t, OPAL_TK_END_LIST) || opal_token_is(&t, OPAL_TK_END_NAME)) {
             if (depth == 0) {
                 return call_fail(why, "unbalanced list or name");
             }

@@ -35,10 +35,6 @@ enum {
 
 #define RANDOM_MAX_COUNT    32      /* Opal 4.2.6.1: at least 32 bytes */
 
-static bool is_control(const OpalToken *t, uint8_t control)
-{
-    return t->type == OPAL_TOKEN_CONTROL && t->control == control;
-}
 
 /* Runs @fn for each StartName name value EndName of the list @v; false if malformed. */
 static bool for_each_named(const OpalValue *v,
@@ -48,7 +44,7 @@ static bool for_each_named(const OpalValue *v,
     const OpalToken *t = v->tokens;
     size_t i = 1;
 
-    if (v->count < 2 || !is_control(&t[0], OPAL_TK_START_LIST)) {
+    if (v->count < 2 || !opal_token_is(&t[0], OPAL_TK_START_LIST)) {
         return false;
     }
     while (i < v->count - 1) {
@@ -56,18 +52,18 @@ static bool for_each_named(const OpalValue *v,
         int depth = 0;
         OpalValue value;
 
-        if (!is_control(&t[i], OPAL_TK_START_NAME) || t[i + 1].type != OPAL_TOKEN_UINT) {
+        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) || t[i + 1].type != OPAL_TOKEN_UINT) {
             return false;
         }
         /* The value runs to the EndName that closes this name. */
         for (; end < v->count - 1; end++) {
-            if (is_control(&t[end], OPAL_TK_START_LIST) ||
-                is_control(&t[end], OPAL_TK_START_NAME)) {
+            if (opal_token_is(&t[end], OPAL_TK_START_LIST) ||
+                opal_token_is(&t[end], OPAL_TK_START_NAME)) {
                 depth++;
-            } else if (is_control(&t[end], OPAL_TK_END_LIST) ||
-                       (is_control(&t[end], OPAL_TK_END_NAME) && depth > 0)) {
+            } else if (opal_token_is(&t[end], OPAL_TK_END_LIST) ||
+                       (opal_token_is(&t[end], OPAL_TK_END_NAME) && depth > 0)) {
                 depth--;
-            } else if (is_control(&t[end], OPAL_TK_END_NAME)) {
+            } else if (opal_token_is(&t[end], OPAL_TK_END_NAME)) {
                 break;
             }
         }

@@ -77,6 +77,11 @@ typedef struct OpalToken {
     size_t len;                 /* OPAL_TOKEN_BYTES: length */
 } OpalToken;
 
+static inline bool opal_token_is(const OpalToken *t, uint8_t control)
+{
+    return t->type == OPAL_TOKEN_CONTROL && t->control == control;
+}
+
 /* Reads tokens from a buffer; stops for good at the first malformed one. */
 typedef struct OpalTokenReader {
     const uint8_t *pos, *end;

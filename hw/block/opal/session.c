@@ -161,15 +161,15 @@ static OpalStatus negotiate_host_properties(OpalTPer *tper, const OpalValue *v)
     const OpalToken *t = v->tokens;
     size_t i = 1;
 
-    if (t[0].type != OPAL_TOKEN_CONTROL || t[0].control != OPAL_TK_START_LIST) {
+    if (!opal_token_is(&t[0], OPAL_TK_START_LIST)) {
         return OPAL_ST_INVALID_PARAMETER;
     }
     while (i + 3 < v->count) {
         const OpalToken *name = &t[i + 1], *value = &t[i + 2];
 
-        if (t[i].type != OPAL_TOKEN_CONTROL || t[i].control != OPAL_TK_START_NAME ||
+        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) ||
             value->type != OPAL_TOKEN_UINT ||
-            t[i + 3].type != OPAL_TOKEN_CONTROL || t[i + 3].control != OPAL_TK_END_NAME) {
+            !opal_token_is(&t[i + 3], OPAL_TK_END_NAME)) {
             return OPAL_ST_INVALID_PARAMETER;
         }
         for (int p = 0; p < OPAL_HP__COUNT; p++) {

@@ -406,10 +406,6 @@ GBytes *opal_value_encode(const OpalValue *value)
     return g_byte_array_free_to_bytes(b);
 }
 
-static bool is_control(const OpalToken *t, uint8_t control)
-{
-    return t->type == OPAL_TOKEN_CONTROL && t->control == control;
-}
 
 static bool is_uid(const OpalToken *t)
 {
@@ -427,8 +423,8 @@ static bool flat_list_of(const OpalValue *v, const OpalColumn *c,
 {
     const OpalToken *t = v->tokens;
 
-    if (v->count < 2 || !is_control(&t[0], OPAL_TK_START_LIST) ||
-        !is_control(&t[v->count - 1], OPAL_TK_END_LIST)) {
+    if (v->count < 2 || !opal_token_is(&t[0], OPAL_TK_START_LIST) ||
+        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST)) {
         return false;
     }
     for (size_t i = 1; i + 1 < v->count; i++) {
@@ -460,12 +456,12 @@ static bool ace_expr_valid(const OpalValue *v)
     int depth = 0;
     size_t i;
 
-    if (v->count < 2 || !is_control(&t[0], OPAL_TK_START_LIST) ||
-        !is_control(&t[v->count - 1], OPAL_TK_END_LIST)) {
+    if (v->count < 2 || !opal_token_is(&t[0], OPAL_TK_START_LIST) ||
+        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST)) {
         return false;
     }
     for (i = 1; i + 4 <= v->count - 1; i += 4) {
-        if (!is_control(&t[i], OPAL_TK_START_NAME) || !is_control(&t[i + 3], OPAL_TK_END_NAME)) {
+        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) || !opal_token_is(&t[i + 3], OPAL_TK_END_NAME)) {
             return false;
         }
         if (is_half_uid(&t[i + 1], OPAL_HALF_UID_AUTHORITY_OBJECT_REF) && is_uid(&t[i + 2])) {
