@@ -189,6 +189,34 @@ static void test_take_ownership(void **state)
     assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
 }
 
+/* GetACL (Core 5.3.3.13) lists a rule's ACEs; a pair without a rule is refused. */
+static void test_get_acl(void **state)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    HostResponse *r;
+    uint32_t tsn;
+
+    assert_int_equal(admin_session(*state, 0, NULL, &tsn), 0);
+    host_call_begin(b, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL);
+    opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
+    opal_token_put_uid(b, OPAL_UID_M_GET);
+    host_call_end(b);
+    assert_int_equal(call(*state, tsn, b, &r), 0);
+    /* Results: [ [ ACE_C_PIN_MSID_Get_PIN ] ] */
+    assert_int_equal(host_token(r, 1)->control, OPAL_TK_START_LIST);
+    assert_int_equal(host_token(r, 2)->len, 8);
+    assert_int_equal(opal_get_be32(host_token(r, 2)->bytes + 4),
+                     (uint32_t)OPAL_UID_ACE_C_PIN_MSID_GET_PIN);
+    assert_int_equal(host_token(r, 3)->control, OPAL_TK_END_LIST);
+    host_response_free(r);
+
+    host_call_begin(b, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL);
+    opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
+    opal_token_put_uid(b, OPAL_UID_M_REVERT);
+    host_call_end(b);
+    assert_int_equal(call(*state, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+}
+
 /* C_PIN_SID's PIN is never readable, even by SID (Opal 4.2.1.8). */
 static void test_pin_not_readable(void **state)
 {
@@ -694,6 +722,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_take_ownership),
         T(test_pin_not_readable),
+        T(test_get_acl),
         T(test_activate),
         T(test_lock_range),
         T(test_range_rules),

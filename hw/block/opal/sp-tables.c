@@ -427,6 +427,12 @@ void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_ui
     /* Opal 4.2.1.5, 4.3.1.6: the rows every SP lets Anybody use. */
     OPAL_ALLOW(sp, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_THISSP, OPAL_UID_M_RANDOM, OPAL_UID_ACE_ANYBODY);
+    /*
+     * GetACL is guarded by the GetACLACL of the row it asks about, which the
+     * SSC sets to ACE_Anybody in every AccessControl row (Opal 4.2.1.5,
+     * 4.3.1.6): one rule on the AccessControl table stands for all of them.
+     */
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_SPINFO_OBJ, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_SPTEMPLATES);
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_METHODID);
