@@ -127,7 +127,7 @@ static uint32_t ace_columns(const OpalRow *ace)
     return mask ? mask : ALL_COLUMNS;
 }
 
-static const OpalAccessRule *find_rule(const OpalSP *sp, uint64_t invoking, uint64_t method)
+const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking, uint64_t method)
 {
     for (guint i = 0; i < sp->rules->len; i++) {
         const OpalAccessRule *rule = &g_array_index(sp->rules, OpalAccessRule, i);
@@ -142,7 +142,7 @@ static const OpalAccessRule *find_rule(const OpalSP *sp, uint64_t invoking, uint
 bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invoking,
                        uint64_t method, uint32_t *columns, GString *why)
 {
-    const OpalAccessRule *rule = find_rule(sp, invoking, method);
+    const OpalAccessRule *rule = opal_sp_rule(sp, invoking, method);
     bool granted = false;
 
     *columns = 0;

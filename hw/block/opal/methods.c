@@ -318,26 +318,21 @@ static OpalStatus method_next(MethodContext *m)
 static OpalStatus method_get_acl(MethodContext *m)
 {
     const OpalCall *call = m->call;
+    const OpalAccessRule *rule;
     uint64_t invoking, method;
 
     if (call->nr_required != 2 || call->nr_optional ||
         !opal_value_uid(&call->required[0], &invoking) ||
-        !opal_value_uid(&call->required[1], &method)) {
+        !opal_value_uid(&call->required[1], &method) ||
+        !(rule = opal_sp_rule(m->sp, invoking, method))) {
         return OPAL_ST_INVALID_PARAMETER;
     }
-    for (guint i = 0; i < m->sp->rules->len; i++) {
-        const OpalAccessRule *r = &g_array_index(m->sp->rules, OpalAccessRule, i);
-
-        if (r->invoking == invoking && r->method == method) {
-            opal_token_put_control(m->results, OPAL_TK_START_LIST);
-            for (size_t j = 0; j < r->nr_acl; j++) {
-                opal_token_put_uid(m->results, r->acl[j]);
-            }
-            opal_token_put_control(m->results, OPAL_TK_END_LIST);
-            return OPAL_ST_SUCCESS;
-        }
+    opal_token_put_control(m->results, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < rule->nr_acl; i++) {
+        opal_token_put_uid(m->results, rule->acl[i]);
     }
-    return OPAL_ST_INVALID_PARAMETER;
+    opal_token_put_control(m->results, OPAL_TK_END_LIST);
+    return OPAL_ST_SUCCESS;
 }
 
 /* Constant-time comparison: how long it takes says nothing about the PIN. */

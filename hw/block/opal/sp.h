@@ -221,6 +221,9 @@ MethodFn opal_method_gen_key;
 
 /* ---- access control (acl.c) --------------------------------------------------------- */
 
+/* The AccessControl rule of (@invoking, @method), or NULL. */
+const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking, uint64_t method);
+
 /* Appends a readable name for @uid: the row's Name, a table's name, or hex. */
 void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s);
 
