@@ -73,7 +73,6 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
     } else {
         return OPAL_IF_BAD_SP_SPECIFIC;
     }
-    memset(buf, 0, len);
-    memcpy(buf, resp, MIN(len, resp_len));
+    opal_reply(buf, len, resp, resp_len);
     return OPAL_IF_OK;
 }

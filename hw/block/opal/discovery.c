@@ -152,7 +152,6 @@ size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len)
     opal_put_be32(resp, pos - 4);
     opal_put_be32(resp + 4, 0x00000001);        /* data structure revision */
 
-    memset(buf, 0, len);
-    memcpy(buf, resp, MIN(len, pos));
+    opal_reply(buf, len, resp, pos);
     return pos;
 }

@@ -158,6 +158,18 @@ bool opal_value_uint(const OpalValue *v, uint64_t *out);
 bool opal_value_bytes(const OpalValue *v, const uint8_t **bytes, size_t *len);
 bool opal_value_uid(const OpalValue *v, uint64_t *uid);
 
+/*
+ * An IF-RECV fills the host's whole buffer: the response (cut short if the
+ * host asked for less) and zeros after it.
+ */
+static inline void opal_reply(uint8_t *buf, size_t len, const uint8_t *resp, size_t resp_len)
+{
+    size_t n = MIN(len, resp_len);
+
+    memcpy(buf, resp, n);
+    memset(buf + n, 0, len - n);
+}
+
 /* ComID management (protocol 0x02) requests, Core 3.3.4.7. */
 typedef enum OpalComIdRequest {
     OPAL_COMID_REQ_NONE = 0,

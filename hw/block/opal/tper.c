@@ -124,8 +124,7 @@ static OpalIfStatus info_recv(uint16_t sp_specific, uint8_t *buf, size_t len)
     default:
         return OPAL_IF_BAD_SP_SPECIFIC;
     }
-    memset(buf, 0, len);
-    memcpy(buf, resp, MIN(len, resp_len));
+    opal_reply(buf, len, resp, resp_len);
     return OPAL_IF_OK;
 }
 
@@ -140,9 +139,8 @@ static void recv_response(OpalTPer *tper, uint8_t *buf, size_t len)
     GByteArray *resp = tper->response;
     uint8_t hdr[OPAL_COMPACKET_HEADER_LEN] = { 0 };
 
-    memset(buf, 0, len);
     if (resp && resp->len <= len) {
-        memcpy(buf, resp->data, resp->len);
+        opal_reply(buf, len, resp->data, resp->len);
         g_byte_array_unref(resp);
         tper->response = NULL;
         return;
@@ -153,7 +151,7 @@ static void recv_response(OpalTPer *tper, uint8_t *buf, size_t len)
         opal_put_be32(hdr + 12, resp->len);
         opal_trace(tper, "response of %u bytes does not fit in IF-RECV of %zu", resp->len, len);
     }
-    memcpy(buf, hdr, MIN(len, sizeof(hdr)));
+    opal_reply(buf, len, hdr, sizeof(hdr));
 }
 
 OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
