@@ -48,6 +48,16 @@ static uint64_t call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse *
     return status;
 }
 
+/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
+static uint64_t invoke(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, method);
+    host_call_end(b);
+    return call(tper, tsn, b, NULL);
+}
+
 /* Object.Set[ Values = [ column = value ] ] with one uinteger cell. */
 static uint64_t set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
                          uint64_t value)
@@ -162,13 +172,10 @@ static void take_ownership(OpalTPer *tper)
 
 static void activate(OpalTPer *tper)
 {
-    g_autoptr(GByteArray) b = g_byte_array_new();
     uint32_t tsn;
 
     assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
-    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
-    host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(invoke(tper, tsn, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE), 0);
     host_end_session(tper, tsn);
 }
 
@@ -648,9 +655,7 @@ static void revert_with(OpalTPer *tper, uint64_t authority, const char *pin)
     uint32_t tsn;
 
     assert_int_equal(admin_session(tper, authority, pin, &tsn), 0);
-    host_call_begin(b, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT);
-    host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(invoke(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
     /* The TPer ended the session itself: nothing answers in it any more. */
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(tper, tsn, b);
@@ -697,9 +702,7 @@ static void test_revert_sp_and_gen_key(void **state)
     key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
     old_key = g_bytes_ref(key->cells[3]);
     assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    host_call_begin(b, OPAL_UID_K_AES_256_RANGE_KEY(1), OPAL_UID_M_GENKEY);
-    host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(invoke(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), OPAL_UID_M_GENKEY), 0);
     assert_false(g_bytes_equal(old_key, key->cells[3]));
     /* The key never leaves the drive. */
     {
@@ -708,9 +711,7 @@ static void test_revert_sp_and_gen_key(void **state)
         assert_int_equal(get_columns(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4, &r), 0);
         assert_null(cell(r, 3));
     }
-    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
-    host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(invoke(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
     assert_false(opal_locking_sp_active(tper));
     assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn),
                      OPAL_ST_INVALID_PARAMETER);
