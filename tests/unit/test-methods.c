@@ -692,7 +692,6 @@ static void test_psid_revert(void **state)
 static void test_revert_sp_and_gen_key(void **state)
 {
     OpalTPer *tper = *state;
-    g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(GBytes) old_key = NULL;
     OpalRow *key;
     uint32_t tsn;
