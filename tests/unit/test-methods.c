@@ -592,6 +592,26 @@ static void test_response_overflow(void **state)
     /* A failed method returns an empty result list. */
     assert_int_equal(host_token(r, 0)->control, OPAL_TK_START_LIST);
     assert_int_equal(host_token(r, 1)->control, OPAL_TK_END_LIST);
+
+    /*
+     * Linux reads 1981 bytes at a time, which frames (with padding) to exactly
+     * 2048 bytes; so does 1982, and 1983 is the first to overflow.
+     */
+    for (uint64_t last = 1980; last <= 1982; last++) {
+        g_autoptr(HostResponse) chunk = NULL;
+
+        host_call_begin(b, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET);
+        opal_token_put_control(b, OPAL_TK_START_LIST);
+        host_put_named_uint(b, 1, 0);
+        host_put_named_uint(b, 2, last);
+        opal_token_put_control(b, OPAL_TK_END_LIST);
+        host_call_end(b);
+        assert_int_equal(call(tper, tsn, b, &chunk),
+                         last < 1982 ? OPAL_ST_SUCCESS : OPAL_ST_RESPONSE_OVERFLOW);
+        if (last < 1982) {
+            assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(chunk->buf + 16), 2048);
+        }
+    }
 }
 
 static void test_mbr_and_datastore(void **state)

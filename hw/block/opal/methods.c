@@ -36,12 +36,16 @@ enum {
 #define RANDOM_MAX_COUNT    32      /* Opal 4.2.6.1: at least 32 bytes */
 
 /*
- * What framing adds to a method's results: the three headers, the result
- * list's two tokens, EndOfData and a status list of at most 5 bytes, and up
- * to 3 bytes of SubPacket padding.
+ * The ComPacket a method's results travel in: the three headers, then the
+ * results with their list's two tokens, EndOfData and the 5-byte status list,
+ * padded to 4 bytes.  Linux sizes its DataStore reads (1981 bytes) so that this
+ * is exactly its 2048-byte buffer.
  */
-#define RESPONSE_FRAMING    (OPAL_COMPACKET_HEADER_LEN + OPAL_PACKET_HEADER_LEN + \
-                             OPAL_SUBPACKET_HEADER_LEN + 2 + 1 + 5 + 3)
+static size_t response_size(size_t results_len)
+{
+    return OPAL_COMPACKET_HEADER_LEN + OPAL_PACKET_HEADER_LEN + OPAL_SUBPACKET_HEADER_LEN +
+           ((results_len + 2 + 1 + 5 + 3) & ~(size_t)3);
+}
 
 
 /* Runs @fn for each StartName name value EndName of the list @v; false if malformed. */
@@ -529,8 +533,7 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
     }
     /* A response must fit what the host said it can take (Opal 3.3.1). */
     if (status == OPAL_ST_SUCCESS &&
-        results->len + RESPONSE_FRAMING >
-        tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
+        response_size(results->len) > tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
         opal_trace(tper, "results of %u bytes exceed the host's MaxComPacketSize",
                    results->len);
         status = OPAL_ST_RESPONSE_OVERFLOW;
