@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "opal-host.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 const OpalConfig host_test_config = {
@@ -183,3 +184,155 @@ void host_end_session(OpalTPer *tper, uint32_t tsn)
     assert_non_null(r->tokens);
     assert_int_equal(host_token(r, 0)->control, OPAL_TK_END_OF_SESSION);
 }
+/* One method call in session @tsn; returns its status, results in *out if wanted. */
+uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out)
+{
+    HostResponse *r = host_invoke(tper, tsn, b);
+    uint64_t status = host_status(r);
+
+    g_byte_array_set_size(b, 0);
+    if (out) {
+        *out = r;
+    } else {
+        host_response_free(r);
+    }
+    return status;
+}
+
+/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
+uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, method);
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
+/* Object.Set[ Values = [ column = value ] ] with one uinteger cell. */
+uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                       uint64_t value)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);                                  /* Values */
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, column, value);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
+/* Object.Set of one list-of-uintegers cell (reset types). */
+uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                            const uint64_t *values, size_t n)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, column);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < n; i++) {
+        opal_token_put_uint(b, values[i]);
+    }
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
+uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, cpin, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_bytes(b, OPAL_COL_C_PIN_PIN, pin, strlen(pin));
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
+/* Object.Get of columns @first..@last; the response for inspection. */
+uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
+                          uint64_t last, HostResponse **r)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, object, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 3, first);                           /* startColumn */
+    host_put_named_uint(b, 4, last);                            /* endColumn */
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    return host_call(tper, tsn, b, r);
+}
+
+/* The value of column @column in a Get response, as a token, or NULL. */
+const OpalToken *host_cell(HostResponse *r, uint64_t column)
+{
+    for (size_t i = 0; i + 2 < r->tokens->len; i++) {
+        const OpalToken *t = host_token(r, i);
+
+        if (opal_token_is(t, OPAL_TK_START_NAME) &&
+            host_token(r, i + 1)->type == OPAL_TOKEN_UINT &&
+            host_token(r, i + 1)->uint == column) {
+            return host_token(r, i + 2);
+        }
+    }
+    return NULL;
+}
+
+uint64_t host_admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                            uint32_t *tsn)
+{
+    return host_start_session(tper, OPAL_UID_ADMINSP, true, authority, pin, tsn);
+}
+
+/* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: read the MSID as Anybody, set SID's PIN. */
+void host_take_ownership(OpalTPer *tper)
+{
+    g_autoptr(HostResponse) r = NULL;
+    const OpalToken *pin;
+    uint32_t tsn;
+
+    assert_int_equal(host_admin_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_C_PIN_MSID, 3, 3, &r), 0);
+    pin = host_cell(r, 3);
+    assert_non_null(pin);
+    assert_int_equal(pin->len, strlen(host_test_config.msid));
+    assert_memory_equal(pin->bytes, host_test_config.msid, pin->len);
+    host_end_session(tper, tsn);
+
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, HOST_SID_PIN), 0);
+    host_end_session(tper, tsn);
+}
+
+void host_activate(OpalTPer *tper)
+{
+    uint32_t tsn;
+
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE), 0);
+    host_end_session(tper, tsn);
+}
+
+uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                              uint32_t *tsn)
+{
+    return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin, tsn);
+}
+

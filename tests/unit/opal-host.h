@@ -46,4 +46,33 @@ uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t au
 HostResponse *host_invoke(OpalTPer *tper, uint32_t tsn, GByteArray *b);
 void host_end_session(OpalTPer *tper, uint32_t tsn);
 
+/* ---- flows a host runs, for the tests of methods and of the media view ---- */
+
+#define HOST_SID_PIN    "sid-secret"    /* SID's PIN after host_take_ownership() */
+
+/* One method call in session @tsn; returns its status, the response in *out if wanted. */
+uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out);
+/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
+uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method);
+/* Object.Set of one uinteger cell. */
+uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                       uint64_t value);
+/* Object.Set of one list-of-uintegers cell (reset types). */
+uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
+                            const uint64_t *values, size_t n);
+uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin);
+/* Object.Get of columns @first..@last; the response for inspection. */
+uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
+                          uint64_t last, HostResponse **r);
+/* The value of column @column in a Get response, or NULL. */
+const OpalToken *host_cell(HostResponse *r, uint64_t column);
+uint64_t host_admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                            uint32_t *tsn);
+uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
+                              uint32_t *tsn);
+/* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: SID's PIN becomes HOST_SID_PIN. */
+void host_take_ownership(OpalTPer *tper);
+/* SID activates the LockingSP: Admin1's PIN is HOST_SID_PIN. */
+void host_activate(OpalTPer *tper);
+
 #endif

@@ -18,7 +18,6 @@
 #include "sp-tables.h"
 #include "uid.h"
 
-#define NEW_SID_PIN     "sid-secret"
 #define USER1_PIN       "user1-secret"
 
 static int setup(void **state)
@@ -33,167 +32,15 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One method call in session @tsn; returns its status, results in *out if wanted. */
-static uint64_t call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out)
-{
-    HostResponse *r = host_invoke(tper, tsn, b);
-    uint64_t status = host_status(r);
-
-    g_byte_array_set_size(b, 0);
-    if (out) {
-        *out = r;
-    } else {
-        host_response_free(r);
-    }
-    return status;
-}
-
-/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
-static uint64_t invoke(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, object, method);
-    host_call_end(b);
-    return call(tper, tsn, b, NULL);
-}
-
-/* Object.Set[ Values = [ column = value ] ] with one uinteger cell. */
-static uint64_t set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                         uint64_t value)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, object, OPAL_UID_M_SET);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, 1);                                  /* Values */
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    host_put_named_uint(b, column, value);
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    host_call_end(b);
-    return call(tper, tsn, b, NULL);
-}
-
-/* Object.Set of one list-of-uintegers cell (reset types). */
-static uint64_t set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                              const uint64_t *values, size_t n)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, object, OPAL_UID_M_SET);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, 1);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, column);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    for (size_t i = 0; i < n; i++) {
-        opal_token_put_uint(b, values[i]);
-    }
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    host_call_end(b);
-    return call(tper, tsn, b, NULL);
-}
-
-static uint64_t set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, cpin, OPAL_UID_M_SET);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, 1);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    host_put_named_bytes(b, OPAL_COL_C_PIN_PIN, pin, strlen(pin));
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    host_call_end(b);
-    return call(tper, tsn, b, NULL);
-}
-
-/* Object.Get of columns @first..@last; the response for inspection. */
-static uint64_t get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
-                            uint64_t last, HostResponse **r)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, object, OPAL_UID_M_GET);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    host_put_named_uint(b, 3, first);                           /* startColumn */
-    host_put_named_uint(b, 4, last);                            /* endColumn */
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    host_call_end(b);
-    return call(tper, tsn, b, r);
-}
-
-/* The value of column @column in a Get response, as a token, or NULL. */
-static const OpalToken *cell(HostResponse *r, uint64_t column)
-{
-    for (size_t i = 0; i + 2 < r->tokens->len; i++) {
-        const OpalToken *t = host_token(r, i);
-
-        if (opal_token_is(t, OPAL_TK_START_NAME) &&
-            host_token(r, i + 1)->type == OPAL_TOKEN_UINT &&
-            host_token(r, i + 1)->uint == column) {
-            return host_token(r, i + 2);
-        }
-    }
-    return NULL;
-}
-
-static uint64_t admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
-                              uint32_t *tsn)
-{
-    return host_start_session(tper, OPAL_UID_ADMINSP, true, authority, pin, tsn);
-}
-
-/* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: read the MSID as Anybody, set SID's PIN. */
-static void take_ownership(OpalTPer *tper)
-{
-    g_autoptr(HostResponse) r = NULL;
-    const OpalToken *pin;
-    uint32_t tsn;
-
-    assert_int_equal(admin_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(get_columns(tper, tsn, OPAL_UID_C_PIN_MSID, 3, 3, &r), 0);
-    pin = cell(r, 3);
-    assert_non_null(pin);
-    assert_int_equal(pin->len, strlen(host_test_config.msid));
-    assert_memory_equal(pin->bytes, host_test_config.msid, pin->len);
-    host_end_session(tper, tsn);
-
-    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
-    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_SID, NEW_SID_PIN), 0);
-    host_end_session(tper, tsn);
-}
-
-static void activate(OpalTPer *tper)
-{
-    uint32_t tsn;
-
-    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(invoke(tper, tsn, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE), 0);
-    host_end_session(tper, tsn);
-}
-
-static uint64_t locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
-                                uint32_t *tsn)
-{
-    return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin, tsn);
-}
-
 static void test_take_ownership(void **state)
 {
     uint32_t tsn;
 
-    take_ownership(*state);
+    host_take_ownership(*state);
     /* The MSID no longer opens SID; the new PIN does. */
-    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
 }
 
 /* GetACL (Core 5.3.3.13) lists a rule's ACEs; a pair without a rule is refused. */
@@ -203,12 +50,12 @@ static void test_get_acl(void **state)
     HostResponse *r;
     uint32_t tsn;
 
-    assert_int_equal(admin_session(*state, 0, NULL, &tsn), 0);
+    assert_int_equal(host_admin_session(*state, 0, NULL, &tsn), 0);
     host_call_begin(b, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL);
     opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
     opal_token_put_uid(b, OPAL_UID_M_GET);
     host_call_end(b);
-    assert_int_equal(call(*state, tsn, b, &r), 0);
+    assert_int_equal(host_call(*state, tsn, b, &r), 0);
     /* Results: [ [ ACE_C_PIN_MSID_Get_PIN ] ] */
     assert_int_equal(host_token(r, 1)->control, OPAL_TK_START_LIST);
     assert_int_equal(host_token(r, 2)->len, 8);
@@ -221,7 +68,7 @@ static void test_get_acl(void **state)
     opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
     opal_token_put_uid(b, OPAL_UID_M_REVERT);
     host_call_end(b);
-    assert_int_equal(call(*state, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_call(*state, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
 }
 
 /* C_PIN_SID's PIN is never readable, even by SID (Opal 4.2.1.8). */
@@ -230,24 +77,24 @@ static void test_pin_not_readable(void **state)
     g_autoptr(HostResponse) r = NULL;
     uint32_t tsn;
 
-    take_ownership(*state);
-    assert_int_equal(admin_session(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(get_columns(*state, tsn, OPAL_UID_C_PIN_SID, 0, 7, &r), 0);
-    assert_null(cell(r, 3));
-    assert_non_null(cell(r, 0));
+    host_take_ownership(*state);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_get_columns(*state, tsn, OPAL_UID_C_PIN_SID, 0, 7, &r), 0);
+    assert_null(host_cell(r, 3));
+    assert_non_null(host_cell(r, 0));
 }
 
 static void test_activate(void **state)
 {
     uint32_t tsn;
 
-    assert_int_equal(locking_session(*state, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
-    take_ownership(*state);
-    activate(*state);
+    assert_int_equal(host_locking_session(*state, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
+    host_take_ownership(*state);
+    host_activate(*state);
     /* Admin1 got SID's PIN. */
-    assert_int_equal(locking_session(*state, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(locking_session(*state, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
 }
 
 static void test_lock_range(void **state)
@@ -257,28 +104,28 @@ static void test_lock_range(void **state)
     g_autoptr(HostResponse) r = NULL;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
+    host_take_ownership(tper);
+    host_activate(tper);
     /* Anybody may not lock a range... */
-    assert_int_equal(locking_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1),
+    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1),
                      OPAL_ST_NOT_AUTHORIZED);
     host_end_session(tper, tsn);
     /* ... Admin1 may, and reads back what it set. */
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_START, 64), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_LENGTH, 128), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_START, 64), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_LENGTH, 128), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
     /* Not a boolean: refused whole. */
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 2),
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 2),
                      OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(get_columns(tper, tsn, range1, 3, 8, &r), 0);
-    assert_int_equal(cell(r, 3)->uint, 64);
-    assert_int_equal(cell(r, 4)->uint, 128);
-    assert_int_equal(cell(r, 5)->uint, 1);
-    assert_int_equal(cell(r, 7)->uint, 1);
-    assert_int_equal(cell(r, 8)->uint, 0);
+    assert_int_equal(host_get_columns(tper, tsn, range1, 3, 8, &r), 0);
+    assert_int_equal(host_cell(r, 3)->uint, 64);
+    assert_int_equal(host_cell(r, 4)->uint, 128);
+    assert_int_equal(host_cell(r, 5)->uint, 1);
+    assert_int_equal(host_cell(r, 7)->uint, 1);
+    assert_int_equal(host_cell(r, 8)->uint, 0);
 }
 
 /* Opal 4.3.5: what a Set may not make of a range, even with the right ACEs. */
@@ -290,29 +137,30 @@ static void test_range_rules(void **state)
     static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1 }, lor_hotplug[] = { 2 };
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 3),
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 3),
                      OPAL_ST_INVALID_PARAMETER);                   /* misaligned */
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 7),
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 7),
                      OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, end), 0);
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 8),
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, end), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 8),
                      OPAL_ST_INVALID_PARAMETER);                   /* past the end */
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 1024), 0);
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
-    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
-    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2040),
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 1024), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2040),
                      OPAL_ST_INVALID_PARAMETER);                   /* overlaps Range1 */
-    assert_int_equal(set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2048), 0);
-    assert_true(set_uint(tper, tsn, OPAL_UID_LOCKING_GLOBALRANGE,
-                         OPAL_COL_LOCKING_RANGE_START, 8) != 0);
-    assert_int_equal(set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_ok, 2), 0);
-    assert_int_equal(set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 2),
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2048), 0);
+    assert_true(host_set_uint(tper, tsn, OPAL_UID_LOCKING_GLOBALRANGE,
+                              OPAL_COL_LOCKING_RANGE_START, 8) != 0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
+                                        lor_ok, 2), 0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 2),
                      OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
-                                   OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
+    assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                        OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
                      OPAL_ST_INVALID_PARAMETER);
 }
 
@@ -325,11 +173,12 @@ static void test_user_unlocks_range(void **state)
     g_autoptr(GByteArray) b = g_byte_array_new();
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED, 1), 0);
-    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1,
+                                   OPAL_COL_AUTHORITY_ENABLED, 1), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
     /* BooleanExpr = User1 OR Admins on the range's RdLocked ACE. */
     host_call_begin(b, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1), OPAL_UID_M_SET);
     opal_token_put_control(b, OPAL_TK_START_NAME);
@@ -352,17 +201,17 @@ static void test_user_unlocks_range(void **state)
     opal_token_put_control(b, OPAL_TK_END_LIST);
     opal_token_put_control(b, OPAL_TK_END_NAME);
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
     host_end_session(tper, tsn);
 
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
     /* The write lock was not given to User1. */
-    assert_int_equal(set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 0),
+    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 0),
                      OPAL_ST_NOT_AUTHORIZED);
     host_end_session(tper, tsn);
     /* User2 is still disabled. */
-    assert_int_equal(locking_session(tper, OPAL_UID_USER(2), "", &tsn),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_USER(2), "", &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
 }
 
@@ -381,15 +230,15 @@ static void test_change_listener(void **state)
     uint32_t tsn;
 
     opal_tper_set_change_listener(tper, count_changes, &seen);
-    assert_int_equal(admin_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(set_pin(tper, tsn, OPAL_UID_C_PIN_SID, "x"), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_admin_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, "x"), OPAL_ST_NOT_AUTHORIZED);
     assert_int_equal(seen, 0);
     host_end_session(tper, tsn);
-    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
     assert_int_equal(seen, OPAL_CHANGE_PERSISTENT);            /* Tries counted */
     seen = 0;
-    take_ownership(tper);
+    host_take_ownership(tper);
     assert_int_equal(seen, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
 }
 
@@ -406,12 +255,12 @@ static void test_refusal_explained(void **state)
     bool found = false;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
+    host_take_ownership(tper);
+    host_activate(tper);
     opal_tper_set_trace(tper, collect_trace, trace);
-    assert_int_equal(locking_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
-                              OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
     for (guint i = 0; i < trace->len; i++) {
         const char *msg = g_ptr_array_index(trace, i);
 
@@ -448,20 +297,20 @@ static void test_discovery_follows_state(void **state)
     uint32_t tsn;
 
     assert_int_equal(locking_flags(tper), 0x09);        /* supported, encrypting */
-    take_ownership(tper);
-    activate(tper);
+    host_take_ownership(tper);
+    host_activate(tper);
     assert_int_equal(locking_flags(tper), 0x0b);        /* + enabled */
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
-                              OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
     assert_int_equal(locking_flags(tper), 0x0b);        /* locked but not lock-enabled */
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
-                              OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
+                                   OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
     assert_int_equal(locking_flags(tper), 0x0f);        /* + locked */
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                              1), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
-                              1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                                   1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
+                                   1), 0);
     assert_int_equal(locking_flags(tper), 0x3f);        /* + MBR enabled, done */
 }
 
@@ -486,15 +335,15 @@ static void test_resets(void **state)
     HostResponse *r;
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(set_uint_list(tper, tsn, r2, OPAL_COL_LOCKING_LOCK_ON_RESET, NULL, 0), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                              1), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
-                              1), 0);
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r2, OPAL_COL_LOCKING_LOCK_ON_RESET, NULL, 0), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                                   1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
+                                   1), 0);
 
     opal_tper_reset(tper, OPAL_RESET_HARDWARE);
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
@@ -552,22 +401,22 @@ static void test_revert_sp_keep_locked_global(void **state)
     uint64_t global = OPAL_UID_LOCKING_GLOBALRANGE;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
-    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
     host_put_named_uint(b, 0x060000, 1);                    /* KeepGlobalRangeKey */
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), OPAL_ST_FAIL);
+    assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_FAIL);
     assert_true(opal_locking_sp_active(tper));
     /* Unlocked for writes, the same call succeeds and ends the session. */
-    assert_int_equal(set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 0), 0);
+    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 0), 0);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
     host_put_named_uint(b, 0x060000, 1);
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
     assert_false(opal_locking_sp_active(tper));
 }
 
@@ -579,16 +428,16 @@ static void test_response_overflow(void **state)
     g_autoptr(HostResponse) r = NULL;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
     host_call_begin(b, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET);
     opal_token_put_control(b, OPAL_TK_START_LIST);
     host_put_named_uint(b, 1, 0);
     host_put_named_uint(b, 2, 4095);
     opal_token_put_control(b, OPAL_TK_END_LIST);
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, &r), OPAL_ST_RESPONSE_OVERFLOW);
+    assert_int_equal(host_call(tper, tsn, b, &r), OPAL_ST_RESPONSE_OVERFLOW);
     /* A failed method returns an empty result list. */
     assert_int_equal(host_token(r, 0)->control, OPAL_TK_START_LIST);
     assert_int_equal(host_token(r, 1)->control, OPAL_TK_END_LIST);
@@ -606,7 +455,7 @@ static void test_response_overflow(void **state)
         host_put_named_uint(b, 2, last);
         opal_token_put_control(b, OPAL_TK_END_LIST);
         host_call_end(b);
-        assert_int_equal(call(tper, tsn, b, &chunk),
+        assert_int_equal(host_call(tper, tsn, b, &chunk),
                          last < 1982 ? OPAL_ST_SUCCESS : OPAL_ST_RESPONSE_OVERFLOW);
         if (last < 1982) {
             assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(chunk->buf + 16), 2048);
@@ -622,24 +471,24 @@ static void test_mbr_and_datastore(void **state)
     g_autoptr(HostResponse) r = NULL;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                              1), 0);
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
+                                   1), 0);
     /* MBR.Set[ Where = 512, Values = bytes ], then Get of the same bytes. */
     host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET);
     host_put_named_uint(b, 0, 512);
     host_put_named_bytes(b, 1, pba, sizeof(pba));
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), 0);
+    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
     host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_GET);
     opal_token_put_control(b, OPAL_TK_START_LIST);
     host_put_named_uint(b, 1, 512);
     host_put_named_uint(b, 2, 512 + sizeof(pba) - 1);
     opal_token_put_control(b, OPAL_TK_END_LIST);
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, &r), 0);
+    assert_int_equal(host_call(tper, tsn, b, &r), 0);
     assert_int_equal(host_token(r, 1)->len, sizeof(pba));
     assert_memory_equal(host_token(r, 1)->bytes, pba, sizeof(pba));
     /* Beyond the DataStore's end: refused. */
@@ -647,7 +496,7 @@ static void test_mbr_and_datastore(void **state)
     host_put_named_uint(b, 0, host_test_config.datastore_size - 4);
     host_put_named_bytes(b, 1, pba, sizeof(pba));
     host_call_end(b);
-    assert_int_equal(call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
 }
 
 static void test_lockout(void **state)
@@ -657,14 +506,14 @@ static void test_lockout(void **state)
     uint32_t tsn;
     int tries = 0;
 
-    take_ownership(tper);
+    host_take_ownership(tper);
     /* SID has a TryLimit: wrong passwords until locked out, then even the right one fails. */
     do {
-        status = admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn);
+        status = host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn);
         tries++;
     } while (status == OPAL_ST_NOT_AUTHORIZED && tries < 100);
     assert_int_equal(status, OPAL_ST_AUTHORITY_LOCKED_OUT);
-    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, NEW_SID_PIN, &tsn),
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn),
                      OPAL_ST_AUTHORITY_LOCKED_OUT);
 }
 
@@ -674,8 +523,8 @@ static void revert_with(OpalTPer *tper, uint64_t authority, const char *pin)
     HostResponse *r;
     uint32_t tsn;
 
-    assert_int_equal(admin_session(tper, authority, pin, &tsn), 0);
-    assert_int_equal(invoke(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
+    assert_int_equal(host_admin_session(tper, authority, pin, &tsn), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
     /* The TPer ended the session itself: nothing answers in it any more. */
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(tper, tsn, b);
@@ -688,23 +537,23 @@ static void assert_factory_state(OpalTPer *tper)
 {
     uint32_t tsn;
 
-    assert_int_equal(locking_session(tper, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
     host_end_session(tper, tsn);
 }
 
 static void test_revert(void **state)
 {
-    take_ownership(*state);
-    activate(*state);
-    revert_with(*state, OPAL_UID_AUTH_SID, NEW_SID_PIN);
+    host_take_ownership(*state);
+    host_activate(*state);
+    revert_with(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN);
     assert_factory_state(*state);
 }
 
 static void test_psid_revert(void **state)
 {
-    take_ownership(*state);
-    activate(*state);
+    host_take_ownership(*state);
+    host_activate(*state);
     revert_with(*state, OPAL_UID_AUTH_PSID, host_test_config.psid);
     assert_factory_state(*state);
 }
@@ -716,23 +565,24 @@ static void test_revert_sp_and_gen_key(void **state)
     OpalRow *key;
     uint32_t tsn;
 
-    take_ownership(tper);
-    activate(tper);
+    host_take_ownership(tper);
+    host_activate(tper);
     key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
     old_key = g_bytes_ref(key->cells[3]);
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn), 0);
-    assert_int_equal(invoke(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), OPAL_UID_M_GENKEY), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
+                                     OPAL_UID_M_GENKEY), 0);
     assert_false(g_bytes_equal(old_key, key->cells[3]));
     /* The key never leaves the drive. */
     {
         g_autoptr(HostResponse) r = NULL;
 
-        assert_int_equal(get_columns(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4, &r), 0);
-        assert_null(cell(r, 3));
+        assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4, &r), 0);
+        assert_null(host_cell(r, 3));
     }
-    assert_int_equal(invoke(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
     assert_false(opal_locking_sp_active(tper));
-    assert_int_equal(locking_session(tper, OPAL_UID_AUTH_ADMIN1, NEW_SID_PIN, &tsn),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn),
                      OPAL_ST_INVALID_PARAMETER);
 }
 
