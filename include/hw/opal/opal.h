@@ -15,6 +15,7 @@
 #ifndef HW_OPAL_OPAL_H
 #define HW_OPAL_OPAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,5 +134,62 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
  */
 OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
                           uint8_t *buf, size_t len);
+
+/*
+ * The media gate's view of the Locking SP (media.c): a snapshot the transport
+ * takes whenever the change listener reports OPAL_CHANGE_MEDIA, so that the
+ * data path never walks SP tables.
+ */
+
+/* XTS-AES-256 media keys: two 256-bit AES keys (IEEE 1619). */
+#define OPAL_MEDIA_KEY_LEN  64
+
+/* A run of logical blocks [start, end) that belongs to one locking range. */
+typedef struct OpalMediaExtent {
+    uint64_t start;
+    uint64_t end;
+    unsigned range;             /* 0: the global range, n: Locking_RangeN */
+    bool read_locked;           /* ReadLockEnabled and ReadLocked */
+    bool write_locked;          /* WriteLockEnabled and WriteLocked */
+} OpalMediaExtent;
+
+/* What the gate decides for one command. */
+typedef enum OpalMediaVerdict {
+    OPAL_MEDIA_OK = 0,
+    OPAL_MEDIA_OUT_OF_RANGE,    /* past the end of the medium */
+    OPAL_MEDIA_READ_LOCKED,     /* a read touches a read-locked range */
+    OPAL_MEDIA_WRITE_LOCKED,    /* a write touches a write-locked range */
+    OPAL_MEDIA_SHADOWED,        /* a write touches the shadow MBR area */
+} OpalMediaVerdict;
+
+typedef struct OpalMediaMap OpalMediaMap;
+
+OpalMediaMap *opal_media_map_new(const OpalTPer *tper);
+/* Frees @map and wipes the keys it holds. */
+void opal_media_map_free(OpalMediaMap *map);
+
+/*
+ * May @count blocks from @lba be read (or written)?  Reads inside the shadow
+ * MBR area are allowed whatever the ranges' locks: the MBR table answers them.
+ */
+OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba, uint64_t count,
+                                  bool write);
+const char *opal_media_verdict_name(OpalMediaVerdict verdict);
+
+/*
+ * The extent holding @lba (NULL past the medium's end); extents are contiguous,
+ * so the one after it starts at its end.  O(log ranges).
+ */
+const OpalMediaExtent *opal_media_lookup(const OpalMediaMap *map, uint64_t lba);
+
+/* Blocks from LBA 0 on that show the MBR table now (0: no shadowing). */
+uint64_t opal_media_shadow_blocks(const OpalMediaMap *map);
+
+/* The media key of range @range (OPAL_MEDIA_KEY_LEN bytes), for 0 <= @range < nr_keys. */
+const uint8_t *opal_media_key(const OpalMediaMap *map, unsigned range);
+unsigned opal_media_nr_keys(const OpalMediaMap *map);
+
+/* Reads the MBR table, which the shadow area shows; the range must lie within it. */
+void opal_tper_mbr_read(const OpalTPer *tper, uint64_t offset, uint8_t *buf, size_t len);
 
 #endif
