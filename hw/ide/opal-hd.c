@@ -118,6 +118,17 @@ static int64_t ide_opal_clock_ms(void *opaque)
     return qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
 }
 
+/* What an accepted method changed reaches the media gate before the next command. */
+static void ide_opal_changed(void *opaque, unsigned changes)
+{
+    IDEOpalDrive *d = opaque;
+
+    if (changes & OPAL_CHANGE_MEDIA) {
+        /* Only cipher set-up can fail, and it succeeded for the same keys at realize. */
+        ide_opal_media_update(d, &error_abort);
+    }
+}
+
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -161,6 +172,15 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
+    opal_tper_set_change_listener(d->tper, ide_opal_changed, d);
+    ide_opal_media_attach(d, errp);
+}
+
+void ide_opal_power_cycle(IDEOpalDrive *d)
+{
+    trace_ide_opal_power_cycle(d);
+    d->ncq_error.pending = false;
+    opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
 }
 
 /*
@@ -183,12 +203,14 @@ static void ide_opal_finalize(Object *obj)
     IDEOpalDrive *d = IDE_OPAL_HD(obj);
 
     g_clear_pointer(&d->tper, opal_tper_free);
+    g_clear_pointer(&d->media, ide_opal_media_unref);
 }
 
 static const Property ide_opal_properties[] = {
     DEFINE_IDE_DEV_PROPERTIES(),
     DEFINE_BLOCK_CHS_PROPERTIES(IDEDrive, dev.conf),
     DEFINE_PROP_UINT16("rotation_rate", IDEDrive, dev.rotation_rate, 0),
+    DEFINE_PROP_BOOL("encrypt", IDEOpalDrive, encrypt, true),
     DEFINE_PROP_STRING("msid", IDEOpalDrive, msid),
     DEFINE_PROP_STRING("psid", IDEOpalDrive, psid),
     DEFINE_PROP_UINT16("users", IDEOpalDrive, users, OPAL_MIN_USERS),
@@ -205,6 +227,7 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     k->realize = ide_opal_realize;
     k->find_cmd = ide_opal_find_cmd;
     k->identify = ide_opal_identify;
+    k->media_access = ide_opal_media_access;
     dc->fw_name = "drive";
     dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
     device_class_set_legacy_reset(dc, ide_opal_reset);

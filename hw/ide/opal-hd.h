@@ -31,9 +31,29 @@ enum {
     ATA_TRUSTED_SEND_DMA = 0x5f,
 };
 
+/*
+ * The error register of a command the media gate refuses: aborted, as SIIS
+ * maps a locked range's Data Protection Error to ATA.
+ */
+#define IDE_OPAL_MEDIA_ERROR    ABRT_ERR
+
+/* The media gate's view: the engine's media map and a cipher per range (opal-media.c). */
+typedef struct IDEOpalMedia IDEOpalMedia;
+
+/* The queued command the NCQ Command Error log reports (ACS-3, A.13). */
+typedef struct IDEOpalNcqError {
+    bool pending;       /* false: the log says NQ (no queued command failed) */
+    uint8_t tag;
+    uint64_t lba;
+    uint64_t count;
+} IDEOpalNcqError;
+
 struct IDEOpalDrive {
     IDEDrive parent_obj;
     OpalTPer *tper;
+    bool encrypt;       /* off: user data stays in the clear on the image */
+    IDEOpalMedia *media;
+    IDEOpalNcqError ncq_error;
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */
     uint16_t users;     /* LockingSP User authorities */
@@ -42,10 +62,28 @@ struct IDEOpalDrive {
     uint64_t datastore_size;
 };
 
+/*
+ * A power cycle of the drive alone (the host-side action; a QEMU restart is
+ * one too): LockOnReset and DoneOnReset apply for Power Cycle.
+ */
+void ide_opal_power_cycle(IDEOpalDrive *d);
+
 /* The drive behind an IDEState that belongs to an ide-opal-hd. */
 IDEOpalDrive *ide_opal_drive(IDEState *s);
 
 bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd);
+
+/*
+ * The media gate (opal-media.c): puts the filter node between the device and
+ * its drive, and takes a new view of the Locking SP after each change.
+ */
+bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp);
+bool ide_opal_media_update(IDEOpalDrive *d, Error **errp);
+void ide_opal_media_unref(IDEOpalMedia *media);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalMedia, ide_opal_media_unref)
+/* IDEDeviceClass.media_access: may a command touch these sectors? */
+bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
+                           bool write, int ncq_tag);
 bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd);
 
 #endif

@@ -32,12 +32,12 @@ typedef struct LogSpec {
     uint8_t address;
     uint16_t nr_pages;
     /* Fills one page; false if the page is not supported. */
-    bool (*fill)(uint16_t page, uint8_t *buf);
+    bool (*fill)(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
 } LogSpec;
 
-static bool fill_directory(uint16_t page, uint8_t *buf);
-static bool fill_ncq_command_error(uint16_t page, uint8_t *buf);
-static bool fill_identify_device(uint16_t page, uint8_t *buf);
+static bool fill_directory(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
+static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
+static bool fill_identify_device(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
 
 static const LogSpec logs[] = {
     { LOG_DIRECTORY, 1, fill_directory },
@@ -57,7 +57,7 @@ static const LogSpec *find_log(uint8_t address)
 }
 
 /* General Purpose Log Directory (ACS-3, A.2): version, then pages per log. */
-static bool fill_directory(uint16_t page, uint8_t *buf)
+static bool fill_directory(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 {
     stw_le_p(buf, 0x0001);
     for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
@@ -69,13 +69,34 @@ static bool fill_directory(uint16_t page, uint8_t *buf)
 }
 
 /*
- * NCQ Command Error log (ACS-3, A.13): no queued command has failed since
- * power-on, so only the checksum (byte 511, all bytes summing to 0) matters.
+ * NCQ Command Error log (ACS-3, A.13): the queued command the media gate
+ * refused last, with the status and error it ended with, or NQ (bit 7 of
+ * byte 0) when none failed.  Reading it clears it, as on a real drive: the
+ * host reads it once per error to learn which tag failed.
  */
-static bool fill_ncq_command_error(uint16_t page, uint8_t *buf)
+static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 {
+    IDEOpalNcqError *e = &d->ncq_error;
     uint8_t sum = 0;
 
+    if (e->pending) {
+        trace_ide_opal_ncq_error_log(d, e->tag, e->lba);
+        buf[0] = e->tag;
+        buf[2] = READY_STAT | ERR_STAT;
+        buf[3] = IDE_OPAL_MEDIA_ERROR;
+        buf[4] = e->lba;
+        buf[5] = e->lba >> 8;
+        buf[6] = e->lba >> 16;
+        buf[7] = ATA_DEV_LBA;
+        buf[8] = e->lba >> 24;
+        buf[9] = e->lba >> 32;
+        buf[10] = e->lba >> 40;
+        buf[12] = e->count;
+        buf[13] = e->count >> 8;
+        e->pending = false;
+    } else {
+        buf[0] = 0x80;
+    }
     for (int i = 0; i < LOG_PAGE_SIZE - 1; i++) {
         sum += buf[i];
     }
@@ -89,7 +110,7 @@ static void identify_page_header(uint8_t *buf, uint8_t page)
     stq_le_p(buf, (1ULL << 63) | ((uint64_t)page << 16) | 0x0001);
 }
 
-static bool fill_identify_device(uint16_t page, uint8_t *buf)
+static bool fill_identify_device(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 {
     switch (page) {
     case IDENTIFY_PAGE_LIST:
@@ -109,7 +130,7 @@ static bool fill_identify_device(uint16_t page, uint8_t *buf)
 }
 
 /* Fills @count pages of @log from @page into @buf; false to abort. */
-static bool read_log(uint8_t address, uint16_t page, uint16_t count,
+static bool read_log(IDEOpalDrive *d, uint8_t address, uint16_t page, uint16_t count,
                      uint8_t *buf, const char **reason)
 {
     const LogSpec *log = find_log(address);
@@ -124,7 +145,7 @@ static bool read_log(uint8_t address, uint16_t page, uint16_t count,
     }
     memset(buf, 0, count * LOG_PAGE_SIZE);
     for (uint16_t i = 0; i < count; i++) {
-        if (!log->fill(page + i, buf + i * LOG_PAGE_SIZE)) {
+        if (!log->fill(d, page + i, buf + i * LOG_PAGE_SIZE)) {
             *reason = "page not supported";
             return false;
         }
@@ -144,7 +165,7 @@ bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd)
     const char *reason = NULL;
 
     trace_ide_opal_read_log(s, address, page, count);
-    if (!read_log(address, page, count, s->io_buffer, &reason)) {
+    if (!read_log(ide_opal_drive(s), address, page, count, s->io_buffer, &reason)) {
         trace_ide_opal_read_log_abort(s, address, page, count, reason);
         ide_abort_command(s);
         return true;

@@ -1,0 +1,400 @@
+/*
+ * ide-opal-hd: the media gate
+ *
+ * What the Locking SP decides is enforced here, on two levels:
+ *
+ * - Each ATA command that touches LBAs asks ide_opal_media_access() first,
+ *   for all its sectors at once (IDEDeviceClass.media_access, called by PIO,
+ *   DMA, NCQ, TRIM and VERIFY): a command touching a locked range, or writing
+ *   to the shadowed MBR, is aborted before any data moves.
+ *
+ * - Every byte the drive reads or writes passes a block filter node that the
+ *   device puts between itself and its drive ("opal-media", below).  It shows
+ *   the MBR table in the shadow area, encrypts and decrypts user data with the
+ *   media key of the range it lies in (AES-256 in XTS mode, the LBA as tweak,
+ *   IEEE 1619), and refuses locked ranges again, so that no path that might
+ *   bypass the first check can reach the medium.
+ *
+ * Both work from an IDEOpalMedia: the engine's OpalMediaMap plus one XTS
+ * cipher per range, rebuilt whenever the engine reports OPAL_CHANGE_MEDIA and
+ * reference-counted, because a request in flight keeps the view it started with.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <gcrypt.h>
+#include "qapi/error.h"
+#include "qemu/memalign.h"
+#include "qemu/units.h"
+#include "qobject/qdict.h"
+#include "block/block_int.h"
+#include "system/block-backend.h"
+#include "ide-internal.h"
+#include "opal-hd.h"
+#include "trace.h"
+
+struct IDEOpalMedia {
+    unsigned refcnt;
+    OpalMediaMap *map;
+    unsigned nr_ciphers;
+    gcry_cipher_hd_t ciphers[];     /* by range number; none with encrypt=off */
+};
+
+/* ---- the media view ------------------------------------------------------------------ */
+
+static IDEOpalMedia *media_new(IDEOpalDrive *d, Error **errp)
+{
+    OpalMediaMap *map = opal_media_map_new(d->tper);
+    unsigned n = d->encrypt ? opal_media_nr_keys(map) : 0;
+    IDEOpalMedia *m = g_malloc0(sizeof(*m) + n * sizeof(m->ciphers[0]));
+    gcry_error_t err = 0;
+
+    m->refcnt = 1;
+    m->map = map;
+    for (; m->nr_ciphers < n; m->nr_ciphers++) {
+        gcry_cipher_hd_t *h = &m->ciphers[m->nr_ciphers];
+
+        err = gcry_cipher_open(h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0);
+        if (!err) {
+            err = gcry_cipher_setkey(*h, opal_media_key(map, m->nr_ciphers),
+                                     OPAL_MEDIA_KEY_LEN);
+            if (err) {
+                gcry_cipher_close(*h);
+            }
+        }
+        if (err) {
+            break;
+        }
+    }
+    if (err) {
+        error_setg(errp, "AES-256-XTS from libgcrypt: %s", gcry_strerror(err));
+        ide_opal_media_unref(m);
+        return NULL;
+    }
+    return m;
+}
+
+static IDEOpalMedia *media_ref(IDEOpalMedia *m)
+{
+    m->refcnt++;
+    return m;
+}
+
+void ide_opal_media_unref(IDEOpalMedia *m)
+{
+    if (m && --m->refcnt == 0) {
+        for (unsigned i = 0; i < m->nr_ciphers; i++) {
+            gcry_cipher_close(m->ciphers[i]);
+        }
+        opal_media_map_free(m->map);
+        g_free(m);
+    }
+}
+
+bool ide_opal_media_update(IDEOpalDrive *d, Error **errp)
+{
+    IDEOpalMedia *m = media_new(d, errp);
+
+    if (!m) {
+        return false;
+    }
+    ide_opal_media_unref(d->media);
+    d->media = m;
+    trace_ide_opal_media_update(d, opal_media_shadow_blocks(m->map));
+    return true;
+}
+
+/* ---- the command-level check ---------------------------------------------------------- */
+
+/*
+ * The NCQ Command Error log (ACS-3, A.13) names the queued command that
+ * failed, so that the host knows which one without resetting anything.
+ */
+static void record_ncq_error(IDEOpalDrive *d, int tag, uint64_t lba, uint64_t count)
+{
+    d->ncq_error = (IDEOpalNcqError) {
+        .pending = true,
+        .tag = tag,
+        .lba = lba,
+        .count = count,
+    };
+}
+
+bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
+                           bool write, int ncq_tag)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+    OpalMediaVerdict verdict = opal_media_check(d->media->map, sector, nb_sectors, write);
+
+    if (verdict == OPAL_MEDIA_OK) {
+        return true;
+    }
+    trace_ide_opal_media_refused(d, write ? "write" : "read", sector, nb_sectors, ncq_tag,
+                                 opal_media_verdict_name(verdict));
+    if (ncq_tag >= 0) {
+        record_ncq_error(d, ncq_tag, sector, nb_sectors);
+    }
+    return false;
+}
+
+/* ---- the block filter ----------------------------------------------------------------- */
+
+typedef struct BDRVOpalMedia {
+    IDEOpalDrive *drive;
+} BDRVOpalMedia;
+
+/* Encrypts (or decrypts) @len bytes at @buf, which hold sectors from @lba on, in place. */
+static void xts_buf(IDEOpalMedia *m, uint8_t *buf, size_t len, uint64_t lba, bool encrypt)
+{
+    while (len) {
+        const OpalMediaExtent *e = opal_media_lookup(m->map, lba);
+        gcry_cipher_hd_t h = m->ciphers[e->range];
+        uint64_t run = MIN(len / BDRV_SECTOR_SIZE, e->end - lba);
+
+        for (uint64_t i = 0; i < run; i++, lba++, buf += BDRV_SECTOR_SIZE) {
+            uint64_t tweak[2] = { cpu_to_le64(lba), 0 };
+
+            gcry_cipher_setiv(h, tweak, sizeof(tweak));
+            if (encrypt) {
+                gcry_cipher_encrypt(h, buf, BDRV_SECTOR_SIZE, NULL, 0);
+            } else {
+                gcry_cipher_decrypt(h, buf, BDRV_SECTOR_SIZE, NULL, 0);
+            }
+        }
+        len -= run * BDRV_SECTOR_SIZE;
+    }
+}
+
+/* Whether every element of the part of @qiov holds whole sectors. */
+static bool qiov_sector_aligned(QEMUIOVector *qiov, size_t offset, size_t bytes)
+{
+    for (int i = 0; i < qiov->niov && bytes; i++) {
+        size_t len = qiov->iov[i].iov_len;
+
+        if (offset >= len) {
+            offset -= len;
+            continue;
+        }
+        len = MIN(len - offset, bytes);
+        if (len % BDRV_SECTOR_SIZE) {
+            return false;
+        }
+        bytes -= len;
+        offset = 0;
+    }
+    return true;
+}
+
+/* Decrypts, in place, @bytes of @qiov from @offset on: sectors from @lba on. */
+static void xts_qiov_decrypt(IDEOpalMedia *m, QEMUIOVector *qiov, size_t offset,
+                             size_t bytes, uint64_t lba)
+{
+    for (int i = 0; i < qiov->niov && bytes; i++) {
+        size_t len = qiov->iov[i].iov_len;
+
+        if (offset >= len) {
+            offset -= len;
+            continue;
+        }
+        len = MIN(len - offset, bytes);
+        xts_buf(m, (uint8_t *)qiov->iov[i].iov_base + offset, len, lba, false);
+        lba += len / BDRV_SECTOR_SIZE;
+        bytes -= len;
+        offset = 0;
+    }
+}
+
+/* Reads of the shadow area show the MBR table (Opal SSC 2.02, 4.3.5.3). */
+static void read_shadow(IDEOpalDrive *d, uint64_t offset, uint64_t bytes,
+                        QEMUIOVector *qiov, size_t qiov_offset)
+{
+    g_autofree uint8_t *chunk = g_malloc(MIN(bytes, 64 * KiB));
+
+    while (bytes) {
+        size_t n = MIN(bytes, 64 * KiB);
+
+        opal_tper_mbr_read(d->tper, offset, chunk, n);
+        qemu_iovec_from_buf(qiov, qiov_offset, chunk, n);
+        offset += n;
+        qiov_offset += n;
+        bytes -= n;
+    }
+}
+
+static int refuse(IDEOpalDrive *d, const char *what, int64_t offset, int64_t bytes,
+                  OpalMediaVerdict verdict)
+{
+    trace_ide_opal_media_filter_refused(d, what, offset, bytes,
+                                        opal_media_verdict_name(verdict));
+    return -EACCES;
+}
+
+static int coroutine_fn GRAPH_RDLOCK
+opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                          QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
+{
+    IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
+    g_autoptr(IDEOpalMedia) m = media_ref(d->media);
+    uint64_t lba = offset / BDRV_SECTOR_SIZE;
+    uint64_t shadow = opal_media_shadow_blocks(m->map) * BDRV_SECTOR_SIZE;
+    OpalMediaVerdict verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, false);
+    QEMUIOVector bounce;
+    int ret;
+
+    if (verdict != OPAL_MEDIA_OK) {
+        return refuse(d, "read", offset, bytes, verdict);
+    }
+    if (offset < shadow) {
+        uint64_t n = MIN(bytes, shadow - offset);
+
+        read_shadow(d, offset, n, qiov, qiov_offset);
+        offset += n;
+        qiov_offset += n;
+        bytes -= n;
+        lba += n / BDRV_SECTOR_SIZE;
+    }
+    if (!bytes) {
+        return 0;
+    }
+    if (!m->nr_ciphers) {
+        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+    }
+    if (qiov_sector_aligned(qiov, qiov_offset, bytes)) {
+        /* The usual case: decrypt where the data landed, no copy. */
+        ret = bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+        if (ret >= 0) {
+            xts_qiov_decrypt(m, qiov, qiov_offset, bytes, lba);
+        }
+        return ret;
+    }
+    /* Sectors split across buffers: decrypt in a bounce buffer. */
+    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes), bytes);
+    if (!bounce.local_iov.iov_base) {
+        return -ENOMEM;
+    }
+    ret = bdrv_co_preadv(bs->file, offset, bytes, &bounce, flags);
+    if (ret >= 0) {
+        xts_buf(m, bounce.local_iov.iov_base, bytes, lba, false);
+        qemu_iovec_from_buf(qiov, qiov_offset, bounce.local_iov.iov_base, bytes);
+    }
+    qemu_vfree(bounce.local_iov.iov_base);
+    return ret;
+}
+
+static int coroutine_fn GRAPH_RDLOCK
+opal_media_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                           QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
+{
+    IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
+    g_autoptr(IDEOpalMedia) m = media_ref(d->media);
+    uint64_t lba = offset / BDRV_SECTOR_SIZE;
+    OpalMediaVerdict verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, true);
+    QEMUIOVector bounce;
+    int ret;
+
+    if (verdict != OPAL_MEDIA_OK) {
+        return refuse(d, "write", offset, bytes, verdict);
+    }
+    if (!m->nr_ciphers) {
+        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+    }
+    /* The guest's buffer stays as it is: encrypt a copy (one bounce buffer). */
+    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes), bytes);
+    if (!bounce.local_iov.iov_base) {
+        return -ENOMEM;
+    }
+    qemu_iovec_to_buf(qiov, qiov_offset, bounce.local_iov.iov_base, bytes);
+    xts_buf(m, bounce.local_iov.iov_base, bytes, lba, true);
+    ret = bdrv_co_pwritev(bs->file, offset, bytes, &bounce, flags);
+    qemu_vfree(bounce.local_iov.iov_base);
+    return ret;
+}
+
+static int coroutine_fn GRAPH_RDLOCK
+opal_media_co_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
+{
+    IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
+    OpalMediaVerdict verdict = opal_media_check(d->media->map, offset / BDRV_SECTOR_SIZE,
+                                                bytes / BDRV_SECTOR_SIZE, true);
+
+    if (verdict != OPAL_MEDIA_OK) {
+        return refuse(d, "discard", offset, bytes, verdict);
+    }
+    return bdrv_co_pdiscard(bs->file, offset, bytes);
+}
+
+static int64_t coroutine_fn GRAPH_RDLOCK opal_media_co_getlength(BlockDriverState *bs)
+{
+    return bdrv_co_getlength(bs->file->bs);
+}
+
+static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
+{
+    /* XTS works on whole sectors: the block layer does any read-modify-write. */
+    bs->bl.request_alignment = BDRV_SECTOR_SIZE;
+}
+
+static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Error **errp)
+{
+    /*
+     * Data only: the node keeps no metadata in its child, so the permissions
+     * it takes there are its parent's, passed through - the device's, as
+     * before the node came between them.
+     */
+    if (!bdrv_open_child(NULL, options, "file", bs, &child_of_bds,
+                         BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY, false, errp)) {
+        return -EINVAL;
+    }
+    bdrv_graph_rdlock_main_loop();
+    bs->supported_write_flags = BDRV_REQ_WRITE_UNCHANGED |
+                                (BDRV_REQ_FUA & bs->file->bs->supported_write_flags);
+    bdrv_graph_rdunlock_main_loop();
+    return 0;
+}
+
+/*
+ * Not registered: only the device creates it (a user could not give it its
+ * drive), so it is not among the drivers -blockdev accepts.
+ */
+static BlockDriver bdrv_opal_media = {
+    .format_name = "opal-media",
+    .instance_size = sizeof(BDRVOpalMedia),
+    .bdrv_open = opal_media_open,
+    .bdrv_child_perm = bdrv_default_perms,
+    .bdrv_refresh_limits = opal_media_refresh_limits,
+    .bdrv_co_getlength = opal_media_co_getlength,
+    .bdrv_co_preadv_part = opal_media_co_preadv_part,
+    .bdrv_co_pwritev_part = opal_media_co_pwritev_part,
+    .bdrv_co_pdiscard = opal_media_co_pdiscard,
+};
+
+bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp)
+{
+    BlockBackend *blk = d->parent_obj.dev.conf.blk;
+    BlockDriverState *bs = blk ? blk_bs(blk) : NULL;
+    BlockDriverState *filter;
+    QDict *options;
+    int ret;
+
+    if (!bs) {
+        error_setg(errp, "ide-opal-hd needs a drive with a medium");
+        return false;
+    }
+    if (!ide_opal_media_update(d, errp)) {
+        return false;
+    }
+    options = qdict_new();
+    qdict_put_str(options, "file", bdrv_get_node_name(bs));
+    filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options,
+                                       bdrv_is_read_only(bs) ? 0 : BDRV_O_RDWR, errp);
+    if (!filter) {
+        return false;
+    }
+    ((BDRVOpalMedia *)filter->opaque)->drive = d;
+    ret = blk_replace_bs(blk, filter, errp);
+    bdrv_unref(filter);
+    return ret == 0;
+}
