@@ -219,8 +219,14 @@ static const Property ide_opal_properties[] = {
     DEFINE_PROP_SIZE("datastore-size", IDEOpalDrive, datastore_size, 10 * MiB),
 };
 
+static void ide_opal_power_cycle_obj(Object *obj)
+{
+    ide_opal_power_cycle(IDE_OPAL_HD(obj));
+}
+
 static void ide_opal_class_init(ObjectClass *klass, void *data)
 {
+    OpalDriveClass *oc = OPAL_DRIVE_CLASS(klass);
     DeviceClass *dc = DEVICE_CLASS(klass);
     IDEDeviceClass *k = IDE_DEVICE_CLASS(klass);
 
@@ -228,6 +234,7 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     k->find_cmd = ide_opal_find_cmd;
     k->identify = ide_opal_identify;
     k->media_access = ide_opal_media_access;
+    oc->power_cycle = ide_opal_power_cycle_obj;
     dc->fw_name = "drive";
     dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
     device_class_set_legacy_reset(dc, ide_opal_reset);
@@ -240,6 +247,10 @@ static const TypeInfo ide_opal_info = {
     .instance_size = sizeof(IDEOpalDrive),
     .instance_finalize = ide_opal_finalize,
     .class_init = ide_opal_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { TYPE_OPAL_DRIVE },
+        { }
+    },
 };
 
 static void ide_opal_register_types(void)

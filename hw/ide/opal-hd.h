@@ -18,6 +18,14 @@
 #include "hw/opal/opal.h"
 #include "qom/object.h"
 
+/* What the management interface (opal-qmp.c) may do to any Opal drive. */
+#define TYPE_OPAL_DRIVE "opal-drive"
+typedef struct OpalDriveClass {
+    InterfaceClass parent_class;
+    void (*power_cycle)(Object *obj);
+} OpalDriveClass;
+DECLARE_CLASS_CHECKERS(OpalDriveClass, OPAL_DRIVE, TYPE_OPAL_DRIVE)
+
 #define TYPE_IDE_OPAL_HD "ide-opal-hd"
 OBJECT_DECLARE_SIMPLE_TYPE(IDEOpalDrive, IDE_OPAL_HD)
 
