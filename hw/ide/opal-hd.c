@@ -88,6 +88,13 @@ static void ide_opal_identify(IDEDevice *dev, uint16_t *words)
     words[86] |= cpu_to_le16(1 << 15);
     words[119] = cpu_to_le16(0x4000);
     words[120] = cpu_to_le16(0x4000);
+    /*
+     * Word 78 bit 7: NCQ Autosense (SATA 3.2, 13.2.2): a refused queued
+     * command's NCQ Command Error log entry carries sense data (opal-logs.c).
+     */
+    if (le16_to_cpu(words[76]) & (1 << 8)) {
+        words[78] |= cpu_to_le16(1 << 7);
+    }
 }
 
 static IDECmdHandler *ide_opal_find_cmd(IDEDevice *dev, uint8_t cmd)

@@ -19,6 +19,12 @@
 
 #define LOG_PAGE_SIZE           512
 
+/* Status bit 1 (ACS-3, 6.2.9) and the sense data of a locked range (SPC-4, 4.5.6). */
+#define ATA_SENSE_DATA_AVAILABLE    0x02
+#define SENSE_KEY_DATA_PROTECT      0x07
+#define ASC_ACCESS_DENIED           0x20
+#define ASCQ_NO_ACCESS_RIGHTS       0x02
+
 /* Log addresses (ACS-3, Table A.2). */
 #define LOG_DIRECTORY           0x00
 #define LOG_NCQ_COMMAND_ERROR   0x10
@@ -70,9 +76,13 @@ static bool fill_directory(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 
 /*
  * NCQ Command Error log (ACS-3, A.13): the queued command the media gate
- * refused last, with the status and error it ended with, or NQ (bit 7 of
- * byte 0) when none failed.  Reading it clears it, as on a real drive: the
- * host reads it once per error to learn which tag failed.
+ * refused last, or NQ (bit 7 of byte 0) when none failed.  With NCQ Autosense
+ * (IDENTIFY word 78 bit 7) it also says why: SENSE DATA AVAILABLE in the
+ * status and the sense key and code in bytes 14-16, DATA PROTECT / ACCESS
+ * DENIED - NO ACCESS RIGHTS.  A host that knows why does not count a locked
+ * range against the drive's health (Linux would otherwise turn NCQ off and
+ * reset the link after a few).  Reading the log clears it, as on a real
+ * drive: the host reads it once per error to learn which tag failed.
  */
 static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 {
@@ -82,7 +92,7 @@ static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
     if (e->pending) {
         trace_ide_opal_ncq_error_log(d, e->tag, e->lba);
         buf[0] = e->tag;
-        buf[2] = READY_STAT | ERR_STAT;
+        buf[2] = READY_STAT | ERR_STAT | ATA_SENSE_DATA_AVAILABLE;
         buf[3] = IDE_OPAL_MEDIA_ERROR;
         buf[4] = e->lba;
         buf[5] = e->lba >> 8;
@@ -93,6 +103,9 @@ static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
         buf[10] = e->lba >> 40;
         buf[12] = e->count;
         buf[13] = e->count >> 8;
+        buf[14] = SENSE_KEY_DATA_PROTECT;
+        buf[15] = ASC_ACCESS_DENIED;
+        buf[16] = ASCQ_NO_ACCESS_RIGHTS;
         e->pending = false;
     } else {
         buf[0] = 0x80;

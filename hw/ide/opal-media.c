@@ -388,8 +388,10 @@ bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp)
     }
     options = qdict_new();
     qdict_put_str(options, "file", bdrv_get_node_name(bs));
+    /* As the drive was opened: writable or not, discarding (discard=unmap) or not. */
     filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options,
-                                       bdrv_is_read_only(bs) ? 0 : BDRV_O_RDWR, errp);
+                                       bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP),
+                                       errp);
     if (!filter) {
         return false;
     }

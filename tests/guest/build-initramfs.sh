@@ -2,7 +2,8 @@
 # Builds the guest test's initramfs: static busybox, the AHCI/SCSI disk modules of one
 # kernel (from fetch-kernels.sh), the static opal-probe and an /init that reports what the
 # guest kernel sees on /dev/sda (and, if the kernel command line says opal_life=1, drives
-# the drive through its Opal lifecycle), then powers off.
+# the drive through its Opal lifecycle; with opal_media=1, checks what locking does to
+# I/O over two boots), then powers off.
 # Usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz
 set -euo pipefail
 kdir=${1:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
@@ -21,7 +22,7 @@ fi
 root=$(mktemp -d "${output%/*}/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 chmod 755 "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,modules}
+mkdir -p "$root"/{bin,dev,proc,sys,modules,tmp}
 cp "$busybox" "$root/bin/busybox"
 cp "$probe" "$root/bin/opal-probe"
 cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/modules/"
@@ -80,10 +81,23 @@ if [ -b /dev/sda ] && grep -qw 'opal_life=1' /proc/cmdline; then
     echo "GUEST lifecycle-exit $?"
 fi
 
+# The media checks (run.sh asks with "opal_media=1") span two boots: the first ends with
+# a reboot, which the drive sees as a hardware reset (see opal-probe.c, media).
+media_reboot=0
+if [ -b /dev/sda ] && grep -qw 'opal_media=1' /proc/cmdline; then
+    # tee, not a redirection: the host must see "power-cycle-please" when it is printed.
+    opal-probe /dev/sda media | tee /tmp/media.out
+    grep -q 'step=pba-reboot' /tmp/media.out && media_reboot=1
+fi
+
 # After the probe so that errors the ioctls caused are included.
 echo "GUEST dmesg-begin"
-dmesg | grep -E 'ata[0-9]|sd [0-9]|scsi|[Oo]pal|TCG|ahci' | sed 's/^/GUEST-DMESG /'
+dmesg | grep -E 'ata[0-9]|sd [0-9]|scsi|[Oo]pal|TCG|ahci|I/O error' | sed 's/^/GUEST-DMESG /'
 echo "GUEST dmesg-end"
+if [ $media_reboot = 1 ]; then
+    echo "GUEST-REBOOT"
+    reboot -f
+fi
 echo "GUEST-DONE"
 poweroff -f
 INIT

@@ -18,12 +18,15 @@
  * Exit status: 0 when every requested ioctl succeeded, 1 otherwise, 2 on usage errors
  * (lifecycle: always 0 once it ran; the verdict is run.sh's).
  */
+#define _GNU_SOURCE         /* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -699,6 +702,241 @@ static void lifecycle(int fd, const char *psid)
     printf("OPAL-LIFE end\n");
 }
 
+/*
+ * ---- media: what the drive's locking does to reads and writes --------------------------
+ *
+ * "opal-probe DEVICE media" runs in two boots of the same machine (run.sh's "media" mode).
+ * The first boot (the drive's Locking SP not yet active) sets Range1 up, checks locked,
+ * read-only and unlocked I/O, the shadow MBR and crypto erase, then plays the pre-boot
+ * image: it finds the drive locked with the shadow MBR showing, unlocks, sets MBR Done and
+ * reboots (a hardware reset). The second boot must find the range still unlocked and the
+ * real LBA 0; it then asks the host for a power cycle of the drive and checks that Range1
+ * locked again and the shadow MBR came back. One "OPAL-MEDIA step=NAME ..." line per check:
+ * io=ok|eio|ERRNO for I/O, data=same|differs for content, rc= for ioctls (life_ioctl).
+ */
+#define MEDIA_BLOCK     4096
+/* Past the 128 MiB shadow MBR area, where reads ignore locks while MBR Done is 0. */
+#define MEDIA_R1_LBA    294912                  /* Range1: 144 MiB + 2 MiB */
+#define MEDIA_R1_LEN    4096
+#define MEDIA_OUT_LBA   311296                  /* outside every range: 152 MiB */
+
+static int media_fd = -1;
+static uint8_t media_buf[MEDIA_BLOCK] __attribute__((aligned(4096)));
+
+static void media_pattern(uint8_t *buf, uint64_t lba, const char *tag)
+{
+    for (size_t i = 0; i < MEDIA_BLOCK; i++) {
+        buf[i] = (uint8_t)(i * 31 + lba);
+    }
+    snprintf((char *)buf, 32, "%s@%llu", tag, (unsigned long long)lba);
+}
+
+/*
+ * EIO is what Linux makes of a bare ABRT; EREMOTEIO of ABRT with sense data DATA PROTECT
+ * (the drive's NCQ autosense), which the SCSI layer treats as a target failure.
+ */
+static const char *media_errno_name(ssize_t n)
+{
+    if (n >= 0) {
+        return "short";
+    }
+    return errno == EIO ? "eio" : errno == EREMOTEIO ? "eremoteio" : strerror(errno);
+}
+
+/* One 4 KiB O_DIRECT read or write at @lba; prints io=ok or the errno's name. */
+static int media_io(const char *step, uint64_t lba, int write, const uint8_t *data, int more)
+{
+    ssize_t n;
+
+    if (write) {
+        memcpy(media_buf, data, MEDIA_BLOCK);
+        n = pwrite(media_fd, media_buf, MEDIA_BLOCK, (off_t)lba * 512);
+    } else {
+        memset(media_buf, 0, MEDIA_BLOCK);
+        n = pread(media_fd, media_buf, MEDIA_BLOCK, (off_t)lba * 512);
+    }
+    printf("OPAL-MEDIA step=%s io=%s", step, n == MEDIA_BLOCK ? "ok" : media_errno_name(n));
+    if (!more || n != MEDIA_BLOCK) {
+        printf("\n");
+    }
+    return n == MEDIA_BLOCK ? 0 : -1;
+}
+
+/* Reads @lba and says whether it holds @want. */
+static void media_expect(const char *step, uint64_t lba, const uint8_t *want)
+{
+    if (media_io(step, lba, 0, NULL, 1) == 0) {
+        printf(" data=%s\n", memcmp(media_buf, want, MEDIA_BLOCK) ? "differs" : "same");
+    }
+}
+
+/* busybox dd, as a user would run it: its exit status and its first line of complaint. */
+static void media_dd(const char *step, uint64_t lba)
+{
+    char cmd[160], msg[160] = "";
+    FILE *f;
+    int rc;
+
+    snprintf(cmd, sizeof(cmd), "dd if=/dev/sda of=/dev/null bs=%d count=1 skip=%llu "
+             "iflag=direct 2>/tmp/dd.err", MEDIA_BLOCK,
+             (unsigned long long)(lba * 512 / MEDIA_BLOCK));
+    fflush(stdout);
+    rc = system(cmd);
+    f = fopen("/tmp/dd.err", "r");
+    if (f) {
+        if (fgets(msg, sizeof(msg), f)) {
+            msg[strcspn(msg, "\n")] = 0;
+        }
+        fclose(f);
+    }
+    printf("OPAL-MEDIA step=%s dd_exit=%d dd_says=\"%s\"\n", step,
+           WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, msg);
+}
+
+static int media_done(const char *step, uint8_t done)
+{
+    struct life_mbr_done m;
+
+    memset(&m, 0, sizeof(m));
+    life_set_key(&m.key, 0, SID_PW);
+    m.done_flag = done;
+    return life_ioctl(step, LIFE_IOC_MBR_DONE, &m, 0);
+}
+
+static int media_lock(const char *step, uint32_t state)
+{
+    return life_lock(step, LIFE_ADMIN1, SID_PW, state);
+}
+
+static void media_first_boot(void)
+{
+    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
+    struct life_user_lr_setup setup;
+    struct life_shadow_mbr shadow;
+    struct life_session_info si;
+    struct life_mbr_data m;
+
+    media_pattern(r1, MEDIA_R1_LBA, "RANGE1");
+    media_pattern(out, MEDIA_OUT_LBA, "OUTSIDE");
+    media_pattern(lba0, 0, "REAL-LBA0");
+    media_pattern(pba, 0, "PBA-IMAGE");
+
+    /* Data first, as on a disk in use; then ownership and Range1 over it (Admin1 = SID's PIN). */
+    media_io("write-lba0", 0, 1, lba0, 0);
+    media_io("write-outside", MEDIA_OUT_LBA, 1, out, 0);
+    life_take_ownership("take-ownership", SID_PW);
+    life_activate_lsp("activate-lsp", SID_PW);
+    memset(&setup, 0, sizeof(setup));
+    setup.range_start = MEDIA_R1_LBA;
+    setup.range_length = MEDIA_R1_LEN;
+    setup.rle = 1;
+    setup.wle = 1;
+    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+    media_io("write-range1", MEDIA_R1_LBA, 1, r1, 0);
+    media_expect("read-range1", MEDIA_R1_LBA, r1);
+
+    /* Locked: Range1 refuses both ways, the rest of the disk works, including its neighbours. */
+    media_lock("lock-lk", LIFE_LK);
+    media_io("locked-read", MEDIA_R1_LBA, 0, NULL, 0);
+    media_io("locked-read-last", MEDIA_R1_LBA + MEDIA_R1_LEN - 8, 0, NULL, 0);
+    media_io("locked-write", MEDIA_R1_LBA, 1, out, 0);
+    media_dd("locked-dd", MEDIA_R1_LBA);
+    media_io("locked-read-before", MEDIA_R1_LBA - 8, 0, NULL, 0);
+    media_io("locked-read-after", MEDIA_R1_LBA + MEDIA_R1_LEN, 0, NULL, 0);
+    media_expect("locked-read-outside", MEDIA_OUT_LBA, out);
+    media_io("locked-write-outside", MEDIA_OUT_LBA, 1, out, 0);
+
+    /* Read-only: reads come back exact, writes are refused. */
+    media_lock("lock-ro", LIFE_RO);
+    media_expect("ro-read", MEDIA_R1_LBA, r1);
+    media_io("ro-write", MEDIA_R1_LBA, 1, out, 0);
+    media_lock("lock-rw", LIFE_RW);
+    media_io("rw-write", MEDIA_R1_LBA, 1, r1, 0);
+    media_expect("rw-read", MEDIA_R1_LBA, r1);
+
+    /* Shadow MBR: sed-opal's ENABLE also sets Done, so clear Done to see the shadow. */
+    memset(&m, 0, sizeof(m));
+    life_set_key(&m.key, 0, SID_PW);
+    m.enable_disable = LIFE_MBR_ENABLE;
+    life_ioctl("mbr-enable", LIFE_IOC_ENABLE_DISABLE_MBR, &m, 0);
+    memset(&shadow, 0, sizeof(shadow));
+    life_set_key(&shadow.key, 0, SID_PW);
+    shadow.data = (uintptr_t)pba;
+    shadow.size = sizeof(pba);
+    life_ioctl("mbr-write-shadow", LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 0);
+    media_done("mbr-done-0", 0);
+    media_expect("shadow-read-lba0", 0, pba);
+    media_io("shadow-write-lba0", 0, 1, lba0, 0);
+    media_done("mbr-done-1", 1);
+    media_expect("done-read-lba0", 0, lba0);
+
+    /* Crypto erase: a new key for Range1, whose old data then reads back as noise. */
+    life_set_session(&si, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("secure-erase-lr1", LIFE_IOC_SECURE_ERASE_LR, &si, 0);
+    media_expect("erased-read", MEDIA_R1_LBA, r1);
+    media_io("rewrite-range1", MEDIA_R1_LBA, 1, r1, 0);
+
+    /* As after power-on: Range1 locked, shadow MBR showing. Now the pre-boot image's job. */
+    media_lock("pba-power-on-state", LIFE_LK);
+    media_done("pba-power-on-done-0", 0);
+    media_expect("pba-sees-shadow", 0, pba);
+    media_io("pba-range1-locked", MEDIA_R1_LBA, 0, NULL, 0);
+    media_lock("pba-unlock", LIFE_RW);
+    media_done("pba-done", 1);
+    printf("OPAL-MEDIA step=pba-reboot\n");
+}
+
+static void media_second_boot(void)
+{
+    static uint8_t r1[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
+    int i;
+
+    media_pattern(r1, MEDIA_R1_LBA, "RANGE1");
+    media_pattern(lba0, 0, "REAL-LBA0");
+    media_pattern(pba, 0, "PBA-IMAGE");
+    /* A reboot is a hardware reset: Range1 stays unlocked, Done stays set. */
+    media_expect("reboot-read-lba0", 0, lba0);
+    media_expect("reboot-read-range1", MEDIA_R1_LBA, r1);
+
+    /* The host power-cycles the drive (QMP opal-power-cycle) when it sees this line. */
+    printf("OPAL-MEDIA power-cycle-please\n");
+    fflush(stdout);
+    /* Range1 refuses reads once the drive has been power-cycled (GET_STATUS may be cached). */
+    for (i = 0; i < 300; i++) {
+        if (pread(media_fd, media_buf, MEDIA_BLOCK, (off_t)MEDIA_R1_LBA * 512) < 0) {
+            break;
+        }
+        usleep(100000);
+    }
+    printf("OPAL-MEDIA step=power-cycle-seen locked=%d\n", i < 300);
+    media_io("cycled-read-range1", MEDIA_R1_LBA, 0, NULL, 0);
+    media_expect("cycled-read-lba0", 0, pba);
+}
+
+static void media(int fd, const char *device)
+{
+    struct probe_opal_status st;
+
+    life_fd = fd;
+    media_fd = open(device, O_RDWR | O_DIRECT);
+    if (media_fd < 0) {
+        printf("OPAL-MEDIA open errno=%d\n", errno);
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    ioctl(fd, PROBE_IOC_OPAL_GET_STATUS, &st);
+    /* LOCKING_ENABLED: the first boot activated the Locking SP. */
+    if (st.flags & 0x04) {
+        printf("OPAL-MEDIA begin boot=2\n");
+        media_second_boot();
+    } else {
+        printf("OPAL-MEDIA begin boot=1\n");
+        media_first_boot();
+    }
+    close(media_fd);
+}
+
 int main(int argc, char **argv)
 {
     int fd, i, failed = 0;
@@ -713,6 +951,11 @@ int main(int argc, char **argv)
     if (fd < 0) {
         printf("OPAL-PROBE open errno=%d (%s)\n", errno, strerror(errno));
         return 1;
+    }
+    if (strcmp(argv[2], "media") == 0) {
+        media(fd, argv[1]);
+        close(fd);
+        return 0;
     }
     if (strcmp(argv[2], "lifecycle") == 0) {
         lifecycle(fd, argc > 3 ? argv[3] : "PSIDOPALGUEST1");

@@ -27,12 +27,13 @@ fi
 
 # Every kernel on both devices over SATA (AHCI); the newest kernel also over legacy IDE
 # (PIIX), where TRUSTED DMA goes through bus-master DMA instead of AHCI's command tables.
-# On ide-opal-hd over AHCI the same boot then runs the Opal lifecycle (run.sh "lifecycle").
+# On ide-opal-hd over AHCI the same boot then runs the Opal lifecycle (run.sh "lifecycle"),
+# and a second machine checks what locking does to I/O over a reboot (run.sh "media").
 CASES=()
 for series in "${SERIES[@]}"; do
     for device in "${DEVICES[@]}"; do
         if [ "$device" = ide-opal-hd ]; then
-            CASES+=("$series $device ahci lifecycle")
+            CASES+=("$series $device ahci lifecycle" "$series $device ahci media")
         else
             CASES+=("$series $device ahci")
         fi

@@ -36,7 +36,10 @@ ide-hd) expect_opal=0 ;;
 *) echo "run: DEVICE must be ide-opal-hd or ide-hd" >&2; exit 1 ;;
 esac
 trace=$work/trace-$series-$device-$controller.txt
+here=$(cd "$(dirname "$0")" && pwd)
 life=0
+media=0
+noreboot=-no-reboot
 devprops=""
 append='console=ttyS0 panic=-1 quiet'
 extra=()
@@ -52,12 +55,28 @@ lifecycle)
     # lines in order with the serial console (both go to the console log).
     extra=(-trace ide_opal_engine)
     ;;
-*) echo "run: the 5th argument must be 'lifecycle' or absent" >&2; exit 1 ;;
+media)
+    # Two boots: the guest reboots once (a hardware reset for the drive), so no -no-reboot;
+    # the host power-cycles the drive over QMP when the guest asks (opal-probe media).
+    [ "$device" = ide-opal-hd ] || { echo "run: media needs ide-opal-hd" >&2; exit 1; }
+    media=1
+    noreboot=""
+    devprops=",serial=OPALGUEST1,id=opal0"
+    append="$append opal_media=1"
+    qmp_sock=$work/qmp-$series-$controller.sock
+    qmp_log=$work/qmp-$series-$controller.txt
+    rm -f "$qmp_sock" "$qmp_log"
+    extra=(-qmp "unix:$qmp_sock,server=on,wait=off"
+           -trace 'ide_opal_media_refused' -trace 'ide_opal_ncq_error_log'
+           -trace 'ide_opal_power_cycle' -trace 'ide_opal_engine' -trace 'ide_opal_media_update')
+    ;;
+*) echo "run: the 5th argument must be 'lifecycle', 'media' or absent" >&2; exit 1 ;;
 esac
 
 # A factory-fresh drive every time: no state may leak between cases.
 rm -f "$img"
-truncate -s 64M "$img"
+# The media checks need LBAs beyond the 128 MiB shadow MBR area (mbr-size's default).
+truncate -s "$([ "$media" = 1 ] && echo 256M || echo 64M)" "$img"
 
 start=$(date +%s)
 rc=0
@@ -67,7 +86,20 @@ ahci) attach=(-M q35 -device "ahci,id=ahci" -device "$device,drive=d0,bus=ahci.0
 piix) attach=(-M pc -device "$device,drive=d0,bus=ide.0$devprops") ;;
 *) echo "run: CONTROLLER must be ahci or piix" >&2; exit 1 ;;
 esac
-timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
+if [ "$media" = 1 ]; then
+    # Answers the guest's "power-cycle-please" with QMP opal-power-cycle.
+    (
+        for _ in $(seq $((timeout_s * 5))); do
+            if grep -aq 'power-cycle-please' "$log" 2>/dev/null; then
+                "$here/qmp-command.py" "$qmp_sock" \
+                    '{"execute": "opal-power-cycle", "arguments": {"id": "opal0"}}' >"$qmp_log" 2>&1
+                exit
+            fi
+            sleep 0.2
+        done
+    ) &
+fi
+timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic $noreboot -nic none \
     -kernel "$kernel" -initrd "$initrd" -append "$append" "${extra[@]}" \
     -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null >"$log" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
@@ -322,8 +354,84 @@ check_lifecycle() {
     echo "  lifecycle: engine trace in $trace ($(wc -l <"$trace") lines)"
 }
 
+# ---- media ----
+# What each step's line must say: io=ok|eremoteio for a 4 KiB O_DIRECT read or write, data=
+# same|differs for what a read returned, rc=0 for a sed-opal ioctl, the busybox dd exit status.
+# A refused queued command carries sense data DATA PROTECT / ACCESS DENIED (NCQ autosense),
+# which Linux turns into EREMOTEIO, with no retry, reset or NCQ fallback (checked below).
+MEDIA_STEPS=(
+    "write-lba0 io=ok" "write-outside io=ok"
+    "take-ownership rc=0" "activate-lsp rc=0" "lr-setup rc=0"
+    "write-range1 io=ok" "read-range1 data=same"
+    # Locked (RLE/WLE on, ReadLocked/WriteLocked set): EIO, the neighbours work.
+    "lock-lk rc=0" "locked-read io=eremoteio" "locked-read-last io=eremoteio" "locked-write io=eremoteio"
+    "locked-dd dd_exit=1" "locked-read-before io=ok" "locked-read-after io=ok"
+    "locked-read-outside data=same" "locked-write-outside io=ok"
+    # Read-only: reads exact, writes refused.
+    "lock-ro rc=0" "ro-read data=same" "ro-write io=eremoteio"
+    "lock-rw rc=0" "rw-write io=ok" "rw-read data=same"
+    # Shadow MBR: LBA 0 shows the MBR table and refuses writes until Done.
+    "mbr-enable rc=0" "mbr-write-shadow rc=0" "mbr-done-0 rc=0"
+    "shadow-read-lba0 data=same" "shadow-write-lba0 io=eremoteio"
+    "mbr-done-1 rc=0" "done-read-lba0 data=same"
+    # Crypto erase: a new key, the old data is noise.
+    "secure-erase-lr1 rc=0" "erased-read data=differs" "rewrite-range1 io=ok"
+    # The pre-boot image: locked drive, shadow MBR; unlock, Done, reboot.
+    "pba-power-on-state rc=0" "pba-power-on-done-0 rc=0" "pba-sees-shadow data=same"
+    "pba-range1-locked io=eremoteio" "pba-unlock rc=0" "pba-done rc=0"
+    # After the reboot (a hardware reset): still unlocked, real LBA 0.
+    "reboot-read-lba0 data=same" "reboot-read-range1 data=same"
+    # After the host's power cycle: locked again, shadow MBR back.
+    "power-cycle-seen locked=1" "cycled-read-range1 io=eremoteio" "cycled-read-lba0 data=same"
+)
+
+check_media() {
+    local entry name want l err=eremoteio
+    # Linux 6.1 applies the NCQ error log's sense data to zoned (ZAC) drives only: for it a
+    # refusal is a bare ABRT, which it retries, counts against the drive and answers with EIO.
+    [ "$series" = 6.1 ] && err=eio
+    grep -aq '^OPAL-MEDIA begin boot=2' "$log" || fail "media: the guest did not come back after its reboot"
+    for entry in "${MEDIA_STEPS[@]}"; do
+        read -r name want <<<"$entry"
+        want=${want/eremoteio/$err}
+        l=$(grep -a -E "^OPAL-(MEDIA|LIFE) step=$name( |\$)" "$log" | tr -d '\r' | head -n1 || true)
+        if [ -z "$l" ]; then
+            fail "media $name: no output"
+        elif [[ " $l " == *" $want "* ]]; then
+            pass "media $name: $want"
+        else
+            fail "media $name: want $want, got: ${l#* step=$name }"
+        fi
+    done
+    # Knowing why (the sense data), Linux neither retries nor holds the refusals against the
+    # drive: each refused command reached the device once, and NCQ and the link stayed up.
+    local refused resets
+    refused=$(grep -ac 'ide_opal_media_refused' "$log" || true)
+    resets=$(grep -a -E 'NCQ disabled|hard resetting link|limiting (speed|SATA link)' "$log" | head -n 3 || true)
+    if [ "$err" = eremoteio ]; then
+        # 8 refused I/Os above, and the read that told the guest the power cycle happened.
+        expect "$refused" 9 "media: 9 refused commands, each seen once (no retries)" \
+            "media: the device refused $refused commands, want 9 (one per refused I/O)"
+        expect "$resets" "" "media: no link reset, no NCQ fallback" "media: libata escalated: $resets"
+    else
+        echo "  note: Linux $series retried: $refused refusals for 9 refused I/Os; it says:"
+        printf '%s\n' "$resets" | sed 's/^/    /'
+    fi
+    if [ -s "${qmp_log:-}" ]; then
+        pass "QMP opal-power-cycle: $(cat "$qmp_log")"
+    else
+        fail "QMP opal-power-cycle was not sent"
+    fi
+    # What the device said about refused commands: one line per refusal, with the reason.
+    echo "  media: $(grep -ac 'ide_opal_media_refused' "$log") commands refused by the media gate, e.g."
+    grep -a 'ide_opal_media_refused' "$log" | head -n 3 | sed 's/^/    /'
+}
+
 if [ "$life" = 1 ]; then
     check_lifecycle
+fi
+if [ "$media" = 1 ]; then
+    check_media
 fi
 
 if [ "$failed" != 0 ]; then
