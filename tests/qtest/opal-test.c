@@ -500,8 +500,11 @@ static void check_feature_tper(const uint8_t *d)
 
 static void check_feature_locking(const uint8_t *d)
 {
-    /* LockingSupported | MediaEncryption, nothing enabled/locked/MBR */
-    g_assert_cmphex(d[4], ==, 0x09);
+    /*
+     * LockingSupported | MediaEncryption | HW Reset for LOR/DOR supported,
+     * nothing enabled/locked/MBR
+     */
+    g_assert_cmphex(d[4], ==, 0x89);
 }
 
 static void check_feature_geometry(const uint8_t *d)

@@ -59,7 +59,7 @@ static void test_features(void **state)
 
     f = find_feature(buf, 0x0002);              /* Locking: supported, encrypting */
     assert_true(f > 0);
-    assert_int_equal(buf[f + 4], 0x09);
+    assert_int_equal(buf[f + 4], 0x89);       /* + Hardware Reset for LOR/DOR supported */
 
     f = find_feature(buf, 0x0003);              /* Geometry */
     assert_true(f > 0);

@@ -173,6 +173,30 @@ static void test_shadow_mbr(void **state)
     opal_media_map_free(map);
 }
 
+/* A guest reboot is a hardware reset: only ranges whose LockOnReset lists it lock again. */
+static void test_hardware_reset(void **state)
+{
+    OpalTPer *tper = *state;
+    uint32_t tsn = admin1(tper);
+    static const uint64_t with_hw[] = { 0, 1 };
+    OpalMediaMap *map;
+
+    set_range(tper, tsn, 1, 4096, 4096, false, false);
+    set_range(tper, tsn, 2, 16384, 4096, false, false);
+    assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET, with_hw, 2), 0);
+    host_end_session(tper, tsn);
+    opal_tper_reset(tper, OPAL_RESET_HARDWARE);
+    map = opal_media_map_new(tper);
+    assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 16384, 8, false), OPAL_MEDIA_OK);
+    opal_media_map_free(map);
+    opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
+    map = opal_media_map_new(tper);
+    assert_int_equal(opal_media_check(map, 16384, 8, true), OPAL_MEDIA_WRITE_LOCKED);
+    opal_media_map_free(map);
+}
+
 static void test_gen_key_changes_key(void **state)
 {
     OpalTPer *tper = *state;
@@ -197,6 +221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_factory_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ranges_and_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shadow_mbr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hardware_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gen_key_changes_key, setup, teardown),
     };
 

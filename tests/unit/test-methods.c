@@ -134,7 +134,8 @@ static void test_range_rules(void **state)
     OpalTPer *tper = *state;
     uint64_t r1 = OPAL_UID_LOCKING_RANGE(1), r2 = OPAL_UID_LOCKING_RANGE(2);
     uint64_t end = host_test_config.nb_blocks;
-    static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1 }, lor_hotplug[] = { 2 };
+    static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1, 3 }, lor_hw_only[] = { 1 };
+    static const uint64_t lor_hotplug[] = { 2 };
     uint32_t tsn;
 
     host_take_ownership(tper);
@@ -157,8 +158,11 @@ static void test_range_rules(void **state)
                               OPAL_COL_LOCKING_RANGE_START, 8) != 0);
     assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
                                         lor_ok, 2), 0);
-    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 2),
-                     OPAL_ST_INVALID_PARAMETER);
+    /* Hardware Reset is supported, with Power Cycle; Hardware Reset alone is no listed set. */
+    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 3),
+                     0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
+                                        lor_hw_only, 1), OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
                                         OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
                      OPAL_ST_INVALID_PARAMETER);
@@ -296,22 +300,22 @@ static void test_discovery_follows_state(void **state)
     OpalTPer *tper = *state;
     uint32_t tsn;
 
-    assert_int_equal(locking_flags(tper), 0x09);        /* supported, encrypting */
+    assert_int_equal(locking_flags(tper), 0x89);    /* supported, encrypting, HW reset */
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(locking_flags(tper), 0x0b);        /* + enabled */
+    assert_int_equal(locking_flags(tper), 0x8b);        /* + enabled */
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
                                    OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
-    assert_int_equal(locking_flags(tper), 0x0b);        /* locked but not lock-enabled */
+    assert_int_equal(locking_flags(tper), 0x8b);        /* locked but not lock-enabled */
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
                                    OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
-    assert_int_equal(locking_flags(tper), 0x0f);        /* + locked */
+    assert_int_equal(locking_flags(tper), 0x8f);        /* + locked */
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
                                    1), 0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
                                    1), 0);
-    assert_int_equal(locking_flags(tper), 0x3f);        /* + MBR enabled, done */
+    assert_int_equal(locking_flags(tper), 0xbf);        /* + MBR enabled, done */
 }
 
 static uint64_t cell_uint(OpalTPer *tper, uint64_t uid, uint32_t column)
@@ -359,7 +363,7 @@ static void test_resets(void **state)
     assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_WRITE_LOCKED), 1);
     assert_int_equal(cell_uint(tper, r2, OPAL_COL_LOCKING_READ_LOCKED), 0);   /* LOR {} */
     assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE), 0);
-    assert_int_equal(locking_flags(tper), 0x1f);        /* locked, MBR enabled, not done */
+    assert_int_equal(locking_flags(tper), 0x9f);        /* locked, MBR enabled, not done */
 }
 
 /* More users and ranges than the minimum: rows, LockingInfo and discovery agree. */

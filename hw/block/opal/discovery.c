@@ -37,6 +37,8 @@ enum {
 #define LOCKING_MEDIA_ENCRYPTION        0x08
 #define LOCKING_MBR_ENABLED             0x10
 #define LOCKING_MBR_DONE                0x20
+/* Opal SSC 2.30 (Locking feature version 3): Hardware Reset in LockOnReset/DoneOnReset. */
+#define LOCKING_HW_RESET_FOR_LOR_DOR    0x80
 
 typedef struct Feature {
     uint16_t code;
@@ -80,7 +82,7 @@ static void fill_locking(const OpalTPer *tper, uint8_t *body)
 {
     const OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
 
-    body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION;
+    body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION | LOCKING_HW_RESET_FOR_LOR_DOR;
     if (!opal_locking_sp_active(tper)) {
         return;         /* Manufactured-Inactive: nothing is enabled yet */
     }
@@ -127,7 +129,7 @@ static void fill_opal_v2(const OpalTPer *tper, uint8_t *body)
 
 static const Feature features[] = {
     { FEATURE_TPER,      1, 0x0c, fill_tper },
-    { FEATURE_LOCKING,   1, 0x0c, fill_locking },
+    { FEATURE_LOCKING,   3, 0x0c, fill_locking },
     { FEATURE_GEOMETRY,  1, 0x1c, fill_geometry },
     { FEATURE_DATASTORE, 1, 0x0c, fill_datastore },
     { FEATURE_OPAL_V2,   1, 0x10, fill_opal_v2 },

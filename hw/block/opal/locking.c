@@ -25,13 +25,20 @@ static uint64_t value_after(const OpalRow *row, GBytes *const *new_cells, uint32
     return v;
 }
 
-/* Opal 4.3.5.2.1: {} (none), {Power Cycle} or {Power Cycle, Programmatic}. */
+/*
+ * Opal 4.3.5.2.2 / 4.3.5.3.1: {Power Cycle} or {Power Cycle, Programmatic},
+ * each optionally with Hardware Reset, which this drive supports (and says so
+ * in Level 0 Discovery); {} (never) as well.  Hot Plug is not a reset a
+ * SATA drive on an emulated AHCI port can tell apart.
+ */
 static bool reset_types_supported(GBytes *cell)
 {
     uint64_t set = opal_cell_uint_set(cell);
+    uint64_t power_cycle = 1u << OPAL_RESET_POWER_CYCLE;
+    uint64_t allowed = power_cycle | (1u << OPAL_RESET_HARDWARE) |
+                       (1u << OPAL_RESET_PROGRAMMATIC);
 
-    return set == 0 || set == (1u << OPAL_RESET_POWER_CYCLE) ||
-           set == ((1u << OPAL_RESET_POWER_CYCLE) | (1u << OPAL_RESET_PROGRAMMATIC));
+    return set == 0 || ((set & power_cycle) && !(set & ~allowed));
 }
 
 static OpalStatus refuse(OpalTPer *tper, const char *why)
