@@ -94,6 +94,15 @@ static void ide_opal_identify(IDEDevice *dev, uint16_t *words)
      */
     if (le16_to_cpu(words[76]) & (1 << 8)) {
         words[78] |= cpu_to_le16(1 << 7);
+        /*
+         * Word 93 is the PATA cable report; a SATA drive leaves it 0 (ACS-3,
+         * 7.12.7.43).  QEMU fills it for every drive, and Linux then takes the
+         * drive for a PATA disk behind a SATA bridge and caps its requests at
+         * 128 KiB ("applying bridge limits"; plain ide-hd escapes through a
+         * quirk entry for its model name).  Word 76 bit 8 (NCQ) says we sit
+         * on AHCI, i.e. SATA.
+         */
+        words[93] = 0;
     }
 }
 

@@ -147,6 +147,11 @@ if [ "$expect_opal" = 1 ]; then
     expect "$trust" 1 "libata: ${features#*] }" \
         "libata did not report the Trust feature (Features line: '${features:-none}')"
     expect "$opal_sd" 1 "sd: supports TCG Opal" "sd did not print 'supports TCG Opal'"
+    if [ "$controller" = ahci ]; then
+        # A SATA drive (IDENTIFY word 93 = 0): no 128 KiB cap as for a PATA disk behind a bridge.
+        bridge=$(printf '%s\n' "$dmesg_lines" | grep -E 'ata1\.00: applying bridge limits' || true)
+        expect "$bridge" "" "libata: SATA drive, no bridge limits" "libata: $bridge"
+    fi
     # GET_STATUS: Opal supported, locking supported; factory state: nothing enabled or locked.
     if [[ "$status_line" =~ flags=0x([0-9a-f]+) ]]; then
         flags=$((16#${BASH_REMATCH[1]}))
