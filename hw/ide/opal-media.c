@@ -12,8 +12,9 @@
  *   device puts between itself and its drive ("opal-media", below).  It shows
  *   the MBR table in the shadow area, encrypts and decrypts user data with the
  *   media key of the range it lies in (AES-256 in XTS mode, the LBA as tweak,
- *   IEEE 1619), and refuses locked ranges again, so that no path that might
- *   bypass the first check can reach the medium.
+ *   IEEE 1619; a large request's crypto on two cores), and refuses locked
+ *   ranges again, so that no path that might bypass the first check can
+ *   reach the medium.
  *
  * Both work from an IDEOpalMedia: the engine's OpalMediaMap plus one XTS
  * cipher per range, rebuilt whenever the engine reports OPAL_CHANGE_MEDIA and
@@ -31,6 +32,7 @@
 #include "qemu/units.h"
 #include "qobject/qdict.h"
 #include "block/block_int.h"
+#include "block/thread-pool.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
@@ -146,12 +148,37 @@ typedef struct BDRVOpalMedia {
     IDEOpalDrive *drive;
 } BDRVOpalMedia;
 
+/*
+ * The ciphers a thread uses: the view's own in the main loop; in a worker
+ * thread, handles of its own, opened for the ranges it meets (a libgcrypt
+ * handle holds the tweak of its last call, so threads cannot share one).
+ */
+typedef struct XtsKeys {
+    IDEOpalMedia *m;
+    gcry_cipher_hd_t *own;      /* NULL in the main loop */
+} XtsKeys;
+
+static gcry_cipher_hd_t xts_cipher(XtsKeys *k, unsigned range)
+{
+    if (!k->own) {
+        return k->m->ciphers[range];
+    }
+    if (!k->own[range] &&
+        (gcry_cipher_open(&k->own[range], GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0) ||
+         gcry_cipher_setkey(k->own[range], opal_media_key(k->m->map, range),
+                            OPAL_MEDIA_KEY_LEN))) {
+        /* The same calls succeeded for the view's ciphers: only memory can fail. */
+        abort();
+    }
+    return k->own[range];
+}
+
 /* Encrypts (or decrypts) @len bytes at @buf, which hold sectors from @lba on, in place. */
-static void xts_buf(IDEOpalMedia *m, uint8_t *buf, size_t len, uint64_t lba, bool encrypt)
+static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba, bool encrypt)
 {
     while (len) {
-        const OpalMediaExtent *e = opal_media_lookup(m->map, lba);
-        gcry_cipher_hd_t h = m->ciphers[e->range];
+        const OpalMediaExtent *e = opal_media_lookup(k->m->map, lba);
+        gcry_cipher_hd_t h = xts_cipher(k, e->range);
         uint64_t run = MIN(len / BDRV_SECTOR_SIZE, e->end - lba);
 
         for (uint64_t i = 0; i < run; i++, lba++, buf += BDRV_SECTOR_SIZE) {
@@ -188,9 +215,9 @@ static bool qiov_sector_aligned(QEMUIOVector *qiov, size_t offset, size_t bytes)
     return true;
 }
 
-/* Decrypts, in place, @bytes of @qiov from @offset on: sectors from @lba on. */
-static void xts_qiov_decrypt(IDEOpalMedia *m, QEMUIOVector *qiov, size_t offset,
-                             size_t bytes, uint64_t lba)
+/* xts_buf() on @bytes of a sector-aligned @qiov from @offset on: sectors from @lba on. */
+static void xts_qiov(XtsKeys *k, QEMUIOVector *qiov, size_t offset, size_t bytes,
+                     uint64_t lba, bool encrypt)
 {
     for (int i = 0; i < qiov->niov && bytes; i++) {
         size_t len = qiov->iov[i].iov_len;
@@ -200,10 +227,90 @@ static void xts_qiov_decrypt(IDEOpalMedia *m, QEMUIOVector *qiov, size_t offset,
             continue;
         }
         len = MIN(len - offset, bytes);
-        xts_buf(m, (uint8_t *)qiov->iov[i].iov_base + offset, len, lba, false);
+        xts_buf(k, (uint8_t *)qiov->iov[i].iov_base + offset, len, lba, encrypt);
         lba += len / BDRV_SECTOR_SIZE;
         bytes -= len;
         offset = 0;
+    }
+}
+
+/* Half of a large request's crypto, done by a worker thread. */
+typedef struct XtsJob {
+    IDEOpalMedia *m;
+    QEMUIOVector *qiov;         /* the data: @qiov from @offset, or @buf */
+    uint8_t *buf;
+    size_t offset;
+    size_t bytes;
+    uint64_t lba;
+    bool encrypt;
+    bool done;
+    Coroutine *waiting;
+} XtsJob;
+
+static int xts_job_run(void *opaque)
+{
+    XtsJob *j = opaque;
+    g_autofree gcry_cipher_hd_t *own = g_new0(gcry_cipher_hd_t, j->m->nr_ciphers);
+    XtsKeys k = { .m = j->m, .own = own };
+
+    if (j->qiov) {
+        xts_qiov(&k, j->qiov, j->offset, j->bytes, j->lba, j->encrypt);
+    } else {
+        xts_buf(&k, j->buf, j->bytes, j->lba, j->encrypt);
+    }
+    for (unsigned i = 0; i < j->m->nr_ciphers; i++) {
+        if (own[i]) {
+            gcry_cipher_close(own[i]);
+        }
+    }
+    return 0;
+}
+
+static void xts_job_done(void *opaque, int ret)
+{
+    XtsJob *j = opaque;
+
+    j->done = true;
+    if (j->waiting) {
+        aio_co_wake(j->waiting);
+    }
+}
+
+/*
+ * Below this a request is ciphered where it is; above, a worker thread takes
+ * its first half while the main loop does the second, so that a large
+ * request uses two cores (AES-XTS runs at about 5 GB/s per core: a 1 MiB
+ * request costs some 200 us of crypto, the thread hand-over some 10 us).
+ */
+#define XTS_SPLIT_MIN   (128 * KiB)
+
+/* Encrypts or decrypts @bytes of @qiov from @offset on (or of @buf): sectors from @lba. */
+static void coroutine_fn xts_run(IDEOpalMedia *m, QEMUIOVector *qiov, uint8_t *buf,
+                                 size_t offset, size_t bytes, uint64_t lba, bool encrypt)
+{
+    XtsKeys here = { .m = m };
+    XtsJob job = {
+        .m = m, .qiov = qiov, .buf = buf, .offset = offset, .lba = lba, .encrypt = encrypt,
+    };
+    size_t half;
+
+    if (bytes < XTS_SPLIT_MIN) {
+        half = 0;
+    } else {
+        half = QEMU_ALIGN_DOWN(bytes / 2, BDRV_SECTOR_SIZE);
+        job.bytes = half;
+        thread_pool_submit_aio(xts_job_run, &job, xts_job_done, &job);
+    }
+    if (qiov) {
+        xts_qiov(&here, qiov, offset + half, bytes - half, lba + half / BDRV_SECTOR_SIZE,
+                 encrypt);
+    } else {
+        xts_buf(&here, buf + half, bytes - half, lba + half / BDRV_SECTOR_SIZE, encrypt);
+    }
+    if (half && !job.done) {
+        /* xts_job_done() runs in this thread too: no race with setting this. */
+        job.waiting = qemu_coroutine_self();
+        qemu_coroutine_yield();
     }
 }
 
@@ -266,7 +373,7 @@ opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
         /* The usual case: decrypt where the data landed, no copy. */
         ret = bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
         if (ret >= 0) {
-            xts_qiov_decrypt(m, qiov, qiov_offset, bytes, lba);
+            xts_run(m, qiov, NULL, qiov_offset, bytes, lba, false);
         }
         return ret;
     }
@@ -277,7 +384,7 @@ opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
     }
     ret = bdrv_co_preadv(bs->file, offset, bytes, &bounce, flags);
     if (ret >= 0) {
-        xts_buf(m, bounce.local_iov.iov_base, bytes, lba, false);
+        xts_run(m, NULL, bounce.local_iov.iov_base, 0, bytes, lba, false);
         qemu_iovec_from_buf(qiov, qiov_offset, bounce.local_iov.iov_base, bytes);
     }
     qemu_vfree(bounce.local_iov.iov_base);
@@ -307,7 +414,7 @@ opal_media_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
         return -ENOMEM;
     }
     qemu_iovec_to_buf(qiov, qiov_offset, bounce.local_iov.iov_base, bytes);
-    xts_buf(m, bounce.local_iov.iov_base, bytes, lba, true);
+    xts_run(m, NULL, bounce.local_iov.iov_base, 0, bytes, lba, true);
     ret = bdrv_co_pwritev(bs->file, offset, bytes, &bounce, flags);
     qemu_vfree(bounce.local_iov.iov_base);
     return ret;

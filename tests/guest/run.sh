@@ -4,7 +4,7 @@
 # Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER [lifecycle]]
 #   WORKDIR holds kernels/SERIES/vmlinuz and initramfs-SERIES.cpio.gz (see run-all.sh);
 #   CONTROLLER is ahci (SATA on q35, the default) or piix (legacy IDE on the pc machine);
-#   the console log is written to WORKDIR/log-SERIES-DEVICE-CONTROLLER.txt.
+#   the console log is written to WORKDIR/log-SERIES-DEVICE-CONTROLLER[-MODE].txt.
 #   "lifecycle" (ide-opal-hd only): after the fresh-drive checks the same boot drives the drive
 #   through its whole Opal life with the guest kernel's sed-opal ioctls (opal-probe lifecycle)
 #   and every step's outcome is asserted (check_lifecycle below). The drive gets
@@ -12,7 +12,7 @@
 #   -trace ide_opal_engine: the engine's explanation of every refused call. The trace goes
 #   to QEMU's stderr, i.e. into the console log in order with the guest's OPAL-LIFE lines,
 #   so each step's explanations are the trace lines just before its line; they are also
-#   copied to WORKDIR/trace-SERIES-DEVICE-CONTROLLER.txt.
+#   copied to WORKDIR/trace-SERIES-DEVICE-CONTROLLER-lifecycle.txt.
 # Exit status 0 when every expectation held.
 set -euo pipefail
 work=${1:?usage: run.sh WORKDIR SERIES DEVICE}
@@ -25,8 +25,8 @@ timeout_s=${GUEST_TIMEOUT:-240}
 
 kernel=$work/kernels/$series/vmlinuz
 initrd=$work/initramfs-$series.cpio.gz
-log=$work/log-$series-$device-$controller.txt
-img=$work/disk-$series-$device-$controller.img
+log=$work/log-$series-$device-$controller${mode:+-$mode}.txt
+img=$work/disk-$series-$device-$controller${mode:+-$mode}.img
 for f in "$kernel" "$initrd"; do
     [ -s "$f" ] || { echo "run: missing $f (run run-all.sh first)" >&2; exit 1; }
 done
@@ -35,7 +35,7 @@ ide-opal-hd) expect_opal=1 ;;
 ide-hd) expect_opal=0 ;;
 *) echo "run: DEVICE must be ide-opal-hd or ide-hd" >&2; exit 1 ;;
 esac
-trace=$work/trace-$series-$device-$controller.txt
+trace=$work/trace-$series-$device-$controller${mode:+-$mode}.txt
 here=$(cd "$(dirname "$0")" && pwd)
 life=0
 media=0
@@ -66,9 +66,11 @@ media)
     qmp_sock=$work/qmp-$series-$controller.sock
     qmp_log=$work/qmp-$series-$controller.txt
     rm -f "$qmp_sock" "$qmp_log"
-    extra=(-qmp "unix:$qmp_sock,server=on,wait=off"
+    # The device's trace goes to its own file (-D): in the console it could split guest lines.
+    rm -f "$trace"
+    extra=(-qmp "unix:$qmp_sock,server=on,wait=off" -D "$trace"
            -trace 'ide_opal_media_refused' -trace 'ide_opal_ncq_error_log'
-           -trace 'ide_opal_power_cycle' -trace 'ide_opal_engine' -trace 'ide_opal_media_update')
+           -trace 'ide_opal_power_cycle')
     ;;
 *) echo "run: the 5th argument must be 'lifecycle', 'media' or absent" >&2; exit 1 ;;
 esac
@@ -411,7 +413,7 @@ check_media() {
     # Knowing why (the sense data), Linux neither retries nor holds the refusals against the
     # drive: each refused command reached the device once, and NCQ and the link stayed up.
     local refused resets
-    refused=$(grep -ac 'ide_opal_media_refused' "$log" || true)
+    refused=$(grep -ac 'ide_opal_media_refused' "$trace" || true)
     resets=$(grep -a -E 'NCQ disabled|hard resetting link|limiting (speed|SATA link)' "$log" | head -n 3 || true)
     if [ "$err" = eremoteio ]; then
         # 8 refused I/Os above, and the read that told the guest the power cycle happened.
@@ -428,8 +430,8 @@ check_media() {
         fail "QMP opal-power-cycle was not sent"
     fi
     # What the device said about refused commands: one line per refusal, with the reason.
-    echo "  media: $(grep -ac 'ide_opal_media_refused' "$log") commands refused by the media gate, e.g."
-    grep -a 'ide_opal_media_refused' "$log" | head -n 3 | sed 's/^/    /'
+    echo "  media: $refused commands refused by the media gate (trace: $trace), e.g."
+    grep -a 'ide_opal_media_refused' "$trace" | head -n 3 | sed 's/^/    /'
 }
 
 if [ "$life" = 1 ]; then
