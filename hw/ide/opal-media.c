@@ -195,22 +195,39 @@ static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba, bool enc
     }
 }
 
+/*
+ * The pieces of @bytes of @qiov from @offset on, one element at a time: sets
+ * *@base and *@len to the next and returns true, or false at the end.
+ */
+static bool qiov_next(QEMUIOVector *qiov, int *i, size_t *offset, size_t *bytes,
+                      uint8_t **base, size_t *len)
+{
+    for (; *i < qiov->niov && *bytes; (*i)++) {
+        if (*offset >= qiov->iov[*i].iov_len) {
+            *offset -= qiov->iov[*i].iov_len;
+            continue;
+        }
+        *base = (uint8_t *)qiov->iov[*i].iov_base + *offset;
+        *len = MIN(qiov->iov[*i].iov_len - *offset, *bytes);
+        *bytes -= *len;
+        *offset = 0;
+        (*i)++;
+        return true;
+    }
+    return false;
+}
+
 /* Whether every element of the part of @qiov holds whole sectors. */
 static bool qiov_sector_aligned(QEMUIOVector *qiov, size_t offset, size_t bytes)
 {
-    for (int i = 0; i < qiov->niov && bytes; i++) {
-        size_t len = qiov->iov[i].iov_len;
+    uint8_t *base;
+    size_t len;
+    int i = 0;
 
-        if (offset >= len) {
-            offset -= len;
-            continue;
-        }
-        len = MIN(len - offset, bytes);
+    while (qiov_next(qiov, &i, &offset, &bytes, &base, &len)) {
         if (len % BDRV_SECTOR_SIZE) {
             return false;
         }
-        bytes -= len;
-        offset = 0;
     }
     return true;
 }
@@ -219,18 +236,13 @@ static bool qiov_sector_aligned(QEMUIOVector *qiov, size_t offset, size_t bytes)
 static void xts_qiov(XtsKeys *k, QEMUIOVector *qiov, size_t offset, size_t bytes,
                      uint64_t lba, bool encrypt)
 {
-    for (int i = 0; i < qiov->niov && bytes; i++) {
-        size_t len = qiov->iov[i].iov_len;
+    uint8_t *base;
+    size_t len;
+    int i = 0;
 
-        if (offset >= len) {
-            offset -= len;
-            continue;
-        }
-        len = MIN(len - offset, bytes);
-        xts_buf(k, (uint8_t *)qiov->iov[i].iov_base + offset, len, lba, encrypt);
+    while (qiov_next(qiov, &i, &offset, &bytes, &base, &len)) {
+        xts_buf(k, base, len, lba, encrypt);
         lba += len / BDRV_SECTOR_SIZE;
-        bytes -= len;
-        offset = 0;
     }
 }
 

@@ -456,22 +456,22 @@ static int life_add_user(const char *step, uint32_t state)
     return life_ioctl(step, LIFE_IOC_ADD_USR_TO_LR, &lk, 0);
 }
 
-static int life_mbr_enable(const char *step, uint8_t what)
+static int life_mbr_enable(const char *step, const char *pw, uint8_t what)
 {
     struct life_mbr_data m;
 
     memset(&m, 0, sizeof(m));
-    life_set_key(&m.key, 0, ADMIN1_PW);
+    life_set_key(&m.key, 0, pw);
     m.enable_disable = what;
     return life_ioctl(step, LIFE_IOC_ENABLE_DISABLE_MBR, &m, 0);
 }
 
-static int life_mbr_done(const char *step, uint8_t done)
+static int life_mbr_done(const char *step, const char *pw, uint8_t done)
 {
     struct life_mbr_done m;
 
     memset(&m, 0, sizeof(m));
-    life_set_key(&m.key, 0, ADMIN1_PW);
+    life_set_key(&m.key, 0, pw);
     m.done_flag = done;
     return life_ioctl(step, LIFE_IOC_MBR_DONE, &m, 0);
 }
@@ -602,7 +602,7 @@ static void lifecycle(int fd, const char *psid)
     life_lock("lock-user1-wrong-pw", LIFE_USER1, WRONG_PW, LIFE_LK);
 
     /* 7. Shadow MBR. ENABLE sets Done=1 then Enable=1; DISABLE sets Done=0 then Enable=0. */
-    life_mbr_enable("mbr-enable", LIFE_MBR_ENABLE);
+    life_mbr_enable("mbr-enable", ADMIN1_PW, LIFE_MBR_ENABLE);
     for (i = 0; i < sizeof(mbr); i++) {
         mbr[i] = (uint8_t)(i * 7 + 3);
     }
@@ -612,9 +612,9 @@ static void lifecycle(int fd, const char *psid)
     shadow.offset = 0;
     shadow.size = sizeof(mbr);
     life_ioctl("mbr-write-shadow", LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 0);
-    life_mbr_done("mbr-done-1", 1);
-    life_mbr_done("mbr-done-0", 0);
-    life_mbr_enable("mbr-disable", LIFE_MBR_DISABLE);
+    life_mbr_done("mbr-done-1", ADMIN1_PW, 1);
+    life_mbr_done("mbr-done-0", ADMIN1_PW, 0);
+    life_mbr_enable("mbr-disable", ADMIN1_PW, LIFE_MBR_DISABLE);
 
     /* 8. DataStore through GENERIC_TABLE_RW (since 5.7, so on 6.1 too), status ioctls. */
     for (i = 0; i < sizeof(table_out); i++) {
@@ -793,16 +793,6 @@ static void media_dd(const char *step, uint64_t lba)
            WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, msg);
 }
 
-static int media_done(const char *step, uint8_t done)
-{
-    struct life_mbr_done m;
-
-    memset(&m, 0, sizeof(m));
-    life_set_key(&m.key, 0, SID_PW);
-    m.done_flag = done;
-    return life_ioctl(step, LIFE_IOC_MBR_DONE, &m, 0);
-}
-
 static int media_lock(const char *step, uint32_t state)
 {
     return life_lock(step, LIFE_ADMIN1, SID_PW, state);
@@ -814,7 +804,6 @@ static void media_first_boot(void)
     struct life_user_lr_setup setup;
     struct life_shadow_mbr shadow;
     struct life_session_info si;
-    struct life_mbr_data m;
 
     media_pattern(r1, MEDIA_R1_LBA, "RANGE1");
     media_pattern(out, MEDIA_OUT_LBA, "OUTSIDE");
@@ -856,19 +845,16 @@ static void media_first_boot(void)
     media_expect("rw-read", MEDIA_R1_LBA, r1);
 
     /* Shadow MBR: sed-opal's ENABLE also sets Done, so clear Done to see the shadow. */
-    memset(&m, 0, sizeof(m));
-    life_set_key(&m.key, 0, SID_PW);
-    m.enable_disable = LIFE_MBR_ENABLE;
-    life_ioctl("mbr-enable", LIFE_IOC_ENABLE_DISABLE_MBR, &m, 0);
+    life_mbr_enable("mbr-enable", SID_PW, LIFE_MBR_ENABLE);
     memset(&shadow, 0, sizeof(shadow));
     life_set_key(&shadow.key, 0, SID_PW);
     shadow.data = (uintptr_t)pba;
     shadow.size = sizeof(pba);
     life_ioctl("mbr-write-shadow", LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 0);
-    media_done("mbr-done-0", 0);
+    life_mbr_done("mbr-done-0", SID_PW, 0);
     media_expect("shadow-read-lba0", 0, pba);
     media_io("shadow-write-lba0", 0, 1, lba0, 0);
-    media_done("mbr-done-1", 1);
+    life_mbr_done("mbr-done-1", SID_PW, 1);
     media_expect("done-read-lba0", 0, lba0);
 
     /* Crypto erase: a new key for Range1, whose old data then reads back as noise. */
@@ -879,11 +865,11 @@ static void media_first_boot(void)
 
     /* As after power-on: Range1 locked, shadow MBR showing. Now the pre-boot image's job. */
     media_lock("pba-power-on-state", LIFE_LK);
-    media_done("pba-power-on-done-0", 0);
+    life_mbr_done("pba-power-on-done-0", SID_PW, 0);
     media_expect("pba-sees-shadow", 0, pba);
     media_io("pba-range1-locked", MEDIA_R1_LBA, 0, NULL, 0);
     media_lock("pba-unlock", LIFE_RW);
-    media_done("pba-done", 1);
+    life_mbr_done("pba-done", SID_PW, 1);
     printf("OPAL-MEDIA step=pba-reboot\n");
 }
 
