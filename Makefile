@@ -61,8 +61,12 @@ check-guest: qemu
 demo: qemu
 	tests/guest/demo.sh $(BUILD)
 
-bench: qemu
-	@echo "make bench: no benchmarks yet: they arrive with the media gate (locking ranges, encryption)." >&2
+# The engine's gate lookup and raw XTS speed per core, then the guest-driven disk benchmark
+# (tests/bench/README.md): ide-hd on raw and on luks against ide-opal-hd, encryption on and
+# off.  Settings: BENCH_RUNS=3 BENCH_IMG_MIB=1024 BENCH_SECS=5 ...
+bench: qemu engine
+	$(BUILD)/engine/bench-engine
+	tests/bench/run-bench.sh $(BUILD)
 
 # Fuzz the engine (libFuzzer + ASan + UBSan; needs clang):  make fuzz [FUZZ_SECONDS=600]
 # It runs on a copy of tests/fuzz/corpus in build/fuzz/corpus, which keeps what

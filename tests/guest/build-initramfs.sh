@@ -10,25 +10,10 @@ kdir=${1:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
 probe=${2:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
 output=${3:?usage: build-initramfs.sh KERNELDIR OPAL_PROBE OUTPUT.cpio.gz}
 
-busybox=/bin/busybox
-# The initramfs has no libc: only a static busybox works there.
-ldd_out=$(ldd "$busybox" 2>&1 || true)
-if ! grep -qE 'not a dynamic executable|statically linked' <<<"$ldd_out"; then
-    echo "build-initramfs: $busybox is not static (install busybox-static via scripts/install-deps.sh)" >&2
-    exit 1
-fi
-[ -s "$kdir/modules/load-order" ] || { echo "build-initramfs: no modules in $kdir (run fetch-kernels.sh)" >&2; exit 1; }
-
-root=$(mktemp -d "${output%/*}/initramfs.XXXXXX")
-trap 'rm -rf "$root"' EXIT
-chmod 755 "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,modules,tmp}
-cp "$busybox" "$root/bin/busybox"
-cp "$probe" "$root/bin/opal-probe"
-cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/modules/"
-
 # Output lines start with GUEST so run.sh can tell them from kernel console noise.
-cat > "$root/init" <<'INIT'
+init=$(mktemp)
+trap 'rm -f "$init"' EXIT
+cat > "$init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -101,8 +86,9 @@ fi
 echo "GUEST-DONE"
 poweroff -f
 INIT
-chmod +x "$root/init"
 
-(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
-    gzip -n -6 > "$output.tmp"
-mv "$output.tmp" "$output"
+# The program keeps its name inside: /init calls it by that name.
+prog=$(mktemp -d)
+trap 'rm -rf "$init" "$prog"' EXIT
+cp "$probe" "$prog/opal-probe"
+"$(dirname "$0")/pack-initramfs.sh" "$kdir" "$init" "$output" "$prog/opal-probe"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Packs a test initramfs: static busybox, the AHCI/SCSI disk modules of one kernel (from
+# fetch-kernels.sh), the given static programs in /bin, and INIT as /init. Shared by the
+# guest test (build-initramfs.sh) and the benchmark (tests/bench/build-initramfs.sh), which
+# differ only in their /init and programs.
+# Usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz [PROGRAM...]
+set -euo pipefail
+usage="usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz [PROGRAM...]"
+kdir=${1:?$usage}
+init=${2:?$usage}
+output=${3:?$usage}
+shift 3
+
+busybox=/bin/busybox
+# The initramfs has no libc: only a static busybox works there.
+ldd_out=$(ldd "$busybox" 2>&1 || true)
+if ! grep -qE 'not a dynamic executable|statically linked' <<<"$ldd_out"; then
+    echo "pack-initramfs: $busybox is not static (install busybox-static via scripts/install-deps.sh)" >&2
+    exit 1
+fi
+[ -s "$kdir/modules/load-order" ] || { echo "pack-initramfs: no modules in $kdir (run tests/guest/fetch-kernels.sh)" >&2; exit 1; }
+
+root=$(mktemp -d "${output%/*}/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,modules,tmp}
+cp "$busybox" "$root/bin/busybox"
+for program in "$@"; do
+    cp "$program" "$root/bin/"
+done
+cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/modules/"
+cp "$init" "$root/init"
+chmod +x "$root/init"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
+    gzip -n -6 > "$output.tmp"
+mv "$output.tmp" "$output"
