@@ -15,6 +15,7 @@
 #include "qemu/units.h"
 #include "qemu/timer.h"
 #include "hw/qdev-properties.h"
+#include "migration/blocker.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
@@ -189,7 +190,16 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
     opal_tper_set_change_listener(d->tper, ide_opal_changed, d);
-    ide_opal_media_attach(d, errp);
+    if (!ide_opal_media_attach(d, errp)) {
+        return;
+    }
+    /*
+     * The TPer's state (sessions, tables, keys) has no VMState yet: a migrated
+     * drive would arrive factory-fresh, unlocked and unable to read its data.
+     */
+    error_setg(&d->migration_blocker, "ide-opal-hd: the drive's Opal state (sessions, "
+               "locking ranges, keys) cannot be migrated yet");
+    migrate_add_blocker(&d->migration_blocker, errp);
 }
 
 void ide_opal_power_cycle(IDEOpalDrive *d)
@@ -220,6 +230,7 @@ static void ide_opal_finalize(Object *obj)
 
     g_clear_pointer(&d->tper, opal_tper_free);
     g_clear_pointer(&d->media, ide_opal_media_unref);
+    migrate_del_blocker(&d->migration_blocker);
 }
 
 static const Property ide_opal_properties[] = {

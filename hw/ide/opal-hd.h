@@ -62,6 +62,7 @@ struct IDEOpalDrive {
     bool encrypt;       /* off: user data stays in the clear on the image */
     IDEOpalMedia *media;
     IDEOpalNcqError ncq_error;
+    Error *migration_blocker;
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */
     uint16_t users;     /* LockingSP User authorities */

@@ -1844,6 +1844,8 @@ static void lock_range(OpalTestState *s, uint64_t uid, bool read_locked,
 }
 
 /* The Locking feature's flags byte of a Level 0 Discovery */
+#define L0_HW_RESET_FOR_LOR_DOR     0x80    /* a capability, not state */
+
 static uint8_t locking_flags(OpalTestState *s)
 {
     uint8_t buf[BLOCK_SIZE];
@@ -1854,7 +1856,8 @@ static uint8_t locking_flags(OpalTestState *s)
     for (off = L0_HEADER_SIZE; off + 4 <= be32(buf) + 4;
          off += 4 + buf[off + 3]) {
         if (be16(buf + off) == 0x0002) {
-            return buf[off + 4];
+            /* check_feature_locking() checks the capability bit. */
+            return buf[off + 4] & ~L0_HW_RESET_FOR_LOR_DOR;
         }
     }
     g_assert_not_reached();
@@ -2918,24 +2921,36 @@ static void test_media_hardware_reset(void)
     opal_shutdown(s);
 }
 
-/* QMP opal-power-cycle; false if this QEMU has no such command */
-static bool opal_power_cycle(OpalTestState *s)
+/* QMP opal-power-cycle of the drive with id opal0 */
+static void opal_power_cycle(OpalTestState *s)
 {
     QTestState *qts = s->ahci->parent->qts;
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'opal-power-cycle',"
-                           " 'arguments': { 'id': 'opal0' } }");
-    QDict *err = qdict_get_qdict(rsp, "error");
-    bool ok = true;
 
-    if (err) {
-        g_assert_cmpstr(qdict_get_str(err, "class"), ==, "CommandNotFound");
-        ok = false;
-    } else {
-        g_assert_true(qdict_haskey(rsp, "return"));
-    }
-    qobject_unref(rsp);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'opal-power-cycle',"
+                             " 'arguments': { 'id': 'opal0' } }");
     s->tsn = 0;
-    return ok;
+}
+
+/* The management interface refuses what is not an Opal drive, and migration. */
+static void test_media_qmp_errors(void)
+{
+    OpalTestState *s = opal_boot("-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0");
+    QTestState *qts = s->ahci->parent->qts;
+    QDict *rsp, *err;
+
+    rsp = qtest_qmp(qts, "{ 'execute': 'opal-power-cycle', 'arguments': { 'id': 'ahci' } }");
+    err = qdict_get_qdict(rsp, "error");
+    g_assert_nonnull(err);
+    g_assert_cmpstr(qdict_get_str(err, "class"), ==, "DeviceNotFound");
+    qobject_unref(rsp);
+
+    /* No VMState for the TPer yet: a migrated drive would lose its locks and keys. */
+    rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': { 'uri': 'exec:cat>/dev/null' } }");
+    err = qdict_get_qdict(rsp, "error");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"), "cannot be migrated"));
+    qobject_unref(rsp);
+    opal_shutdown(s);
 }
 
 /*
@@ -2965,11 +2980,7 @@ static void test_media_power_cycle(void)
     write_pattern(s, RR2_START, 8, 1);
     expect_pattern(s, 0, 8, 1, "LBA 0 before the power cycle");
 
-    if (!opal_power_cycle(s)) {
-        g_test_skip("QMP opal-power-cycle is not available");
-        opal_shutdown(s);
-        return;
-    }
+    opal_power_cycle(s);
 
     g_assert_cmphex(locking_flags(s), ==,
                     L0_LOCKING_SUPPORTED | L0_LOCKING_ENABLED | L0_LOCKED |
@@ -3102,6 +3113,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/genkey", test_media_genkey);
     qtest_add_func("/opal/media/hardware-reset", test_media_hardware_reset);
     qtest_add_func("/opal/media/power-cycle", test_media_power_cycle);
+    qtest_add_func("/opal/media/qmp-errors", test_media_qmp_errors);
 
     qtest_add_func("/opal/device-help", test_device_help);
 
