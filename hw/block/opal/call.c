@@ -227,3 +227,33 @@ bool opal_value_uid(const OpalValue *v, uint64_t *uid)
     *uid = (uint64_t)opal_get_be32(b) << 32 | opal_get_be32(b + 4);
     return true;
 }
+
+bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens, OpalValue *value,
+                      const char **why)
+{
+    OpalTokenReader r;
+    OpalToken t;
+    size_t count;
+
+    g_array_set_size(tokens, 0);
+    opal_token_reader_init(&r, data, len);
+    while (opal_token_read(&r, &t)) {
+        g_array_append_val(tokens, t);
+    }
+    if (r.error) {
+        return call_fail(why, r.error);
+    }
+    if (!tokens->len) {
+        return call_fail(why, "no value");
+    }
+    if (!value_extent(tokens, 0, &count, why)) {
+        return false;
+    }
+    if (count != tokens->len) {
+        return call_fail(why, "more than one value");
+    }
+    value->tokens = &g_array_index(tokens, OpalToken, 0);
+    value->count = count;
+    return true;
+}
+

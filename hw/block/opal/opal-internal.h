@@ -153,6 +153,12 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
 void opal_call_clear(OpalCall *call);
 /* The optional argument named @name (an integer name), or NULL. */
 const OpalValue *opal_call_optional(const OpalCall *call, uint64_t name);
+/*
+ * Parses @len bytes that must hold exactly one value (an atom, list or name)
+ * into @tokens; @value then points into @tokens.
+ */
+bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens, OpalValue *value,
+                      const char **why);
 /* Decoders for the common value shapes: false if @v is something else. */
 bool opal_value_uint(const OpalValue *v, uint64_t *out);
 bool opal_value_bytes(const OpalValue *v, const uint8_t **bytes, size_t *len);

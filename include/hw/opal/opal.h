@@ -111,6 +111,17 @@ typedef enum OpalReset {
  */
 void opal_tper_reset(OpalTPer *tper, OpalReset type);
 
+/*
+ * The drive's non-volatile state (persist.c): every table cell of both SPs
+ * and the written parts of the MBR and DataStore, in a versioned format.
+ * opal_tper_save() returns a buffer to g_free(); opal_tper_load() replaces
+ * the TPer's state with a saved one, as at power-on (the caller then applies
+ * opal_tper_reset(OPAL_RESET_POWER_CYCLE)), or leaves it untouched and sets
+ * *@error (to g_free()) to say why the bytes are not a state it can take.
+ */
+uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len);
+bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
 

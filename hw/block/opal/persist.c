@@ -1,0 +1,295 @@
+/*
+ * ide-opal-hd: the TPer's non-volatile state as bytes
+ *
+ * What a real drive keeps through power loss: every cell of both SPs' tables
+ * (life cycles, C_PIN rows and their Tries, ranges, ACEs, keys, MBRControl)
+ * and the written parts of the byte tables (MBR, DataStore).  Sessions and
+ * queued responses are volatile and not saved; a loaded drive is one that
+ * was just powered on.
+ *
+ * The format is versioned and self-describing, so that a newer engine can
+ * read an older drive and a drive configured differently is refused by name:
+ *
+ *   header   "OPALSTAT", u32 format version (1), u32 0
+ *   records  u8 kind, then
+ *              CELL   u64 SP, u64 row, u32 column, u32 length, bytes
+ *              CHUNK  u64 SP, u64 table, u64 offset, u32 length, bytes
+ *            END (kind 0xff) closes the state; nothing may follow it
+ *
+ * All integers little-endian; cells hold their value's token encoding
+ * (Core 3.2.2), which loading parses and type-checks like a Set.  Integrity
+ * (checksums, the two-slot update) is the storage layer's business.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "sp.h"
+#include "uid.h"
+
+#define STATE_MAGIC         "OPALSTAT"
+#define STATE_VERSION       1
+
+enum {
+    RECORD_CELL = 1,
+    RECORD_CHUNK = 2,
+    RECORD_END = 0xff,
+};
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static void put_u8(GByteArray *out, uint8_t v)
+{
+    g_byte_array_append(out, &v, 1);
+}
+
+static void put_le(GByteArray *out, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        put_u8(out, v >> (8 * i));
+    }
+}
+
+static void put_blob(GByteArray *out, const void *data, size_t len)
+{
+    put_le(out, len, 4);
+    g_byte_array_append(out, data, len);
+}
+
+static void save_sp(const OpalSP *sp, GByteArray *out)
+{
+    for (guint t = 0; t < sp->tables->len; t++) {
+        const OpalTable *table = g_ptr_array_index(sp->tables, t);
+
+        if (table->def->kind == OPAL_TABLE_BYTE) {
+            for (uint64_t off = 0; off < table->byte_size; off += OPAL_BYTE_CHUNK) {
+                const uint8_t *chunk = table->chunks[off / OPAL_BYTE_CHUNK];
+
+                if (chunk) {
+                    put_u8(out, RECORD_CHUNK);
+                    put_le(out, sp->uid, 8);
+                    put_le(out, table->def->uid, 8);
+                    put_le(out, off, 8);
+                    put_blob(out, chunk, MIN(OPAL_BYTE_CHUNK, table->byte_size - off));
+                }
+            }
+            continue;
+        }
+        for (guint r = 0; r < table->rows->len; r++) {
+            const OpalRow *row = g_ptr_array_index(table->rows, r);
+
+            for (uint32_t c = 0; c < OPAL_MAX_COLUMNS; c++) {
+                gsize len;
+                const void *data;
+
+                if (!row->cells[c]) {
+                    continue;
+                }
+                data = g_bytes_get_data(row->cells[c], &len);
+                put_u8(out, RECORD_CELL);
+                put_le(out, sp->uid, 8);
+                put_le(out, row->uid, 8);
+                put_le(out, c, 4);
+                put_blob(out, data, len);
+            }
+        }
+    }
+}
+
+uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
+{
+    GByteArray *out = g_byte_array_new();
+
+    g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
+    put_le(out, STATE_VERSION, 4);
+    put_le(out, 0, 4);
+    save_sp(tper->admin_sp, out);
+    save_sp(tper->locking_sp, out);
+    put_u8(out, RECORD_END);
+    *len = out->len;
+    return g_byte_array_free(out, false);
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+typedef struct StateReader {
+    const uint8_t *pos, *end;
+    GString *error;
+} StateReader;
+
+static bool get_le(StateReader *r, unsigned bytes, uint64_t *v)
+{
+    if ((size_t)(r->end - r->pos) < bytes) {
+        return false;
+    }
+    *v = 0;
+    for (unsigned i = 0; i < bytes; i++) {
+        *v |= (uint64_t)r->pos[i] << (8 * i);
+    }
+    r->pos += bytes;
+    return true;
+}
+
+static bool get_blob(StateReader *r, const uint8_t **data, size_t *len)
+{
+    uint64_t n;
+
+    if (!get_le(r, 4, &n) || n > (size_t)(r->end - r->pos)) {
+        return false;
+    }
+    *data = r->pos;
+    *len = n;
+    r->pos += n;
+    return true;
+}
+
+static OpalSP *sp_of(OpalTPer *tper, uint64_t uid)
+{
+    return uid == OPAL_UID_ADMINSP ? tper->admin_sp :
+           uid == OPAL_UID_LOCKINGSP ? tper->locking_sp : NULL;
+}
+
+static bool load_cell(OpalTPer *tper, StateReader *r)
+{
+    g_autoptr(GArray) tokens = g_array_new(false, false, sizeof(OpalToken));
+    uint64_t sp_uid, row_uid, column;
+    const OpalColumn *col;
+    const uint8_t *data;
+    const char *why;
+    OpalValue value;
+    OpalRow *row;
+    OpalSP *sp;
+    size_t len;
+
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &row_uid) || !get_le(r, 4, &column) ||
+        !get_blob(r, &data, &len)) {
+        g_string_append(r->error, "truncated cell record");
+        return false;
+    }
+    sp = sp_of(tper, sp_uid);
+    row = sp ? opal_sp_row(sp, row_uid) : NULL;
+    if (!row) {
+        g_string_append_printf(r->error, "row %016" G_GINT64_MODIFIER "x of SP %016"
+                               G_GINT64_MODIFIER "x does not exist on this drive (is it "
+                               "configured with fewer users or ranges?)", row_uid, sp_uid);
+        return false;
+    }
+    col = opal_table_column(row->def, column);
+    if (!col) {
+        g_string_append_printf(r->error, "%s has no column %" G_GUINT64_FORMAT,
+                               row->def->name, column);
+        return false;
+    }
+    if (!opal_value_parse(data, len, tokens, &value, &why) ||
+        !opal_column_accepts(col, &value)) {
+        g_string_append_printf(r->error, "%s.%s of %016" G_GINT64_MODIFIER "x: not a valid "
+                               "value", row->def->name, col->name, row_uid);
+        return false;
+    }
+    if (row->cells[column]) {
+        g_bytes_unref(row->cells[column]);
+    }
+    row->cells[column] = g_bytes_new(data, len);
+    return true;
+}
+
+static bool load_chunk(OpalTPer *tper, StateReader *r)
+{
+    uint64_t sp_uid, table_uid, offset;
+    const uint8_t *data;
+    OpalTable *table;
+    OpalSP *sp;
+    size_t len;
+
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) || !get_le(r, 8, &offset) ||
+        !get_blob(r, &data, &len)) {
+        g_string_append(r->error, "truncated byte table record");
+        return false;
+    }
+    sp = sp_of(tper, sp_uid);
+    table = sp ? opal_sp_table(sp, table_uid) : NULL;
+    if (!table || table->def->kind != OPAL_TABLE_BYTE) {
+        g_string_append_printf(r->error, "byte table %016" G_GINT64_MODIFIER "x does not "
+                               "exist", table_uid);
+        return false;
+    }
+    if (offset % OPAL_BYTE_CHUNK || offset >= table->byte_size ||
+        len != MIN(OPAL_BYTE_CHUNK, table->byte_size - offset)) {
+        g_string_append_printf(r->error, "%s: %zu bytes at %" G_GUINT64_FORMAT " do not fit "
+                               "its %" G_GUINT64_FORMAT " bytes (is it configured smaller?)",
+                               table->def->name, len, offset, table->byte_size);
+        return false;
+    }
+    opal_table_write(table, offset, data, len);
+    return true;
+}
+
+static bool load_records(OpalTPer *tper, StateReader *r)
+{
+    uint64_t version, reserved, kind;
+
+    if ((size_t)(r->end - r->pos) < 8 || memcmp(r->pos, STATE_MAGIC, 8)) {
+        g_string_append(r->error, "not an ide-opal-hd state (no OPALSTAT header)");
+        return false;
+    }
+    r->pos += 8;
+    if (!get_le(r, 4, &version) || !get_le(r, 4, &reserved)) {
+        g_string_append(r->error, "truncated header");
+        return false;
+    }
+    if (version != STATE_VERSION || reserved) {
+        g_string_append_printf(r->error, "state format %" G_GUINT64_FORMAT " is not one "
+                               "this engine reads (%d)", version, STATE_VERSION);
+        return false;
+    }
+    while (get_le(r, 1, &kind)) {
+        switch (kind) {
+        case RECORD_CELL:
+            if (!load_cell(tper, r)) {
+                return false;
+            }
+            break;
+        case RECORD_CHUNK:
+            if (!load_chunk(tper, r)) {
+                return false;
+            }
+            break;
+        case RECORD_END:
+            if (r->pos != r->end) {
+                g_string_append(r->error, "bytes after the end record");
+                return false;
+            }
+            return true;
+        default:
+            g_string_append_printf(r->error, "unknown record kind %" G_GUINT64_FORMAT, kind);
+            return false;
+        }
+    }
+    g_string_append(r->error, "no end record (truncated state)");
+    return false;
+}
+
+bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+{
+    OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
+    StateReader r = { .pos = buf, .end = buf + len, .error = g_string_new(NULL) };
+
+    /* Onto a factory drive, so that a cell the state lacks has its factory value. */
+    opal_session_abort_all(tper);
+    tper->admin_sp = NULL;
+    tper->locking_sp = NULL;
+    opal_sps_factory_reset(tper);
+    if (!load_records(tper, &r)) {
+        opal_sp_free(tper->admin_sp);
+        opal_sp_free(tper->locking_sp);
+        tper->admin_sp = admin;
+        tper->locking_sp = locking;
+        *error = g_string_free(r.error, false);
+        return false;
+    }
+    opal_sp_free(admin);
+    opal_sp_free(locking);
+    g_string_free(r.error, true);
+    return true;
+}

@@ -1,0 +1,186 @@
+/*
+ * The TPer's non-volatile state: what a drive keeps through power loss
+ * survives save and load, and bytes that are not such a state are refused
+ * with a reason, leaving the drive as it was
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "opal-host.h"
+#include "sp-tables.h"
+#include "uid.h"
+
+#define NB_BLOCKS   (1024 * 1024)
+
+static OpalTPer *new_tper(void)
+{
+    OpalConfig config = host_test_config;
+
+    config.nb_blocks = NB_BLOCKS;
+    return opal_tper_new(&config);
+}
+
+static int setup(void **state)
+{
+    *state = new_tper();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    opal_tper_free(*state);
+    return 0;
+}
+
+/* A drive in use: owned, active, Range1 locked, a PBA image in the MBR table. */
+static void use_drive(OpalTPer *tper)
+{
+    static const char pba[] = "pre-boot image";
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint64_t r1 = OPAL_UID_LOCKING_RANGE(1);
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 4096), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 4096), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET);
+    host_put_named_uint(b, 0, 70000);                   /* in the second 64 KiB chunk */
+    host_put_named_bytes(b, 1, pba, sizeof(pba));
+    host_call_end(b);
+    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
+    host_end_session(tper, tsn);
+}
+
+static void test_round_trip(void **state)
+{
+    OpalTPer *tper = *state, *copy = new_tper();
+    g_autofree uint8_t *saved = NULL, *again = NULL;
+    g_autofree char *error = NULL;
+    size_t len, len2;
+
+    use_drive(tper);
+    saved = opal_tper_save(tper, &len);
+    assert_true(opal_tper_load(copy, saved, len, &error));
+    again = opal_tper_save(copy, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(saved, again, len);
+    opal_tper_free(copy);
+}
+
+static void test_state_survives(void **state)
+{
+    OpalTPer *tper = *state, *copy = new_tper();
+    g_autofree uint8_t *saved = NULL;
+    g_autofree char *error = NULL;
+    OpalMediaMap *before, *after;
+    char mbr[15];
+    uint32_t tsn;
+    size_t len;
+
+    use_drive(tper);
+    before = opal_media_map_new(tper);
+    saved = opal_tper_save(tper, &len);
+    assert_true(opal_tper_load(copy, saved, len, &error));
+    opal_tper_reset(copy, OPAL_RESET_POWER_CYCLE);
+    after = opal_media_map_new(copy);
+
+    /* The SID password taken at ownership, not the MSID, opens the AdminSP. */
+    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    host_end_session(copy, tsn);
+    /* Range1 and its key came back; the power cycle locked it (LockOnReset). */
+    assert_int_equal(opal_media_check(before, 4096, 8, false), OPAL_MEDIA_OK);
+    assert_int_equal(opal_media_check(after, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(after, 8192, 8, false), OPAL_MEDIA_OK);
+    for (unsigned r = 0; r < opal_media_nr_keys(before); r++) {
+        assert_memory_equal(opal_media_key(before, r), opal_media_key(after, r),
+                            OPAL_MEDIA_KEY_LEN);
+    }
+    opal_tper_mbr_read(copy, 70000, (uint8_t *)mbr, sizeof(mbr));
+    assert_string_equal(mbr, "pre-boot image");
+    opal_media_map_free(before);
+    opal_media_map_free(after);
+    opal_tper_free(copy);
+}
+
+/* Every way the bytes can be wrong is refused, and the drive keeps its state. */
+static void test_refusals(void **state)
+{
+    OpalTPer *tper = *state, *target = new_tper();
+    g_autofree uint8_t *saved = NULL, *fresh = NULL, *after = NULL;
+    size_t len, fresh_len, after_len;
+    OpalConfig small = host_test_config;
+    OpalTPer *smaller;
+
+    use_drive(tper);
+    saved = opal_tper_save(tper, &len);
+    fresh = opal_tper_save(target, &fresh_len);
+
+    /*
+     * Truncations (every one in the header and first records, then a stride
+     * through the rest: each load builds a factory drive first), a flipped
+     * header and a foreign kind of record.
+     */
+    for (size_t cut = 0; cut < len; cut += cut < 2048 ? 1 : 509) {
+        g_autofree char *error = NULL;
+
+        assert_false(opal_tper_load(target, saved, cut, &error));
+        assert_non_null(error);
+    }
+    for (size_t at = 0; at < 16; at++) {
+        g_autofree uint8_t *bad = g_memdup2(saved, len);
+        g_autofree char *error = NULL;
+
+        bad[at] ^= 0x40;
+        assert_false(opal_tper_load(target, bad, len, &error));
+    }
+    {
+        g_autofree uint8_t *bad = g_memdup2(saved, len);
+        g_autofree char *error = NULL;
+
+        bad[16] = 7;                                    /* the first record's kind */
+        assert_false(opal_tper_load(target, bad, len, &error));
+        assert_non_null(strstr(error, "unknown record kind 7"));
+    }
+    after = opal_tper_save(target, &after_len);
+    assert_int_equal(after_len, fresh_len);
+    assert_memory_equal(after, fresh, fresh_len);
+
+    /* A drive with fewer ranges and a smaller MBR cannot take this state: it says why. */
+    small.nb_blocks = NB_BLOCKS;
+    small.nr_ranges = 8;
+    small.mbr_size = 64 * 1024;
+    smaller = opal_tper_new(&small);
+    {
+        g_autofree char *error = NULL;
+
+        assert_false(opal_tper_load(smaller, saved, len, &error));
+        assert_non_null(strstr(error, "configured smaller"));
+    }
+    opal_tper_free(smaller);
+    opal_tper_free(target);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_survives, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
