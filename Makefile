@@ -69,25 +69,30 @@ bench: qemu engine
 	tests/bench/run-bench.sh $(BUILD)
 
 # Fuzz the engine (libFuzzer + ASan + UBSan; needs clang):  make fuzz [FUZZ_SECONDS=600]
-# It runs on a copy of tests/fuzz/corpus in build/fuzz/corpus, which keeps what
-# it finds; crashes land in build/fuzz/artifacts/.  Extra flags: FUZZ_ARGS=...
+# FUZZ_TARGET=tper (the transport, default) or state (a saved state read from an image).
+# It runs on a copy of tests/fuzz/corpus[-state] in build/fuzz/corpus-TARGET, which keeps
+# what it finds; crashes land in build/fuzz/artifacts/.  Extra flags: FUZZ_ARGS=...
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
+FUZZ_TARGET ?= tper
+FUZZ_SEEDS = tests/fuzz/$(if $(filter state,$(FUZZ_TARGET)),corpus-state,corpus)
+FUZZ_DICT = $(if $(filter tper,$(FUZZ_TARGET)),-dict=tests/fuzz/fuzz-tper.dict)
 
 .PHONY: fuzz
 fuzz:
 	scripts/install-deps.sh $(BUILD)/apt-install fuzz
 	test -f $(FUZZ_BUILD)/build.ninja || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true
-	ninja -C $(FUZZ_BUILD) fuzz-tper
-	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/artifacts
-	cp tests/fuzz/corpus/* $(FUZZ_BUILD)/corpus/
-	{ $(FUZZ_BUILD)/fuzz-tper -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ_BUILD)/artifacts/ -dict=tests/fuzz/fuzz-tper.dict $(FUZZ_ARGS) $(FUZZ_BUILD)/corpus; \
+	ninja -C $(FUZZ_BUILD) fuzz-$(FUZZ_TARGET)
+	mkdir -p $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) $(FUZZ_BUILD)/artifacts
+	cp $(FUZZ_SEEDS)/* $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET)/
+	{ $(FUZZ_BUILD)/fuzz-$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_DICT) $(FUZZ_ARGS) \
+	      $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET); \
 	  echo $$? >$(FUZZ_BUILD)/fuzz.rc; } 2>&1 | tee $(FUZZ_BUILD)/fuzz.log
 	@echo "fuzz: $$(grep -o 'average_exec_per_sec: *[0-9]*' $(FUZZ_BUILD)/fuzz.log | tr -s ' ') exec/s," \
 	      "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_BUILD)/fuzz.log | tail -n 1)," \
-	      "corpus $$(ls $(FUZZ_BUILD)/corpus | wc -l) inputs, log $(FUZZ_BUILD)/fuzz.log"
+	      "corpus $$(ls $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) | wc -l) inputs, log $(FUZZ_BUILD)/fuzz.log"
 	@exit $$(cat $(FUZZ_BUILD)/fuzz.rc)
 
 clean:

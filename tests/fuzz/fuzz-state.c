@@ -1,0 +1,65 @@
+/*
+ * libFuzzer target: a saved TPer state, as read back from a disk image
+ *
+ * The state region lives in the user's image, and an image can come from
+ * anyone: opal_tper_load() must refuse any bytes that are not a state, with
+ * a reason and the drive untouched, and never crash.  What it accepts must
+ * save back to the same bytes' meaning: a second load of the saved form
+ * succeeds and saves identically.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+
+#include "hw/opal/opal.h"
+
+static const OpalConfig config = {
+    .nb_blocks = 1 << 20,
+    .logical_block_size = 512,
+    .alignment_granularity = 8,
+    .nr_admins = 4,
+    .nr_users = 8,
+    .nr_ranges = 8,
+    .mbr_size = 1 << 20,        /* small, so that chunk records can fill it */
+    .datastore_size = 1 << 16,
+    .msid = "msid",
+    .psid = "psid",
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static OpalTPer *tper, *again;
+    char *error = NULL;
+    uint8_t *saved, *resaved;
+    size_t len, relen;
+
+    if (!tper) {
+        tper = opal_tper_new(&config);
+        again = opal_tper_new(&config);
+    }
+    if (!opal_tper_load(tper, data, size, &error)) {
+        if (!error) {
+            abort();                    /* a refusal always says why */
+        }
+        g_free(error);
+        return 0;
+    }
+    saved = opal_tper_save(tper, &len);
+    if (!opal_tper_load(again, saved, len, &error)) {
+        abort();
+    }
+    resaved = opal_tper_save(again, &relen);
+    if (len != relen || memcmp(saved, resaved, len)) {
+        abort();
+    }
+    g_free(saved);
+    g_free(resaved);
+    return 0;
+}
