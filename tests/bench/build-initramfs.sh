@@ -18,24 +18,8 @@ init=$(mktemp)
 trap 'rm -f "$init"' EXIT
 cat > "$init" <<'INIT'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-exec </dev/console >/dev/console 2>&1
-
-echo "BENCH-GUEST kernel=$(uname -r)"
-for m in $(cat /modules/load-order); do
-    insmod "/modules/$m.ko" || echo "BENCH-GUEST insmod-failed $m"
-done
-
-# sd creates /dev/sda before it has finished probing: wait for "Attached SCSI disk", bounded.
-i=0
-while [ $i -lt 150 ] && ! { [ -b /dev/sda ] && dmesg | grep -q 'Attached SCSI disk'; }; do
-    usleep 200000
-    i=$((i + 1))
-done
+. /bin/boot-disk.sh
+boot_disk BENCH-GUEST
 
 # What decides the numbers: NCQ depth and transfer limits (libata), write cache (sd), the queue limits that may
 # split a 1 MiB request, and the guest's clock source (reading it costs a VM exit or not).

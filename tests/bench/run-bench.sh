@@ -152,7 +152,7 @@ for run in $(seq 1 "$RUNS"); do
         else
             echo "bench: $id run $run: FAILED after $(( $(date +%s) - start ))s (log $log)"
             # QEMU that never started the guest fails the same way every time: skip the rest.
-            grep -q ' BENCH-GUEST kernel=' "$log" || broken[$id]=1
+            grep -q ' BENCH-GUEST kernel ' "$log" || broken[$id]=1
         fi
     done
 done

@@ -15,26 +15,9 @@ init=$(mktemp)
 trap 'rm -f "$init"' EXIT
 cat > "$init" <<'INIT'
 #!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-# The initramfs has no /dev/console node, so the kernel could not give us one: take it now.
-exec </dev/console >/dev/console 2>&1
-
-echo "GUEST kernel $(uname -r)"
-for m in $(cat /modules/load-order); do
-    insmod "/modules/$m.ko" || echo "GUEST insmod-failed $m"
-done
-
-# sd creates /dev/sda before it runs the Opal discovery (init_opal_dev) and prints
-# "Attached SCSI disk" only after it: wait for that, bounded.
-i=0
-while [ $i -lt 100 ] && ! { [ -b /dev/sda ] && dmesg | grep -q 'Attached SCSI disk'; }; do
-    usleep 200000
-    i=$((i + 1))
-done
+. /bin/boot-disk.sh
+boot_disk GUEST
+i=$boot_wait
 if [ -b /dev/sda ]; then
     echo "GUEST disk /dev/sda present after $((i * 200)) ms"
 else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs a test initramfs: static busybox, the AHCI/SCSI disk modules of one kernel (from
-# fetch-kernels.sh), the given static programs in /bin, and INIT as /init. Shared by the
+# fetch-kernels.sh), the given static programs in /bin, INIT as /init, and /bin/boot-disk.sh,
+# whose boot_disk function every /init runs first. Shared by the
 # guest test (build-initramfs.sh) and the benchmark (tests/bench/build-initramfs.sh), which
 # differ only in their /init and programs.
 # Usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz [PROGRAM...]
@@ -31,6 +32,29 @@ done
 cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/modules/"
 cp "$init" "$root/init"
 chmod +x "$root/init"
+# What every /init does first, as "boot_disk TAG": mounts, console, disk modules, /dev/sda.
+cat > "$root/bin/boot-disk.sh" <<'PROLOGUE'
+boot_disk() {
+    /bin/busybox --install -s /bin
+    export PATH=/bin
+    mount -t proc proc /proc
+    mount -t sysfs sysfs /sys
+    mount -t devtmpfs devtmpfs /dev
+    # The initramfs has no /dev/console node, so the kernel could not give us one: take it.
+    exec </dev/console >/dev/console 2>&1
+    echo "$1 kernel $(uname -r)"
+    for m in $(cat /modules/load-order); do
+        insmod "/modules/$m.ko" || echo "$1 insmod-failed $m"
+    done
+    # sd creates /dev/sda before it has finished probing (the Opal discovery included) and
+    # prints "Attached SCSI disk" only after it: wait for that, up to 30 s.
+    boot_wait=0
+    while [ $boot_wait -lt 150 ] && ! { [ -b /dev/sda ] && dmesg | grep -q 'Attached SCSI disk'; }; do
+        usleep 200000
+        boot_wait=$((boot_wait + 1))
+    done
+}
+PROLOGUE
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
     gzip -n -6 > "$output.tmp"
