@@ -29,6 +29,7 @@ static const OpalConfig config = {
     .datastore_size = 1 << 16,
     .msid = "msid",
     .psid = "psid",
+    .kdf_iterations = 1,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

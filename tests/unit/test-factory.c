@@ -102,6 +102,32 @@ static void assert_cell_bytes(const OpalSP *sp, uint64_t uid, uint32_t column,
     assert_memory_equal(data, expected, len);
 }
 
+/*
+ * A C_PIN row whose PIN is @pin: its verifier accepts @pin and nothing else,
+ * and the PIN itself is stored nowhere in the row.
+ */
+static void assert_pin(const OpalSP *sp, uint64_t uid, const char *pin)
+{
+    const OpalRow *row = row_of(sp, uid);
+    g_autofree uint8_t *kek = NULL;
+    uint8_t *wrong_kek;
+
+    assert_null(row->cells[OPAL_COL_C_PIN_PIN]);
+    assert_true(opal_pin_check(row, (const uint8_t *)pin, strlen(pin), &kek));
+    assert_false(opal_pin_check(row, (const uint8_t *)"x", 1, &wrong_kek));
+    assert_null(wrong_kek);
+    /* An empty PIN has no KEK worth having; any other has one. */
+    assert_true(!kek == !*pin);
+    for (int c = 0; *pin && c < OPAL_MAX_COLUMNS; c++) {
+        gsize len = 0;
+        const uint8_t *data = row->cells[c] ? g_bytes_get_data(row->cells[c], &len) : NULL;
+
+        for (gsize i = 0; i + strlen(pin) <= len; i++) {
+            assert_false(memcmp(data + i, pin, strlen(pin)) == 0);
+        }
+    }
+}
+
 /* ---- Admin SP ------------------------------------------------------------------------ */
 
 static void test_admin_msid_readable(void **state)
@@ -121,7 +147,7 @@ static void test_admin_sid_pin(void **state)
     Factory *f = *state;
     uint32_t cols;
 
-    assert_cell_bytes(f->admin, OPAL_UID_C_PIN_SID, OPAL_COL_C_PIN_PIN, msid);
+    assert_pin(f->admin, OPAL_UID_C_PIN_SID, msid);
     assert_false(may(f->admin, NOBODY, OPAL_UID_C_PIN_SID, OPAL_UID_M_SET, NULL));
     assert_false(may(f->admin, NOBODY, OPAL_UID_C_PIN_SID, OPAL_UID_M_GET, NULL));
     assert_true(may(f->admin, OPAL_UID_AUTH_SID, OPAL_UID_C_PIN_SID, OPAL_UID_M_SET, &cols));
@@ -150,7 +176,7 @@ static void test_admin_sp_objects(void **state)
                      NULL));
     assert_false(may(f->admin, OPAL_UID_AUTH_PSID, OPAL_UID_C_PIN_PSID, OPAL_UID_M_SET,
                      NULL));
-    assert_cell_bytes(f->admin, OPAL_UID_C_PIN_PSID, OPAL_COL_C_PIN_PIN, psid);
+    assert_pin(f->admin, OPAL_UID_C_PIN_PSID, psid);
     assert_true(may(f->admin, NOBODY, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE, NULL));
     assert_true(may(f->admin, NOBODY, OPAL_UID_TPERINFO_OBJ, OPAL_UID_M_GET, NULL));
 }
@@ -218,7 +244,7 @@ static void test_locking_authorities(void **state)
                          OPAL_UID_AUTH_USERS);
         assert_int_equal(cell_uid(f->locking, OPAL_UID_USER(n), OPAL_COL_AUTHORITY_CREDENTIAL),
                          OPAL_UID_C_PIN_USER(n));
-        assert_cell_bytes(f->locking, OPAL_UID_C_PIN_USER(n), OPAL_COL_C_PIN_PIN, "");
+        assert_pin(f->locking, OPAL_UID_C_PIN_USER(n), "");
     }
     assert_null(opal_sp_row(f->locking, OPAL_UID_USER(host_test_config.nr_users + 1)));
     assert_null(opal_sp_row(f->locking, OPAL_UID_AUTH_SID));

@@ -101,10 +101,22 @@ static void test_state_survives(void **state)
                      OPAL_ST_NOT_AUTHORIZED);
     assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
     host_end_session(copy, tsn);
-    /* Range1 and its key came back; the power cycle locked it (LockOnReset). */
+    /* Range1 came back; the power cycle locked it (LockOnReset) and forgot its key. */
     assert_int_equal(opal_media_check(before, 4096, 8, false), OPAL_MEDIA_OK);
     assert_int_equal(opal_media_check(after, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
     assert_int_equal(opal_media_check(after, 8192, 8, false), OPAL_MEDIA_OK);
+    assert_memory_equal(opal_media_key(before, 0), opal_media_key(after, 0),
+                        OPAL_MEDIA_KEY_LEN);
+    assert_memory_not_equal(opal_media_key(before, 1), opal_media_key(after, 1),
+                            OPAL_MEDIA_KEY_LEN);
+    opal_media_map_free(after);
+    /* Admin1's PIN brings the key back, and the unlocked range reads with it. */
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(copy, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                   OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    host_end_session(copy, tsn);
+    after = opal_media_map_new(copy);
+    assert_int_equal(opal_media_check(after, 4096, 8, false), OPAL_MEDIA_OK);
     for (unsigned r = 0; r < opal_media_nr_keys(before); r++) {
         assert_memory_equal(opal_media_key(before, r), opal_media_key(after, r),
                             OPAL_MEDIA_KEY_LEN);
@@ -113,6 +125,65 @@ static void test_state_survives(void **state)
     assert_string_equal(mbr, "pre-boot image");
     opal_media_map_free(before);
     opal_media_map_free(after);
+    opal_tper_free(copy);
+}
+
+static bool contains(const uint8_t *hay, size_t len, const void *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++) {
+        if (!memcmp(hay + i, needle, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * What a thief gets with the saved state: no PIN, no key of a locked range,
+ * and no way to unlock it with a wrong PIN or as an authority without a copy.
+ */
+static void test_no_pin_no_key(void **state)
+{
+    OpalTPer *tper = *state, *copy = new_tper();
+    g_autofree uint8_t *saved = NULL;
+    g_autofree char *error = NULL;
+    OpalMediaMap *map = NULL;
+    uint8_t range1_key[OPAL_MEDIA_KEY_LEN];
+    uint32_t tsn;
+    size_t len;
+
+    use_drive(tper);
+    /* User1 gets a PIN, but no right to Range1. */
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_USER(1), OPAL_COL_AUTHORITY_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), "user1-secret"), 0);
+    host_end_session(tper, tsn);
+    map = opal_media_map_new(tper);
+    memcpy(range1_key, opal_media_key(map, 1), sizeof(range1_key));
+    opal_media_map_free(map);
+
+    saved = opal_tper_save(tper, &len);
+    assert_false(contains(saved, len, HOST_SID_PIN, strlen(HOST_SID_PIN)));
+    assert_false(contains(saved, len, "user1-secret", strlen("user1-secret")));
+    assert_false(contains(saved, len, range1_key, 16));
+    assert_false(contains(saved, len, range1_key + 32, 16));
+
+    assert_true(opal_tper_load(copy, saved, len, &error));
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_locking_session(copy, OPAL_UID_USER(1), "user1-secret", &tsn), 0);
+    host_end_session(copy, tsn);
+    map = opal_media_map_new(copy);
+    assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_memory_not_equal(opal_media_key(map, 1), range1_key, sizeof(range1_key));
+    opal_media_map_free(map);
+    /* Admin1, which holds a copy, unwraps it with its PIN. */
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    map = opal_media_map_new(copy);
+    assert_memory_equal(opal_media_key(map, 1), range1_key, sizeof(range1_key));
+    opal_media_map_free(map);
+    host_end_session(copy, tsn);
     opal_tper_free(copy);
 }
 
@@ -180,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_survives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_pin_no_key, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,6 +48,8 @@ static void new_media_key(OpalRow *key)
      */
     gcry_randomize(bytes, sizeof(bytes), GCRY_STRONG_RANDOM);
     opal_row_set_bytes(key, KEY_COLUMN, bytes, sizeof(bytes));
+    /* Copies of the old key are worthless now; opal_secrets_rewrap() makes new ones. */
+    g_clear_pointer(&key->cells[OPAL_COL_K_AES_WRAPPED], g_bytes_unref);
     gcry_create_nonce(bytes, sizeof(bytes));        /* overwrite the stack copy */
 }
 
@@ -81,6 +83,7 @@ void opal_sps_factory_reset(OpalTPer *tper)
 
     opal_sp_free(tper->admin_sp);
     opal_sp_free(tper->locking_sp);
+    g_hash_table_remove_all(tper->keks);        /* every PIN is the factory's again */
     tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
                                        (const uint8_t *)c->psid, strlen(c->psid));
     tper->locking_sp = new_locking_sp(tper);
@@ -90,9 +93,16 @@ void opal_sps_factory_reset(OpalTPer *tper)
  * Revert of the LockingSP alone: back to Manufactured-Inactive, all data gone.
  * Its sessions end, except @caller's, which RevertSP answers first.
  */
+/* KEKs of authorities that are not the AdminSP's: those of the LockingSP. */
+static gboolean kek_of_locking_sp(gpointer uid, gpointer kek, gpointer tper)
+{
+    return !opal_sp_row(((OpalTPer *)tper)->admin_sp, *(uint64_t *)uid);
+}
+
 static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
                               const uint8_t *keep_key, size_t keep_len)
 {
+    g_hash_table_foreach_remove(tper->keks, kek_of_locking_sp, tper);
     opal_sp_free(tper->locking_sp);
     tper->locking_sp = new_locking_sp(tper);
     if (keep_key) {
@@ -120,6 +130,9 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
     if (!opal_locking_sp_active(tper)) {
         /* Manufactured-Inactive: nothing is locked or shadowed. */
         opal_trace(tper, "reset (type %d): sessions ended", type);
+        if (type == OPAL_RESET_POWER_CYCLE) {
+            opal_secrets_power_on(tper);
+        }
         return;
     }
     /* Core 5.7.2.2.10: a listed reset sets both locks, whatever RLE/WLE say. */
@@ -138,14 +151,20 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
     }
     opal_trace(tper, "reset (type %d): sessions ended%s", type,
                changes ? ", LockOnReset/DoneOnReset applied" : "");
+    if (type == OPAL_RESET_POWER_CYCLE) {
+        /* The state, wrapped copies included, is saved before memory is lost. */
+        opal_changed(tper, changes);
+        opal_secrets_power_on(tper);
+        changes = OPAL_CHANGE_MEDIA;
+    }
     opal_changed(tper, changes);
 }
 
 OpalStatus opal_method_activate(MethodContext *m)
 {
     OpalRow *admin1_pin, *sid_pin;
-    const uint8_t *pin;
-    size_t len;
+    uint64_t sid = OPAL_UID_AUTH_SID;
+    const uint8_t *kek;
 
     if (m->call->nr_required || m->call->nr_optional) {
         /* Single User Mode and DataStore sizing arguments are not supported. */
@@ -156,10 +175,19 @@ OpalStatus opal_method_activate(MethodContext *m)
     }
     sid_pin = opal_sp_row(m->tper->admin_sp, OPAL_UID_C_PIN_SID);
     admin1_pin = opal_sp_row(m->tper->locking_sp, OPAL_UID_C_PIN_ADMIN(1));
-    if (!sid_pin || !admin1_pin || !opal_row_get_bytes(sid_pin, OPAL_COL_C_PIN_PIN, &pin, &len)) {
+    if (!sid_pin || !admin1_pin) {
         return OPAL_ST_FAIL;
     }
-    opal_row_set_bytes(admin1_pin, OPAL_COL_C_PIN_PIN, pin, len);
+    /* The same PIN: the same verifier, salt included, and so the same KEK. */
+    g_clear_pointer(&admin1_pin->cells[OPAL_COL_C_PIN_VERIFIER], g_bytes_unref);
+    if (sid_pin->cells[OPAL_COL_C_PIN_VERIFIER]) {
+        admin1_pin->cells[OPAL_COL_C_PIN_VERIFIER] =
+            g_bytes_ref(sid_pin->cells[OPAL_COL_C_PIN_VERIFIER]);
+    }
+    kek = g_hash_table_lookup(m->tper->keks, &sid);
+    if (kek) {
+        opal_secrets_learn(m->tper, OPAL_UID_ADMIN(1), g_memdup2(kek, OPAL_KEK_LEN));
+    }
     opal_row_set_uint(locking_sp_object(m->tper), OPAL_COL_SP_LIFE_CYCLE,
                       OPAL_LIFE_CYCLE_MANUFACTURED);
     opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN");
@@ -214,10 +242,13 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
                        "range is read- and write-locked");
             return OPAL_ST_FAIL;
         }
-        if (opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
-                               KEY_COLUMN, &key, &len)) {
-            key_copy = g_memdup2(key, len);
+        if (!opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
+                                KEY_COLUMN, &key, &len)) {
+            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey, but the global "
+                       "range's key is not unwrapped (it came up read-locked)");
+            return OPAL_ST_FAIL;
         }
+        key_copy = g_memdup2(key, len);
     }
     revert_locking_sp(m->tper, m->session, key_copy, len);
     if (key_copy) {

@@ -58,6 +58,16 @@ static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *r
     if (!reset_types_supported(new_cells[OPAL_COL_LOCKING_LOCK_ON_RESET])) {
         return refuse(tper, "LockOnReset holds a reset type this drive does not support");
     }
+    if (!opal_range_key_known(sp, row) &&
+        ((new_cells[OPAL_COL_LOCKING_READ_LOCKED] &&
+          !value_after(row, new_cells, OPAL_COL_LOCKING_READ_LOCKED)) ||
+         (new_cells[OPAL_COL_LOCKING_WRITE_LOCKED] &&
+          !value_after(row, new_cells, OPAL_COL_LOCKING_WRITE_LOCKED)))) {
+        /* Unlocked, it would read and write with no key at all. */
+        opal_trace(tper, "Set refused: the range's media key is wrapped for other "
+                   "authorities only; one of them must authenticate first");
+        return OPAL_ST_FAIL;
+    }
     if (new_cells[OPAL_COL_LOCKING_RANGE_START] || new_cells[OPAL_COL_LOCKING_RANGE_LENGTH]) {
         if (row->uid == OPAL_UID_LOCKING_GLOBALRANGE) {
             return refuse(tper, "the global range has no bounds to set");

@@ -41,9 +41,15 @@ static unsigned range_number(const OpalRow *row)
            (unsigned)(row->uid - OPAL_UID_LOCKING_RANGE(0));
 }
 
-static OpalMediaExtent extent_of(const OpalRow *row, bool active, uint64_t start,
-                                 uint64_t end)
+static OpalMediaExtent extent_of(const OpalSP *sp, const OpalRow *row, bool active,
+                                 uint64_t start, uint64_t end)
 {
+    /*
+     * A range whose key is still wrapped (secrets.c) has nothing to read or
+     * write with; Set refuses to unlock it, and this keeps it locked anyway.
+     */
+    bool keyless = !opal_range_key_known(sp, row);
+
     /*
      * Core 5.7.2.2.7-10: a range is locked for reads when ReadLockEnabled and
      * ReadLocked are both True (likewise for writes).  A Manufactured-Inactive
@@ -53,10 +59,11 @@ static OpalMediaExtent extent_of(const OpalRow *row, bool active, uint64_t start
         .start = start,
         .end = end,
         .range = range_number(row),
-        .read_locked = active && cell_set(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
-                       cell_set(row, OPAL_COL_LOCKING_READ_LOCKED),
-        .write_locked = active && cell_set(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) &&
-                        cell_set(row, OPAL_COL_LOCKING_WRITE_LOCKED),
+        .read_locked = keyless || (active && cell_set(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
+                                   cell_set(row, OPAL_COL_LOCKING_READ_LOCKED)),
+        .write_locked = keyless ||
+                        (active && cell_set(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) &&
+                         cell_set(row, OPAL_COL_LOCKING_WRITE_LOCKED)),
     };
 }
 
@@ -80,10 +87,8 @@ static void copy_key(const OpalSP *sp, const OpalRow *range, uint8_t *out)
         opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &len) &&
         len == OPAL_MEDIA_KEY_LEN) {
         memcpy(out, key, OPAL_MEDIA_KEY_LEN);
-    } else {
-        /* Every factory range has a key; an absent one is an engine bug. */
-        g_assert_not_reached();
     }
+    /* else still wrapped: @out stays zero, and extent_of() keeps the range locked */
 }
 
 OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
@@ -115,7 +120,7 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
         opal_row_get_uint(r, OPAL_COL_LOCKING_RANGE_START, &start);
         opal_row_get_uint(r, OPAL_COL_LOCKING_RANGE_LENGTH, &length);
         if (length) {
-            OpalMediaExtent e = extent_of(r, active, start, start + length);
+            OpalMediaExtent e = extent_of(sp, r, active, start, start + length);
 
             g_array_append_val(bounded, e);
         }
@@ -127,7 +132,7 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
                         g_array_index(bounded, OpalMediaExtent, i).start : map->nb_blocks;
 
         if (next > pos) {
-            OpalMediaExtent gap = extent_of(global, active, pos, next);
+            OpalMediaExtent gap = extent_of(sp, global, active, pos, next);
 
             g_array_append_val(all, gap);
         }

@@ -14,6 +14,7 @@
 
 #include <gcrypt.h>
 #include "sp.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 /* Cellblock names (Core 5.1.3.9) and Set's parameter names (Core 5.3.3.7). */
@@ -227,6 +228,27 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
     return true;
 }
 
+/* A new PIN: the drive keeps its verifier, and its KEK while powered. */
+static void set_pin(MethodContext *m, OpalRow *cpin)
+{
+    g_autofree uint8_t *pin = NULL;
+    const uint8_t *value;
+    uint64_t owner = opal_credential_owner(m->sp, cpin->uid);
+    uint8_t *kek;
+    size_t len;
+
+    opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &value, &len);
+    pin = g_memdup2(value, len);
+    kek = opal_pin_store(&m->tper->config, cpin, pin, len);
+    memset(pin, 0, len);
+    if (kek && owner) {
+        opal_secrets_learn(m->tper, owner, kek);
+    } else {
+        g_free(kek);
+        opal_secrets_forget_kek(m->tper, owner);
+    }
+}
+
 static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *values)
 {
     RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
@@ -243,6 +265,9 @@ static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *value
             row->cells[i] = g_steal_pointer(&rv.cells[i]);
         }
         g_clear_pointer(&rv.cells[i], g_bytes_unref);
+    }
+    if (ok && row->def == &opal_tdef_c_pin && row->cells[OPAL_COL_C_PIN_PIN]) {
+        set_pin(m, row);
     }
     return ok ? OPAL_ST_SUCCESS : rv.status;
 }
@@ -347,24 +372,12 @@ static OpalStatus method_get_acl(MethodContext *m)
     return OPAL_ST_SUCCESS;
 }
 
-/* Constant-time comparison: how long it takes says nothing about the PIN. */
-static bool pin_equal(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
-{
-    uint8_t diff = a_len != b_len;
-
-    for (size_t i = 0; i < MAX(a_len, b_len); i++) {
-        diff |= (i < a_len ? a[i] : 0) ^ (i < b_len ? b[i] : 0);
-    }
-    return diff == 0;
-}
-
 OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
                              const uint8_t *proof, size_t proof_len, bool *proven)
 {
     OpalRow *auth = opal_sp_row(sp, authority), *cpin;
     uint64_t is_class = 0, enabled = 0, operation = 0, credential, limit = 0, tries = 0;
-    const uint8_t *pin;
-    size_t pin_len;
+    uint8_t *kek = NULL;
 
     g_autoptr(GString) name = g_string_new(NULL);
 
@@ -387,8 +400,7 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
     }
     if (operation != OPAL_AUTH_METHOD_PASSWORD ||
         !opal_row_get_uid(auth, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) ||
-        !(cpin = opal_sp_row(sp, credential)) ||
-        !opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &pin, &pin_len)) {
+        !(cpin = opal_sp_row(sp, credential))) {
         opal_trace(tper, "authority %s has no password", name->str);
         return OPAL_ST_SUCCESS;
     }
@@ -399,12 +411,17 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
                    G_GUINT64_FORMAT " failed tries", name->str, tries);
         return OPAL_ST_AUTHORITY_LOCKED_OUT;
     }
-    *proven = proof && pin_equal(pin, pin_len, proof, proof_len);
+    *proven = opal_pin_check(cpin, proof, proof_len, &kek);
     /* Tries counts failures since the last success (Core 5.3.2.12). */
-    if (*proven && tries) {
-        opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
-        opal_changed(tper, OPAL_CHANGE_PERSISTENT);
-    } else if (!*proven) {
+    if (*proven) {
+        unsigned changes = kek ? opal_secrets_learn(tper, authority, kek) : 0;
+
+        if (tries) {
+            opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
+            changes |= OPAL_CHANGE_PERSISTENT;
+        }
+        opal_changed(tper, changes);
+    } else {
         opal_trace(tper, "authority %s: wrong password", name->str);
         if (limit) {
             opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, tries + 1);

@@ -43,6 +43,11 @@ static inline uint32_t opal_get_be32(const uint8_t *p)
     return (uint32_t)opal_get_be16(p) << 16 | opal_get_be16(p + 2);
 }
 
+static inline uint64_t opal_get_be64(const uint8_t *p)
+{
+    return (uint64_t)opal_get_be32(p) << 32 | opal_get_be32(p + 4);
+}
+
 /*
  * Tokens (Core 3.2.2.3): the data stream of a method call is a sequence of
  * atoms (integers and byte sequences, in tiny/short/medium/long encodings)
@@ -257,6 +262,11 @@ struct OpalTPer {
     uint32_t host_properties[OPAL_HP__COUNT];
     OpalSession sessions[OPAL_MAX_SESSIONS];
     uint32_t last_tsn;
+    /*
+     * Authority UID -> its key-encryption key, for those that presented a
+     * PIN since power-on (secrets.c).  Volatile, like the clear media keys.
+     */
+    GHashTable *keks;
 };
 
 /* Now, in milliseconds, on the TPer's clock (tper.c). */

@@ -2,15 +2,16 @@
  * ide-opal-hd: the TPer's non-volatile state as bytes
  *
  * What a real drive keeps through power loss: every cell of both SPs' tables
- * (life cycles, C_PIN rows and their Tries, ranges, ACEs, keys, MBRControl)
- * and the written parts of the byte tables (MBR, DataStore).  Sessions and
- * queued responses are volatile and not saved; a loaded drive is one that
- * was just powered on.
+ * (life cycles, C_PIN rows and their Tries, ranges, ACEs, MBRControl, PIN
+ * verifiers and wrapped media keys) and the written parts of the byte tables
+ * (MBR, DataStore).  Sessions, queued responses, KEKs and clear media keys
+ * are volatile and not saved (secrets.c); a loaded drive is one that was
+ * just powered on.
  *
  * The format is versioned and self-describing, so that a newer engine can
  * read an older drive and a drive configured differently is refused by name:
  *
- *   header   "OPALSTAT", u32 format version (1), u32 0
+ *   header   "OPALSTAT", u32 format version (2), u32 0
  *   records  u8 kind, then
  *              CELL   u64 SP, u64 row, u32 column, u32 length, bytes
  *              CHUNK  u64 SP, u64 table, u64 offset, u32 length, bytes
@@ -26,10 +27,12 @@
  */
 
 #include "sp.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 #define STATE_MAGIC         "OPALSTAT"
-#define STATE_VERSION       1
+/* 2: PINs as verifiers, media keys wrapped (1 held both in the clear). */
+#define STATE_VERSION       2
 
 enum {
     RECORD_CELL = 1,
@@ -80,10 +83,11 @@ static void save_sp(const OpalSP *sp, GByteArray *out)
             const OpalRow *row = g_ptr_array_index(table->rows, r);
 
             for (uint32_t c = 0; c < OPAL_MAX_COLUMNS; c++) {
+                const OpalColumn *col = opal_table_column(row->def, c);
                 gsize len;
                 const void *data;
 
-                if (!row->cells[c]) {
+                if (!row->cells[c] || (col->flags & OPAL_COL_VOLATILE)) {
                     continue;
                 }
                 data = g_bytes_get_data(row->cells[c], &len);
@@ -150,6 +154,21 @@ static OpalSP *sp_of(OpalTPer *tper, uint64_t uid)
            uid == OPAL_UID_LOCKINGSP ? tper->locking_sp : NULL;
 }
 
+/* The columns secrets.c keeps hold records of their own shape. */
+static bool secret_cell_valid(const OpalRow *row, uint64_t column, const OpalValue *value)
+{
+    const uint8_t *bytes;
+    size_t len;
+
+    if (row->def == &opal_tdef_c_pin && column == OPAL_COL_C_PIN_VERIFIER) {
+        return opal_value_bytes(value, &bytes, &len) && opal_pin_record_valid(bytes, len);
+    }
+    if (row->def == &opal_tdef_k_aes_256 && column == OPAL_COL_K_AES_WRAPPED) {
+        return opal_value_bytes(value, &bytes, &len) && opal_wrapped_keys_valid(bytes, len);
+    }
+    return true;
+}
+
 static bool load_cell(OpalTPer *tper, StateReader *r)
 {
     g_autoptr(GArray) tokens = g_array_new(false, false, sizeof(OpalToken));
@@ -176,13 +195,14 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
         return false;
     }
     col = opal_table_column(row->def, column);
-    if (!col) {
-        g_string_append_printf(r->error, "%s has no column %" G_GUINT64_FORMAT,
-                               row->def->name, column);
+    if (!col || (col->flags & OPAL_COL_VOLATILE)) {
+        g_string_append_printf(r->error, "%s has no column %" G_GUINT64_FORMAT "%s",
+                               row->def->name, column,
+                               col ? " that is saved (a media key in the clear?)" : "");
         return false;
     }
     if (!opal_value_parse(data, len, tokens, &value, &why) ||
-        !opal_column_accepts(col, &value)) {
+        !opal_column_accepts(col, &value) || !secret_cell_valid(row, column, &value)) {
         g_string_append_printf(r->error, "%s.%s of %016" G_GINT64_MODIFIER "x: not a valid "
                                "value", row->def->name, col->name, row_uid);
         return false;
@@ -270,6 +290,18 @@ static bool load_records(OpalTPer *tper, StateReader *r)
     return false;
 }
 
+/* The factory drive loading started from has keys of its own: the state's replace them. */
+static void forget_factory_keys(OpalTPer *tper)
+{
+    OpalTable *keys = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_K_AES_256);
+
+    for (guint i = 0; i < keys->rows->len; i++) {
+        OpalRow *key = g_ptr_array_index(keys->rows, i);
+
+        g_clear_pointer(&key->cells[OPAL_COL_K_AES_KEY], g_bytes_unref);
+    }
+}
+
 bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
 {
     OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
@@ -291,5 +323,7 @@ bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error
     opal_sp_free(admin);
     opal_sp_free(locking);
     g_string_free(r.error, true);
+    forget_factory_keys(tper);
+    opal_secrets_power_on(tper);
     return true;
 }

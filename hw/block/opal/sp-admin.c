@@ -137,8 +137,8 @@ static void add_templates_and_sps(OpalSP *sp)
 }
 
 /* Opal 4.2.1.7, 4.2.1.8 */
-static void add_authorities(OpalSP *sp, const uint8_t *msid, size_t msid_len,
-                            const uint8_t *psid, size_t psid_len)
+static void add_authorities(OpalSP *sp, const OpalConfig *config, const uint8_t *msid,
+                            size_t msid_len, const uint8_t *psid, size_t psid_len)
 {
     /* [verify] Opal lists Makers, disabled: nobody manufactures in the field. */
     opal_factory_add_authority(sp, OPAL_UID_AUTH_MAKERS, "Makers", true, OPAL_UID_NULL,
@@ -149,10 +149,10 @@ static void add_authorities(OpalSP *sp, const uint8_t *msid, size_t msid_len,
                                OPAL_UID_C_PIN_PSID);
 
     /* The SID's first PIN is the MSID, which anyone may read (Opal 4.2.1.8). */
-    opal_factory_add_c_pin(sp, OPAL_UID_C_PIN_SID, "C_PIN_SID", msid, msid_len,
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_SID, "C_PIN_SID", msid, msid_len,
                            ADMIN_SP_TRY_LIMIT);
-    opal_factory_add_c_pin(sp, OPAL_UID_C_PIN_MSID, "C_PIN_MSID", msid, msid_len, 0);
-    opal_factory_add_c_pin(sp, OPAL_UID_C_PIN_PSID, "C_PIN_PSID", psid, psid_len,
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_MSID, "C_PIN_MSID", msid, msid_len, 0);
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_PSID, "C_PIN_PSID", psid, psid_len,
                            ADMIN_SP_TRY_LIMIT);
     OPAL_ALLOW(sp, OPAL_UID_AUTH_MAKERS, OPAL_UID_M_SET, OPAL_UID_ACE_SET_ENABLED);
     OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_SID_GET_NOPIN);
@@ -167,7 +167,7 @@ static void add_authorities(OpalSP *sp, const uint8_t *msid, size_t msid_len,
 
         /* Optional and disabled until SID enables them. */
         opal_factory_add_authority(sp, uid, name, false, OPAL_UID_AUTH_ADMINS, false, cpin);
-        opal_factory_add_c_pin(sp, cpin, cpin_name, "", 0, 0);
+        opal_factory_add_c_pin(sp, config, cpin, cpin_name, "", 0, 0);
         OPAL_ALLOW(sp, uid, OPAL_UID_M_SET, OPAL_UID_ACE_SET_ENABLED);
         OPAL_ALLOW(sp, cpin, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_SID_GET_NOPIN);
         OPAL_ALLOW(sp, cpin, OPAL_UID_M_SET, OPAL_UID_ACE_C_PIN_ADMINS_SET_PIN);
@@ -186,7 +186,7 @@ OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid, size_t 
                           admin_methods, G_N_ELEMENTS(admin_methods));
     opal_factory_add_aces(sp, admin_aces, G_N_ELEMENTS(admin_aces));
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_ACE);
-    add_authorities(sp, msid, msid_len, psid, psid_len);
+    add_authorities(sp, config, msid, msid_len, psid, psid_len);
     add_tperinfo(sp);
     add_templates_and_sps(sp);
     opal_factory_describe_tables(sp);

@@ -189,7 +189,7 @@ static void add_range(OpalSP *sp, unsigned n)
 }
 
 /* Admin @n or User @n: Authority and C_PIN rows, their ACEs and rules (Opal 4.3.1.6-9). */
-static void add_member(OpalSP *sp, bool user, unsigned n)
+static void add_member(OpalSP *sp, const OpalConfig *config, bool user, unsigned n)
 {
     uint64_t uid = user ? OPAL_UID_USER(n) : OPAL_UID_ADMIN(n);
     uint64_t cpin = user ? OPAL_UID_C_PIN_USER(n) : OPAL_UID_C_PIN_ADMIN(n);
@@ -203,7 +203,7 @@ static void add_member(OpalSP *sp, bool user, unsigned n)
     opal_factory_add_authority(sp, uid, name, false,
                                user ? OPAL_UID_AUTH_USERS : OPAL_UID_AUTH_ADMINS,
                                !user && n == 1, cpin);
-    opal_factory_add_c_pin(sp, cpin, cpin_name, "", 0, LOCKING_SP_TRY_LIMIT);
+    opal_factory_add_c_pin(sp, config, cpin, cpin_name, "", 0, LOCKING_SP_TRY_LIMIT);
     OPAL_ALLOW(sp, uid, OPAL_UID_M_SET, OPAL_UID_ACE_AUTHORITY_SET_ENABLED,
                user ? OPAL_UID_ACE_USER_SET_COMMONNAME(n)
                     : OPAL_UID_ACE_ADMINS_SET_COMMONNAME);
@@ -217,10 +217,10 @@ static void add_authorities(OpalSP *sp, const OpalConfig *config)
     opal_factory_add_authority(sp, OPAL_UID_AUTH_USERS, "Users", true, OPAL_UID_NULL,
                                true, OPAL_UID_NULL);
     for (unsigned n = 1; n <= config->nr_admins; n++) {
-        add_member(sp, false, n);
+        add_member(sp, config, false, n);
     }
     for (unsigned n = 1; n <= config->nr_users; n++) {
-        add_member(sp, true, n);
+        add_member(sp, config, true, n);
     }
     OPAL_ALLOW(sp, OPAL_UID_TABLE_AUTHORITY, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_AUTHORITY, OPAL_UID_M_GET,

@@ -155,6 +155,8 @@ static const OpalColumn c_pin_columns[] = {
     { 5, "TryLimit", OPAL_T_UINT, 0, RO },
     { 6, "Tries", OPAL_T_UINT, 0, RO },
     { 7, "Persistence", OPAL_T_BOOL, 0, RO },
+    /* Not the spec's: the PIN's verifier (secrets.c), which no host sees or sets. */
+    { OPAL_COL_C_PIN_VERIFIER, "Verifier", OPAL_T_BYTES, 64, RO | OPAL_COL_SECRET },
 };
 TABLE_DEF(opal_tdef_c_pin, OPAL_UID_TABLE_C_PIN, "C_PIN", OPAL_TABLE_OBJECT, c_pin_columns);
 
@@ -272,8 +274,10 @@ static const OpalColumn k_aes_256_columns[] = {
     COL_UID,
     COL_NAME(1),
     COL_COMMON_NAME(0),
-    { 3, "Key", OPAL_T_BYTES, 64, RO | OPAL_COL_SECRET },
+    { 3, "Key", OPAL_T_BYTES, 64, RO | OPAL_COL_SECRET | OPAL_COL_VOLATILE },
     { 4, "Mode", OPAL_T_ENUM, 23, RO },                 /* symmetric_mode_media */
+    /* Not the spec's: the key wrapped for those who may unlock it (secrets.c). */
+    { OPAL_COL_K_AES_WRAPPED, "WrappedKeys", OPAL_T_BYTES, 16384, RO | OPAL_COL_SECRET },
 };
 TABLE_DEF(opal_tdef_k_aes_256, OPAL_UID_TABLE_K_AES_256, "K_AES_256", OPAL_TABLE_OBJECT,
           k_aes_256_columns);
@@ -357,13 +361,15 @@ void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name, bool
     opal_row_set_uid(row, OPAL_COL_AUTHORITY_RESPONSE_EXCH, OPAL_UID_NULL);
 }
 
-void opal_factory_add_c_pin(OpalSP *sp, uint64_t uid, const char *name, const void *pin,
-                            size_t pin_len, uint64_t try_limit)
+void opal_factory_add_c_pin(OpalSP *sp, const OpalConfig *config, uint64_t uid,
+                            const char *name, const void *pin, size_t pin_len,
+                            uint64_t try_limit)
 {
     OpalRow *row = opal_factory_row(sp, uid, "%s", name);
 
     opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
-    opal_row_set_bytes(row, OPAL_COL_C_PIN_PIN, pin, pin_len);
+    /* Nobody presented this PIN: its KEK is of no use yet. */
+    g_free(opal_pin_store(config, row, pin, pin_len));
     opal_row_set_uid(row, OPAL_COL_C_PIN_CHAR_SET, OPAL_UID_NULL);
     opal_row_set_uint(row, OPAL_COL_C_PIN_TRY_LIMIT, try_limit);
     opal_row_set_uint(row, OPAL_COL_C_PIN_TRIES, 0);

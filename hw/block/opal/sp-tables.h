@@ -128,9 +128,13 @@ void opal_factory_add_aces(OpalSP *sp, const OpalAceDef *aces, size_t n);
 void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name, bool is_class,
                                 uint64_t class, bool enabled, uint64_t credential);
 
-/* A C_PIN row with its Tries count at 0 and not persistent across power cycles. */
-void opal_factory_add_c_pin(OpalSP *sp, uint64_t uid, const char *name, const void *pin,
-                            size_t pin_len, uint64_t try_limit);
+/*
+ * A C_PIN row with its Tries count at 0 and not persistent across power
+ * cycles; its PIN is kept as a verifier (secrets.c).
+ */
+void opal_factory_add_c_pin(OpalSP *sp, const OpalConfig *config, uint64_t uid,
+                            const char *name, const void *pin, size_t pin_len,
+                            uint64_t try_limit);
 
 /*
  * What every SP of the Opal SSC holds alike (Opal 4.2.1, 4.3.1): its SPInfo

@@ -38,6 +38,7 @@ typedef enum OpalType {
 /* Column flags. */
 #define OPAL_COL_READONLY   0x1     /* no Set may change it, whatever the ACEs say */
 #define OPAL_COL_SECRET     0x2     /* never returned by Get (keys) */
+#define OPAL_COL_VOLATILE   0x4     /* held in memory only, never saved (clear keys) */
 
 typedef struct OpalColumn {
     uint32_t number;
@@ -139,6 +140,8 @@ enum {
     OPAL_COL_C_PIN_TRY_LIMIT = 5,
     OPAL_COL_C_PIN_TRIES = 6,
     OPAL_COL_C_PIN_PERSISTENCE = 7,
+    OPAL_COL_C_PIN_VERIFIER = 19,       /* this drive's own: what it keeps of a PIN */
+    OPAL_COL_K_AES_WRAPPED = 19,        /* this drive's own: the key, wrapped */
     OPAL_COL_SP_LIFE_CYCLE = 6,
     OPAL_COL_LOCKING_RANGE_START = 3,
     OPAL_COL_LOCKING_RANGE_LENGTH = 4,
@@ -218,6 +221,43 @@ MethodFn opal_method_activate;
 MethodFn opal_method_revert;
 MethodFn opal_method_revert_sp;
 MethodFn opal_method_gen_key;
+
+/* ---- secrets (secrets.c): PIN verifiers, KEKs, wrapped media keys ------------------ */
+
+#define OPAL_KEK_LEN        32      /* an AES-256 key-encryption key */
+
+unsigned opal_kdf_iterations(const OpalConfig *config);
+/*
+ * Makes @pin the PIN of C_PIN row @cpin: a verifier for it, or the PIN itself
+ * for C_PIN_MSID.  Returns the PIN's KEK (to g_free()), NULL if it has none.
+ */
+uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *pin,
+                        size_t len);
+/* Whether @proof is @cpin's PIN; if so *@kek gets its KEK (or NULL), to g_free(). */
+bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8_t **kek);
+/* Whether saved bytes can be a verifier record / a wrapped-keys cell. */
+bool opal_pin_record_valid(const uint8_t *record, size_t len);
+bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len);
+/* The authority whose Credential is @cpin_uid, or 0. */
+uint64_t opal_credential_owner(const OpalSP *sp, uint64_t cpin_uid);
+
+void opal_secrets_init(OpalTPer *tper);
+/*
+ * @authority presented its PIN, whose KEK is @kek (taken over): unwraps the
+ * keys it holds copies of.  Returns the OPAL_CHANGE_* this makes.
+ */
+unsigned opal_secrets_learn(OpalTPer *tper, uint64_t authority, uint8_t *kek);
+void opal_secrets_forget_kek(OpalTPer *tper, uint64_t authority);
+/* Brings every key's wrapped copies up to date (after each persistent change). */
+void opal_secrets_rewrap(OpalTPer *tper);
+/*
+ * Power-on: no KEK is known, keys of ranges that come up read-locked are
+ * forgotten, the others unwrapped from their public copies.
+ */
+void opal_secrets_power_on(OpalTPer *tper);
+/* Whether the K_AES_256 row @key / locking range @range's key is in memory. */
+bool opal_media_key_known(const OpalRow *key);
+bool opal_range_key_known(const OpalSP *sp, const OpalRow *range);
 
 /* ---- access control (acl.c) --------------------------------------------------------- */
 

@@ -36,6 +36,7 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
     tper->config.msid = g_strdup(config->msid);
     tper->config.psid = g_strdup(config->psid);
     opal_session_init(tper);
+    opal_secrets_init(tper);
     opal_sps_factory_reset(tper);
     return tper;
 }
@@ -45,6 +46,7 @@ void opal_tper_free(OpalTPer *tper)
     opal_session_abort_all(tper);
     opal_sp_free(tper->admin_sp);
     opal_sp_free(tper->locking_sp);
+    g_hash_table_destroy(tper->keks);
     g_free((char *)tper->config.msid);
     g_free((char *)tper->config.psid);
     g_free(tper);
@@ -75,6 +77,10 @@ int64_t opal_now_ms(OpalTPer *tper)
 
 void opal_changed(OpalTPer *tper, unsigned changes)
 {
+    if (changes & OPAL_CHANGE_PERSISTENT) {
+        /* New PINs, keys or locks: the keys' wrapped copies follow before any save. */
+        opal_secrets_rewrap(tper);
+    }
     if (tper->changed && changes) {
         tper->changed(tper->changed_opaque, changes);
     }

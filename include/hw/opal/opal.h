@@ -48,7 +48,16 @@ typedef struct OpalConfig {
      */
     const char *msid;
     const char *psid;
+    /*
+     * PBKDF2 iterations for new PIN verifiers and key-encryption keys
+     * (0: OPAL_KDF_ITERATIONS_DEFAULT).  Each verifier records its own, so a
+     * drive keeps working when this changes.
+     */
+    unsigned kdf_iterations;
 } OpalConfig;
+
+/* About 30 ms per PIN on a 2020s x86 core: slow for a guesser, quick for a host. */
+#define OPAL_KDF_ITERATIONS_DEFAULT 100000
 
 /* Sizes every transport must accept (announced in Level 0 / Properties). */
 #define OPAL_MAX_TRANSFER   (64 * 1024)  /* bytes in one IF-SEND or IF-RECV */

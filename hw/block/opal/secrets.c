@@ -1,0 +1,374 @@
+/*
+ * ide-opal-hd: what the drive keeps of its secrets
+ *
+ * Two rules, so that a copy of the drive's non-volatile state says nothing a
+ * thief could use (the failure Meijer and van Gastel found in real drives,
+ * "Self-encrypting deception", IEEE S&P 2019):
+ *
+ * - No PIN is kept.  A C_PIN row keeps a verifier instead, in a column of
+ *   its own that no host can read or write: a random salt, the PBKDF2
+ *   iteration count and the first half of PBKDF2-HMAC-SHA256(PIN, salt).
+ *   The second half is the authority's key-encryption key (KEK): the drive
+ *   can only compute it while a host presents the PIN.  Only C_PIN_MSID keeps
+ *   its PIN in the clear: Anybody may read it (Opal SSC 2.02, 4.2.1.8).
+ *
+ * - No media key is kept.  Each K_AES_256 row keeps its key wrapped (AES key
+ *   wrap, RFC 3394) once for every authority that may unlock its range - that
+ *   may Set the range's ReadLocked - whose KEK the drive has learnt since
+ *   power-on (from an Authenticate or a PIN change).  A range that comes up
+ *   readable at power-on needs its key without any PIN; only then is the key
+ *   wrapped under a fixed, public KEK as well, which protects nothing and is
+ *   not meant to: the range is not locked.
+ *
+ * So the clear keys and the KEKs live in memory only (the Key column and
+ * tper->keks), until a power cycle forgets those of ranges that come up
+ * read-locked; a host then has to present a PIN again, which brings back the
+ * KEK, which unwraps the key.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <gcrypt.h>
+#include "sp.h"
+#include "sp-tables.h"
+#include "uid.h"
+
+#define SALT_LEN            16
+#define HALF_LEN            OPAL_KEK_LEN    /* verifier, KEK: the halves of PBKDF2's output */
+#define VERIFIER_VERSION    1
+
+/* Verifier record: version, iterations (BE32), salt, verifier. */
+#define VERIFIER_RECORD_LEN (1 + 4 + SALT_LEN + HALF_LEN)
+
+/* Wrapped-key entry: the authority's UID (BE64; 0 = the public KEK), the wrapped key. */
+#define WRAPPED_KEY_LEN     (OPAL_MEDIA_KEY_LEN + 8)
+#define WRAP_ENTRY_LEN      (8 + WRAPPED_KEY_LEN)
+#define PUBLIC_KEK_OWNER    0
+
+static const uint8_t public_kek[HALF_LEN];
+
+unsigned opal_kdf_iterations(const OpalConfig *config)
+{
+    return config->kdf_iterations ? config->kdf_iterations : OPAL_KDF_ITERATIONS_DEFAULT;
+}
+
+/* PBKDF2-HMAC-SHA256 of @pin: verifier || KEK. */
+static void derive(const uint8_t *pin, size_t len, const uint8_t *salt, unsigned iterations,
+                   uint8_t out[2 * HALF_LEN])
+{
+    /* A zero-length passphrase is fine for PBKDF2; libgcrypt wants a pointer anyway. */
+    gpg_error_t err = gcry_kdf_derive(len ? pin : (const uint8_t *)"", len, GCRY_KDF_PBKDF2,
+                                      GCRY_MD_SHA256, salt, SALT_LEN, iterations,
+                                      2 * HALF_LEN, out);
+
+    g_assert(!err);     /* only bad arguments fail, and these are fixed */
+}
+
+static void wipe(void *p, size_t len)
+{
+    volatile uint8_t *b = p;
+
+    while (len--) {
+        *b++ = 0;
+    }
+}
+
+/* Constant-time comparison: how long it takes says nothing about the verifier. */
+static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    uint8_t diff = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        diff |= a[i] ^ b[i];
+    }
+    return diff == 0;
+}
+
+uint64_t opal_credential_owner(const OpalSP *sp, uint64_t cpin_uid)
+{
+    const OpalTable *auths = opal_sp_table(sp, OPAL_UID_TABLE_AUTHORITY);
+    uint64_t credential;
+
+    for (guint i = 0; auths && i < auths->rows->len; i++) {
+        const OpalRow *a = g_ptr_array_index(auths->rows, i);
+
+        if (opal_row_get_uid(a, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) &&
+            credential == cpin_uid) {
+            return a->uid;
+        }
+    }
+    return 0;
+}
+
+uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *pin,
+                        size_t len)
+{
+    uint8_t record[VERIFIER_RECORD_LEN], derived[2 * HALF_LEN];
+    unsigned iterations = opal_kdf_iterations(config);
+    uint8_t *kek;
+
+    g_clear_pointer(&cpin->cells[OPAL_COL_C_PIN_PIN], g_bytes_unref);
+    if (cpin->uid == OPAL_UID_C_PIN_MSID) {
+        opal_row_set_bytes(cpin, OPAL_COL_C_PIN_PIN, pin, len);
+        return NULL;
+    }
+    if (!len) {
+        /* The empty PIN is no secret: nothing to hide, no KEK worth having. */
+        g_clear_pointer(&cpin->cells[OPAL_COL_C_PIN_VERIFIER], g_bytes_unref);
+        return NULL;
+    }
+    record[0] = VERIFIER_VERSION;
+    opal_put_be32(record + 1, iterations);
+    gcry_create_nonce(record + 5, SALT_LEN);
+    derive(pin, len, record + 5, iterations, derived);
+    memcpy(record + 5 + SALT_LEN, derived, HALF_LEN);
+    opal_row_set_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, record, sizeof(record));
+    kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
+    wipe(derived, sizeof(derived));
+    return kek;
+}
+
+bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8_t **kek)
+{
+    uint8_t derived[2 * HALF_LEN];
+    const uint8_t *record;
+    size_t record_len;
+    bool match;
+
+    *kek = NULL;
+    if (!opal_row_get_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, &record, &record_len)) {
+        return len == 0;        /* no verifier: the PIN is empty */
+    }
+    if (record_len != VERIFIER_RECORD_LEN || record[0] != VERIFIER_VERSION) {
+        return false;           /* opal_pin_record_valid() keeps these out */
+    }
+    derive(proof, len, record + 5, opal_get_be32(record + 1), derived);
+    match = equal_ct(derived, record + 5 + SALT_LEN, HALF_LEN);
+    if (match) {
+        *kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
+    }
+    wipe(derived, sizeof(derived));
+    return match;
+}
+
+bool opal_pin_record_valid(const uint8_t *record, size_t len)
+{
+    return len == VERIFIER_RECORD_LEN && record[0] == VERIFIER_VERSION &&
+           opal_get_be32(record + 1) >= 1;
+}
+
+bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len)
+{
+    return len % WRAP_ENTRY_LEN == 0;
+}
+
+/* ---- media keys ------------------------------------------------------------------- */
+
+static bool key_wrap(const uint8_t *kek, const uint8_t *key, uint8_t *out, bool unwrap)
+{
+    gcry_cipher_hd_t h;
+    gcry_error_t err = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+
+    if (err) {
+        return false;
+    }
+    err = gcry_cipher_setkey(h, kek, HALF_LEN);
+    if (!err) {
+        err = unwrap ? gcry_cipher_decrypt(h, out, OPAL_MEDIA_KEY_LEN, key, WRAPPED_KEY_LEN)
+                     : gcry_cipher_encrypt(h, out, WRAPPED_KEY_LEN, key, OPAL_MEDIA_KEY_LEN);
+    }
+    gcry_cipher_close(h);
+    return !err;        /* unwrapping under the wrong KEK fails its integrity check */
+}
+
+/* The K_AES_256 row that holds the media key of locking range @range. */
+static OpalRow *key_of(const OpalSP *sp, const OpalRow *range)
+{
+    uint64_t key_uid;
+
+    return opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ?
+           opal_sp_row(sp, key_uid) : NULL;
+}
+
+/* Whether @range comes up read-locked at power-on: then only a PIN may bring its key. */
+static bool locked_at_power_on(const OpalRow *range)
+{
+    uint64_t rle = 0, rl = 0;
+
+    opal_row_get_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, &rle);
+    opal_row_get_uint(range, OPAL_COL_LOCKING_READ_LOCKED, &rl);
+    return rle && (rl || (opal_cell_uint_set(range->cells[OPAL_COL_LOCKING_LOCK_ON_RESET]) &
+                          (1u << OPAL_RESET_POWER_CYCLE)));
+}
+
+/* Whether @authority may unlock @range for reading: Set on its ReadLocked. */
+static bool may_unlock(const OpalSP *sp, const OpalRow *range, uint64_t authority)
+{
+    OpalAuthSet auth = { .uids = { authority }, .n = 1 };
+    uint32_t columns;
+
+    return opal_access_check(sp, &auth, range->uid, OPAL_UID_M_SET, &columns, NULL) &&
+           (columns & (1u << OPAL_COL_LOCKING_READ_LOCKED));
+}
+
+bool opal_media_key_known(const OpalRow *key)
+{
+    return key && key->cells[OPAL_COL_K_AES_KEY];
+}
+
+bool opal_range_key_known(const OpalSP *sp, const OpalRow *range)
+{
+    return opal_media_key_known(key_of(sp, range));
+}
+
+static void append_entry(GByteArray *out, uint64_t owner, const uint8_t *kek,
+                         const uint8_t *key)
+{
+    uint8_t entry[WRAP_ENTRY_LEN];
+
+    opal_put_be64(entry, owner);
+    if (key_wrap(kek, key, entry + 8, false)) {
+        g_byte_array_append(out, entry, sizeof(entry));
+    }
+}
+
+/*
+ * The wrapped copies @range's key should have now: one per authority with a
+ * known KEK that may unlock it, the entries of other authorities that still
+ * may (their KEKs are not at hand, their copies are still good), and the
+ * public one if the range comes up readable - or if no PIN could bring the
+ * key back, which would lose the range's data (traced: it is not protected).
+ */
+static void rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
+{
+    OpalRow *key_row = key_of(sp, range);
+    g_autoptr(GByteArray) entries = g_byte_array_new();
+    const uint8_t *key, *old = NULL;
+    size_t key_len, old_len = 0;
+    GHashTableIter iter;
+    gpointer uid_p, kek;
+
+    if (!key_row || !opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &key_len) ||
+        key_len != OPAL_MEDIA_KEY_LEN) {
+        return;     /* not in memory: its wrapped copies stay as they are */
+    }
+    opal_row_get_bytes(key_row, OPAL_COL_K_AES_WRAPPED, &old, &old_len);
+    g_hash_table_iter_init(&iter, tper->keks);
+    while (g_hash_table_iter_next(&iter, &uid_p, &kek)) {
+        uint64_t uid = *(uint64_t *)uid_p;
+
+        if (may_unlock(sp, range, uid)) {
+            append_entry(entries, uid, kek, key);
+        }
+    }
+    for (size_t off = 0; off + WRAP_ENTRY_LEN <= old_len; off += WRAP_ENTRY_LEN) {
+        uint64_t uid = opal_get_be64(old + off);
+
+        if (uid != PUBLIC_KEK_OWNER && !g_hash_table_contains(tper->keks, &uid) &&
+            may_unlock(sp, range, uid)) {
+            g_byte_array_append(entries, old + off, WRAP_ENTRY_LEN);
+        }
+    }
+    if (!locked_at_power_on(range) || !entries->len) {
+        if (locked_at_power_on(range)) {
+            g_autoptr(GString) name = g_string_new(NULL);
+
+            opal_name_uid(sp, range->uid, name);
+            opal_trace(tper, "%s comes up locked, but no authority that may unlock it "
+                       "has presented a PIN since power-on: its key stays unprotected",
+                       name->str);
+        }
+        append_entry(entries, PUBLIC_KEK_OWNER, public_kek, key);
+    }
+    if (old_len != entries->len || memcmp(old, entries->data, old_len)) {
+        opal_row_set_bytes(key_row, OPAL_COL_K_AES_WRAPPED, entries->data, entries->len);
+    }
+}
+
+static const OpalTable *ranges_of(const OpalTPer *tper)
+{
+    return opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
+}
+
+void opal_secrets_rewrap(OpalTPer *tper)
+{
+    const OpalTable *ranges = ranges_of(tper);
+
+    for (guint i = 0; i < ranges->rows->len; i++) {
+        rewrap_range(tper, tper->locking_sp, g_ptr_array_index(ranges->rows, i));
+    }
+}
+
+/* Unwraps every key @owner holds a copy of under @kek; true if one came back. */
+static bool unwrap_keys(OpalTPer *tper, uint64_t owner, const uint8_t *kek)
+{
+    const OpalTable *ranges = ranges_of(tper);
+    bool found = false;
+
+    for (guint i = 0; i < ranges->rows->len; i++) {
+        OpalRow *key_row = key_of(tper->locking_sp, g_ptr_array_index(ranges->rows, i));
+        const uint8_t *entries;
+        size_t len;
+
+        if (!key_row || opal_media_key_known(key_row) ||
+            !opal_row_get_bytes(key_row, OPAL_COL_K_AES_WRAPPED, &entries, &len)) {
+            continue;
+        }
+        for (size_t off = 0; off + WRAP_ENTRY_LEN <= len; off += WRAP_ENTRY_LEN) {
+            uint8_t key[OPAL_MEDIA_KEY_LEN];
+
+            if (opal_get_be64(entries + off) == owner &&
+                key_wrap(kek, entries + off + 8, key, true)) {
+                opal_row_set_bytes(key_row, OPAL_COL_K_AES_KEY, key, sizeof(key));
+                wipe(key, sizeof(key));
+                found = true;
+                break;
+            }
+        }
+    }
+    return found;
+}
+
+unsigned opal_secrets_learn(OpalTPer *tper, uint64_t authority, uint8_t *kek)
+{
+    uint64_t *uid = g_memdup2(&authority, sizeof(authority));
+
+    g_hash_table_replace(tper->keks, uid, kek);
+    /* New keys in memory change the media; new wrapped copies, the saved state. */
+    return (unwrap_keys(tper, authority, kek) ? OPAL_CHANGE_MEDIA : 0) |
+           OPAL_CHANGE_PERSISTENT;
+}
+
+void opal_secrets_forget_kek(OpalTPer *tper, uint64_t authority)
+{
+    g_hash_table_remove(tper->keks, &authority);
+}
+
+void opal_secrets_power_on(OpalTPer *tper)
+{
+    const OpalTable *ranges = ranges_of(tper);
+
+    g_hash_table_remove_all(tper->keks);
+    for (guint i = 0; i < ranges->rows->len; i++) {
+        const OpalRow *range = g_ptr_array_index(ranges->rows, i);
+        OpalRow *key_row = key_of(tper->locking_sp, range);
+
+        if (key_row && locked_at_power_on(range)) {
+            g_clear_pointer(&key_row->cells[OPAL_COL_K_AES_KEY], g_bytes_unref);
+        }
+    }
+    unwrap_keys(tper, PUBLIC_KEK_OWNER, public_kek);
+}
+
+static void kek_free(gpointer kek)
+{
+    wipe(kek, HALF_LEN);
+    g_free(kek);
+}
+
+void opal_secrets_init(OpalTPer *tper)
+{
+    tper->keks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, kek_free);
+}
