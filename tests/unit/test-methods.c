@@ -219,11 +219,12 @@ static void test_user_unlocks_range(void **state)
                      OPAL_ST_NOT_AUTHORIZED);
 }
 
-static void count_changes(void *opaque, unsigned changes)
+static bool count_changes(void *opaque, unsigned changes)
 {
     unsigned *seen = opaque;
 
     *seen |= changes;
+    return true;
 }
 
 /* Accepted changes reach the listener; refused ones and reads do not. */

@@ -187,6 +187,73 @@ static void test_no_pin_no_key(void **state)
     opal_tper_free(copy);
 }
 
+/* A store keeping the byte tables apart, as the device does in its image: chunk -> bytes. */
+static void store_write(void *opaque, uint64_t table_uid, uint64_t offset,
+                        const uint8_t *data, uint64_t len)
+{
+    GHashTable *store = opaque;
+
+    if (!data) {
+        /* A Revert: the MBR (which this store keeps) and the DataStore. */
+        if (table_uid == OPAL_UID_TABLE_MBR) {
+            g_hash_table_remove_all(store);
+        }
+        return;
+    }
+    assert_int_equal(table_uid, OPAL_UID_TABLE_MBR);
+    /* use_drive() writes within one chunk. */
+    assert_int_equal(offset / OPAL_BYTE_TABLE_CHUNK, (offset + len - 1) / OPAL_BYTE_TABLE_CHUNK);
+    {
+        gpointer key = GSIZE_TO_POINTER(offset / OPAL_BYTE_TABLE_CHUNK + 1);
+        uint8_t *chunk = g_hash_table_lookup(store, key);
+
+        if (!chunk) {
+            chunk = g_malloc0(OPAL_BYTE_TABLE_CHUNK);
+            g_hash_table_insert(store, key, chunk);
+        }
+        memcpy(chunk + offset % OPAL_BYTE_TABLE_CHUNK, data, len);
+    }
+}
+
+static bool store_read(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t *buf,
+                       size_t len)
+{
+    uint8_t *chunk = g_hash_table_lookup(opaque,
+                                         GSIZE_TO_POINTER(offset / OPAL_BYTE_TABLE_CHUNK + 1));
+
+    assert_non_null(chunk);     /* the map names only chunks that were written */
+    memcpy(buf, chunk, len);
+    return true;
+}
+
+static void test_byte_tables_apart(void **state)
+{
+    OpalTPer *tper = *state, *copy = new_tper();
+    g_autoptr(GHashTable) store = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    g_autofree uint8_t *saved = NULL;
+    g_autofree char *error = NULL;
+    char mbr[15];
+    uint32_t tsn;
+    size_t len;
+
+    opal_tper_set_byte_listener(tper, store_write, store);
+    use_drive(tper);
+    assert_int_equal(g_hash_table_size(store), 1);
+    saved = opal_tper_save_apart(tper, &len);
+    assert_false(contains(saved, len, "pre-boot image", 14));
+    assert_false(opal_tper_load(copy, saved, len, &error));
+    assert_non_null(strstr(error, "no store"));
+    assert_true(opal_tper_load_apart(copy, saved, len, store_read, store, &error));
+    opal_tper_mbr_read(copy, 70000, (uint8_t *)mbr, sizeof(mbr));
+    assert_string_equal(mbr, "pre-boot image");
+
+    /* RevertSP zeroes the tables, and tells the store. */
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(g_hash_table_size(store), 0);
+    opal_tper_free(copy);
+}
+
 /* Every way the bytes can be wrong is refused, and the drive keeps its state. */
 static void test_refusals(void **state)
 {
@@ -252,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_survives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_pin_no_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_tables_apart, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,20 @@ void opal_sps_factory_reset(OpalTPer *tper)
  * Revert of the LockingSP alone: back to Manufactured-Inactive, all data gone.
  * Its sessions end, except @caller's, which RevertSP answers first.
  */
+/* A store that keeps the LockingSP's byte tables apart hears that they are zeros again. */
+static void erase_byte_tables(OpalTPer *tper)
+{
+    const OpalSP *sp = tper->locking_sp;
+
+    for (guint i = 0; i < sp->tables->len; i++) {
+        const OpalTable *table = g_ptr_array_index(sp->tables, i);
+
+        if (table->def->kind == OPAL_TABLE_BYTE) {
+            opal_byte_written(tper, table->def->uid, 0, NULL, table->byte_size);
+        }
+    }
+}
+
 /* KEKs of authorities that are not the AdminSP's: those of the LockingSP. */
 static gboolean kek_of_locking_sp(gpointer uid, gpointer kek, gpointer tper)
 {
@@ -103,6 +117,7 @@ static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
                               const uint8_t *keep_key, size_t keep_len)
 {
     g_hash_table_foreach_remove(tper->keks, kek_of_locking_sp, tper);
+    erase_byte_tables(tper);
     opal_sp_free(tper->locking_sp);
     tper->locking_sp = new_locking_sp(tper);
     if (keep_key) {
@@ -210,6 +225,7 @@ OpalStatus opal_method_revert(MethodContext *m)
         return OPAL_ST_INVALID_PARAMETER;
     }
     /* The whole TPer to its factory state; this session ends once answered. */
+    erase_byte_tables(m->tper);
     opal_sps_factory_reset(m->tper);
     abort_sessions_on(m->tper, OPAL_UID_LOCKINGSP, NULL);
     abort_sessions_on(m->tper, OPAL_UID_ADMINSP, m->session);

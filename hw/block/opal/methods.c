@@ -287,6 +287,7 @@ static OpalStatus set_bytes(MethodContext *m, OpalTable *table, const OpalValue 
         return OPAL_ST_INVALID_PARAMETER;
     }
     opal_table_write(table, offset, data, len);
+    opal_byte_written(m->tper, table->def->uid, offset, data, len);
     return OPAL_ST_SUCCESS;
 }
 
@@ -543,8 +544,8 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
             status = methods[i].fn(&m);
             opal_trace(tper, "session %u (%s): %s on %s: %s", s->tsn, who->str,
                        methods[i].name, what->str, opal_status_name(status));
-            if (status == OPAL_ST_SUCCESS) {
-                opal_changed(tper, methods[i].changes);
+            if (status == OPAL_ST_SUCCESS && !opal_changed(tper, methods[i].changes)) {
+                status = OPAL_ST_TPER_MALFUNCTION;
             }
         }
     }

@@ -253,6 +253,8 @@ struct OpalTPer {
     void *trace_opaque;
     OpalChangeFn *changed;
     void *changed_opaque;
+    OpalByteWriteFn *byte_written;
+    void *byte_written_opaque;
     OpalClockFn *clock;
     void *clock_opaque;
     /* The last ComID management request, answered by the next IF-RECV. */
@@ -272,8 +274,14 @@ struct OpalTPer {
 /* Now, in milliseconds, on the TPer's clock (tper.c). */
 int64_t opal_now_ms(OpalTPer *tper);
 
-/* Tells the change listener, if any, what an accepted method changed (tper.c). */
-void opal_changed(OpalTPer *tper, unsigned changes);
+/*
+ * Tells the change listener, if any, what an accepted method changed (tper.c);
+ * false if the listener could not keep it.
+ */
+bool opal_changed(OpalTPer *tper, unsigned changes);
+/* Tells the byte listener, if any, of a method's write to a byte table (tper.c). */
+void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
+                       const uint8_t *data, uint64_t len);
 
 /* Explains what the engine did or refused, when someone listens (tper.c). */
 void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

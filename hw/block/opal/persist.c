@@ -15,6 +15,9 @@
  *   records  u8 kind, then
  *              CELL   u64 SP, u64 row, u32 column, u32 length, bytes
  *              CHUNK  u64 SP, u64 table, u64 offset, u32 length, bytes
+ *              CHUNKS u64 SP, u64 table, u32 length, a bitmap: bit n (LSB first)
+ *                     set if the table's chunk n holds data, which a store
+ *                     keeping the byte tables apart has (opal_tper_save_apart)
  *            END (kind 0xff) closes the state; nothing may follow it
  *
  * All integers little-endian; cells hold their value's token encoding
@@ -37,6 +40,7 @@
 enum {
     RECORD_CELL = 1,
     RECORD_CHUNK = 2,
+    RECORD_CHUNKS = 3,
     RECORD_END = 0xff,
 };
 
@@ -60,11 +64,38 @@ static void put_blob(GByteArray *out, const void *data, size_t len)
     g_byte_array_append(out, data, len);
 }
 
-static void save_sp(const OpalSP *sp, GByteArray *out)
+G_STATIC_ASSERT(OPAL_BYTE_TABLE_CHUNK == OPAL_BYTE_CHUNK);
+
+static uint64_t nr_chunks(const OpalTable *table)
+{
+    return (table->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK;
+}
+
+/* Which chunks of a byte table hold data, for a store that keeps the bytes. */
+static void save_chunk_map(const OpalSP *sp, const OpalTable *table, GByteArray *out)
+{
+    g_autofree uint8_t *map = g_malloc0((nr_chunks(table) + 7) / 8);
+
+    for (uint64_t n = 0; n < nr_chunks(table); n++) {
+        if (table->chunks[n]) {
+            map[n / 8] |= 1u << (n % 8);
+        }
+    }
+    put_u8(out, RECORD_CHUNKS);
+    put_le(out, sp->uid, 8);
+    put_le(out, table->def->uid, 8);
+    put_blob(out, map, (nr_chunks(table) + 7) / 8);
+}
+
+static void save_sp(const OpalSP *sp, bool apart, GByteArray *out)
 {
     for (guint t = 0; t < sp->tables->len; t++) {
         const OpalTable *table = g_ptr_array_index(sp->tables, t);
 
+        if (table->def->kind == OPAL_TABLE_BYTE && apart) {
+            save_chunk_map(sp, table, out);
+            continue;
+        }
         if (table->def->kind == OPAL_TABLE_BYTE) {
             for (uint64_t off = 0; off < table->byte_size; off += OPAL_BYTE_CHUNK) {
                 const uint8_t *chunk = table->chunks[off / OPAL_BYTE_CHUNK];
@@ -101,18 +132,28 @@ static void save_sp(const OpalSP *sp, GByteArray *out)
     }
 }
 
-uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
+static uint8_t *save(const OpalTPer *tper, bool apart, size_t *len)
 {
     GByteArray *out = g_byte_array_new();
 
     g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
     put_le(out, STATE_VERSION, 4);
     put_le(out, 0, 4);
-    save_sp(tper->admin_sp, out);
-    save_sp(tper->locking_sp, out);
+    save_sp(tper->admin_sp, apart, out);
+    save_sp(tper->locking_sp, apart, out);
     put_u8(out, RECORD_END);
     *len = out->len;
     return g_byte_array_free(out, false);
+}
+
+uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
+{
+    return save(tper, false, len);
+}
+
+uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len)
+{
+    return save(tper, true, len);
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -120,6 +161,8 @@ uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
 typedef struct StateReader {
     const uint8_t *pos, *end;
     GString *error;
+    OpalChunkReadFn *read_chunk;        /* where CHUNKS records' bytes are */
+    void *read_opaque;
 } StateReader;
 
 static bool get_le(StateReader *r, unsigned bytes, uint64_t *v)
@@ -214,12 +257,66 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
     return true;
 }
 
+static OpalTable *byte_table_of(OpalTPer *tper, StateReader *r, uint64_t sp_uid,
+                                uint64_t table_uid)
+{
+    OpalSP *sp = sp_of(tper, sp_uid);
+    OpalTable *table = sp ? opal_sp_table(sp, table_uid) : NULL;
+
+    if (!table || table->def->kind != OPAL_TABLE_BYTE) {
+        g_string_append_printf(r->error, "byte table %016" G_GINT64_MODIFIER "x does not "
+                               "exist", table_uid);
+        return NULL;
+    }
+    return table;
+}
+
+static bool load_chunk_map(OpalTPer *tper, StateReader *r)
+{
+    g_autofree uint8_t *buf = g_malloc(OPAL_BYTE_CHUNK);
+    uint64_t sp_uid, table_uid;
+    const uint8_t *map;
+    OpalTable *table;
+    size_t len;
+
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) || !get_blob(r, &map, &len)) {
+        g_string_append(r->error, "truncated chunk map record");
+        return false;
+    }
+    if (!(table = byte_table_of(tper, r, sp_uid, table_uid))) {
+        return false;
+    }
+    if (len != (nr_chunks(table) + 7) / 8) {
+        g_string_append_printf(r->error, "%s: the chunk map is for another size (is it "
+                               "configured differently?)", table->def->name);
+        return false;
+    }
+    if (!r->read_chunk) {
+        g_string_append_printf(r->error, "%s: its bytes are kept apart, and no store was "
+                               "given to read them from", table->def->name);
+        return false;
+    }
+    for (uint64_t n = 0; n < nr_chunks(table); n++) {
+        size_t chunk_len = MIN(OPAL_BYTE_CHUNK, table->byte_size - n * OPAL_BYTE_CHUNK);
+
+        if (!(map[n / 8] & (1u << (n % 8)))) {
+            continue;
+        }
+        if (!r->read_chunk(r->read_opaque, table_uid, n * OPAL_BYTE_CHUNK, buf, chunk_len)) {
+            g_string_append_printf(r->error, "%s: chunk %" G_GUINT64_FORMAT " could not be "
+                                   "read", table->def->name, n);
+            return false;
+        }
+        opal_table_write(table, n * OPAL_BYTE_CHUNK, buf, chunk_len);
+    }
+    return true;
+}
+
 static bool load_chunk(OpalTPer *tper, StateReader *r)
 {
     uint64_t sp_uid, table_uid, offset;
     const uint8_t *data;
     OpalTable *table;
-    OpalSP *sp;
     size_t len;
 
     if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) || !get_le(r, 8, &offset) ||
@@ -227,11 +324,7 @@ static bool load_chunk(OpalTPer *tper, StateReader *r)
         g_string_append(r->error, "truncated byte table record");
         return false;
     }
-    sp = sp_of(tper, sp_uid);
-    table = sp ? opal_sp_table(sp, table_uid) : NULL;
-    if (!table || table->def->kind != OPAL_TABLE_BYTE) {
-        g_string_append_printf(r->error, "byte table %016" G_GINT64_MODIFIER "x does not "
-                               "exist", table_uid);
+    if (!(table = byte_table_of(tper, r, sp_uid, table_uid))) {
         return false;
     }
     if (offset % OPAL_BYTE_CHUNK || offset >= table->byte_size ||
@@ -275,6 +368,11 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 return false;
             }
             break;
+        case RECORD_CHUNKS:
+            if (!load_chunk_map(tper, r)) {
+                return false;
+            }
+            break;
         case RECORD_END:
             if (r->pos != r->end) {
                 g_string_append(r->error, "bytes after the end record");
@@ -302,10 +400,14 @@ static void forget_factory_keys(OpalTPer *tper)
     }
 }
 
-bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
+                          OpalChunkReadFn *read, void *opaque, char **error)
 {
     OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
-    StateReader r = { .pos = buf, .end = buf + len, .error = g_string_new(NULL) };
+    StateReader r = {
+        .pos = buf, .end = buf + len, .error = g_string_new(NULL),
+        .read_chunk = read, .read_opaque = opaque,
+    };
 
     /* Onto a factory drive, so that a cell the state lacks has its factory value. */
     opal_session_abort_all(tper);
@@ -326,4 +428,9 @@ bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error
     forget_factory_keys(tper);
     opal_secrets_power_on(tper);
     return true;
+}
+
+bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+{
+    return opal_tper_load_apart(tper, buf, len, NULL, NULL, error);
 }

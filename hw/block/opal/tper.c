@@ -75,14 +75,30 @@ int64_t opal_now_ms(OpalTPer *tper)
     return tper->clock ? tper->clock(tper->clock_opaque) : g_get_monotonic_time() / 1000;
 }
 
-void opal_changed(OpalTPer *tper, unsigned changes)
+void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaque)
+{
+    tper->byte_written = fn;
+    tper->byte_written_opaque = opaque;
+}
+
+bool opal_changed(OpalTPer *tper, unsigned changes)
 {
     if (changes & OPAL_CHANGE_PERSISTENT) {
         /* New PINs, keys or locks: the keys' wrapped copies follow before any save. */
         opal_secrets_rewrap(tper);
     }
-    if (tper->changed && changes) {
-        tper->changed(tper->changed_opaque, changes);
+    if (tper->changed && changes && !tper->changed(tper->changed_opaque, changes)) {
+        opal_trace(tper, "the change could not be saved: it lasts until power-off");
+        return false;
+    }
+    return true;
+}
+
+void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
+                       const uint8_t *data, uint64_t len)
+{
+    if (tper->byte_written) {
+        tper->byte_written(tper->byte_written_opaque, table_uid, offset, data, len);
     }
 }
 

@@ -94,8 +94,23 @@ enum {
     OPAL_CHANGE_PERSISTENT = 0x1,   /* non-volatile state: tables, PINs, Tries */
     OPAL_CHANGE_MEDIA = 0x2,        /* ranges, locks, media keys or MBR shadowing */
 };
-typedef void OpalChangeFn(void *opaque, unsigned changes);
+/*
+ * It returns false if it could not keep the change (persistence failed): the
+ * method that made it then fails with TPER_MALFUNCTION, though the change
+ * stays in effect until power-off, as on a drive whose flash failed.
+ */
+typedef bool OpalChangeFn(void *opaque, unsigned changes);
 void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque);
+
+/*
+ * A store that keeps the byte tables (MBR, DataStore) apart from the rest of
+ * the state hears of every write a method makes to them, before the change
+ * listener hears of the method: @len bytes at @offset of table @table_uid
+ * became @data, or zeros if @data is NULL (a Revert).
+ */
+typedef void OpalByteWriteFn(void *opaque, uint64_t table_uid, uint64_t offset,
+                             const uint8_t *data, uint64_t len);
+void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaque);
 
 /*
  * The clock session timeouts run on, in milliseconds (default: the host's
@@ -130,6 +145,18 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type);
  */
 uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len);
 bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+
+/*
+ * The same, for a store that keeps the byte tables' bytes itself (see
+ * OpalByteWriteFn): the state names which 64 KiB chunks of them hold data,
+ * and loading reads those through @read (false: the store failed).
+ */
+#define OPAL_BYTE_TABLE_CHUNK   (64 * 1024)
+typedef bool OpalChunkReadFn(void *opaque, uint64_t table_uid, uint64_t offset,
+                             uint8_t *buf, size_t len);
+uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
+bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
+                          OpalChunkReadFn *read, void *opaque, char **error);
 
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
