@@ -16,6 +16,8 @@
 #include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "migration/blocker.h"
+#include "crypto/secret_common.h"
+#include "qemu/error-report.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
@@ -135,15 +137,46 @@ static int64_t ide_opal_clock_ms(void *opaque)
     return qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
 }
 
-/* What an accepted method changed reaches the media gate before the next command. */
-static void ide_opal_changed(void *opaque, unsigned changes)
+/*
+ * What an accepted method changed is in the image before the host hears of
+ * success, and reaches the media gate before the next command.
+ */
+static bool ide_opal_changed(void *opaque, unsigned changes)
 {
     IDEOpalDrive *d = opaque;
+    Error *err = NULL;
+    bool saved = true;
 
+    if (changes & OPAL_CHANGE_PERSISTENT) {
+        saved = ide_opal_state_save(d, &err);
+        if (!saved) {
+            trace_ide_opal_state_save_failed(d, error_get_pretty(err));
+            error_report_err(err);
+        }
+    }
     if (changes & OPAL_CHANGE_MEDIA) {
-        /* Only cipher set-up can fail, and it succeeded for the same keys at realize. */
+        /* Only cipher set-up can fail, and it succeeded for the same kind of keys at realize. */
         ide_opal_media_update(d, &error_abort);
     }
+    return saved;
+}
+
+/*
+ * A credential from a property, or from the -object secret that its
+ * *-secret property names (QEMU's way to pass secrets), or NULL.
+ */
+static bool ide_opal_credential(char **value, const char *secret_id, const char *name,
+                                Error **errp)
+{
+    if (!secret_id) {
+        return true;
+    }
+    if (*value) {
+        error_setg(errp, "give %s or %s-secret, not both", name, name);
+        return false;
+    }
+    *value = qcrypto_secret_lookup_as_utf8(secret_id, errp);
+    return *value != NULL;
 }
 
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
@@ -151,13 +184,28 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     ERRP_GUARD();
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
     IDEBus *bus = DO_UPCAST(IDEBus, qbus, dev->qdev.parent_bus);
+    BlockBackend *blk = dev->conf.blk;
+    int64_t image_size;
+    uint64_t reserved;
     OpalConfig config;
 
     /* Tell it apart from ide-hd in a guest, unless the user names it. */
     if (!dev->model) {
         dev->model = g_strdup("QEMU OPAL HARDDISK");
     }
-    if (!ide_opal_check_config(d, errp)) {
+    if (!ide_opal_check_config(d, errp) ||
+        !ide_opal_credential(&d->msid, d->msid_secret, "msid", errp) ||
+        !ide_opal_credential(&d->psid, d->psid_secret, "psid", errp)) {
+        return;
+    }
+    image_size = blk && blk_bs(blk) ? blk_getlength(blk) : -ENOMEDIUM;
+    if (image_size < 0) {
+        error_setg_errno(errp, -image_size, "ide-opal-hd needs a drive with a medium");
+        return;
+    }
+    /* The guest sees the image up to the state region, through the media gate. */
+    reserved = ide_opal_state_reserved(d, image_size, errp);
+    if (!reserved || !ide_opal_media_attach(d, reserved, errp)) {
         return;
     }
     ide_dev_initfn(dev, IDE_HD, errp);
@@ -189,8 +237,14 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
+    /* What the image holds, as a drive that was just powered on. */
+    if (!ide_opal_state_open(d, image_size - reserved, errp)) {
+        return;
+    }
+    opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
+    opal_tper_set_byte_listener(d->tper, ide_opal_state_byte_written, d);
     opal_tper_set_change_listener(d->tper, ide_opal_changed, d);
-    if (!ide_opal_media_attach(d, errp)) {
+    if (!ide_opal_media_update(d, errp)) {
         return;
     }
     /*
@@ -230,6 +284,7 @@ static void ide_opal_finalize(Object *obj)
 
     g_clear_pointer(&d->tper, opal_tper_free);
     g_clear_pointer(&d->media, ide_opal_media_unref);
+    g_clear_pointer(&d->state, ide_opal_state_free);
     migrate_del_blocker(&d->migration_blocker);
 }
 
@@ -240,6 +295,9 @@ static const Property ide_opal_properties[] = {
     DEFINE_PROP_BOOL("encrypt", IDEOpalDrive, encrypt, true),
     DEFINE_PROP_STRING("msid", IDEOpalDrive, msid),
     DEFINE_PROP_STRING("psid", IDEOpalDrive, psid),
+    DEFINE_PROP_STRING("msid-secret", IDEOpalDrive, msid_secret),
+    DEFINE_PROP_STRING("psid-secret", IDEOpalDrive, psid_secret),
+    DEFINE_PROP_BOOL("reformat-state", IDEOpalDrive, reformat_state, false),
     DEFINE_PROP_UINT16("users", IDEOpalDrive, users, OPAL_MIN_USERS),
     DEFINE_PROP_UINT16("ranges", IDEOpalDrive, ranges, OPAL_MIN_RANGES),
     DEFINE_PROP_SIZE("mbr-size", IDEOpalDrive, mbr_size, OPAL_MIN_MBR_SIZE),

@@ -45,6 +45,9 @@ enum {
  */
 #define IDE_OPAL_MEDIA_ERROR    ABRT_ERR
 
+/* Where the drive keeps its Opal state: a region of its image (opal-state.c). */
+typedef struct IDEOpalState IDEOpalState;
+
 /* The media gate's view: the engine's media map and a cipher per range (opal-media.c). */
 typedef struct IDEOpalMedia IDEOpalMedia;
 
@@ -63,8 +66,12 @@ struct IDEOpalDrive {
     IDEOpalMedia *media;
     IDEOpalNcqError ncq_error;
     Error *migration_blocker;
+    IDEOpalState *state;
+    bool reformat_state;    /* lay the state region out anew, whatever it holds */
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */
+    char *msid_secret;  /* or the IDs of -object secret that hold them */
+    char *psid_secret;
     uint16_t users;     /* LockingSP User authorities */
     uint16_t ranges;    /* locking ranges besides the global range */
     uint64_t mbr_size;  /* bytes of the shadow MBR table */
@@ -83,10 +90,23 @@ IDEOpalDrive *ide_opal_drive(IDEState *s);
 bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd);
 
 /*
- * The media gate (opal-media.c): puts the filter node between the device and
- * its drive, and takes a new view of the Locking SP after each change.
+ * The state region (opal-state.c): how many bytes at the end of an image of
+ * @image_size it takes (0 with @errp set if it does not fit); opening it
+ * after the TPer exists loads the state, or lays out a new region for a new
+ * image; saving makes the TPer's state durable.
  */
-bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp);
+uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size, Error **errp);
+bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp);
+bool ide_opal_state_save(IDEOpalDrive *d, Error **errp);
+OpalByteWriteFn ide_opal_state_byte_written;
+void ide_opal_state_free(IDEOpalState *st);
+
+/*
+ * The media gate (opal-media.c): puts the filter node between the device and
+ * its drive, hiding the last @reserved bytes of the image from it, and takes
+ * a new view of the Locking SP after each change.
+ */
+bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp);
 bool ide_opal_media_update(IDEOpalDrive *d, Error **errp);
 void ide_opal_media_unref(IDEOpalMedia *media);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalMedia, ide_opal_media_unref)

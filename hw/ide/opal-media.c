@@ -146,6 +146,7 @@ bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
 
 typedef struct BDRVOpalMedia {
     IDEOpalDrive *drive;
+    uint64_t reserved;          /* the state region at the image's end (opal-state.c) */
 } BDRVOpalMedia;
 
 /*
@@ -356,12 +357,24 @@ opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
                           QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
 {
     IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
-    g_autoptr(IDEOpalMedia) m = media_ref(d->media);
+    g_autoptr(IDEOpalMedia) m = NULL;
     uint64_t lba = offset / BDRV_SECTOR_SIZE;
-    uint64_t shadow = opal_media_shadow_blocks(m->map) * BDRV_SECTOR_SIZE;
-    OpalMediaVerdict verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, false);
+    uint64_t shadow;
+    OpalMediaVerdict verdict;
     QEMUIOVector bounce;
     int ret;
+
+    if (!d->media) {
+        /*
+         * Realize reads sector 0 to guess a CHS geometry before the drive has
+         * powered on: it has nothing to show yet (its keys are not loaded).
+         */
+        qemu_iovec_memset(qiov, qiov_offset, 0, bytes);
+        return 0;
+    }
+    m = media_ref(d->media);
+    shadow = opal_media_shadow_blocks(m->map) * BDRV_SECTOR_SIZE;
+    verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, false);
 
     if (verdict != OPAL_MEDIA_OK) {
         return refuse(d, "read", offset, bytes, verdict);
@@ -447,7 +460,9 @@ opal_media_co_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
 
 static int64_t coroutine_fn GRAPH_RDLOCK opal_media_co_getlength(BlockDriverState *bs)
 {
-    return bdrv_co_getlength(bs->file->bs);
+    int64_t len = bdrv_co_getlength(bs->file->bs);
+
+    return len < 0 ? len : len - ((BDRVOpalMedia *)bs->opaque)->reserved;
 }
 
 static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
@@ -458,6 +473,9 @@ static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
 
 static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Error **errp)
 {
+    /* Known before the node's length is first asked for, at the end of opening. */
+    ((BDRVOpalMedia *)bs->opaque)->reserved = qdict_get_try_int(options, "reserved", 0);
+    qdict_del(options, "reserved");
     /*
      * Data only: the node keeps no metadata in its child, so the permissions
      * it takes there are its parent's, passed through - the device's, as
@@ -490,7 +508,7 @@ static BlockDriver bdrv_opal_media = {
     .bdrv_co_pdiscard = opal_media_co_pdiscard,
 };
 
-bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp)
+bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
 {
     BlockBackend *blk = d->parent_obj.dev.conf.blk;
     BlockDriverState *bs = blk ? blk_bs(blk) : NULL;
@@ -502,11 +520,9 @@ bool ide_opal_media_attach(IDEOpalDrive *d, Error **errp)
         error_setg(errp, "ide-opal-hd needs a drive with a medium");
         return false;
     }
-    if (!ide_opal_media_update(d, errp)) {
-        return false;
-    }
     options = qdict_new();
     qdict_put_str(options, "file", bdrv_get_node_name(bs));
+    qdict_put_int(options, "reserved", reserved);
     /* As the drive was opened: writable or not, discarding (discard=unmap) or not. */
     filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options,
                                        bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP),

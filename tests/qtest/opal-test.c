@@ -78,8 +78,14 @@
 
 /*** Test harness parameters ***/
 
-/* Larger than the 128 MiB shadow MBR area, so that LBAs past it exist */
-#define TEST_IMAGE_SIZE             (256 * MiB)
+/*
+ * The drive keeps its state in the image's last 147 MiB (with the default
+ * 128 MiB MBR and 10 MiB DataStore); what is left for the guest is larger
+ * than the 128 MiB shadow MBR area, so that LBAs past it exist.
+ */
+#define TEST_IMAGE_SIZE             (512 * MiB)
+#define STATE_REGION_SIZE           (147 * MiB)
+#define TEST_CAPACITY               (TEST_IMAGE_SIZE - STATE_REGION_SIZE)
 #define TEST_SERIAL                 "OPALTEST123"
 #define FILL_BYTE                   0xA5
 #define PRD_BYTES                   (64 * KiB)
@@ -112,17 +118,22 @@ typedef struct AtaResult {
 
 /*** Machine setup / teardown ***/
 
-G_GNUC_PRINTF(1, 2)
-static OpalTestState *opal_boot(const char *device_fmt, ...)
+/* A new, empty (sparse) image: the next drive comes fresh from the factory. */
+static void fresh_image(void)
+{
+    g_assert(truncate(image_path, 0) == 0);
+    g_assert(truncate(image_path, TEST_IMAGE_SIZE) == 0);
+}
+
+static OpalTestState *opal_vboot(bool fresh, const char *device_fmt, va_list ap)
 {
     OpalTestState *s = g_new0(OpalTestState, 1);
     AHCIQState *ahci = g_new0(AHCIQState, 1);
-    g_autofree char *device = NULL;
-    va_list ap;
+    g_autofree char *device = g_strdup_vprintf(device_fmt, ap);
 
-    va_start(ap, device_fmt);
-    device = g_strdup_vprintf(device_fmt, ap);
-    va_end(ap);
+    if (fresh) {
+        fresh_image();
+    }
 
     ahci->parent = qtest_pc_boot("-M q35 "
                                  "-drive if=none,id=d0,file=%s,format=raw%s "
@@ -138,6 +149,32 @@ static OpalTestState *opal_boot(const char *device_fmt, ...)
     ahci_port_clear(ahci, s->port);
     g_assert_cmphex(ahci_px_rreg(ahci, s->port, AHCI_PX_SIG), ==,
                     AHCI_SIGNATURE_DISK);
+    return s;
+}
+
+/* A machine with a drive on a new image */
+G_GNUC_PRINTF(1, 2)
+static OpalTestState *opal_boot(const char *device_fmt, ...)
+{
+    OpalTestState *s;
+    va_list ap;
+
+    va_start(ap, device_fmt);
+    s = opal_vboot(true, device_fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* A machine with a drive on the image the last one left: a restart */
+G_GNUC_PRINTF(1, 2)
+static OpalTestState *opal_restart(const char *device_fmt, ...)
+{
+    OpalTestState *s;
+    va_list ap;
+
+    va_start(ap, device_fmt);
+    s = opal_vboot(false, device_fmt, ap);
+    va_end(ap);
     return s;
 }
 
@@ -2661,11 +2698,12 @@ static void test_media_shadow_mbr(void)
 static void test_media_shadow_mbr_capped(void)
 {
     OpalTestState *s;
-    uint64_t nb = TEST_IMAGE_SIZE / BLOCK_SIZE;
+    /* A 256 MiB MBR table leaves the guest 512 - 275 MiB of the image. */
+    uint64_t nb = (TEST_IMAGE_SIZE - 275 * MiB) / BLOCK_SIZE;
     uint8_t buf[BLOCK_SIZE];
     uint8_t zero[BLOCK_SIZE] = { 0 };
 
-    s = opal_boot_owned(",mbr-size=%" PRIu64, (uint64_t)TEST_IMAGE_SIZE * 2);
+    s = opal_boot_owned(",mbr-size=%" PRIu64, (uint64_t)256 * MiB);
     admin1_session(s);
     g_assert_cmpuint(set_uint(s, UID_MBRCONTROL, COL_MBR_ENABLE, 1), ==, 0);
     end_session(s);
@@ -2975,7 +3013,6 @@ int main(int argc, char **argv)
 
     fd = g_file_open_tmp("opal-test-XXXXXX.raw", &image_path, NULL);
     g_assert(fd >= 0);
-    g_assert(ftruncate(fd, TEST_IMAGE_SIZE) == 0);
     close(fd);
 
     qtest_add_func("/opal/identify", test_identify);

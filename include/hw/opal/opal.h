@@ -152,6 +152,8 @@ bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error
  * and loading reads those through @read (false: the store failed).
  */
 #define OPAL_BYTE_TABLE_CHUNK   (64 * 1024)
+#define OPAL_TABLE_UID_MBR          0x0000080400000000ULL   /* Core 5.7.2.5 */
+#define OPAL_TABLE_UID_DATASTORE    0x0000100100000000ULL   /* Opal 4.3.7.1 */
 typedef bool OpalChunkReadFn(void *opaque, uint64_t table_uid, uint64_t offset,
                              uint8_t *buf, size_t len);
 uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);

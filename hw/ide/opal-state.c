@@ -1,0 +1,529 @@
+/*
+ * ide-opal-hd: the drive's non-volatile state, kept in its own image
+ *
+ * A real drive keeps its Opal state (tables, PIN verifiers, wrapped keys,
+ * the MBR and DataStore tables) in flash the host cannot address.  This
+ * drive keeps it in a region at the end of its image that the guest never
+ * sees: the capacity it reports ends where the region begins.  One image is
+ * all a user needs to keep a drive.
+ *
+ * The region, at a 1 MiB boundary (all integers little-endian):
+ *
+ *   +0          superblock, one sector: "QEMUOPAL", u32 layout version (1),
+ *               u32 CRC-32C of the sector with this field zero, then u64s:
+ *               region size, slot size, MBR area offset and size, DataStore
+ *               area offset and size (offsets from the region's start)
+ *   +64 KiB     slot 0, slot 1 (SLOT_SIZE each): a header sector - "OPALSLOT",
+ *               u32 version (1), u32 CRC-32C of the header, u64 generation,
+ *               u32 state length, u32 journal length, u32 CRC-32C of the
+ *               payload - and the payload after it: the engine's state with
+ *               its byte tables apart (opal_tper_save_apart), then the journal
+ *   MBR area    the MBR table's bytes, in place
+ *   DataStore   the DataStore table's bytes, in place
+ *
+ * An update must leave either the old state or the new one, whatever moment
+ * QEMU dies at (Opal's methods are atomic, Core 3.3.9).  So every change
+ * writes the slot that does not hold the newest state: payload, flush,
+ * header (one sector, written last), flush - and only then the byte-table
+ * writes the method made, which the slot's journal also holds: loading
+ * replays the newest slot's journal, so bytes half-written in place are
+ * written again.  A torn slot fails its CRC, and the other slot holds the
+ * state before.  The method answers the host only after all this.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/crc32c.h"
+#include "qemu/cutils.h"
+#include "qemu/units.h"
+#include "block/block_int.h"
+#include "system/block-backend.h"
+#include "ide-internal.h"
+#include "opal-hd.h"
+#include "trace.h"
+
+#define REGION_ALIGN        (1 * MiB)
+#define SUPERBLOCK_SIZE     (64 * KiB)
+#define SLOT_SIZE           (4 * MiB)
+#define AREA_ALIGN          (64 * KiB)
+#define HEADER_SIZE         BDRV_SECTOR_SIZE
+#define LAYOUT_VERSION      1
+#define SLOT_VERSION        1
+
+#define SUPER_MAGIC         "QEMUOPAL"
+#define SLOT_MAGIC          "OPALSLOT"
+
+/* Journal entries: u64 table UID, u64 offset, u64 length, u8 zeros?, the bytes unless zeros. */
+#define JOURNAL_ENTRY_HEADER    25
+
+typedef struct Layout {
+    uint64_t region_size;
+    uint64_t slot_size;
+    uint64_t mbr_offset, mbr_size;
+    uint64_t datastore_offset, datastore_size;
+} Layout;
+
+struct IDEOpalState {
+    BdrvChild *file;            /* the image, below the media filter */
+    uint64_t start;             /* where the region begins in the image */
+    Layout layout;
+    uint64_t generation;        /* of the newest slot */
+    GByteArray *journal;        /* byte-table writes not yet in a slot */
+};
+
+/* ---- layout -------------------------------------------------------------------------- */
+
+static Layout layout_of(IDEOpalDrive *d)
+{
+    Layout l = { .slot_size = SLOT_SIZE };
+
+    l.mbr_offset = SUPERBLOCK_SIZE + 2 * SLOT_SIZE;
+    l.mbr_size = d->mbr_size;
+    l.datastore_offset = ROUND_UP(l.mbr_offset + l.mbr_size, AREA_ALIGN);
+    l.datastore_size = d->datastore_size;
+    l.region_size = ROUND_UP(l.datastore_offset + l.datastore_size, REGION_ALIGN);
+    return l;
+}
+
+uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size, Error **errp)
+{
+    Layout l = layout_of(d);
+    uint64_t start;
+
+    if (image_size < l.region_size + REGION_ALIGN) {
+        error_setg(errp, "ide-opal-hd keeps its Opal state in the last %" PRIu64 " MiB of "
+                   "its image (mbr-size and datastore-size set how much): the image is too "
+                   "small (%" PRIu64 " bytes)", l.region_size / MiB, image_size);
+        return 0;
+    }
+    start = ROUND_DOWN(image_size - l.region_size, REGION_ALIGN);
+    return image_size - start;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) {
+        p[i] = v >> (8 * i);
+    }
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned bytes)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < bytes; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+/* CRC-32C of @len bytes at @buf, with the 4 bytes at @crc_at counted as zero. */
+static uint32_t crc_without(const uint8_t *buf, size_t len, size_t crc_at)
+{
+    static const uint8_t zero[4];
+    uint32_t crc = crc32c(0xffffffff, buf, crc_at);
+
+    crc = crc32c(crc, zero, 4);
+    return crc32c(crc, buf + crc_at + 4, len - crc_at - 4) ^ 0xffffffff;
+}
+
+static void superblock_encode(const Layout *l, uint8_t *sector)
+{
+    memset(sector, 0, HEADER_SIZE);
+    memcpy(sector, SUPER_MAGIC, 8);
+    put_le(sector + 8, LAYOUT_VERSION, 4);
+    put_le(sector + 16, l->region_size, 8);
+    put_le(sector + 24, l->slot_size, 8);
+    put_le(sector + 32, l->mbr_offset, 8);
+    put_le(sector + 40, l->mbr_size, 8);
+    put_le(sector + 48, l->datastore_offset, 8);
+    put_le(sector + 56, l->datastore_size, 8);
+    put_le(sector + 12, crc_without(sector, HEADER_SIZE, 12), 4);
+}
+
+/* ---- I/O on the region --------------------------------------------------------------- */
+
+static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t len)
+{
+    GRAPH_RDLOCK_GUARD_MAINLOOP();
+    return bdrv_pread(st->file, st->start + offset, len, buf, 0);
+}
+
+static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uint64_t len)
+{
+    GRAPH_RDLOCK_GUARD_MAINLOOP();
+    return bdrv_pwrite(st->file, st->start + offset, len, buf, 0);
+}
+
+static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
+{
+    GRAPH_RDLOCK_GUARD_MAINLOOP();
+    return bdrv_pwrite_zeroes(st->file, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
+}
+
+static int region_flush(IDEOpalState *st)
+{
+    GRAPH_RDLOCK_GUARD_MAINLOOP();
+    return bdrv_flush(st->file->bs);
+}
+
+/* Whether the whole region reads as zeros: a region no drive has used yet. */
+static bool region_is_zero(IDEOpalState *st, Error **errp)
+{
+    g_autofree uint8_t *buf = g_malloc(1 * MiB);
+    uint64_t offset = 0;
+
+    while (offset < st->layout.region_size) {
+        uint64_t len = MIN(1 * MiB, st->layout.region_size - offset);
+        int64_t pnum;
+        int ret;
+
+        {
+            GRAPH_RDLOCK_GUARD_MAINLOOP();
+            ret = bdrv_block_status_above(st->file->bs, NULL, st->start + offset, len,
+                                          &pnum, NULL, NULL);
+        }
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+            return false;
+        }
+        if (!(ret & BDRV_BLOCK_ZERO)) {
+            len = MIN(len, (uint64_t)pnum);
+            ret = region_pread(st, offset, buf, len);
+            if (ret < 0) {
+                error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+                return false;
+            }
+            if (!buffer_is_zero(buf, len)) {
+                return false;
+            }
+        } else {
+            len = pnum;
+        }
+        offset += len;
+    }
+    return true;
+}
+
+/* ---- the journal of byte-table writes --------------------------------------------------- */
+
+static bool area_of(IDEOpalState *st, uint64_t table_uid, uint64_t *offset, uint64_t *size)
+{
+    switch (table_uid) {
+    case OPAL_TABLE_UID_MBR:
+        *offset = st->layout.mbr_offset;
+        *size = st->layout.mbr_size;
+        return true;
+    case OPAL_TABLE_UID_DATASTORE:
+        *offset = st->layout.datastore_offset;
+        *size = st->layout.datastore_size;
+        return true;
+    default:
+        return false;
+    }
+}
+
+void ide_opal_state_byte_written(void *opaque, uint64_t table_uid, uint64_t offset,
+                                 const uint8_t *data, uint64_t len)
+{
+    IDEOpalDrive *d = opaque;
+    uint8_t header[JOURNAL_ENTRY_HEADER];
+
+    put_le(header, table_uid, 8);
+    put_le(header + 8, offset, 8);
+    put_le(header + 16, len, 8);
+    header[24] = !data;
+    g_byte_array_append(d->state->journal, header, sizeof(header));
+    if (data) {
+        g_byte_array_append(d->state->journal, data, len);
+    }
+}
+
+/*
+ * Writes the journal's entries in place.  Loading replays a slot's journal,
+ * which came from a running drive, but a corrupted image could hold anything
+ * that passed the CRC: every entry is checked against its area.
+ */
+static int journal_apply(IDEOpalState *st, const uint8_t *j, size_t len, Error **errp)
+{
+    size_t pos = 0;
+
+    while (pos < len) {
+        uint64_t table, offset, bytes, area, area_size;
+        bool zeros;
+        int ret;
+
+        if (len - pos < JOURNAL_ENTRY_HEADER) {
+            goto bad;
+        }
+        table = get_le(j + pos, 8);
+        offset = get_le(j + pos + 8, 8);
+        bytes = get_le(j + pos + 16, 8);
+        zeros = j[pos + 24];
+        pos += JOURNAL_ENTRY_HEADER;
+        if (!area_of(st, table, &area, &area_size) || offset > area_size ||
+            bytes > area_size - offset || (!zeros && bytes > len - pos)) {
+            goto bad;
+        }
+        ret = zeros ? region_zero(st, area + offset, bytes)
+                    : region_pwrite(st, area + offset, j + pos, bytes);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "cannot write the MBR or DataStore table");
+            return ret;
+        }
+        pos += zeros ? 0 : bytes;
+    }
+    return 0;
+bad:
+    error_setg(errp, "the Opal state's journal is malformed");
+    return -EINVAL;
+}
+
+/* ---- saving ------------------------------------------------------------------------- */
+
+static uint64_t slot_offset(const IDEOpalState *st, uint64_t generation)
+{
+    return SUPERBLOCK_SIZE + (generation % 2) * st->layout.slot_size;
+}
+
+bool ide_opal_state_save(IDEOpalDrive *d, Error **errp)
+{
+    IDEOpalState *st = d->state;
+    g_autoptr(GByteArray) payload = g_byte_array_new();
+    uint8_t header[HEADER_SIZE] = { 0 };
+    uint64_t generation = st->generation + 1, slot = slot_offset(st, generation);
+    g_autofree uint8_t *state = NULL;
+    size_t state_len;
+    int ret;
+
+    state = opal_tper_save_apart(d->tper, &state_len);
+    g_byte_array_append(payload, state, state_len);
+    g_byte_array_append(payload, st->journal->data, st->journal->len);
+    if (HEADER_SIZE + payload->len > st->layout.slot_size) {
+        error_setg(errp, "the Opal state (%u bytes) does not fit its %" PRIu64 " byte slot",
+                   payload->len, st->layout.slot_size);
+        return false;
+    }
+    memcpy(header, SLOT_MAGIC, 8);
+    put_le(header + 8, SLOT_VERSION, 4);
+    put_le(header + 16, generation, 8);
+    put_le(header + 24, state_len, 4);
+    put_le(header + 28, st->journal->len, 4);
+    put_le(header + 32, crc32c(0xffffffff, payload->data, payload->len) ^ 0xffffffff, 4);
+    put_le(header + 12, crc_without(header, HEADER_SIZE, 12), 4);
+
+    /* Payload, then the header that makes it the newest state, each made durable. */
+    ret = region_pwrite(st, slot + HEADER_SIZE, payload->data, payload->len);
+    if (ret >= 0) {
+        ret = region_flush(st);
+    }
+    if (ret >= 0) {
+        ret = region_pwrite(st, slot, header, sizeof(header));
+    }
+    if (ret >= 0) {
+        ret = region_flush(st);
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot write the Opal state to the image");
+        return false;
+    }
+    st->generation = generation;
+    trace_ide_opal_state_saved(d, generation, generation % 2, payload->len);
+    /* In place now; the next save's first flush makes these durable before it counts. */
+    ret = journal_apply(st, st->journal->data, st->journal->len, errp);
+    g_byte_array_set_size(st->journal, 0);
+    return ret >= 0;
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+typedef struct Slot {
+    uint64_t generation;        /* 0: not a valid slot */
+    GByteArray *payload;
+    uint32_t state_len;
+} Slot;
+
+/* Reads slot @n; false with @errp set only if the image cannot be read. */
+static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Error **errp)
+{
+    uint64_t off = SUPERBLOCK_SIZE + n * st->layout.slot_size;
+    uint8_t header[HEADER_SIZE];
+    uint32_t state_len, journal_len;
+    int ret = region_pread(st, off, header, sizeof(header));
+
+    *slot = (Slot) { 0 };
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot read the image's Opal state");
+        return false;
+    }
+    *blank = buffer_is_zero(header, sizeof(header));
+    state_len = get_le(header + 24, 4);
+    journal_len = get_le(header + 28, 4);
+    if (memcmp(header, SLOT_MAGIC, 8) || get_le(header + 8, 4) != SLOT_VERSION ||
+        get_le(header + 12, 4) != crc_without(header, HEADER_SIZE, 12) ||
+        (uint64_t)state_len + journal_len > st->layout.slot_size - HEADER_SIZE) {
+        return true;
+    }
+    slot->payload = g_byte_array_sized_new(state_len + journal_len);
+    g_byte_array_set_size(slot->payload, state_len + journal_len);
+    ret = region_pread(st, off + HEADER_SIZE, slot->payload->data, slot->payload->len);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot read the image's Opal state");
+        g_byte_array_unref(slot->payload);
+        slot->payload = NULL;
+        return false;
+    }
+    if ((crc32c(0xffffffff, slot->payload->data, slot->payload->len) ^ 0xffffffff) ==
+        get_le(header + 32, 4)) {
+        slot->generation = get_le(header + 16, 8);
+        slot->state_len = state_len;
+    }
+    return true;
+}
+
+static bool read_chunk(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t *buf,
+                       size_t len)
+{
+    IDEOpalState *st = opaque;
+    uint64_t area, size;
+
+    return area_of(st, table_uid, &area, &size) && offset + len <= size &&
+           region_pread(st, area + offset, buf, len) >= 0;
+}
+
+/* A region for this drive: zeros, a superblock, then the factory state in slot 0. */
+static bool format(IDEOpalDrive *d, Error **errp)
+{
+    IDEOpalState *st = d->state;
+    uint8_t sector[HEADER_SIZE];
+    int ret = region_zero(st, 0, st->layout.region_size);
+
+    superblock_encode(&st->layout, sector);
+    if (ret >= 0) {
+        ret = region_flush(st);
+    }
+    if (ret >= 0) {
+        ret = region_pwrite(st, 0, sector, sizeof(sector));
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot lay out the Opal state region in the image");
+        return false;
+    }
+    trace_ide_opal_state_formatted(d, st->start, st->layout.region_size);
+    st->generation = 0;
+    return ide_opal_state_save(d, errp);
+}
+
+/* The newest valid slot's state onto the TPer; false with @errp if there is none. */
+static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
+{
+    IDEOpalState *st = d->state;
+    Slot slots[2];
+    bool blank0, blank1;
+    Slot *newest;
+    g_autofree char *why = NULL;
+    bool ok = false;
+
+    if (!slot_read(st, 0, &slots[0], &blank0, errp)) {
+        return false;
+    }
+    if (!slot_read(st, 1, &slots[1], &blank1, errp)) {
+        g_clear_pointer(&slots[0].payload, g_byte_array_unref);
+        return false;
+    }
+    *blank = blank0 && blank1;
+    newest = slots[1].generation > slots[0].generation ? &slots[1] : &slots[0];
+    if (!newest->generation) {
+        if (!*blank) {
+            error_setg(errp, "both copies of the drive's Opal state in the image are "
+                       "corrupted; reformat-state=on starts the drive afresh (its data "
+                       "is lost)");
+        }
+    } else if (journal_apply(st, newest->payload->data + newest->state_len,
+                             newest->payload->len - newest->state_len, errp) >= 0 &&
+               region_flush(st) >= 0) {
+        ok = opal_tper_load_apart(d->tper, newest->payload->data, newest->state_len,
+                                  read_chunk, st, &why);
+        if (!ok) {
+            error_setg(errp, "the drive's Opal state in the image cannot be loaded: %s; "
+                       "reformat-state=on starts the drive afresh (its data is lost)", why);
+        } else {
+            st->generation = newest->generation;
+            trace_ide_opal_state_loaded(d, newest->generation, newest == &slots[1]);
+        }
+    }
+    g_clear_pointer(&slots[0].payload, g_byte_array_unref);
+    g_clear_pointer(&slots[1].payload, g_byte_array_unref);
+    return ok;
+}
+
+bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
+{
+    BlockDriverState *filter = blk_bs(d->parent_obj.dev.conf.blk);
+    ERRP_GUARD();
+    IDEOpalState *st = g_new0(IDEOpalState, 1);
+    uint8_t sector[HEADER_SIZE], expected[HEADER_SIZE];
+    bool blank;
+    int ret;
+
+    d->state = st;
+    st->file = filter->file;
+    st->start = start;
+    st->layout = layout_of(d);
+    st->journal = g_byte_array_new();
+    if (!blk_is_writable(d->parent_obj.dev.conf.blk)) {
+        error_setg(errp, "ide-opal-hd keeps its Opal state in its image, which must be "
+                   "writable");
+        return false;
+    }
+    superblock_encode(&st->layout, expected);
+    ret = region_pread(st, 0, sector, sizeof(sector));
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+        return false;
+    }
+    if (d->reformat_state) {
+        return format(d, errp);
+    }
+    if (buffer_is_zero(sector, sizeof(sector))) {
+        if (region_is_zero(st, errp)) {
+            return format(d, errp);     /* a new drive, fresh from the factory */
+        }
+        if (!*errp) {
+            error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd "
+                       "keeps its Opal state, hold other data; reformat-state=on "
+                       "overwrites them", (uint64_t)(st->layout.region_size / MiB));
+        }
+        return false;
+    }
+    if (memcmp(sector, SUPER_MAGIC, 8)) {
+        error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd keeps "
+                   "its Opal state, hold other data; reformat-state=on overwrites them",
+                   (uint64_t)(st->layout.region_size / MiB));
+        return false;
+    }
+    if (memcmp(sector, expected, sizeof(sector))) {
+        error_setg(errp, "the image's Opal state was laid out for another mbr-size or "
+                   "datastore-size (MBR %" PRIu64 " bytes, DataStore %" PRIu64 " bytes), "
+                   "or the image was resized", get_le(sector + 40, 8),
+                   get_le(sector + 56, 8));
+        return false;
+    }
+    if (!load(d, &blank, errp)) {
+        /* Slots never written: the region's layout was interrupted. */
+        return blank && !*errp && ide_opal_state_save(d, errp);
+    }
+    return true;
+}
+
+void ide_opal_state_free(IDEOpalState *st)
+{
+    if (st) {
+        g_byte_array_unref(st->journal);
+        g_free(st);
+    }
+}
