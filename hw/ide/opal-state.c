@@ -461,6 +461,15 @@ static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
     return ok;
 }
 
+static void foreign_data(IDEOpalState *st, Error **errp)
+{
+    error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd keeps "
+               "its Opal state, hold other data; reformat-state=on overwrites them",
+               st->layout.region_size / MiB);
+    error_append_hint(errp, "A drive whose mbr-size or datastore-size changed, or whose "
+                      "image was resized, looks for its state elsewhere.\n");
+}
+
 bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
 {
     BlockDriverState *filter = blk_bs(d->parent_obj.dev.conf.blk);
@@ -494,16 +503,12 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
             return format(d, errp);     /* a new drive, fresh from the factory */
         }
         if (!*errp) {
-            error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd "
-                       "keeps its Opal state, hold other data; reformat-state=on "
-                       "overwrites them", (uint64_t)(st->layout.region_size / MiB));
+            foreign_data(st, errp);
         }
         return false;
     }
     if (memcmp(sector, SUPER_MAGIC, 8)) {
-        error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd keeps "
-                   "its Opal state, hold other data; reformat-state=on overwrites them",
-                   (uint64_t)(st->layout.region_size / MiB));
+        foreign_data(st, errp);
         return false;
     }
     if (memcmp(sector, expected, sizeof(sector))) {

@@ -54,7 +54,12 @@ fi
 media_reboot=0
 if [ -b /dev/sda ] && grep -qw 'opal_media=1' /proc/cmdline; then
     # tee, not a redirection: the host must see "power-cycle-please" when it is printed.
-    opal-probe /dev/sda media | tee /tmp/media.out
+    # opal_restart=1: the machine is a new QEMU on the image the first two boots left.
+    if grep -qw 'opal_restart=1' /proc/cmdline; then
+        opal-probe /dev/sda media-restart | tee /tmp/media.out
+    else
+        opal-probe /dev/sda media | tee /tmp/media.out
+    fi
     grep -q 'step=pba-reboot' /tmp/media.out && media_reboot=1
 fi
 

@@ -21,6 +21,7 @@
 #define _GNU_SOURCE         /* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -900,7 +901,30 @@ static void media_second_boot(void)
     media_expect("cycled-read-lba0", 0, pba);
 }
 
-static void media(int fd, const char *device)
+/*
+ * A third boot, in a new QEMU process on the same image (run.sh starts it
+ * after the machine of the first two powered off): what the drive kept.
+ * Its state and data came back, and the restart was a power cycle: Range1
+ * is locked again and the shadow MBR shows until Done.
+ */
+static void media_restart(void)
+{
+    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
+
+    media_pattern(r1, MEDIA_R1_LBA, "RANGE1");
+    media_pattern(out, MEDIA_OUT_LBA, "OUTSIDE");
+    media_pattern(lba0, 0, "REAL-LBA0");
+    media_pattern(pba, 0, "PBA-IMAGE");
+    media_io("restart-read-range1", MEDIA_R1_LBA, 0, NULL, 0);
+    media_expect("restart-read-lba0", 0, pba);
+    media_expect("restart-read-outside", MEDIA_OUT_LBA, out);
+    media_lock("restart-unlock", LIFE_RW);
+    media_expect("restart-read-range1-unlocked", MEDIA_R1_LBA, r1);
+    life_mbr_done("restart-done", SID_PW, 1);
+    media_expect("restart-read-lba0-done", 0, lba0);
+}
+
+static void media(int fd, const char *device, bool restart)
 {
     struct probe_opal_status st;
 
@@ -913,7 +937,10 @@ static void media(int fd, const char *device)
     memset(&st, 0, sizeof(st));
     ioctl(fd, PROBE_IOC_OPAL_GET_STATUS, &st);
     /* LOCKING_ENABLED: the first boot activated the Locking SP. */
-    if (st.flags & 0x04) {
+    if (restart) {
+        printf("OPAL-MEDIA begin boot=restart\n");
+        media_restart();
+    } else if (st.flags & 0x04) {
         printf("OPAL-MEDIA begin boot=2\n");
         media_second_boot();
     } else {
@@ -938,8 +965,8 @@ int main(int argc, char **argv)
         printf("OPAL-PROBE open errno=%d (%s)\n", errno, strerror(errno));
         return 1;
     }
-    if (strcmp(argv[2], "media") == 0) {
-        media(fd, argv[1]);
+    if (strcmp(argv[2], "media") == 0 || strcmp(argv[2], "media-restart") == 0) {
+        media(fd, argv[1], strcmp(argv[2], "media-restart") == 0);
         close(fd);
         return 0;
     }

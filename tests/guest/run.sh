@@ -77,8 +77,9 @@ esac
 
 # A factory-fresh drive every time: no state may leak between cases.
 rm -f "$img"
-# The media checks need LBAs beyond the 128 MiB shadow MBR area (mbr-size's default).
-truncate -s "$([ "$media" = 1 ] && echo 256M || echo 64M)" "$img"
+# The drive keeps its state in the image's last 147 MiB; the media checks need LBAs beyond
+# the 128 MiB shadow MBR area (mbr-size's default) in what is left.
+truncate -s "$([ "$media" = 1 ] && echo 512M || echo 256M)" "$img"
 
 start=$(date +%s)
 rc=0
@@ -105,8 +106,19 @@ timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic $noreboot -nic 
     -kernel "$kernel" -initrd "$initrd" -append "$append" "${extra[@]}" \
     -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null >"$log" 2>&1 || rc=$?
 elapsed=$(( $(date +%s) - start ))
-rm -f "$img"
 echo "run: $series $device on $controller${mode:+ ($mode)}: QEMU exited $rc after ${elapsed}s, log $log"
+if [ "$media" = 1 ]; then
+    # A new QEMU on the same image: the drive's state and data must have survived.
+    restart_log=${log%.txt}-restart.txt
+    restart_rc=0
+    timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
+        -kernel "$kernel" -initrd "$initrd" -append "$append opal_restart=1" \
+        -D "${trace%.txt}-restart.txt" -trace 'ide_opal_state_loaded' \
+        -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null \
+        >"$restart_log" 2>&1 || restart_rc=$?
+    echo "run: restart on the same image: QEMU exited $restart_rc, log $restart_log"
+fi
+rm -f "$img"
 
 failed=0
 pass() { echo "  ok: $*"; }
@@ -392,6 +404,14 @@ MEDIA_STEPS=(
     "power-cycle-seen locked=1" "cycled-read-range1 io=eremoteio" "cycled-read-lba0 data=same"
 )
 
+# The third boot, in a new QEMU: state and data kept, locked again, shadow MBR back.
+RESTART_STEPS=(
+    "restart-read-range1 io=eremoteio" "restart-read-lba0 data=same"
+    "restart-read-outside data=same" "restart-unlock rc=0"
+    "restart-read-range1-unlocked data=same" "restart-done rc=0"
+    "restart-read-lba0-done data=same"
+)
+
 check_media() {
     local entry name want l err=eremoteio
     # Linux 6.1 applies the NCQ error log's sense data to zoned (ZAC) drives only: for it a
@@ -423,6 +443,25 @@ check_media() {
     else
         echo "  note: Linux $series retried: $refused refusals for 9 refused I/Os; it says:"
         printf '%s\n' "$resets" | sed 's/^/    /'
+    fi
+    # The restart: a new QEMU found the state, the data, and the drive locked again.
+    expect "$restart_rc" 0 "restart: QEMU exited 0" "restart: QEMU exited $restart_rc"
+    grep -aq '^OPAL-MEDIA begin boot=restart' "$restart_log" ||
+        fail "restart: the probe did not run (log $restart_log)"
+    for entry in "${RESTART_STEPS[@]}"; do
+        read -r name want <<<"$entry"
+        want=${want/eremoteio/$err}
+        l=$(grep -a -E "^OPAL-(MEDIA|LIFE) step=$name( |\$)" "$restart_log" | tr -d '\r' | head -n1 || true)
+        if [[ -n "$l" && " $l " == *" $want "* ]]; then
+            pass "restart $name: $want"
+        else
+            fail "restart $name: want $want, got: ${l:-no output}"
+        fi
+    done
+    if grep -aq 'ide_opal_state_loaded' "${trace%.txt}-restart.txt"; then
+        pass "restart: $(grep -a -o 'Opal state generation.*' "${trace%.txt}-restart.txt")"
+    else
+        fail "restart: the drive did not load a saved state"
     fi
     if [ -s "${qmp_log:-}" ]; then
         pass "QMP opal-power-cycle: $(cat "$qmp_log")"

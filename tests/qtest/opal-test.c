@@ -21,6 +21,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/resource.h>
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 
@@ -125,6 +126,7 @@ static void fresh_image(void)
     g_assert(truncate(image_path, TEST_IMAGE_SIZE) == 0);
 }
 
+G_GNUC_PRINTF(2, 0)
 static OpalTestState *opal_vboot(bool fresh, const char *device_fmt, va_list ap)
 {
     OpalTestState *s = g_new0(OpalTestState, 1);
@@ -1341,6 +1343,8 @@ static void test_ide_hd_trusted_abort(void)
 #define UID_LOCKINGSP               0x0000020500000002ULL
 #define UID_AUTH_SID                0x0000000900000006ULL
 #define UID_AUTH_ADMIN1             0x0000000900010001ULL
+#define UID_AUTH_USER(n)            (0x0000000900030000ULL + (n))
+#define UID_C_PIN_USER(n)           (0x0000000B00030000ULL + (n))
 #define UID_C_PIN_SID               0x0000000B00000001ULL
 #define UID_C_PIN_MSID              0x0000000B00008402ULL
 #define UID_M_GENKEY                0x0000000600000010ULL
@@ -2969,6 +2973,345 @@ static void test_media_power_cycle(void)
     opal_shutdown(s);
 }
 
+/*** The state in the image: restarts, refusals, SIGKILL ***/
+
+#define RESTART_DEVICE  "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,serial=" TEST_SERIAL
+
+/* @len bytes of the MBR table from @offset (a byte table's rows are bytes) */
+static void get_mbr(OpalTestState *s, uint64_t offset, void *buf, size_t len)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    const HostToken *t;
+
+    call_begin(b, UID_TABLE_MBR, UID_M_GET);
+    tk_control(b, TK_START_LIST);
+    tk_named_uint(b, 1, offset);                    /* startRow */
+    tk_named_uint(b, 2, offset + len - 1);          /* endRow */
+    tk_control(b, TK_END_LIST);
+    call_end(b);
+    g_assert_cmpuint(host_call(s, b, &r), ==, 0);
+    t = resp_token(r, 1);
+    g_assert_true(t->is_bytes);
+    g_assert_cmpuint(t->len, ==, len);
+    memcpy(buf, t->bytes, len);
+}
+
+/*
+ * A QEMU restart is a power cycle of a drive that kept its state: the
+ * owner's SID PIN, the ranges with their keys (data reads back once
+ * unlocked), the MBR table; Range1 is locked again and MBR Done is 0.
+ */
+static void test_state_restart(void)
+{
+    OpalTestState *s = opal_boot(RESTART_DEVICE);
+    uint8_t mbr[BLOCK_SIZE], buf[BLOCK_SIZE];
+
+    /* A drive nobody took ownership of keeps its data too. */
+    write_pattern(s, RR2_START, 8, 2);
+    opal_shutdown(s);
+    s = opal_restart(RESTART_DEVICE);
+    expect_pattern(s, RR2_START, 8, 2, "unowned drive after restart");
+    take_ownership_and_activate(s);
+
+    memset(mbr, 0x5C, sizeof(mbr));
+    admin1_session(s);
+    g_assert_cmpuint(set_mbr(s, 0, mbr, sizeof(mbr)), ==, 0);
+    set_range(s, 1, RR1_START, R1_LEN, false, false);
+    g_assert_cmpuint(set_uint(s, UID_MBRCONTROL, COL_MBR_ENABLE, 1), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_MBRCONTROL, COL_MBR_DONE, 1), ==, 0);
+    end_session(s);
+    write_pattern(s, RR1_START, 8, 3);
+    write_pattern(s, RR2_START, 8, 4);
+    opal_shutdown(s);
+
+    s = opal_restart(RESTART_DEVICE);
+    g_assert_cmphex(locking_flags(s), ==,
+                    L0_LOCKING_SUPPORTED | L0_LOCKING_ENABLED | L0_LOCKED |
+                    L0_MEDIA_ENCRYPTION | L0_MBR_ENABLED);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==,
+                     0x01 /* NOT_AUTHORIZED */);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    end_session(s);
+    expect_read_refused(s, &dma_read, RR1_START, 8);
+    expect_pattern(s, RR2_START, 8, 4, "global range after restart");
+    assert_success(io_exec(s, &dma_read, 0, 1, buf), BLOCK_SIZE);
+    g_assert_cmpmem(buf, BLOCK_SIZE, mbr, BLOCK_SIZE);
+
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    end_session(s);
+    expect_pattern(s, RR1_START, 8, 3, "Range1 unlocked after restart");
+    opal_shutdown(s);
+}
+
+static bool image_contains(const void *needle, size_t n)
+{
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(image_path, &data, &len, NULL));
+    for (gsize i = 0; i + n <= len; i++) {
+        if (!memcmp(data + i, needle, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Neither the owner's PIN nor a user's is anywhere in the image. */
+static void test_state_no_pins_in_image(void)
+{
+    static const char user_pin[] = "user1-pin-in-image?";
+    OpalTestState *s = opal_boot_owned("%s", "");
+
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_AUTH_USER(1), 5 /* Enabled */, 1), ==, 0);
+    g_assert_cmpuint(set_pin(s, UID_C_PIN_USER(1), user_pin), ==, 0);
+    end_session(s);
+    opal_shutdown(s);
+    g_assert_false(image_contains(SID_PIN, strlen(SID_PIN)));
+    g_assert_false(image_contains(user_pin, strlen(user_pin)));
+    /* The MSID is public (Anybody reads it), and the state does hold it. */
+    g_assert_true(image_contains(TEST_MSID, strlen(TEST_MSID)));
+}
+
+/* QEMU, run for @device on the test image, must fail with a message holding @expected. */
+static void expect_start_refused(const char *device, const char *expected)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *drive = g_strdup_printf("if=none,id=d0,file=%s,format=raw", image_path);
+    g_autofree char *err = NULL;
+    g_autoptr(GError) gerr = NULL;
+    int status;
+    const char *argv[] = {
+        qemu, "-M", "q35", "-nodefaults", "-display", "none", "-S",
+        "-drive", drive, "-device", device, NULL
+    };
+
+    g_assert(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                          NULL, NULL, NULL, &err, &status, &gerr));
+    g_assert_no_error(gerr);
+    g_test_message("%s", err);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    g_assert_nonnull(strstr(err, expected));
+}
+
+/*
+ * The drive never overwrites what is not its own state: other data where
+ * the state belongs, another layout, corrupted copies, too small an image
+ * stop QEMU with a message; reformat-state=on is the way to start afresh.
+ */
+static void test_state_refusals(void)
+{
+    static const char *const device = "ide-opal-hd,drive=d0";
+    OpalTestState *s;
+    int fd;
+
+    fresh_image();
+    fd = open(image_path, O_WRONLY);
+    g_assert_cmpint(pwrite(fd, "a filesystem", 12, TEST_IMAGE_SIZE - 100 * MiB), ==, 12);
+    close(fd);
+    expect_start_refused(device, "hold other data; reformat-state=on overwrites them");
+
+    s = opal_restart(RESTART_DEVICE ",reformat-state=on");
+    take_ownership_and_activate(s);     /* a factory drive: the MSID opens it */
+    opal_shutdown(s);
+    /* A DataStore 4 KiB larger: the region's size, so its place, stays the same. */
+    expect_start_refused("ide-opal-hd,drive=d0,datastore-size=10244K",
+                         "laid out for another mbr-size or datastore-size");
+    expect_start_refused("ide-opal-hd,drive=d0,mbr-size=256M", "hold other data");
+
+    /* Both slots (after the 64 KiB superblock) spoilt */
+    fd = open(image_path, O_WRONLY);
+    for (int slot = 0; slot < 2; slot++) {
+        g_assert_cmpint(pwrite(fd, "XX", 2, TEST_CAPACITY + 64 * KiB + slot * 4 * MiB + 600),
+                        ==, 2);
+    }
+    close(fd);
+    expect_start_refused(device, "both copies of the drive's Opal state in the image are "
+                         "corrupted");
+
+    g_assert(truncate(image_path, 0) == 0 && truncate(image_path, 100 * MiB) == 0);
+    expect_start_refused(device, "the image is too small");
+    fresh_image();
+}
+
+/*
+ * SIGKILL at random moments of a stream of state-changing methods: after
+ * each restart, the state is the one before the interrupted method or the
+ * one after it, never a mix, and never older than what was acknowledged.
+ * Step k (from 1) sets Range1's RangeStart to 8k if k is odd (the tables),
+ * and writes MBR_BLOCK bytes of value k at MBR offset 0 if k is even (a
+ * byte table, which the drive journals), so the state names its step.
+ */
+#define KILL_STEPS          40
+#define MBR_BLOCK           1024
+
+static void kill_step(OpalTestState *s, uint64_t k)
+{
+    uint8_t block[MBR_BLOCK];
+
+    if (k % 2) {
+        g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_RANGE_START, 8 * k), ==, 0);
+    } else {
+        memset(block, k & 0xff, sizeof(block));
+        stq_le_p(block, k);
+        g_assert_cmpuint(set_mbr(s, 0, block, sizeof(block)), ==, 0);
+    }
+}
+
+/* Which step the drive's state is after, or -1 if it is no step's state. */
+static int64_t kill_state(OpalTestState *s)
+{
+    g_autoptr(HostResponse) r = NULL;
+    uint8_t block[MBR_BLOCK];
+    uint64_t start, odd, even;
+    const HostToken *t;
+
+    g_assert_cmpuint(get_columns(s, UID_LOCKING_RANGE(1), COL_RANGE_START,
+                                 COL_RANGE_START, &r), ==, 0);
+    t = resp_cell(r, COL_RANGE_START);
+    g_assert_nonnull(t);
+    start = t->uint;
+    get_mbr(s, 0, block, sizeof(block));
+    odd = start / 8;
+    even = ldq_le_p(block);
+    for (size_t i = 8; i < sizeof(block); i++) {
+        if (block[i] != (even & 0xff)) {
+            return -1;                      /* a torn MBR write */
+        }
+    }
+    if (start % 8 || (odd && odd % 2 == 0) || even % 2 ||
+        MAX(odd, even) - MIN(odd, even) != 1) {
+        return odd == 0 && even == 0 ? 0 : -1;
+    }
+    return MAX(odd, even);
+}
+
+/* One run: restart, report the state, then the stream, reporting each step. */
+static void G_NORETURN kill_child(int fd)
+{
+    OpalTestState *s;
+    int64_t k;
+
+    s = opal_restart(RESTART_DEVICE);
+    dprintf(fd, "pid %d\n", (int)qtest_pid(s->ahci->parent->qts));
+    admin1_session(s);
+    k = kill_state(s);
+    dprintf(fd, "state %" PRId64 "\n", k);
+    for (int i = 1; k >= 0 && i <= KILL_STEPS; i++) {
+        dprintf(fd, "send %" PRId64 "\n", k + i);
+        kill_step(s, k + i);
+        dprintf(fd, "ack %" PRId64 "\n", k + i);
+    }
+    end_session(s);
+    opal_shutdown(s);
+    dprintf(fd, "done\n");
+    _exit(0);
+}
+
+typedef struct KillRun {
+    pid_t qemu;
+    int64_t state;              /* what the restarted drive held */
+    int64_t sent, acked;        /* the last step sent, acknowledged */
+    bool done;
+    int64_t stream_us;          /* from the state report to the end of the stream */
+} KillRun;
+
+/* Runs kill_child(); kills its QEMU @delay_us after the stream starts (< 0: never). */
+static KillRun kill_run(int64_t delay_us)
+{
+    KillRun run = { .state = -2, .sent = -1, .acked = -1 };
+    g_autofree char *line = NULL;
+    size_t cap = 0;
+    int fds[2], status;
+    pid_t child;
+    FILE *in;
+
+    g_assert(pipe(fds) == 0);
+    child = fork();
+    g_assert(child >= 0);
+    if (child == 0) {
+        struct rlimit no_core = { 0, 0 };
+        int null = open("/dev/null", O_WRONLY);
+
+        /* It dies with its QEMU, as loudly as libqtest makes it: keep that quiet. */
+        setrlimit(RLIMIT_CORE, &no_core);
+        dup2(null, STDERR_FILENO);
+        dup2(null, STDOUT_FILENO);
+        close(fds[0]);
+        kill_child(fds[1]);
+    }
+    close(fds[1]);
+    in = fdopen(fds[0], "r");
+    while (getline(&line, &cap, in) > 0) {
+        if (sscanf(line, "pid %d", &run.qemu) == 1) {
+            continue;
+        }
+        if (sscanf(line, "state %" SCNd64, &run.state) == 1) {
+            run.stream_us = -g_get_monotonic_time();
+            if (delay_us >= 0) {
+                g_usleep(delay_us);
+                kill(run.qemu, SIGKILL);
+            }
+            continue;
+        }
+        if (sscanf(line, "send %" SCNd64, &run.sent) != 1 &&
+            sscanf(line, "ack %" SCNd64, &run.acked) != 1) {
+            run.done |= !strcmp(line, "done\n");
+            run.stream_us += run.done ? g_get_monotonic_time() : 0;
+        }
+    }
+    fclose(in);
+    g_assert(waitpid(child, &status, 0) == child);
+    return run;
+}
+
+static void test_state_sigkill(void)
+{
+    const char *rounds_env = g_getenv("OPAL_KILL_ROUNDS");
+    int rounds = rounds_env ? atoi(rounds_env) : 200;
+    int64_t sent = 0, acked = 0, window_us;
+    int kills = 0, mid_method = 0;
+    KillRun run;
+    OpalTestState *s;
+
+    s = opal_boot_owned("%s", "");
+    opal_shutdown(s);       /* owned: Range1 starts at 0, the MBR is zeros (step 0) */
+
+    /* A whole stream, timed: kills land uniformly within one. */
+    run = kill_run(-1);
+    window_us = run.stream_us;
+    g_assert_true(run.done);
+    g_assert_cmpint(run.state, ==, 0);
+    acked = sent = run.acked;
+    g_assert_cmpint(acked, ==, KILL_STEPS);
+
+    for (int i = 0; kills < rounds && i < 2 * rounds; i++) {
+        run = kill_run(g_test_rand_int_range(0, window_us));
+        /* The state before or after the interrupted method; never less than acknowledged. */
+        if (run.state != acked && run.state != sent) {
+            g_test_message("round %d: state %" PRId64 " after step %" PRId64
+                           " was acknowledged and %" PRId64 " sent", i, run.state,
+                           acked, sent);
+            g_assert_not_reached();
+        }
+        if (!run.done) {
+            kills++;
+            mid_method += run.sent > run.acked;
+        }
+        sent = run.sent >= 0 ? run.sent : run.state;
+        acked = run.acked >= 0 ? run.acked : run.state;
+    }
+    run = kill_run(-1);
+    g_assert_true(run.state == acked || run.state == sent);
+    g_assert_true(run.done);
+    g_test_message("%d kills within streams of %d methods (%" PRId64 " us each), %d of "
+                   "them with a method in flight", kills, KILL_STEPS, window_us, mid_method);
+    g_assert_cmpint(kills, >=, rounds);
+}
+
 /*** -device ide-opal-hd,help ***/
 
 static void test_device_help(void)
@@ -3077,6 +3420,11 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/hardware-reset", test_media_hardware_reset);
     qtest_add_func("/opal/media/power-cycle", test_media_power_cycle);
     qtest_add_func("/opal/media/qmp-errors", test_media_qmp_errors);
+
+    qtest_add_func("/opal/state/restart", test_state_restart);
+    qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
+    qtest_add_func("/opal/state/refusals", test_state_refusals);
+    qtest_add_func("/opal/state/sigkill", test_state_sigkill);
 
     qtest_add_func("/opal/device-help", test_device_help);
 

@@ -87,6 +87,8 @@ void opal_sps_factory_reset(OpalTPer *tper)
     tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
                                        (const uint8_t *)c->psid, strlen(c->psid));
     tper->locking_sp = new_locking_sp(tper);
+    /* A factory drive is unlocked: its keys are saved under the public KEK. */
+    opal_secrets_rewrap(tper);
 }
 
 /*
