@@ -254,6 +254,46 @@ static void test_byte_tables_apart(void **state)
     opal_tper_free(copy);
 }
 
+/*
+ * Migration: a running drive's state carries an open session, the clear keys
+ * of unlocked ranges and the KEKs; the copy goes on where the original was.
+ * Such a state is not a saved state: loading it as one is refused.
+ */
+static void test_running_state(void **state)
+{
+    OpalTPer *tper = *state, *copy = new_tper();
+    g_autofree uint8_t *saved = NULL;
+    g_autofree char *error = NULL;
+    OpalMediaMap *before, *after;
+    uint32_t tsn;
+    size_t len;
+
+    use_drive(tper);
+    opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                   OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    before = opal_media_map_new(tper);
+    saved = opal_tper_save_running(tper, &len);
+    assert_false(opal_tper_load(copy, saved, len, &error));
+    assert_non_null(error);
+    g_clear_pointer(&error, g_free);
+    assert_true(opal_tper_load_running(copy, saved, len, &error));
+    after = opal_media_map_new(copy);
+    assert_int_equal(opal_media_check(after, 4096, 8, false), OPAL_MEDIA_OK);
+    for (unsigned r = 0; r < opal_media_nr_keys(before); r++) {
+        assert_memory_equal(opal_media_key(before, r), opal_media_key(after, r),
+                            OPAL_MEDIA_KEY_LEN);
+    }
+    /* The session is still open, still Admin1's. */
+    assert_int_equal(host_set_uint(copy, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    host_end_session(copy, tsn);
+    opal_media_map_free(before);
+    opal_media_map_free(after);
+    opal_tper_free(copy);
+}
+
 /* Every way the bytes can be wrong is refused, and the drive keeps its state. */
 static void test_refusals(void **state)
 {
@@ -320,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_pin_no_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_tables_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_running_state, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

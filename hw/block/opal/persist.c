@@ -18,7 +18,13 @@
  *              CHUNKS u64 SP, u64 table, u32 length, a bitmap: bit n (LSB first)
  *                     set if the table's chunk n holds data, which a store
  *                     keeping the byte tables apart has (opal_tper_save_apart)
+ *              KEK      u64 authority, u32 length, its key-encryption key
+ *              SESSIONS the session layer (below), u32 length, a queued response
  *            END (kind 0xff) closes the state; nothing may follow it
+ *
+ * KEK and SESSIONS records, and cells of volatile columns (clear media
+ * keys), belong to a running drive's state only (opal_tper_save_running, for
+ * migration): a saved state that holds one is refused.
  *
  * All integers little-endian; cells hold their value's token encoding
  * (Core 3.2.2), which loading parses and type-checks like a Set.  Integrity
@@ -41,6 +47,8 @@ enum {
     RECORD_CELL = 1,
     RECORD_CHUNK = 2,
     RECORD_CHUNKS = 3,
+    RECORD_KEK = 4,
+    RECORD_SESSIONS = 5,
     RECORD_END = 0xff,
 };
 
@@ -87,8 +95,16 @@ static void save_chunk_map(const OpalSP *sp, const OpalTable *table, GByteArray 
     put_blob(out, map, (nr_chunks(table) + 7) / 8);
 }
 
-static void save_sp(const OpalSP *sp, bool apart, GByteArray *out)
+typedef enum SaveMode {
+    SAVE_ALL,           /* the non-volatile state */
+    SAVE_APART,         /* the same, byte tables as chunk maps */
+    SAVE_RUNNING,       /* everything, volatile state included (migration) */
+} SaveMode;
+
+static void save_sp(const OpalSP *sp, SaveMode mode, GByteArray *out)
 {
+    bool apart = mode == SAVE_APART;
+
     for (guint t = 0; t < sp->tables->len; t++) {
         const OpalTable *table = g_ptr_array_index(sp->tables, t);
 
@@ -118,7 +134,8 @@ static void save_sp(const OpalSP *sp, bool apart, GByteArray *out)
                 gsize len;
                 const void *data;
 
-                if (!row->cells[c] || (col->flags & OPAL_COL_VOLATILE)) {
+                if (!row->cells[c] ||
+                    ((col->flags & OPAL_COL_VOLATILE) && mode != SAVE_RUNNING)) {
                     continue;
                 }
                 data = g_bytes_get_data(row->cells[c], &len);
@@ -132,15 +149,63 @@ static void save_sp(const OpalSP *sp, bool apart, GByteArray *out)
     }
 }
 
-static uint8_t *save(const OpalTPer *tper, bool apart, size_t *len)
+/*
+ * The session layer: u32 last TSN, u32 ComID request, u32 count and the
+ * negotiated host properties, u32 count and the sessions - u32 TSN (0: free),
+ * u32 HSN, u64 SP, u8 write, u8 end after response, u32 count and the
+ * authenticated authorities (u64), i64 timeout, i64 last activity (ms) -
+ * then the queued response as a blob (length 0: none).
+ */
+static void save_sessions(const OpalTPer *tper, GByteArray *out)
+{
+    put_u8(out, RECORD_SESSIONS);
+    put_le(out, tper->last_tsn, 4);
+    put_le(out, tper->comid_request, 4);
+    put_le(out, OPAL_HP__COUNT, 4);
+    for (int i = 0; i < OPAL_HP__COUNT; i++) {
+        put_le(out, tper->host_properties[i], 4);
+    }
+    put_le(out, OPAL_MAX_SESSIONS, 4);
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        const OpalSession *s = &tper->sessions[i];
+
+        put_le(out, s->tsn, 4);
+        put_le(out, s->hsn, 4);
+        put_le(out, s->sp_uid, 8);
+        put_u8(out, s->write);
+        put_u8(out, s->end_after_response);
+        put_le(out, s->auth.n, 4);
+        for (size_t a = 0; a < s->auth.n; a++) {
+            put_le(out, s->auth.uids[a], 8);
+        }
+        put_le(out, s->timeout_ms, 8);
+        put_le(out, s->last_activity_ms, 8);
+    }
+    put_blob(out, tper->response ? tper->response->data : NULL,
+             tper->response ? tper->response->len : 0);
+}
+
+static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
 {
     GByteArray *out = g_byte_array_new();
 
     g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
     put_le(out, STATE_VERSION, 4);
     put_le(out, 0, 4);
-    save_sp(tper->admin_sp, apart, out);
-    save_sp(tper->locking_sp, apart, out);
+    save_sp(tper->admin_sp, mode, out);
+    save_sp(tper->locking_sp, mode, out);
+    if (mode == SAVE_RUNNING) {
+        GHashTableIter iter;
+        gpointer uid, kek;
+
+        g_hash_table_iter_init(&iter, tper->keks);
+        while (g_hash_table_iter_next(&iter, &uid, &kek)) {
+            put_u8(out, RECORD_KEK);
+            put_le(out, *(uint64_t *)uid, 8);
+            put_blob(out, kek, OPAL_KEK_LEN);
+        }
+        save_sessions(tper, out);
+    }
     put_u8(out, RECORD_END);
     *len = out->len;
     return g_byte_array_free(out, false);
@@ -148,12 +213,17 @@ static uint8_t *save(const OpalTPer *tper, bool apart, size_t *len)
 
 uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
 {
-    return save(tper, false, len);
+    return save(tper, SAVE_ALL, len);
 }
 
 uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len)
 {
-    return save(tper, true, len);
+    return save(tper, SAVE_APART, len);
+}
+
+uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len)
+{
+    return save(tper, SAVE_RUNNING, len);
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -163,6 +233,7 @@ typedef struct StateReader {
     GString *error;
     OpalChunkReadFn *read_chunk;        /* where CHUNKS records' bytes are */
     void *read_opaque;
+    bool running;                       /* a running drive's state (migration) */
 } StateReader;
 
 static bool get_le(StateReader *r, unsigned bytes, uint64_t *v)
@@ -238,7 +309,7 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
         return false;
     }
     col = opal_table_column(row->def, column);
-    if (!col || (col->flags & OPAL_COL_VOLATILE)) {
+    if (!col || ((col->flags & OPAL_COL_VOLATILE) && !r->running)) {
         g_string_append_printf(r->error, "%s has no column %" G_GUINT64_FORMAT "%s",
                                row->def->name, column,
                                col ? " that is saved (a media key in the clear?)" : "");
@@ -338,6 +409,96 @@ static bool load_chunk(OpalTPer *tper, StateReader *r)
     return true;
 }
 
+static bool load_kek(OpalTPer *tper, StateReader *r)
+{
+    uint64_t authority;
+    const uint8_t *kek;
+    size_t len;
+
+    if (!r->running) {
+        g_string_append(r->error, "a saved state holds a key-encryption key");
+        return false;
+    }
+    if (!get_le(r, 8, &authority) || !get_blob(r, &kek, &len) || len != OPAL_KEK_LEN) {
+        g_string_append(r->error, "truncated or malformed KEK record");
+        return false;
+    }
+    g_hash_table_replace(tper->keks, g_memdup2(&authority, sizeof(authority)),
+                         g_memdup2(kek, len));
+    return true;
+}
+
+static bool load_session(StateReader *r, OpalSession *s)
+{
+    uint64_t tsn, hsn, sp, write, end, n, timeout, last;
+
+    if (!get_le(r, 4, &tsn) || !get_le(r, 4, &hsn) || !get_le(r, 8, &sp) ||
+        !get_le(r, 1, &write) || !get_le(r, 1, &end) || !get_le(r, 4, &n) ||
+        n > OPAL_MAX_AUTHENTICATIONS || write > 1 || end > 1 ||
+        (tsn && sp != OPAL_UID_ADMINSP && sp != OPAL_UID_LOCKINGSP)) {
+        return false;
+    }
+    *s = (OpalSession) {
+        .tsn = tsn, .hsn = hsn, .sp_uid = sp, .write = write, .end_after_response = end,
+    };
+    for (s->auth.n = 0; s->auth.n < n; s->auth.n++) {
+        if (!get_le(r, 8, &s->auth.uids[s->auth.n])) {
+            return false;
+        }
+    }
+    if (!get_le(r, 8, &timeout) || !get_le(r, 8, &last)) {
+        return false;
+    }
+    s->timeout_ms = timeout;
+    s->last_activity_ms = last;
+    return true;
+}
+
+static bool load_sessions(OpalTPer *tper, StateReader *r)
+{
+    uint64_t last_tsn, request, n;
+    const uint8_t *response;
+    size_t len;
+
+    if (!r->running) {
+        g_string_append(r->error, "a saved state holds sessions");
+        return false;
+    }
+    if (!get_le(r, 4, &last_tsn) || !get_le(r, 4, &request) || !get_le(r, 4, &n) ||
+        n != OPAL_HP__COUNT) {
+        goto bad;
+    }
+    for (int i = 0; i < OPAL_HP__COUNT; i++) {
+        uint64_t v;
+
+        if (!get_le(r, 4, &v)) {
+            goto bad;
+        }
+        tper->host_properties[i] = v;
+    }
+    if (!get_le(r, 4, &n) || n != OPAL_MAX_SESSIONS) {
+        goto bad;
+    }
+    for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
+        if (!load_session(r, &tper->sessions[i])) {
+            goto bad;
+        }
+    }
+    if (!get_blob(r, &response, &len) || len > OPAL_MAX_TRANSFER) {
+        goto bad;
+    }
+    tper->last_tsn = last_tsn;
+    tper->comid_request = request;
+    if (len) {
+        tper->response = g_byte_array_sized_new(len);
+        g_byte_array_append(tper->response, response, len);
+    }
+    return true;
+bad:
+    g_string_append(r->error, "truncated or malformed session record");
+    return false;
+}
+
 static bool load_records(OpalTPer *tper, StateReader *r)
 {
     uint64_t version, reserved, kind;
@@ -373,6 +534,16 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 return false;
             }
             break;
+        case RECORD_KEK:
+            if (!load_kek(tper, r)) {
+                return false;
+            }
+            break;
+        case RECORD_SESSIONS:
+            if (!load_sessions(tper, r)) {
+                return false;
+            }
+            break;
         case RECORD_END:
             if (r->pos != r->end) {
                 g_string_append(r->error, "bytes after the end record");
@@ -388,7 +559,7 @@ static bool load_records(OpalTPer *tper, StateReader *r)
     return false;
 }
 
-/* The factory drive loading started from has keys of its own: the state's replace them. */
+/* The factory drive loading starts from has keys of its own: the state's replace them. */
 static void forget_factory_keys(OpalTPer *tper)
 {
     OpalTable *keys = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_K_AES_256);
@@ -397,37 +568,57 @@ static void forget_factory_keys(OpalTPer *tper)
         OpalRow *key = g_ptr_array_index(keys->rows, i);
 
         g_clear_pointer(&key->cells[OPAL_COL_K_AES_KEY], g_bytes_unref);
+        g_clear_pointer(&key->cells[OPAL_COL_K_AES_WRAPPED], g_bytes_unref);
     }
 }
 
-bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
-                          OpalChunkReadFn *read, void *opaque, char **error)
+static bool load(OpalTPer *tper, StateReader *r, char **error)
 {
     OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
-    StateReader r = {
-        .pos = buf, .end = buf + len, .error = g_string_new(NULL),
-        .read_chunk = read, .read_opaque = opaque,
-    };
 
     /* Onto a factory drive, so that a cell the state lacks has its factory value. */
     opal_session_abort_all(tper);
     tper->admin_sp = NULL;
     tper->locking_sp = NULL;
     opal_sps_factory_reset(tper);
-    if (!load_records(tper, &r)) {
+    forget_factory_keys(tper);
+    if (!load_records(tper, r)) {
         opal_sp_free(tper->admin_sp);
         opal_sp_free(tper->locking_sp);
         tper->admin_sp = admin;
         tper->locking_sp = locking;
-        *error = g_string_free(r.error, false);
+        opal_session_abort_all(tper);
+        g_hash_table_remove_all(tper->keks);
+        *error = g_string_free(r->error, false);
         return false;
     }
     opal_sp_free(admin);
     opal_sp_free(locking);
-    g_string_free(r.error, true);
-    forget_factory_keys(tper);
-    opal_secrets_power_on(tper);
+    g_string_free(r->error, true);
+    if (!r->running) {
+        opal_secrets_power_on(tper);
+    }
     return true;
+}
+
+bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
+                          OpalChunkReadFn *read, void *opaque, char **error)
+{
+    StateReader r = {
+        .pos = buf, .end = buf + len, .error = g_string_new(NULL),
+        .read_chunk = read, .read_opaque = opaque,
+    };
+
+    return load(tper, &r, error);
+}
+
+bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+{
+    StateReader r = {
+        .pos = buf, .end = buf + len, .error = g_string_new(NULL), .running = true,
+    };
+
+    return load(tper, &r, error);
 }
 
 bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)

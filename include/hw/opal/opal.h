@@ -157,6 +157,15 @@ bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error
 typedef bool OpalChunkReadFn(void *opaque, uint64_t table_uid, uint64_t offset,
                              uint8_t *buf, size_t len);
 uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
+
+/*
+ * Everything a running drive holds, for live migration and snapshots: the
+ * state above with its byte tables, and the volatile rest - clear media keys,
+ * KEKs, open sessions, the queued response.  Secrets in the clear: only for
+ * QEMU's migration stream, which carries the guest's memory as well.
+ */
+uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len);
+bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
 bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
                           OpalChunkReadFn *read, void *opaque, char **error);
 
