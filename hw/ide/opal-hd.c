@@ -15,7 +15,8 @@
 #include "qemu/units.h"
 #include "qemu/timer.h"
 #include "hw/qdev-properties.h"
-#include "migration/blocker.h"
+#include "migration/vmstate.h"
+#include "system/runstate.h"
 #include "crypto/secret_common.h"
 #include "qemu/error-report.h"
 #include "system/block-backend.h"
@@ -237,24 +238,88 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
-    /* What the image holds, as a drive that was just powered on. */
-    if (!ide_opal_state_open(d, image_size - reserved, errp)) {
+    if (runstate_check(RUN_STATE_INMIGRATE)) {
+        /* The source still runs on the image: the migrated state brings the TPer's. */
+        ide_opal_state_attach(d, image_size - reserved);
+    } else if (!ide_opal_state_open(d, image_size - reserved, errp)) {
         return;
+    } else {
+        /* What the image holds, as a drive that was just powered on. */
+        opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
     }
-    opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
     opal_tper_set_byte_listener(d->tper, ide_opal_state_byte_written, d);
     opal_tper_set_change_listener(d->tper, ide_opal_changed, d);
-    if (!ide_opal_media_update(d, errp)) {
-        return;
-    }
-    /*
-     * The TPer's state (sessions, tables, keys) has no VMState yet: a migrated
-     * drive would arrive factory-fresh, unlocked and unable to read its data.
-     */
-    error_setg(&d->migration_blocker, "ide-opal-hd: the drive's Opal state (sessions, "
-               "locking ranges, keys) cannot be migrated yet");
-    migrate_add_blocker(&d->migration_blocker, errp);
+    ide_opal_media_update(d, errp);
 }
+
+/* ---- migration and snapshots --------------------------------------------------------- */
+
+static int ide_opal_pre_save(void *opaque)
+{
+    IDEOpalDrive *d = opaque;
+    size_t len;
+
+    g_free(d->migration_state);
+    d->migration_state = opal_tper_save_running(d->tper, &len);
+    d->migration_state_len = len;
+    d->migration_generation = ide_opal_state_generation(d);
+    return 0;
+}
+
+static int ide_opal_post_save(void *opaque)
+{
+    IDEOpalDrive *d = opaque;
+
+    g_clear_pointer(&d->migration_state, g_free);
+    return 0;
+}
+
+static int ide_opal_post_load(void *opaque, int version_id)
+{
+    IDEOpalDrive *d = opaque;
+    g_autofree char *why = NULL;
+    bool ok = opal_tper_load_running(d->tper, d->migration_state, d->migration_state_len,
+                                     &why);
+    Error *err = NULL;
+
+    g_clear_pointer(&d->migration_state, g_free);
+    if (!ok) {
+        error_report("ide-opal-hd: the migrated Opal state cannot be taken: %s", why);
+        return -EINVAL;
+    }
+    ide_opal_state_set_generation(d, d->migration_generation);
+    if (!ide_opal_media_update(d, &err)) {
+        error_report_err(err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/*
+ * Everything the running drive holds - tables, clear keys of unlocked ranges,
+ * KEKs, open sessions, a queued response - travels as the engine's running
+ * state (opal_tper_save_running); the image, state region included, travels
+ * as storage does (shared, or copied by the block layer).
+ */
+static const VMStateDescription vmstate_ide_opal = {
+    .name = "ide-opal-hd",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = ide_opal_pre_save,
+    .post_save = ide_opal_post_save,
+    .post_load = ide_opal_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(migration_state_len, IDEOpalDrive),
+        VMSTATE_VBUFFER_ALLOC_UINT32(migration_state, IDEOpalDrive, 0, NULL,
+                                     migration_state_len),
+        VMSTATE_UINT64(migration_generation, IDEOpalDrive),
+        VMSTATE_BOOL(ncq_error.pending, IDEOpalDrive),
+        VMSTATE_UINT8(ncq_error.tag, IDEOpalDrive),
+        VMSTATE_UINT64(ncq_error.lba, IDEOpalDrive),
+        VMSTATE_UINT64(ncq_error.count, IDEOpalDrive),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 void ide_opal_power_cycle(IDEOpalDrive *d)
 {
@@ -285,7 +350,7 @@ static void ide_opal_finalize(Object *obj)
     g_clear_pointer(&d->tper, opal_tper_free);
     g_clear_pointer(&d->media, ide_opal_media_unref);
     g_clear_pointer(&d->state, ide_opal_state_free);
-    migrate_del_blocker(&d->migration_blocker);
+    g_free(d->migration_state);
 }
 
 static const Property ide_opal_properties[] = {
@@ -323,6 +388,7 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     dc->fw_name = "drive";
     dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
     device_class_set_legacy_reset(dc, ide_opal_reset);
+    dc->vmsd = &vmstate_ide_opal;
     device_class_set_props(dc, ide_opal_properties);
 }
 

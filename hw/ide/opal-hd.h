@@ -65,7 +65,10 @@ struct IDEOpalDrive {
     bool encrypt;       /* off: user data stays in the clear on the image */
     IDEOpalMedia *media;
     IDEOpalNcqError ncq_error;
-    Error *migration_blocker;
+    /* The running TPer's state and the state slot's generation, in migration (VMState). */
+    uint8_t *migration_state;
+    uint32_t migration_state_len;
+    uint64_t migration_generation;
     IDEOpalState *state;
     bool reformat_state;    /* lay the state region out anew, whatever it holds */
     char *msid;         /* C_PIN_MSID: the factory SID password */
@@ -97,6 +100,14 @@ bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd);
  */
 uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size, Error **errp);
 bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp);
+/*
+ * An incoming migration's drive: the region is the source's until the
+ * migration ends, so it is neither read nor laid out; the migrated state
+ * brings the TPer and the newest slot's @generation.
+ */
+void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start);
+uint64_t ide_opal_state_generation(IDEOpalDrive *d);
+void ide_opal_state_set_generation(IDEOpalDrive *d, uint64_t generation);
 bool ide_opal_state_save(IDEOpalDrive *d, Error **errp);
 OpalByteWriteFn ide_opal_state_byte_written;
 void ide_opal_state_free(IDEOpalState *st);

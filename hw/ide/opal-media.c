@@ -523,9 +523,13 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
     options = qdict_new();
     qdict_put_str(options, "file", bdrv_get_node_name(bs));
     qdict_put_int(options, "reserved", reserved);
-    /* As the drive was opened: writable or not, discarding (discard=unmap) or not. */
+    /*
+     * As the drive was opened: writable or not, discarding (discard=unmap) or
+     * not, and inactive on an incoming migration's side until it completes.
+     */
     filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options,
-                                       bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP),
+                                       bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP |
+                                                          BDRV_O_INACTIVE),
                                        errp);
     if (!filter) {
         return false;

@@ -470,20 +470,38 @@ static void foreign_data(IDEOpalState *st, Error **errp)
                       "image was resized, looks for its state elsewhere.\n");
 }
 
-bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
+void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start)
 {
     BlockDriverState *filter = blk_bs(d->parent_obj.dev.conf.blk);
-    ERRP_GUARD();
     IDEOpalState *st = g_new0(IDEOpalState, 1);
-    uint8_t sector[HEADER_SIZE], expected[HEADER_SIZE];
-    bool blank;
-    int ret;
 
     d->state = st;
     st->file = filter->file;
     st->start = start;
     st->layout = layout_of(d);
     st->journal = g_byte_array_new();
+}
+
+uint64_t ide_opal_state_generation(IDEOpalDrive *d)
+{
+    return d->state->generation;
+}
+
+void ide_opal_state_set_generation(IDEOpalDrive *d, uint64_t generation)
+{
+    d->state->generation = generation;
+}
+
+bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
+{
+    ERRP_GUARD();
+    uint8_t sector[HEADER_SIZE], expected[HEADER_SIZE];
+    IDEOpalState *st;
+    bool blank;
+    int ret;
+
+    ide_opal_state_attach(d, start);
+    st = d->state;
     if (!blk_is_writable(d->parent_obj.dev.conf.blk)) {
         error_setg(errp, "ide-opal-hd keeps its Opal state in its image, which must be "
                    "writable");

@@ -2899,7 +2899,7 @@ static void opal_power_cycle(OpalTestState *s)
     s->tsn = 0;
 }
 
-/* The management interface refuses what is not an Opal drive, and migration. */
+/* The management interface refuses what is not an Opal drive. */
 static void test_media_qmp_errors(void)
 {
     OpalTestState *s = opal_boot("-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0");
@@ -2910,13 +2910,6 @@ static void test_media_qmp_errors(void)
     err = qdict_get_qdict(rsp, "error");
     g_assert_nonnull(err);
     g_assert_cmpstr(qdict_get_str(err, "class"), ==, "DeviceNotFound");
-    qobject_unref(rsp);
-
-    /* No VMState for the TPer yet: a migrated drive would lose its locks and keys. */
-    rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': { 'uri': 'exec:cat>/dev/null' } }");
-    err = qdict_get_qdict(rsp, "error");
-    g_assert_nonnull(err);
-    g_assert_nonnull(strstr(qdict_get_str(err, "desc"), "cannot be migrated"));
     qobject_unref(rsp);
     opal_shutdown(s);
 }
@@ -3135,6 +3128,68 @@ static void test_state_refusals(void)
     g_assert(truncate(image_path, 0) == 0 && truncate(image_path, 100 * MiB) == 0);
     expect_start_refused(device, "the image is too small");
     fresh_image();
+}
+
+/*
+ * Live migration of a drive mid-life (shared storage): the open session, the
+ * unlocked range with its key, the locked one and the data all arrive; the
+ * destination goes on saving the state where the source left it.
+ */
+static void test_state_migrate(void)
+{
+    g_autofree char *sock = g_strdup_printf("%s/opal-migrate-%d.sock", g_get_tmp_dir(),
+                                            (int)getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    OpalTestState *src = opal_boot_owned("%s", "");
+    OpalTestState *dst = g_new0(OpalTestState, 1);
+    AHCIQState *to = g_new0(AHCIQState, 1);
+    QOSState *parent;
+    QPCIDevice *dev;
+
+    admin1_session(src);
+    set_range(src, 1, RR1_START, R1_LEN, false, false);
+    set_range(src, 2, RR2_START, R1_LEN, false, false);
+    end_session(src);
+    write_pattern(src, RR1_START, 8, 5);
+    write_pattern(src, RR2_START, 8, 6);
+    admin1_session(src);
+    g_assert_cmpuint(set_uint(src, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 1), ==, 0);
+
+    to->parent = qtest_pc_boot("-M q35 -drive if=none,id=d0,file=%s,format=raw "
+                               RESTART_DEVICE " -incoming %s", image_path, uri);
+    to->dev = get_ahci_device(to->parent->qts, &to->fingerprint);
+    migrate(src->ahci->parent, to->parent, uri);
+    /* As ahci-test's ahci_migrate(): the AHCI state carries over, the handles do not. */
+    parent = to->parent;
+    dev = to->dev;
+    memcpy(to, src->ahci, sizeof(*to));
+    to->parent = parent;
+    to->dev = dev;
+    parent = src->ahci->parent;
+    dev = src->ahci->dev;
+    memset(src->ahci, 0, sizeof(*src->ahci));
+    src->ahci->parent = parent;
+    src->ahci->dev = dev;
+    *dst = (OpalTestState) { .ahci = to, .port = src->port, .tsn = src->tsn };
+    src->tsn = 0;
+    opal_shutdown(src);
+
+    /* Admin1's session goes on on the destination. */
+    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1), ==, 0);
+    end_session(dst);
+    expect_pattern(dst, RR1_START, 8, 5, "Range1 after migration");
+    expect_write_refused(dst, &dma_write, RR1_START, 8, 2);
+    expect_read_refused(dst, &dma_read, RR2_START, 8);
+    opal_shutdown(dst);
+    unlink(sock);
+
+    /* What the destination saved is what a restart finds: Range2's key too. */
+    dst = opal_restart(RESTART_DEVICE);
+    admin1_session(dst);
+    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 0), ==, 0);
+    end_session(dst);
+    expect_pattern(dst, RR2_START, 8, 6, "Range2 after migration and restart");
+    opal_shutdown(dst);
 }
 
 /*
@@ -3424,6 +3479,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/restart", test_state_restart);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);
+    qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
 
     qtest_add_func("/opal/device-help", test_device_help);
