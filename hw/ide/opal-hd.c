@@ -374,6 +374,84 @@ static void ide_opal_power_cycle_obj(Object *obj)
     ide_opal_power_cycle(IDE_OPAL_HD(obj));
 }
 
+static void ide_opal_psid_revert_obj(Object *obj)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(obj);
+
+    trace_ide_opal_psid_revert(d);
+    opal_tper_psid_revert(d->tper);
+}
+
+static OpalResetTypeList *reset_types(uint64_t set)
+{
+    OpalResetTypeList *list = NULL;
+
+    for (int t = OPAL_RESET_TYPE__MAX - 1; t >= 0; t--) {
+        if (set & (1ULL << t)) {
+            QAPI_LIST_PREPEND(list, t);
+        }
+    }
+    return list;
+}
+
+/* The engine's status report, in QAPI's terms (query-opal, info opal). */
+static OpalInfo *ide_opal_query_obj(Object *obj)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(obj);
+    OpalStatusReport *r = opal_tper_status(d->tper);
+    OpalInfo *info = g_new0(OpalInfo, 1);
+
+    /* OpalReset and OpalResetType number the reset types alike (Core 5.1.3.58). */
+    QEMU_BUILD_BUG_ON(OPAL_RESET_TYPE_PROGRAMMATIC != OPAL_RESET_PROGRAMMATIC);
+    info->admin_sp = g_strdup(r->admin_sp);
+    info->locking_sp = g_strdup(r->locking_sp);
+    for (int i = r->sessions->len - 1; i >= 0; i--) {
+        const OpalSessionStatus *s = &g_array_index(r->sessions, OpalSessionStatus, i);
+        OpalSession *q = g_new0(OpalSession, 1);
+
+        *q = (OpalSession) { .tsn = s->tsn, .hsn = s->hsn, .sp = g_strdup(s->sp),
+                             .write = s->write };
+        for (int a = g_strv_length(s->authorities) - 1; a >= 0; a--) {
+            QAPI_LIST_PREPEND(q->authorities, g_strdup(s->authorities[a]));
+        }
+        QAPI_LIST_PREPEND(info->sessions, q);
+    }
+    for (int i = r->ranges->len - 1; i >= 0; i--) {
+        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
+        OpalLockingRange *q = g_new0(OpalLockingRange, 1);
+
+        *q = (OpalLockingRange) {
+            .number = s->number, .start = s->start, .length = s->length,
+            .read_lock_enabled = s->read_lock_enabled,
+            .write_lock_enabled = s->write_lock_enabled,
+            .read_locked = s->read_locked, .write_locked = s->write_locked,
+            .lock_on_reset = reset_types(s->lock_on_reset),
+            .key_in_memory = s->key_in_memory,
+        };
+        QAPI_LIST_PREPEND(info->ranges, q);
+    }
+    for (int i = r->authorities->len - 1; i >= 0; i--) {
+        const OpalAuthorityStatus *s = &g_array_index(r->authorities, OpalAuthorityStatus, i);
+        OpalAuthority *q = g_new0(OpalAuthority, 1);
+
+        *q = (OpalAuthority) {
+            .sp = g_strdup(s->sp),
+            .name = g_strdup(s->name), .uid = s->uid, .enabled = s->enabled,
+            .has_tries = s->has_pin, .tries = s->tries,
+            .has_try_limit = s->has_pin, .try_limit = s->try_limit,
+            .locked_out = s->locked_out,
+        };
+        QAPI_LIST_PREPEND(info->authorities, q);
+    }
+    info->mbr = g_new0(OpalMbrControl, 1);
+    *info->mbr = (OpalMbrControl) {
+        .enable = r->mbr_enable, .done = r->mbr_done,
+        .done_on_reset = reset_types(r->mbr_done_on_reset), .size = r->mbr_size,
+    };
+    opal_status_report_free(r);
+    return info;
+}
+
 static void ide_opal_class_init(ObjectClass *klass, void *data)
 {
     OpalDriveClass *oc = OPAL_DRIVE_CLASS(klass);
@@ -385,6 +463,8 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     k->identify = ide_opal_identify;
     k->media_access = ide_opal_media_access;
     oc->power_cycle = ide_opal_power_cycle_obj;
+    oc->psid_revert = ide_opal_psid_revert_obj;
+    oc->query = ide_opal_query_obj;
     dc->fw_name = "drive";
     dc->desc = "emulated TCG Opal 2 self-encrypting IDE/SATA disk";
     device_class_set_legacy_reset(dc, ide_opal_reset);

@@ -17,12 +17,15 @@
 #include "hw/ide/ide-dev.h"
 #include "hw/opal/opal.h"
 #include "qom/object.h"
+#include "qapi/qapi-types-opal.h"
 
 /* What the management interface (opal-qmp.c) may do to any Opal drive. */
 #define TYPE_OPAL_DRIVE "opal-drive"
 typedef struct OpalDriveClass {
     InterfaceClass parent_class;
     void (*power_cycle)(Object *obj);
+    void (*psid_revert)(Object *obj);
+    OpalInfo *(*query)(Object *obj);
 } OpalDriveClass;
 DECLARE_CLASS_CHECKERS(OpalDriveClass, OPAL_DRIVE, TYPE_OPAL_DRIVE)
 

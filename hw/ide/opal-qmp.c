@@ -13,7 +13,11 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-opal.h"
+#include "qapi/qapi-visit-opal.h"
 #include "qemu/module.h"
+#include "qobject/qdict.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
 #include "hw/sysbus.h"
 #include "opal-hd.h"
 
@@ -39,6 +43,80 @@ void qmp_opal_power_cycle(const char *id, Error **errp)
 
     if (obj) {
         OPAL_DRIVE_GET_CLASS(obj)->power_cycle(obj);
+    }
+}
+
+void qmp_opal_psid_revert(const char *id, Error **errp)
+{
+    Object *obj = find_opal_drive(id, errp);
+
+    if (obj) {
+        OPAL_DRIVE_GET_CLASS(obj)->psid_revert(obj);
+    }
+}
+
+OpalInfo *qmp_query_opal(const char *id, Error **errp)
+{
+    Object *obj = find_opal_drive(id, errp);
+
+    return obj ? OPAL_DRIVE_GET_CLASS(obj)->query(obj) : NULL;
+}
+
+static void print_resets(Monitor *mon, const char *what, OpalResetTypeList *list)
+{
+    monitor_printf(mon, ", %s {", what);
+    for (; list; list = list->next) {
+        monitor_printf(mon, "%s%s", OpalResetType_str(list->value), list->next ? "," : "");
+    }
+    monitor_printf(mon, "}");
+}
+
+/* HMP info opal ID: query-opal, a line per object. */
+void hmp_info_opal(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+    g_autoptr(OpalInfo) info = qmp_query_opal(qdict_get_str(qdict, "id"), &err);
+
+    if (hmp_handle_error(mon, err)) {
+        return;
+    }
+    monitor_printf(mon, "AdminSP: %s, LockingSP: %s\n", info->admin_sp, info->locking_sp);
+    for (OpalAuthorityList *a = info->authorities; a; a = a->next) {
+        OpalAuthority *v = a->value;
+
+        monitor_printf(mon, "  %s %-8s %s", v->sp, v->name, v->enabled ? "enabled" : "disabled");
+        if (v->has_tries) {
+            monitor_printf(mon, ", %" PRIu64 " failed tries (limit %" PRIu64 ")%s", v->tries,
+                           v->try_limit, v->locked_out ? ", LOCKED OUT" : "");
+        }
+        monitor_printf(mon, "\n");
+    }
+    for (OpalLockingRangeList *r = info->ranges; r; r = r->next) {
+        OpalLockingRange *v = r->value;
+
+        g_autofree char *name = v->number ? g_strdup_printf("Range%u", v->number) :
+                                g_strdup("GlobalRange");
+
+        monitor_printf(mon, "  %s: LBA %" PRIu64 "+%" PRIu64 ", read %s%s, write %s%s",
+                       name, v->start, v->length,
+                       v->read_locked ? "locked" : "unlocked",
+                       v->read_lock_enabled ? "" : " (lock disabled)",
+                       v->write_locked ? "locked" : "unlocked",
+                       v->write_lock_enabled ? "" : " (lock disabled)");
+        print_resets(mon, "LockOnReset", v->lock_on_reset);
+        monitor_printf(mon, ", key %s\n", v->key_in_memory ? "in memory" : "wrapped");
+    }
+    monitor_printf(mon, "  MBR: %s, %s, %" PRIu64 " bytes", info->mbr->enable ? "enabled" :
+                   "disabled", info->mbr->done ? "done" : "not done", info->mbr->size);
+    print_resets(mon, "DoneOnReset", info->mbr->done_on_reset);
+    monitor_printf(mon, "\n");
+    for (OpalSessionList *s = info->sessions; s; s = s->next) {
+        monitor_printf(mon, "  session %u (host %u): %s, %s,", s->value->tsn, s->value->hsn,
+                       s->value->sp, s->value->write ? "read-write" : "read-only");
+        for (strList *a = s->value->authorities; a; a = a->next) {
+            monitor_printf(mon, " %s", a->value);
+        }
+        monitor_printf(mon, "%s\n", s->value->authorities ? "" : " Anybody");
     }
 }
 

@@ -26,6 +26,8 @@
 #include "qemu/units.h"
 
 #include "libqtest.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/ahci.h"
 #include "libqos/pci-pc.h"
@@ -2966,6 +2968,103 @@ static void test_media_power_cycle(void)
     opal_shutdown(s);
 }
 
+/*
+ * query-opal and info opal show the state without secrets; opal-psid-revert
+ * puts the drive back in its factory state and erases its data.
+ */
+static QDict *list_find(QList *list, const char *key, const char *value)
+{
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(d, key), value)) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static void test_qmp_query_opal(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+    QTestState *qts = s->ahci->parent->qts;
+    g_autofree char *hmp = NULL;
+    QDict *rsp, *info, *sid, *range1 = NULL, *session, *mbr;
+    QListEntry *e;
+
+    admin1_session(s);
+    set_range(s, 1, RR1_START, R1_LEN, true, false);
+    end_session(s);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, "wrong"), ==, 0x01);
+    admin1_session(s);
+
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
+    info = qdict_get_qdict(rsp, "return");
+    g_assert_nonnull(info);
+    g_assert_cmpstr(qdict_get_str(info, "locking-sp"), ==, "manufactured");
+    sid = list_find(qdict_get_qlist(info, "authorities"), "name", "SID");
+    g_assert_nonnull(sid);
+    g_assert_cmpint(qdict_get_int(sid, "tries"), ==, 1);
+    g_assert_cmpint(qdict_get_int(sid, "try-limit"), ==, 5);
+    g_assert_false(qdict_get_bool(sid, "locked-out"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "ranges"), e) {
+        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
+
+        range1 = qdict_get_int(r, "number") == 1 ? r : range1;
+    }
+    g_assert_nonnull(range1);
+    g_assert_cmpint(qdict_get_int(range1, "start"), ==, RR1_START);
+    g_assert_true(qdict_get_bool(range1, "read-locked"));
+    g_assert_false(qdict_get_bool(range1, "write-locked"));
+    g_assert_true(qdict_get_bool(range1, "key-in-memory"));
+    mbr = qdict_get_qdict(info, "mbr");
+    g_assert_false(qdict_get_bool(mbr, "enable"));
+    g_assert_cmpint(qdict_get_int(mbr, "size"), ==, 128 * MiB);
+    session = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "sessions")));
+    g_assert_nonnull(session);
+    g_assert_cmpstr(qdict_get_str(session, "sp"), ==, "LockingSP");
+    g_assert_cmpint(qdict_get_int(session, "tsn"), ==, s->tsn);
+    /* No secret: neither the SID's PIN nor the MSID is in the answer. */
+    {
+        g_autoptr(GString) json = qobject_to_json(QOBJECT(info));
+
+        g_assert_null(strstr(json->str, SID_PIN));
+        g_assert_null(strstr(json->str, TEST_MSID));
+    }
+    qobject_unref(rsp);
+
+    hmp = qtest_hmp(qts, "info opal opal0");
+    g_test_message("%s", hmp);
+    g_assert_nonnull(strstr(hmp, "LockingSP: manufactured"));
+    g_assert_nonnull(strstr(hmp, "Range1: LBA"));
+    g_assert_nonnull(strstr(hmp, "1 failed tries (limit 5)"));
+    end_session(s);
+
+    /* Host-side PSID revert: the factory drive, its data gone with the old keys. */
+    write_pattern(s, RR2_START, 8, 7);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'opal-psid-revert',"
+                             " 'arguments': { 'id': 'opal0' } }");
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "locking-sp"), ==,
+                    "manufactured-inactive");
+    qobject_unref(rsp);
+    take_ownership_and_activate(s);
+    {
+        uint8_t buf[8 * BLOCK_SIZE], ref[8 * BLOCK_SIZE];
+
+        assert_success(io_exec(s, &dma_read, RR2_START, 8, buf), sizeof(buf));
+        fill_pattern(ref, RR2_START, 8, 7);
+        g_assert_true(memcmp(buf, ref, sizeof(buf)) != 0);
+    }
+    rsp = qtest_qmp(qts, "{ 'execute': 'opal-psid-revert', 'arguments': { 'id': 'ahci' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "class"), ==,
+                    "DeviceNotFound");
+    qobject_unref(rsp);
+    opal_shutdown(s);
+}
+
 /*** The state in the image: restarts, refusals, SIGKILL ***/
 
 #define RESTART_DEVICE  "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,serial=" TEST_SERIAL
@@ -3476,6 +3575,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/power-cycle", test_media_power_cycle);
     qtest_add_func("/opal/media/qmp-errors", test_media_qmp_errors);
 
+    qtest_add_func("/opal/qmp/query-opal", test_qmp_query_opal);
     qtest_add_func("/opal/state/restart", test_state_restart);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);

@@ -187,6 +187,12 @@ static void test_no_pin_no_key(void **state)
     opal_tper_free(copy);
 }
 
+static bool record_changes(void *opaque, unsigned changes)
+{
+    *(unsigned *)opaque |= changes;
+    return true;
+}
+
 /* A store keeping the byte tables apart, as the device does in its image: chunk -> bytes. */
 static void store_write(void *opaque, uint64_t table_uid, uint64_t offset,
                         const uint8_t *data, uint64_t len)
@@ -294,6 +300,61 @@ static void test_running_state(void **state)
     opal_tper_free(copy);
 }
 
+/* What a management interface shows of a drive in use, and a host-side PSID revert. */
+static void test_status_and_psid_revert(void **state)
+{
+    OpalTPer *tper = *state;
+    OpalStatusReport *r;
+    const OpalRangeStatus *range1 = NULL;
+    const OpalAuthorityStatus *sid = NULL;
+    unsigned changes = 0;
+    uint32_t tsn;
+
+    use_drive(tper);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    r = opal_tper_status(tper);
+    assert_string_equal(r->admin_sp, "manufactured");
+    assert_string_equal(r->locking_sp, "manufactured");
+    for (guint i = 0; i < r->ranges->len; i++) {
+        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
+
+        range1 = s->number == 1 ? s : range1;
+    }
+    for (guint i = 0; i < r->authorities->len; i++) {
+        const OpalAuthorityStatus *a = &g_array_index(r->authorities, OpalAuthorityStatus, i);
+
+        sid = a->uid == OPAL_UID_AUTH_SID ? a : sid;
+    }
+    assert_non_null(range1);
+    assert_int_equal(range1->start, 4096);
+    assert_int_equal(range1->length, 4096);
+    assert_true(range1->read_lock_enabled && !range1->read_locked && range1->key_in_memory);
+    assert_int_equal(range1->lock_on_reset, 1u << OPAL_RESET_POWER_CYCLE);
+    assert_non_null(sid);
+    assert_string_equal(sid->name, "SID");
+    assert_true(sid->enabled && sid->has_pin && !sid->locked_out);
+    assert_int_equal(sid->tries, 1);
+    assert_int_equal(r->sessions->len, 1);
+    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).sp, "LockingSP");
+    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).authorities[0],
+                        "Admin1");
+    opal_status_report_free(r);
+
+    opal_tper_set_change_listener(tper, record_changes, &changes);
+    opal_tper_psid_revert(tper);
+    assert_int_equal(changes, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
+    r = opal_tper_status(tper);
+    assert_string_equal(r->locking_sp, "manufactured-inactive");
+    assert_int_equal(r->sessions->len, 0);
+    opal_status_report_free(r);
+    /* The factory again: the MSID opens the AdminSP as SID. */
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+                     0);
+    host_end_session(tper, tsn);
+}
+
 /* Every way the bytes can be wrong is refused, and the drive keeps its state. */
 static void test_refusals(void **state)
 {
@@ -361,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_pin_no_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_tables_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_and_psid_revert, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,6 +211,22 @@ OpalStatus opal_method_activate(MethodContext *m)
     return OPAL_ST_SUCCESS;
 }
 
+/* Revert of the whole TPer (Opal 5.1.2): factory tables, new keys, no data. */
+static void revert_tper(OpalTPer *tper)
+{
+    erase_byte_tables(tper);
+    opal_sps_factory_reset(tper);
+}
+
+void opal_tper_psid_revert(OpalTPer *tper)
+{
+    opal_session_abort_all(tper);
+    revert_tper(tper);
+    opal_trace(tper, "PSID revert from the host side: the TPer is in its factory state, "
+               "all data erased");
+    opal_changed(tper, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
+}
+
 OpalStatus opal_method_revert(MethodContext *m)
 {
     if (m->call->nr_required || m->call->nr_optional) {
@@ -227,8 +243,7 @@ OpalStatus opal_method_revert(MethodContext *m)
         return OPAL_ST_INVALID_PARAMETER;
     }
     /* The whole TPer to its factory state; this session ends once answered. */
-    erase_byte_tables(m->tper);
-    opal_sps_factory_reset(m->tper);
+    revert_tper(m->tper);
     abort_sessions_on(m->tper, OPAL_UID_LOCKINGSP, NULL);
     abort_sessions_on(m->tper, OPAL_UID_ADMINSP, m->session);
     m->session->end_after_response = true;

@@ -35,7 +35,7 @@ static bool cell_set(const OpalRow *row, uint32_t column)
 }
 
 /* Range number of a Locking table row: 0 for the global range, n for Locking_RangeN. */
-static unsigned range_number(const OpalRow *row)
+unsigned opal_range_number(const OpalRow *row)
 {
     return row->uid == OPAL_UID_LOCKING_GLOBALRANGE ? 0 :
            (unsigned)(row->uid - OPAL_UID_LOCKING_RANGE(0));
@@ -58,7 +58,7 @@ static OpalMediaExtent extent_of(const OpalSP *sp, const OpalRow *row, bool acti
     return (OpalMediaExtent) {
         .start = start,
         .end = end,
-        .range = range_number(row),
+        .range = opal_range_number(row),
         .read_locked = keyless || (active && cell_set(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
                                    cell_set(row, OPAL_COL_LOCKING_READ_LOCKED)),
         .write_locked = keyless ||
@@ -110,7 +110,7 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
     for (guint i = 0; i < ranges->rows->len; i++) {
         const OpalRow *r = g_ptr_array_index(ranges->rows, i);
         uint64_t start = 0, length = 0;
-        unsigned n = range_number(r);
+        unsigned n = opal_range_number(r);
 
         g_assert(n < map->nr_keys);
         copy_key(sp, r, map->keys + (size_t)n * OPAL_MEDIA_KEY_LEN);

@@ -222,6 +222,9 @@ MethodFn opal_method_revert;
 MethodFn opal_method_revert_sp;
 MethodFn opal_method_gen_key;
 
+/* 0 for the global range, n for Locking_RangeN (media.c). */
+unsigned opal_range_number(const OpalRow *range);
+
 /* ---- secrets (secrets.c): PIN verifiers, KEKs, wrapped media keys ------------------ */
 
 #define OPAL_KEK_LEN        32      /* an AES-256 key-encryption key */

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glib.h>
 
 /* Security protocols (TCG Storage Core 2.01, 3.3.4; SPC-4 SECURITY PROTOCOL IN). */
 enum {
@@ -168,6 +169,56 @@ uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len);
 bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
 bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
                           OpalChunkReadFn *read, void *opaque, char **error);
+
+/*
+ * What a PSID revert does (Opal PSID feature set), without a host: the whole
+ * TPer back in its factory state, every key new, all data erased - what a
+ * user does to a real drive whose passwords are lost, with the label's PSID.
+ */
+void opal_tper_psid_revert(OpalTPer *tper);
+
+/*
+ * The drive's state for a management interface (status.c): no secrets, only
+ * whether a range's media key is in memory (unwrapped).
+ */
+typedef struct OpalAuthorityStatus {
+    uint64_t uid;
+    const char *sp;             /* the SP it belongs to: "AdminSP" or "LockingSP" */
+    char *name;
+    bool enabled;
+    bool has_pin;               /* a password authority: tries count */
+    uint64_t tries, try_limit;  /* failed tries since the last success; 0: no limit */
+    bool locked_out;
+} OpalAuthorityStatus;
+
+typedef struct OpalRangeStatus {
+    unsigned number;            /* 0: the global range */
+    uint64_t start, length;     /* logical blocks */
+    bool read_lock_enabled, write_lock_enabled;
+    bool read_locked, write_locked;
+    uint64_t lock_on_reset;     /* bit n: reset type n (OpalReset) */
+    bool key_in_memory;         /* false: still wrapped, the range stays locked */
+} OpalRangeStatus;
+
+typedef struct OpalSessionStatus {
+    uint32_t tsn, hsn;
+    const char *sp;             /* "AdminSP" or "LockingSP" */
+    bool write;
+    char **authorities;         /* NULL-terminated names */
+} OpalSessionStatus;
+
+typedef struct OpalStatusReport {
+    const char *admin_sp, *locking_sp;  /* life cycle states */
+    GArray *authorities;                /* OpalAuthorityStatus */
+    GArray *ranges;                     /* OpalRangeStatus */
+    bool mbr_enable, mbr_done;
+    uint64_t mbr_done_on_reset;
+    uint64_t mbr_size;
+    GArray *sessions;                   /* OpalSessionStatus */
+} OpalStatusReport;
+
+OpalStatusReport *opal_tper_status(const OpalTPer *tper);
+void opal_status_report_free(OpalStatusReport *report);
 
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
