@@ -3,7 +3,8 @@
  *
  * The state region lives in the user's image, and an image can come from
  * anyone: opal_tper_load() must refuse any bytes that are not a state, with
- * a reason and the drive untouched, and never crash.  What it accepts must
+ * a reason and the drive untouched, and never crash.  The same holds for
+ * the running state a migration stream carries (opal_tper_load_running).  What it accepts must
  * save back to the same bytes' meaning: a second load of the saved form
  * succeeds and saves identically.
  *
@@ -34,33 +35,49 @@ static const OpalConfig config = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+typedef uint8_t *SaveFn(const OpalTPer *tper, size_t *len);
+typedef bool LoadFn(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+
+/*
+ * Bytes @load refuses are refused with a reason; bytes it takes save, load
+ * again and save to the same bytes.
+ */
+static void check(OpalTPer *tper, OpalTPer *again, SaveFn *save, LoadFn *load,
+                  const uint8_t *data, size_t size)
 {
-    static OpalTPer *tper, *again;
     char *error = NULL;
     uint8_t *saved, *resaved;
     size_t len, relen;
 
-    if (!tper) {
-        tper = opal_tper_new(&config);
-        again = opal_tper_new(&config);
-    }
-    if (!opal_tper_load(tper, data, size, &error)) {
+    if (!load(tper, data, size, &error)) {
         if (!error) {
             abort();                    /* a refusal always says why */
         }
         g_free(error);
-        return 0;
+        return;
     }
-    saved = opal_tper_save(tper, &len);
-    if (!opal_tper_load(again, saved, len, &error)) {
+    saved = save(tper, &len);
+    if (!load(again, saved, len, &error)) {
         abort();
     }
-    resaved = opal_tper_save(again, &relen);
+    resaved = save(again, &relen);
     if (len != relen || memcmp(saved, resaved, len)) {
         abort();
     }
     g_free(saved);
     g_free(resaved);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static OpalTPer *tper, *again;
+
+    if (!tper) {
+        tper = opal_tper_new(&config);
+        again = opal_tper_new(&config);
+    }
+    /* As read from an image, and as a migration stream carries it. */
+    check(tper, again, opal_tper_save, opal_tper_load, data, size);
+    check(tper, again, opal_tper_save_running, opal_tper_load_running, data, size);
     return 0;
 }

@@ -185,6 +185,13 @@ static void save_sessions(const OpalTPer *tper, GByteArray *out)
              tper->response ? tper->response->len : 0);
 }
 
+static gint compare_uid(gconstpointer a, gconstpointer b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
 {
     GByteArray *out = g_byte_array_new();
@@ -195,14 +202,13 @@ static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
     save_sp(tper->admin_sp, mode, out);
     save_sp(tper->locking_sp, mode, out);
     if (mode == SAVE_RUNNING) {
-        GHashTableIter iter;
-        gpointer uid, kek;
+        /* In UID order: the same state always saves to the same bytes. */
+        g_autoptr(GList) uids = g_list_sort(g_hash_table_get_keys(tper->keks), compare_uid);
 
-        g_hash_table_iter_init(&iter, tper->keks);
-        while (g_hash_table_iter_next(&iter, &uid, &kek)) {
+        for (GList *l = uids; l; l = l->next) {
             put_u8(out, RECORD_KEK);
-            put_le(out, *(uint64_t *)uid, 8);
-            put_blob(out, kek, OPAL_KEK_LEN);
+            put_le(out, *(uint64_t *)l->data, 8);
+            put_blob(out, g_hash_table_lookup(tper->keks, l->data), OPAL_KEK_LEN);
         }
         save_sessions(tper, out);
     }
