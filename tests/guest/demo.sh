@@ -2,6 +2,10 @@
 # Demo: boots Debian's 6.12 kernel on a fresh ide-opal-hd and shows, readably, what the guest
 # kernel sees: libata's Trust feature, sd's "supports TCG Opal", the Level 0 Discovery
 # features (IOC_OPAL_DISCOVERY) and the sed-opal status flags (IOC_OPAL_GET_STATUS).
+# Then the whole story on another drive, told by the guest's own sed-opal calls and the
+# drive's trace: take ownership, lock a range, see I/O refused, unlock, see the data;
+# restart QEMU and find the drive locked again, refusing a wrong password and explaining
+# why, until the right one unlocks the data it kept.
 # Usage: [QEMU=...] demo.sh BUILDDIR   (QEMU defaults to BUILDDIR/qemu-system-x86_64)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,3 +65,40 @@ done
 echo
 echo "Checks (as in run-all.sh):"
 printf '%s\n' "$checks" | grep -E '^  (ok|skip):' | sed 's/^  /  /'
+
+# ---- the story: run.sh's "media" case (two boots, then a restart of QEMU) ----------------
+echo
+echo "The story, on a second drive (Linux's sed-opal ioctls in the guest; a few minutes)..."
+rc=0
+story=$("$here/run.sh" "$work" "$series" "$device" ahci media 2>&1) || rc=$?
+mlog=$work/log-$series-$device-ahci-media.txt
+rlog=$work/log-$series-$device-ahci-media-restart.txt
+mtrace=$work/trace-$series-$device-ahci-media.txt
+rtrace=$work/trace-$series-$device-ahci-media-restart.txt
+step() { grep -a -m1 -E "^OPAL-(MEDIA|LIFE) step=$2( |\$)" "$1" | tr -d '\r' | sed 's/^OPAL-[A-Z]* step=//' || true; }
+say() { printf '  %-58s %s\n' "$1" "$2"; }
+say "take ownership (SID password set):" "$(step "$mlog" take-ownership)"
+say "activate the Locking SP:" "$(step "$mlog" activate-lsp)"
+say "set up Range1 and write data into it:" "$(step "$mlog" write-range1)"
+say "lock Range1 (read and write locked):" "$(step "$mlog" lock-lk)"
+say "read Range1: refused by the drive" "$(step "$mlog" locked-read)"
+echo "    the drive's trace says:"
+grep -a -m1 'ide_opal_media_refused' "$mtrace" | sed 's/^[0-9@.:]* *//; s/^/      /' || true
+say "unlock Range1 (Admin1's password):" "$(step "$mlog" lock-rw)"
+say "read Range1 again:" "$(step "$mlog" rw-read)"
+echo "  ...QEMU stops; a new QEMU starts on the same image:"
+grep -a -m1 'ide_opal_state_loaded' "$rtrace" | sed 's/^[0-9@.:]* *//; s/^/      /' || true
+say "read Range1 after the restart (locked again):" "$(step "$rlog" restart-read-range1)"
+say "unlock with a wrong password:" "$(step "$rlog" restart-unlock-wrong-pw)"
+echo "    the drive explains:"
+grep -a 'ide_opal_engine' "$rtrace" | grep -a -m2 -E 'wrong password|refused' |
+    sed 's/^[0-9@.:]* *//; s/^/      /' || true
+say "unlock with Admin1's password:" "$(step "$rlog" restart-unlock)"
+say "read Range1: the data written before the restart" "$(step "$rlog" restart-read-range1-unlocked)"
+if [ "$rc" != 0 ]; then
+    printf '%s\n' "$story" | grep -E 'FAIL' | sed 's/^/  /'
+    echo "demo: the story did not go as it should (details: $mlog, $rlog)" >&2
+    exit 1
+fi
+echo "  (all $(printf '%s\n' "$story" | grep -c '^  ok:') checks of run.sh's media case passed)"
+

@@ -918,6 +918,8 @@ static void media_restart(void)
     media_io("restart-read-range1", MEDIA_R1_LBA, 0, NULL, 0);
     media_expect("restart-read-lba0", 0, pba);
     media_expect("restart-read-outside", MEDIA_OUT_LBA, out);
+    life_lock("restart-unlock-wrong-pw", LIFE_ADMIN1, WRONG_PW, LIFE_RW);
+    media_io("restart-still-locked", MEDIA_R1_LBA, 0, NULL, 0);
     media_lock("restart-unlock", LIFE_RW);
     media_expect("restart-read-range1-unlocked", MEDIA_R1_LBA, r1);
     life_mbr_done("restart-done", SID_PW, 1);

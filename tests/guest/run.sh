@@ -114,6 +114,7 @@ if [ "$media" = 1 ]; then
     timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
         -kernel "$kernel" -initrd "$initrd" -append "$append opal_restart=1" \
         -D "${trace%.txt}-restart.txt" -trace 'ide_opal_state_loaded' \
+        -trace 'ide_opal_engine' -trace 'ide_opal_media_refused' \
         -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null \
         >"$restart_log" 2>&1 || restart_rc=$?
     echo "run: restart on the same image: QEMU exited $restart_rc, log $restart_log"
@@ -407,7 +408,8 @@ MEDIA_STEPS=(
 # The third boot, in a new QEMU: state and data kept, locked again, shadow MBR back.
 RESTART_STEPS=(
     "restart-read-range1 io=eremoteio" "restart-read-lba0 data=same"
-    "restart-read-outside data=same" "restart-unlock rc=0"
+    "restart-read-outside data=same"
+    "restart-unlock-wrong-pw rc=1" "restart-still-locked io=eremoteio" "restart-unlock rc=0"
     "restart-read-range1-unlocked data=same" "restart-done rc=0"
     "restart-read-lba0-done data=same"
 )
