@@ -241,7 +241,7 @@ static void append_entry(GByteArray *out, uint64_t owner, const uint8_t *kek,
  * public one if the range comes up readable - or if no PIN could bring the
  * key back, which would lose the range's data (traced: it is not protected).
  */
-static void rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
+static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
 {
     OpalRow *key_row = key_of(sp, range);
     g_autoptr(GByteArray) entries = g_byte_array_new();
@@ -252,7 +252,7 @@ static void rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
 
     if (!key_row || !opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &key_len) ||
         key_len != OPAL_MEDIA_KEY_LEN) {
-        return;     /* not in memory: its wrapped copies stay as they are */
+        return false;   /* not in memory: its wrapped copies stay as they are */
     }
     opal_row_get_bytes(key_row, OPAL_COL_K_AES_WRAPPED, &old, &old_len);
     g_hash_table_iter_init(&iter, tper->keks);
@@ -282,9 +282,11 @@ static void rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
         }
         append_entry(entries, PUBLIC_KEK_OWNER, public_kek, key);
     }
-    if (old_len != entries->len || memcmp(old, entries->data, old_len)) {
-        opal_row_set_bytes(key_row, OPAL_COL_K_AES_WRAPPED, entries->data, entries->len);
+    if (old_len == entries->len && !memcmp(old, entries->data, old_len)) {
+        return false;   /* AES key wrap is deterministic: the same copies */
     }
+    opal_row_set_bytes(key_row, OPAL_COL_K_AES_WRAPPED, entries->data, entries->len);
+    return true;
 }
 
 static const OpalTable *ranges_of(const OpalTPer *tper)
@@ -292,13 +294,15 @@ static const OpalTable *ranges_of(const OpalTPer *tper)
     return opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
 }
 
-void opal_secrets_rewrap(OpalTPer *tper)
+bool opal_secrets_rewrap(OpalTPer *tper)
 {
     const OpalTable *ranges = ranges_of(tper);
+    bool changed = false;
 
     for (guint i = 0; i < ranges->rows->len; i++) {
-        rewrap_range(tper, tper->locking_sp, g_ptr_array_index(ranges->rows, i));
+        changed |= rewrap_range(tper, tper->locking_sp, g_ptr_array_index(ranges->rows, i));
     }
+    return changed;
 }
 
 /* Unwraps every key @owner holds a copy of under @kek; true if one came back. */
@@ -338,7 +342,7 @@ unsigned opal_secrets_learn(OpalTPer *tper, uint64_t authority, uint8_t *kek)
     g_hash_table_replace(tper->keks, uid, kek);
     /* New keys in memory change the media; new wrapped copies, the saved state. */
     return (unwrap_keys(tper, authority, kek) ? OPAL_CHANGE_MEDIA : 0) |
-           OPAL_CHANGE_PERSISTENT;
+           (opal_secrets_rewrap(tper) ? OPAL_CHANGE_PERSISTENT : 0);
 }
 
 void opal_secrets_forget_kek(OpalTPer *tper, uint64_t authority)

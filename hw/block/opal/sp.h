@@ -251,8 +251,11 @@ void opal_secrets_init(OpalTPer *tper);
  */
 unsigned opal_secrets_learn(OpalTPer *tper, uint64_t authority, uint8_t *kek);
 void opal_secrets_forget_kek(OpalTPer *tper, uint64_t authority);
-/* Brings every key's wrapped copies up to date (after each persistent change). */
-void opal_secrets_rewrap(OpalTPer *tper);
+/*
+ * Brings every key's wrapped copies up to date (after each persistent
+ * change); true if any changed.
+ */
+bool opal_secrets_rewrap(OpalTPer *tper);
 /*
  * Power-on: no KEK is known, keys of ranges that come up read-locked are
  * forgotten, the others unwrapped from their public copies.
