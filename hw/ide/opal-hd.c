@@ -205,8 +205,17 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         return;
     }
     /* The guest sees the image up to the state region, through the media gate. */
-    reserved = ide_opal_state_reserved(d, image_size, errp);
-    if (!reserved || !ide_opal_media_attach(d, reserved, errp)) {
+    if (d->state_blk) {
+        reserved = 0;
+        if (blk_set_perm(d->state_blk, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+                         BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED,
+                         errp) < 0) {
+            return;
+        }
+    } else if (!(reserved = ide_opal_state_reserved(d, image_size, errp))) {
+        return;
+    }
+    if (!ide_opal_media_attach(d, reserved, errp)) {
         return;
     }
     ide_dev_initfn(dev, IDE_HD, errp);
@@ -363,6 +372,7 @@ static const Property ide_opal_properties[] = {
     DEFINE_PROP_STRING("msid-secret", IDEOpalDrive, msid_secret),
     DEFINE_PROP_STRING("psid-secret", IDEOpalDrive, psid_secret),
     DEFINE_PROP_BOOL("reformat-state", IDEOpalDrive, reformat_state, false),
+    DEFINE_PROP_DRIVE("state-drive", IDEOpalDrive, state_blk),
     DEFINE_PROP_UINT16("users", IDEOpalDrive, users, OPAL_MIN_USERS),
     DEFINE_PROP_UINT16("ranges", IDEOpalDrive, ranges, OPAL_MIN_RANGES),
     DEFINE_PROP_SIZE("mbr-size", IDEOpalDrive, mbr_size, OPAL_MIN_MBR_SIZE),
@@ -402,7 +412,7 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
     OpalInfo *info = g_new0(OpalInfo, 1);
 
     /* OpalReset and OpalResetType number the reset types alike (Core 5.1.3.58). */
-    QEMU_BUILD_BUG_ON(OPAL_RESET_TYPE_PROGRAMMATIC != OPAL_RESET_PROGRAMMATIC);
+    QEMU_BUILD_BUG_ON((int)OPAL_RESET_TYPE_PROGRAMMATIC != (int)OPAL_RESET_PROGRAMMATIC);
     info->admin_sp = g_strdup(r->admin_sp);
     info->locking_sp = g_strdup(r->locking_sp);
     for (int i = r->sessions->len - 1; i >= 0; i--) {

@@ -73,6 +73,7 @@ struct IDEOpalDrive {
     uint32_t migration_state_len;
     uint64_t migration_generation;
     IDEOpalState *state;
+    BlockBackend *state_blk;    /* state-drive: the state apart from the image */
     bool reformat_state;    /* lay the state region out anew, whatever it holds */
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */

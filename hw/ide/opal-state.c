@@ -5,7 +5,8 @@
  * the MBR and DataStore tables) in flash the host cannot address.  This
  * drive keeps it in a region at the end of its image that the guest never
  * sees: the capacity it reports ends where the region begins.  One image is
- * all a user needs to keep a drive.
+ * all a user needs to keep a drive.  Or, with state-drive=, the region is
+ * that drive's start, and the guest sees all of its image.
  *
  * The region, at a 1 MiB boundary (all integers little-endian):
  *
@@ -68,7 +69,8 @@ typedef struct Layout {
 } Layout;
 
 struct IDEOpalState {
-    BdrvChild *file;            /* the image, below the media filter */
+    BdrvChild *file;            /* the image, below the media filter, or */
+    BlockBackend *blk;          /* the state-drive */
     uint64_t start;             /* where the region begins in the image */
     Layout layout;
     uint64_t generation;        /* of the newest slot */
@@ -149,24 +151,36 @@ static void superblock_encode(const Layout *l, uint8_t *sector)
 
 static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t len)
 {
+    if (st->blk) {
+        return blk_pread(st->blk, st->start + offset, len, buf, 0);
+    }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     return bdrv_pread(st->file, st->start + offset, len, buf, 0);
 }
 
 static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uint64_t len)
 {
+    if (st->blk) {
+        return blk_pwrite(st->blk, st->start + offset, len, buf, 0);
+    }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     return bdrv_pwrite(st->file, st->start + offset, len, buf, 0);
 }
 
 static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
 {
+    if (st->blk) {
+        return blk_pwrite_zeroes(st->blk, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
+    }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     return bdrv_pwrite_zeroes(st->file, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
 }
 
 static int region_flush(IDEOpalState *st)
 {
+    if (st->blk) {
+        return blk_flush(st->blk);
+    }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     return bdrv_flush(st->file->bs);
 }
@@ -184,8 +198,8 @@ static bool region_is_zero(IDEOpalState *st, Error **errp)
 
         {
             GRAPH_RDLOCK_GUARD_MAINLOOP();
-            ret = bdrv_block_status_above(st->file->bs, NULL, st->start + offset, len,
-                                          &pnum, NULL, NULL);
+            ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk) : st->file->bs, NULL,
+                                          st->start + offset, len, &pnum, NULL, NULL);
         }
         if (ret < 0) {
             error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
@@ -463,6 +477,10 @@ static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
 
 static void foreign_data(IDEOpalState *st, Error **errp)
 {
+    if (st->blk) {
+        error_setg(errp, "the state-drive holds other data; reformat-state=on overwrites it");
+        return;
+    }
     error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd keeps "
                "its Opal state, hold other data; reformat-state=on overwrites them",
                st->layout.region_size / MiB);
@@ -476,8 +494,9 @@ void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start)
     IDEOpalState *st = g_new0(IDEOpalState, 1);
 
     d->state = st;
-    st->file = filter->file;
-    st->start = start;
+    st->blk = d->state_blk;
+    st->file = st->blk ? NULL : filter->file;
+    st->start = st->blk ? 0 : start;
     st->layout = layout_of(d);
     st->journal = g_byte_array_new();
 }
@@ -502,10 +521,19 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
 
     ide_opal_state_attach(d, start);
     st = d->state;
-    if (!blk_is_writable(d->parent_obj.dev.conf.blk)) {
-        error_setg(errp, "ide-opal-hd keeps its Opal state in its image, which must be "
-                   "writable");
+    if (!blk_is_writable(st->blk ?: d->parent_obj.dev.conf.blk)) {
+        error_setg(errp, "ide-opal-hd keeps its Opal state in %s, which must be writable",
+                   st->blk ? "its state-drive" : "its image");
         return false;
+    }
+    if (st->blk) {
+        int64_t len = blk_getlength(st->blk);
+
+        if (len < 0 || (uint64_t)len < st->layout.region_size) {
+            error_setg(errp, "the state-drive must hold at least %" PRIu64 " MiB (with this "
+                       "mbr-size and datastore-size)", st->layout.region_size / MiB);
+            return false;
+        }
     }
     superblock_encode(&st->layout, expected);
     ret = region_pread(st, 0, sector, sizeof(sector));

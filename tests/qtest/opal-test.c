@@ -1345,6 +1345,7 @@ static void test_ide_hd_trusted_abort(void)
 #define UID_LOCKINGSP               0x0000020500000002ULL
 #define UID_AUTH_SID                0x0000000900000006ULL
 #define UID_AUTH_ADMIN1             0x0000000900010001ULL
+#define UID_AUTH_PSID               0x000000090001FF01ULL
 #define UID_AUTH_USER(n)            (0x0000000900030000ULL + (n))
 #define UID_C_PIN_USER(n)           (0x0000000B00030000ULL + (n))
 #define UID_C_PIN_SID               0x0000000B00000001ULL
@@ -3229,6 +3230,68 @@ static void test_state_refusals(void)
     fresh_image();
 }
 
+/* The guest's capacity in blocks, from IDENTIFY DEVICE words 100-103 */
+static uint64_t capacity(OpalTestState *s)
+{
+    uint16_t id[256];
+
+    assert_success(ata_identify(s, id), BLOCK_SIZE);
+    return id[100] | (uint64_t)id[101] << 16 | (uint64_t)id[102] << 32 |
+           (uint64_t)id[103] << 48;
+}
+
+/*
+ * state-drive= keeps the state on a drive of its own: the guest sees all of
+ * the image, and the state comes back from the other drive at a restart.
+ */
+static void test_state_drive(void)
+{
+    g_autofree char *state_path = NULL;
+    g_autofree char *device = NULL;
+    OpalTestState *s;
+    int fd = g_file_open_tmp("opal-state-XXXXXX.raw", &state_path, NULL);
+
+    g_assert(fd >= 0);
+    g_assert(ftruncate(fd, STATE_REGION_SIZE) == 0);
+    close(fd);
+    device = g_strdup_printf("-drive if=none,id=s0,file=%s,format=raw "
+                             RESTART_DEVICE ",state-drive=s0", state_path);
+    s = opal_boot("%s", device);
+    g_assert_cmpuint(capacity(s), ==, TEST_IMAGE_SIZE / BLOCK_SIZE);
+    take_ownership_and_activate(s);
+    write_pattern(s, TEST_IMAGE_SIZE / BLOCK_SIZE - 8, 8, 8);
+    opal_shutdown(s);
+
+    s = opal_restart("%s", device);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    end_session(s);
+    expect_pattern(s, TEST_IMAGE_SIZE / BLOCK_SIZE - 8, 8, 8, "the image's last blocks");
+    opal_shutdown(s);
+    unlink(state_path);
+}
+
+/* msid-secret= and psid-secret= take the factory credentials from -object secret. */
+static void test_state_secrets(void)
+{
+    OpalTestState *s = opal_boot("-object secret,id=msid0,data=MSID-FROM-SECRET "
+                                 "-object secret,id=psid0,data=PSID-FROM-SECRET "
+                                 "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,"
+                                 "msid-secret=msid0,psid-secret=psid0");
+    g_autoptr(HostResponse) r = NULL;
+    const HostToken *pin;
+
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, 0, NULL), ==, 0);
+    g_assert_cmpuint(get_columns(s, UID_C_PIN_MSID, COL_PIN, COL_PIN, &r), ==, 0);
+    pin = resp_cell(r, COL_PIN);
+    g_assert_cmpmem(pin->bytes, pin->len, "MSID-FROM-SECRET", 16);
+    end_session(s);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_PSID, "PSID-FROM-SECRET"), ==, 0);
+    end_session(s);
+    opal_shutdown(s);
+    expect_start_refused("ide-opal-hd,drive=d0,msid=x,msid-secret=nosuch",
+                         "give msid or msid-secret, not both");
+}
+
 /*
  * Live migration of a drive mid-life (shared storage): the open session, the
  * unlocked range with its key, the locked one and the data all arrive; the
@@ -3579,6 +3642,8 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/restart", test_state_restart);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);
+    qtest_add_func("/opal/state/state-drive", test_state_drive);
+    qtest_add_func("/opal/state/secrets", test_state_secrets);
     qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
 
