@@ -163,21 +163,23 @@ static bool ide_opal_changed(void *opaque, unsigned changes)
 }
 
 /*
- * A credential from a property, or from the -object secret that its
- * *-secret property names (QEMU's way to pass secrets), or NULL.
+ * A factory credential (to g_free()): the property @value, or the -object
+ * secret its *-secret property names (QEMU's way to pass secrets), or -
+ * like a real drive's, different between drives and the same across
+ * restarts - @prefix and the serial number.  It stays out of the property,
+ * where info qtree would show it.
  */
-static bool ide_opal_credential(char **value, const char *secret_id, const char *name,
-                                Error **errp)
+static char *ide_opal_credential(IDEDevice *dev, const char *value, const char *secret_id,
+                                 const char *name, const char *prefix, Error **errp)
 {
-    if (!secret_id) {
-        return true;
-    }
-    if (*value) {
+    if (value && secret_id) {
         error_setg(errp, "give %s or %s-secret, not both", name, name);
-        return false;
+        return NULL;
     }
-    *value = qcrypto_secret_lookup_as_utf8(secret_id, errp);
-    return *value != NULL;
+    if (secret_id) {
+        return qcrypto_secret_lookup_as_utf8(secret_id, errp);
+    }
+    return value ? g_strdup(value) : g_strdup_printf("%s%s", prefix, dev->serial);
 }
 
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
@@ -186,6 +188,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
     IDEBus *bus = DO_UPCAST(IDEBus, qbus, dev->qdev.parent_bus);
     BlockBackend *blk = dev->conf.blk;
+    g_autofree char *msid = NULL, *psid = NULL;
     int64_t image_size;
     uint64_t reserved;
     OpalConfig config;
@@ -194,9 +197,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     if (!dev->model) {
         dev->model = g_strdup("QEMU OPAL HARDDISK");
     }
-    if (!ide_opal_check_config(d, errp) ||
-        !ide_opal_credential(&d->msid, d->msid_secret, "msid", errp) ||
-        !ide_opal_credential(&d->psid, d->psid_secret, "psid", errp)) {
+    if (!ide_opal_check_config(d, errp)) {
         return;
     }
     image_size = blk && blk_bs(blk) ? blk_getlength(blk) : -ENOMEDIUM;
@@ -222,15 +223,11 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     if (*errp) {
         return;
     }
-    /*
-     * Like a real drive's, the factory credentials differ between drives and
-     * stay the same across restarts: derived from the serial number unless set.
-     */
-    if (!d->msid) {
-        d->msid = g_strdup_printf("MSID%s", dev->serial);
-    }
-    if (!d->psid) {
-        d->psid = g_strdup_printf("PSID%s", dev->serial);
+    msid = ide_opal_credential(dev, d->msid, d->msid_secret, "msid", "MSID", errp);
+    psid = msid ? ide_opal_credential(dev, d->psid, d->psid_secret, "psid", "PSID", errp)
+                : NULL;
+    if (!psid) {
+        return;
     }
     config = (OpalConfig) {
         .nb_blocks = bus->ifs[dev->unit].nb_sectors,
@@ -241,8 +238,8 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .nr_ranges = d->ranges,
         .mbr_size = d->mbr_size,
         .datastore_size = d->datastore_size,
-        .msid = d->msid,
-        .psid = d->psid,
+        .msid = msid,
+        .psid = psid,
     };
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
