@@ -148,7 +148,11 @@ static bool ide_opal_changed(void *opaque, unsigned changes)
     Error *err = NULL;
     bool saved = true;
 
-    if (changes & OPAL_CHANGE_PERSISTENT) {
+    /*
+     * Until an incoming migration completes, the image (and the state in it)
+     * is the source's, and the migrated state will replace this one anyway.
+     */
+    if ((changes & OPAL_CHANGE_PERSISTENT) && !runstate_check(RUN_STATE_INMIGRATE)) {
         saved = ide_opal_state_save(d, &err);
         if (!saved) {
             trace_ide_opal_state_save_failed(d, error_get_pretty(err));
