@@ -3406,8 +3406,8 @@ static int64_t kill_state(OpalTestState *s)
     return MAX(odd, even);
 }
 
-/* One run: restart, report the state, then the stream, reporting each step. */
-static void G_NORETURN kill_child(int fd)
+/* One run: restart, report the state, then @steps steps, reporting each. */
+static void G_NORETURN kill_child(int fd, int steps)
 {
     OpalTestState *s;
     int64_t k;
@@ -3417,7 +3417,7 @@ static void G_NORETURN kill_child(int fd)
     admin1_session(s);
     k = kill_state(s);
     dprintf(fd, "state %" PRId64 "\n", k);
-    for (int i = 1; k >= 0 && i <= KILL_STEPS; i++) {
+    for (int i = 1; k >= 0 && i <= steps; i++) {
         dprintf(fd, "send %" PRId64 "\n", k + i);
         kill_step(s, k + i);
         dprintf(fd, "ack %" PRId64 "\n", k + i);
@@ -3436,8 +3436,11 @@ typedef struct KillRun {
     int64_t stream_us;          /* from the state report to the end of the stream */
 } KillRun;
 
-/* Runs kill_child(); kills its QEMU @delay_us after the stream starts (< 0: never). */
-static KillRun kill_run(int64_t delay_us)
+/*
+ * Runs kill_child() for @steps steps; kills its QEMU @delay_us after the
+ * stream starts (< 0: never).
+ */
+static KillRun kill_run(int64_t delay_us, int steps)
 {
     KillRun run = { .state = -2, .sent = -1, .acked = -1 };
     g_autofree char *line = NULL;
@@ -3458,7 +3461,7 @@ static KillRun kill_run(int64_t delay_us)
         dup2(null, STDERR_FILENO);
         dup2(null, STDOUT_FILENO);
         close(fds[0]);
-        kill_child(fds[1]);
+        kill_child(fds[1], steps);
     }
     close(fds[1]);
     in = fdopen(fds[0], "r");
@@ -3497,16 +3500,19 @@ static void test_state_sigkill(void)
     s = opal_boot_owned("%s", "");
     opal_shutdown(s);       /* owned: Range1 starts at 0, the MBR is zeros (step 0) */
 
-    /* A whole stream, timed: kills land uniformly within one. */
-    run = kill_run(-1);
+    /*
+     * A stream of KILL_STEPS methods, timed: kills land uniformly within that
+     * long of streams that go on until the kill, however slow the machine.
+     */
+    run = kill_run(-1, KILL_STEPS);
     window_us = run.stream_us;
     g_assert_true(run.done);
     g_assert_cmpint(run.state, ==, 0);
     acked = sent = run.acked;
     g_assert_cmpint(acked, ==, KILL_STEPS);
 
-    for (int i = 0; kills < rounds && i < 2 * rounds; i++) {
-        run = kill_run(g_test_rand_int_range(0, window_us));
+    for (int i = 0; kills < rounds && i < rounds + 10; i++) {
+        run = kill_run(g_test_rand_int_range(0, window_us), 100 * KILL_STEPS);
         /* The state before or after the interrupted method; never less than acknowledged. */
         if (run.state != acked && run.state != sent) {
             g_test_message("round %d: state %" PRId64 " after step %" PRId64
@@ -3521,11 +3527,12 @@ static void test_state_sigkill(void)
         sent = run.sent >= 0 ? run.sent : run.state;
         acked = run.acked >= 0 ? run.acked : run.state;
     }
-    run = kill_run(-1);
+    run = kill_run(-1, KILL_STEPS);
     g_assert_true(run.state == acked || run.state == sent);
     g_assert_true(run.done);
-    g_test_message("%d kills within streams of %d methods (%" PRId64 " us each), %d of "
-                   "them with a method in flight", kills, KILL_STEPS, window_us, mid_method);
+    g_test_message("%d kills, each in the first %" PRId64 " us of a stream of methods (the "
+                   "time %d methods take), %d of them with a method in flight", kills,
+                   window_us, KILL_STEPS, mid_method);
     g_assert_cmpint(kills, >=, rounds);
 }
 
