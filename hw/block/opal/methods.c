@@ -412,7 +412,8 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
                    G_GUINT64_FORMAT " failed tries", name->str, tries);
         return OPAL_ST_AUTHORITY_LOCKED_OUT;
     }
-    *proven = opal_pin_check(cpin, proof, proof_len, &kek);
+    /* A password authority needs a proof, even for an empty PIN. */
+    *proven = proof && opal_pin_check(cpin, proof, proof_len, &kek);
     /* Tries counts failures since the last success (Core 5.3.2.12). */
     if (*proven) {
         unsigned changes = kek ? opal_secrets_learn(tper, authority, kek) : 0;

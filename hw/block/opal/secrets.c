@@ -153,10 +153,16 @@ bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8
     return match;
 }
 
+/*
+ * A crafted image must not make every Authenticate take minutes: no drive
+ * of ours writes more than 100x the default.
+ */
+#define MAX_KDF_ITERATIONS  (100 * OPAL_KDF_ITERATIONS_DEFAULT)
+
 bool opal_pin_record_valid(const uint8_t *record, size_t len)
 {
     return len == VERIFIER_RECORD_LEN && record[0] == VERIFIER_VERSION &&
-           opal_get_be32(record + 1) >= 1;
+           opal_get_be32(record + 1) >= 1 && opal_get_be32(record + 1) <= MAX_KDF_ITERATIONS;
 }
 
 bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len)
