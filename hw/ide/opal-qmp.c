@@ -71,6 +71,23 @@ static void print_resets(Monitor *mon, const char *what, OpalResetTypeList *list
     monitor_printf(mon, "}");
 }
 
+/* HMP opal_power_cycle ID and opal_psid_revert ID: the QMP commands. */
+void hmp_opal_power_cycle(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+
+    qmp_opal_power_cycle(qdict_get_str(qdict, "id"), &err);
+    hmp_handle_error(mon, err);
+}
+
+void hmp_opal_psid_revert(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+
+    qmp_opal_psid_revert(qdict_get_str(qdict, "id"), &err);
+    hmp_handle_error(mon, err);
+}
+
 /* HMP info opal ID: query-opal, a line per object. */
 void hmp_info_opal(Monitor *mon, const QDict *qdict)
 {

@@ -3043,6 +3043,18 @@ static void test_qmp_query_opal(void)
     g_assert_nonnull(strstr(hmp, "1 failed tries (limit 5)"));
     end_session(s);
 
+    /* The HMP form of the power cycle relocks Range1 as QMP's does. */
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    end_session(s);
+    g_free(hmp);
+    hmp = qtest_hmp(qts, "opal_power_cycle opal0");
+    g_assert_cmpstr(hmp, ==, "");
+    expect_read_refused(s, &dma_read, RR1_START, 8);
+    g_free(hmp);
+    hmp = qtest_hmp(qts, "opal_psid_revert ahci");
+    g_assert_nonnull(strstr(hmp, "is not an Opal drive"));
+
     /* Host-side PSID revert: the factory drive, its data gone with the old keys. */
     write_pattern(s, RR2_START, 8, 7);
     qtest_qmp_assert_success(qts, "{ 'execute': 'opal-psid-revert',"
