@@ -10,12 +10,12 @@
  *
  * The region, at a 1 MiB boundary (all integers little-endian):
  *
- *   +0          superblock, one sector: "QEMUOPAL", u32 layout version (1),
+ *   +0          superblock, one sector: "QEMUOPAL", u32 layout version (2),
  *               u32 CRC-32C of the sector with this field zero, then u64s:
  *               region size, slot size, MBR area offset and size, DataStore
  *               area offset and size (offsets from the region's start)
  *   +64 KiB     slot 0, slot 1 (SLOT_SIZE each): a header sector - "OPALSLOT",
- *               u32 version (1), u32 CRC-32C of the header, u64 generation,
+ *               u32 version (2), u32 CRC-32C of the header, u64 generation,
  *               u32 state length, u32 journal length, u32 CRC-32C of the
  *               payload - and the payload after it: the engine's state with
  *               its byte tables apart (opal_tper_save_apart), then the journal
@@ -52,8 +52,9 @@
 #define SLOT_SIZE           (4 * MiB)
 #define AREA_ALIGN          (64 * KiB)
 #define HEADER_SIZE         BDRV_SECTOR_SIZE
-#define LAYOUT_VERSION      1
-#define SLOT_VERSION        1
+/* Version 2: standard CRC-32C checksums (version 1 inverted them twice). */
+#define LAYOUT_VERSION      2
+#define SLOT_VERSION        2
 
 #define SUPER_MAGIC         "QEMUOPAL"
 #define SLOT_MAGIC          "OPALSLOT"
@@ -123,14 +124,18 @@ static uint64_t get_le(const uint8_t *p, unsigned bytes)
     return v;
 }
 
-/* CRC-32C of @len bytes at @buf, with the 4 bytes at @crc_at counted as zero. */
-static uint32_t crc_without(const uint8_t *buf, size_t len, size_t crc_at)
+/*
+ * The standard CRC-32C (initial value and final XOR all ones, as iSCSI and
+ * ext4 use it) of a header sector, with its 4-byte checksum field at
+ * @crc_at counted as zero.  QEMU's crc32c() applies the final XOR itself.
+ */
+static uint32_t header_crc(const uint8_t *header, size_t crc_at)
 {
-    static const uint8_t zero[4];
-    uint32_t crc = crc32c(0xffffffff, buf, crc_at);
+    uint8_t copy[HEADER_SIZE];
 
-    crc = crc32c(crc, zero, 4);
-    return crc32c(crc, buf + crc_at + 4, len - crc_at - 4) ^ 0xffffffff;
+    memcpy(copy, header, HEADER_SIZE);
+    memset(copy + crc_at, 0, 4);
+    return crc32c(0xffffffff, copy, HEADER_SIZE);
 }
 
 static void superblock_encode(const Layout *l, uint8_t *sector)
@@ -144,7 +149,7 @@ static void superblock_encode(const Layout *l, uint8_t *sector)
     put_le(sector + 40, l->mbr_size, 8);
     put_le(sector + 48, l->datastore_offset, 8);
     put_le(sector + 56, l->datastore_size, 8);
-    put_le(sector + 12, crc_without(sector, HEADER_SIZE, 12), 4);
+    put_le(sector + 12, header_crc(sector, 12), 4);
 }
 
 /* ---- I/O on the region --------------------------------------------------------------- */
@@ -327,8 +332,8 @@ bool ide_opal_state_save(IDEOpalDrive *d, Error **errp)
     put_le(header + 16, generation, 8);
     put_le(header + 24, state_len, 4);
     put_le(header + 28, st->journal->len, 4);
-    put_le(header + 32, crc32c(0xffffffff, payload->data, payload->len) ^ 0xffffffff, 4);
-    put_le(header + 12, crc_without(header, HEADER_SIZE, 12), 4);
+    put_le(header + 32, crc32c(0xffffffff, payload->data, payload->len), 4);
+    put_le(header + 12, header_crc(header, 12), 4);
 
     /* Payload, then the header that makes it the newest state, each made durable. */
     ret = region_pwrite(st, slot + HEADER_SIZE, payload->data, payload->len);
@@ -378,7 +383,7 @@ static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Err
     state_len = get_le(header + 24, 4);
     journal_len = get_le(header + 28, 4);
     if (memcmp(header, SLOT_MAGIC, 8) || get_le(header + 8, 4) != SLOT_VERSION ||
-        get_le(header + 12, 4) != crc_without(header, HEADER_SIZE, 12) ||
+        get_le(header + 12, 4) != header_crc(header, 12) ||
         (uint64_t)state_len + journal_len > st->layout.slot_size - HEADER_SIZE) {
         return true;
     }
@@ -391,7 +396,7 @@ static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Err
         slot->payload = NULL;
         return false;
     }
-    if ((crc32c(0xffffffff, slot->payload->data, slot->payload->len) ^ 0xffffffff) ==
+    if (crc32c(0xffffffff, slot->payload->data, slot->payload->len) ==
         get_le(header + 32, 4)) {
         slot->generation = get_le(header + 16, 8);
         slot->state_len = state_len;
@@ -475,6 +480,32 @@ static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
     return ok;
 }
 
+/*
+ * Where an image that has grown keeps its region: the offset of a superblock
+ * for this layout at a 1 MiB boundary below the region's place, or 0 if none.
+ * A drive whose image grew finds only zeros where its region should be; it
+ * must not start as a new drive, which would leave the old state, and the
+ * data under its keys, behind as disk data the guest can overwrite.
+ */
+static uint64_t find_moved_region(IDEOpalState *st, const uint8_t *expected)
+{
+    uint8_t sector[HEADER_SIZE];
+
+    GRAPH_RDLOCK_GUARD_MAINLOOP();
+    for (uint64_t at = st->start; at >= REGION_ALIGN; at -= REGION_ALIGN) {
+        int64_t pnum;
+        int ret = bdrv_block_status_above(st->file->bs, NULL, at - REGION_ALIGN,
+                                          HEADER_SIZE, &pnum, NULL, NULL);
+
+        if (ret >= 0 && !(ret & BDRV_BLOCK_ZERO) &&
+            bdrv_pread(st->file, at - REGION_ALIGN, HEADER_SIZE, sector, 0) >= 0 &&
+            !memcmp(sector, expected, HEADER_SIZE)) {
+            return at - REGION_ALIGN;
+        }
+    }
+    return 0;
+}
+
 static void foreign_data(IDEOpalState *st, Error **errp)
 {
     if (st->blk) {
@@ -546,6 +577,18 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
     }
     if (buffer_is_zero(sector, sizeof(sector))) {
         if (region_is_zero(st, errp)) {
+            uint64_t moved = st->blk ? 0 : find_moved_region(st, expected);
+
+            if (moved) {
+                error_setg(errp, "the image was resized: its Opal state is at byte %"
+                           PRIu64 ", but an image of this size keeps it at byte %" PRIu64,
+                           moved, st->start);
+                error_append_hint(errp, "Resize the image back to %" PRIu64 " bytes "
+                                  "(qemu-img resize --shrink), or start a factory-fresh "
+                                  "drive with reformat-state=on (its data is lost).\n",
+                                  moved + st->layout.region_size);
+                return false;
+            }
             return format(d, errp);     /* a new drive, fresh from the factory */
         }
         if (!*errp) {
@@ -555,6 +598,13 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
     }
     if (memcmp(sector, SUPER_MAGIC, 8)) {
         foreign_data(st, errp);
+        return false;
+    }
+    if (get_le(sector + 8, 4) != LAYOUT_VERSION) {
+        error_setg(errp, "the image's Opal state was laid out by another version of "
+                   "ide-opal-hd (layout version %u; this one reads version %u); "
+                   "reformat-state=on starts the drive afresh (its data is lost)",
+                   (unsigned)get_le(sector + 8, 4), LAYOUT_VERSION);
         return false;
     }
     if (memcmp(sector, expected, sizeof(sector))) {

@@ -3227,6 +3227,19 @@ static void test_state_refusals(void)
                          "laid out for another mbr-size or datastore-size");
     expect_start_refused("ide-opal-hd,drive=d0,mbr-size=256M", "hold other data");
 
+    /* Grown by more than the region: the region's new place is all zeros. */
+    g_assert(truncate(image_path, TEST_IMAGE_SIZE + 256 * MiB) == 0);
+    expect_start_refused(device, "the image was resized: its Opal state is at byte");
+    g_assert(truncate(image_path, TEST_IMAGE_SIZE) == 0);
+
+    /* A superblock of another layout version (byte 8) */
+    fd = open(image_path, O_RDWR);
+    g_assert_cmpint(pwrite(fd, "\x01", 1, TEST_CAPACITY + 8), ==, 1);
+    expect_start_refused(device, "laid out by another version of ide-opal-hd (layout "
+                         "version 1; this one reads version 2)");
+    g_assert_cmpint(pwrite(fd, "\x02", 1, TEST_CAPACITY + 8), ==, 1);
+    close(fd);
+
     /* Both slots (after the 64 KiB superblock) spoilt */
     fd = open(image_path, O_WRONLY);
     for (int slot = 0; slot < 2; slot++) {
