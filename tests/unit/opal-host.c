@@ -268,6 +268,25 @@ uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *p
 }
 
 /* Object.Get of columns @first..@last; the response for inspection. */
+uint64_t host_authenticate(OpalTPer *tper, uint32_t tsn, uint64_t authority,
+                           const char *pin, uint64_t *result)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    uint64_t status;
+
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE);
+    opal_token_put_uid(b, authority);
+    host_put_named_bytes(b, 0, pin, strlen(pin));           /* Proof */
+    host_call_end(b);
+    status = host_call(tper, tsn, b, &r);
+    if (status == OPAL_ST_SUCCESS) {
+        assert_int_equal(host_token(r, 1)->type, OPAL_TOKEN_UINT);
+        *result = host_token(r, 1)->uint;
+    }
+    return status;
+}
+
 uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
                           uint64_t last, HostResponse **r)
 {

@@ -61,6 +61,9 @@ uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t c
 uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
                             const uint64_t *values, size_t n);
 uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin);
+/* ThisSP.Authenticate(@authority, Proof = @pin): the status, the result in *result. */
+uint64_t host_authenticate(OpalTPer *tper, uint32_t tsn, uint64_t authority,
+                           const char *pin, uint64_t *result);
 /* Object.Get of columns @first..@last; the response for inspection. */
 uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
                           uint64_t last, HostResponse **r);

@@ -33,8 +33,11 @@ static void test_header(void **state)
     uint8_t buf[512];
     size_t len = opal_discovery_encode(tper, buf, sizeof(buf));
 
-    /* 48-byte header + TPer, Locking, DataStore (16 each), Geometry (32), Opal v2 (20). */
-    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 20);
+    /*
+     * 48-byte header + TPer, Locking, DataStore, Block SID (16 each), Geometry (32),
+     * Opal v2 (20).
+     */
+    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 20 + 16);
     assert_int_equal(opal_get_be32(buf), len - 4);
     assert_int_equal(opal_get_be32(buf + 4), 1);
     for (size_t i = len; i < sizeof(buf); i++) {
@@ -82,8 +85,15 @@ static void test_features(void **state)
     assert_int_equal(opal_get_be16(buf + f + 9), 4);
     assert_int_equal(opal_get_be16(buf + f + 11), 8);
 
+    f = find_feature(buf, 0x0402);              /* Block SID Authentication, version 1 */
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 2], 0x10);
+    assert_int_equal(buf[f + 3], 0x0c);
+    assert_int_equal(buf[f + 4], 0x00);       /* SID's PIN is MSID's; not blocked */
+    assert_int_equal(buf[f + 5], 0x00);       /* no Block SID command yet */
+    assert_true(f > find_feature(buf, 0x0203));         /* in ascending feature code order */
+
     assert_int_equal(find_feature(buf, 0x0201), -1);   /* no Single User Mode yet */
-    assert_int_equal(find_feature(buf, 0x0402), -1);   /* no Block SID yet */
     opal_tper_free(tper);
 }
 
@@ -99,12 +109,35 @@ static void test_short_buffer(void **state)
     opal_tper_free(tper);
 }
 
+/* The Block SID descriptor's bits follow SID's PIN and the Block SID command. */
+static void test_block_sid_bits(void **state)
+{
+    OpalTPer *tper = opal_tper_new(&host_test_config);
+    uint8_t buf[512], cmd[512] = { 0x01 };
+    long f;
+
+    host_take_ownership(tper);
+    opal_discovery_encode(tper, buf, sizeof(buf));
+    f = find_feature(buf, 0x0402);
+    assert_int_equal(buf[f + 4], 0x01);       /* SID Value State: SID's PIN is not MSID's */
+    assert_int_equal(opal_if_send(tper, 0x02, 0x0005, cmd, sizeof(cmd)), OPAL_IF_OK);
+    opal_discovery_encode(tper, buf, sizeof(buf));
+    assert_int_equal(buf[f + 4], 0x03);       /* + SID Authentication Blocked State */
+    assert_int_equal(buf[f + 5], 0x01);       /* Hardware Reset clears it */
+    opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
+    opal_discovery_encode(tper, buf, sizeof(buf));
+    assert_int_equal(buf[f + 4], 0x01);
+    assert_int_equal(buf[f + 5], 0x00);
+    opal_tper_free(tper);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_features),
         cmocka_unit_test(test_short_buffer),
+        cmocka_unit_test(test_block_sid_bits),
     };
 
     return cmocka_run_group_tests_name("discovery", tests, NULL, NULL);

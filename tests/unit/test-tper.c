@@ -1,6 +1,7 @@
 /*
  * Unit tests of the TPer's IF-SEND / IF-RECV dispatch: security protocols
- * 0x00 (information), 0x01 (discovery, base ComID) and 0x02 (ComID management)
+ * 0x00 (information), 0x01 (discovery, base ComID) and 0x02 (ComID management,
+ * Block SID)
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -169,6 +170,48 @@ static void test_comid_bad_payload(void **state)
     assert_int_equal(opal_if_send(*state, 0x02, 0x07fe, NULL, 0), OPAL_IF_OK);
 }
 
+/*
+ * Block SID (protocol 0x02, ComID 0x0005): IF-SEND needs its Clear Events
+ * byte; IF-RECV has nothing to give; no other protocol or ComID takes it.
+ */
+static void test_block_sid_transport(void **state)
+{
+    uint8_t buf[512] = { 0 };
+
+    assert_int_equal(opal_if_send_check(*state, 0x02, 0x0005, 0), OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0005, NULL, 0), OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_send(*state, 0x01, 0x0005, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0004, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0006, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    assert_int_equal(opal_if_send(*state, 0x00, 0x0005, buf, sizeof(buf)),
+                     OPAL_IF_BAD_PROTOCOL);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0005, buf, OPAL_MAX_TRANSFER + 512),
+                     OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_recv(*state, 0x01, 0x0005, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    /* None of those blocked anything. */
+    assert_false(((OpalTPer *)*state)->sid_blocked);
+
+    /* Any length from one byte on (other transports than ATA move bytes). */
+    assert_int_equal(opal_if_send_check(*state, 0x02, 0x0005, 512), OPAL_IF_OK);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0005, buf, 1), OPAL_IF_OK);
+    assert_true(((OpalTPer *)*state)->sid_blocked);
+
+    memset(buf, 0xaa, sizeof(buf));
+    assert_int_equal(opal_if_recv(*state, 0x02, 0x0005, buf, sizeof(buf)), OPAL_IF_OK);
+    assert_int_equal(opal_get_be16(buf), 0x0005);
+    assert_int_equal(opal_get_be32(buf + 4), 0);        /* no request */
+    assert_int_equal(opal_get_be16(buf + 10), 0);       /* no data */
+    for (size_t i = 2; i < sizeof(buf); i++) {
+        assert_int_equal(buf[i], 0);
+    }
+    /* The base ComID's ComID management is unchanged by it. */
+    assert_int_equal(opal_if_send(*state, 0x02, 0x07fe, NULL, 0), OPAL_IF_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_comid_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_comid_bad_payload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_sid_transport, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("tper", tests, NULL, NULL);

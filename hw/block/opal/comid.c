@@ -6,12 +6,20 @@
  * host then fetches by IF-RECV from the same ComID.  The drive has a single
  * static ComID (the base ComID), which is always issued.
  *
+ * Protocol 0x02 also carries the Block SID command (TCG Storage Feature Set:
+ * Block SID Authentication), at ComID 0x0005.  A host's firmware sends it at
+ * every boot: until the next power cycle nobody can authenticate as
+ * SID, the AdminSP's owner, so that malware cannot take ownership of a drive
+ * whose SID PIN is still the MSID anybody can read - the firmware has
+ * "closed the door" before the OS runs.  The state is volatile.
+ *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "opal-internal.h"
+#include "uid.h"
 
 #define COMID_REQUEST_LEN       8       /* ComID, extension, request code */
 #define COMID_RESPONSE_HDR_LEN  12      /* ... plus reserved and data length */
@@ -52,6 +60,13 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
         /* GET_COMID: hand out the static ComID with extension 0. */
         opal_put_be16(resp, OPAL_BASE_COMID);
         resp_len = 4;
+    } else if (comid == OPAL_COMID_BLOCK_SID) {
+        /*
+         * The Block SID command has no response: the host gets what a ComID
+         * with no request pending gives (request code 0, no data).
+         */
+        opal_put_be16(resp, comid);
+        resp_len = COMID_RESPONSE_HDR_LEN;
     } else if (comid == OPAL_BASE_COMID) {
         uint16_t data_len = 0;
 
@@ -75,4 +90,53 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
     }
     opal_reply(buf, len, resp, resp_len);
     return OPAL_IF_OK;
+}
+
+/* ---- Block SID Authentication ------------------------------------------------------ */
+
+/* Called with @len >= 1 (opal_if_send_check); bytes after the first are reserved. */
+OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len)
+{
+    /*
+     * Clear Events bits other than Hardware Reset are reserved: ignored, as a
+     * later version of the feature set may define them.  A second command
+     * while blocked only replaces the Clear Events (the last one counts).
+     */
+    tper->sid_block_clear_events = buf[0] & OPAL_BLOCK_SID_CLEAR_HW_RESET;
+    tper->sid_blocked = true;
+    opal_trace(tper, "Block SID: authentication as SID blocked until the next power cycle%s",
+               tper->sid_block_clear_events ? " or hardware reset" : "");
+    return OPAL_IF_OK;
+}
+
+/*
+ * Block SID Authentication feature set: a power cycle always ends the
+ * blocked state (and forgets the Clear Events), a hardware reset only if the
+ * command's Clear Events asked for it; other resets leave it.
+ */
+void opal_block_sid_reset(OpalTPer *tper, OpalReset type)
+{
+    bool hw = tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET;
+
+    if (type == OPAL_RESET_POWER_CYCLE) {
+        if (tper->sid_blocked) {
+            opal_trace(tper, "Block SID: the power cycle ends the SID Authentication "
+                       "Blocked State");
+        }
+        tper->sid_blocked = false;
+        tper->sid_block_clear_events = 0;
+    } else if (type == OPAL_RESET_HARDWARE && hw && tper->sid_blocked) {
+        opal_trace(tper, "Block SID: the hardware reset ends the SID Authentication "
+                   "Blocked State (Clear Events: Hardware Reset)");
+        tper->sid_blocked = false;
+    }
+}
+
+/*
+ * Only SID, in the AdminSP, is blocked: the PSID (a PSID revert) and every
+ * authority of the LockingSP still authenticate.
+ */
+bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp, uint64_t authority)
+{
+    return tper->sid_blocked && sp == tper->admin_sp && authority == OPAL_UID_AUTH_SID;
 }

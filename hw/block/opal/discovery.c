@@ -24,6 +24,7 @@ enum {
     FEATURE_GEOMETRY = 0x0003,
     FEATURE_DATASTORE = 0x0202,
     FEATURE_OPAL_V2 = 0x0203,
+    FEATURE_BLOCK_SID = 0x0402,
 };
 
 /* TPer feature flags (Core 3.3.6.4). */
@@ -39,6 +40,11 @@ enum {
 #define LOCKING_MBR_DONE                0x20
 /* Opal SSC 2.30 (Locking feature version 3): Hardware Reset in LockOnReset/DoneOnReset. */
 #define LOCKING_HW_RESET_FOR_LOR_DOR    0x80
+
+/* Block SID Authentication feature (version 1). */
+#define BLOCK_SID_VALUE_STATE           0x01    /* C_PIN_SID's PIN is not MSID's */
+#define BLOCK_SID_BLOCKED_STATE         0x02    /* SID Authentication Blocked State */
+#define BLOCK_SID_HW_RESET              0x01    /* byte 1: the last command's Clear Events */
 
 typedef struct Feature {
     uint16_t code;
@@ -127,20 +133,42 @@ static void fill_opal_v2(const OpalTPer *tper, uint8_t *body)
     body[10] = 0x00;    /* after a TPer Revert, SID's PIN is MSID's again */
 }
 
+/*
+ * Block SID Authentication: whether SID still has the MSID's PIN (the
+ * firmware need not block a drive that is owned already, but blocks anyway),
+ * whether SID is blocked now, and the Clear Events of the last Block SID
+ * command since power-on.  Version 1: no claim of the LockingSP Freeze Lock
+ * of version 2, which this drive does not implement.
+ */
+static void fill_block_sid(const OpalTPer *tper, uint8_t *body)
+{
+    if (tper->sid_value_differs) {
+        body[0] |= BLOCK_SID_VALUE_STATE;
+    }
+    if (tper->sid_blocked) {
+        body[0] |= BLOCK_SID_BLOCKED_STATE;
+    }
+    body[1] = tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
+              BLOCK_SID_HW_RESET : 0;
+}
+
 static const Feature features[] = {
     { FEATURE_TPER,      1, 0x0c, fill_tper },
     { FEATURE_LOCKING,   3, 0x0c, fill_locking },
     { FEATURE_GEOMETRY,  1, 0x1c, fill_geometry },
     { FEATURE_DATASTORE, 1, 0x0c, fill_datastore },
     { FEATURE_OPAL_V2,   1, 0x10, fill_opal_v2 },
+    { FEATURE_BLOCK_SID, 1, 0x0c, fill_block_sid },
 };
 
-size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len)
+size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
 {
     uint8_t resp[DISCOVERY_HEADER_LEN + G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
     size_t pos = DISCOVERY_HEADER_LEN;
 
     memset(resp, 0, sizeof(resp));
+    /* Brings tper->sid_value_differs up to date (once per PIN: a PBKDF2 run). */
+    opal_sid_value_differs(tper);
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
         const Feature *f = &features[i];
 

@@ -87,6 +87,7 @@ void opal_sps_factory_reset(OpalTPer *tper)
     tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
                                        (const uint8_t *)c->psid, strlen(c->psid));
     tper->locking_sp = new_locking_sp(tper);
+    opal_sid_value_note(tper, false);           /* SID's PIN is MSID's again */
     /* A factory drive is unlocked: its keys are saved under the public KEK. */
     opal_secrets_rewrap(tper);
 }
@@ -144,6 +145,7 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
     unsigned changes = 0;
 
     opal_session_abort_all(tper);
+    opal_block_sid_reset(tper, type);
     if (!opal_locking_sp_active(tper)) {
         /* Manufactured-Inactive: nothing is locked or shadowed. */
         opal_trace(tper, "reset (type %d): sessions ended", type);

@@ -240,6 +240,15 @@ static void set_pin(MethodContext *m, OpalRow *cpin)
     opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &value, &len);
     pin = g_memdup2(value, len);
     kek = opal_pin_store(&m->tper->config, cpin, pin, len);
+    if (cpin->uid == OPAL_UID_C_PIN_SID && m->sp == m->tper->admin_sp) {
+        /* The PIN is at hand: the SID Value State without a PBKDF2 run. */
+        const uint8_t *msid = NULL;
+        size_t msid_len = 0;
+
+        opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_C_PIN_MSID), OPAL_COL_C_PIN_PIN,
+                           &msid, &msid_len);
+        opal_sid_value_note(m->tper, len != msid_len || (len && memcmp(pin, msid, len)));
+    }
     memset(pin, 0, len);
     if (kek && owner) {
         opal_secrets_learn(m->tper, owner, kek);
@@ -388,6 +397,26 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) && is_class)) {
         opal_trace(tper, "authority %s is not an individual authority of this SP", name->str);
         return OPAL_ST_INVALID_PARAMETER;
+    }
+    if (opal_block_sid_blocks(tper, sp, authority)) {
+        /*
+         * Block SID Authentication feature set, 4.2/4.3: in the SID
+         * Authentication Blocked State the TPer fails every authentication
+         * of SID.  It fails it the way it fails a wrong password - SUCCESS
+         * here, so Authenticate answers False and StartSession's SyncSession
+         * carries NOT_AUTHORIZED - because that is the answer every host
+         * already handles for an authority it could not prove, and it tells
+         * a prober nothing about the PIN.  Not AUTHORITY_LOCKED_OUT:
+         * that status says the Tries limit was reached and a host may tell
+         * its user to revert the drive, whereas the block ends by itself at
+         * the next power cycle.  No PIN is examined, so nothing is learnt
+         * about it, and Tries does not count the attempt.
+         */
+        opal_trace(tper, "authority %s: authentication blocked by Block SID until the next "
+                   "power cycle%s", name->str,
+                   tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
+                   " or hardware reset" : "");
+        return OPAL_ST_SUCCESS;
     }
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_ENABLED, &enabled);
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_OPERATION, &operation);

@@ -269,6 +269,21 @@ struct OpalTPer {
      * PIN since power-on (secrets.c).  Volatile, like the clear media keys.
      */
     GHashTable *keks;
+    /*
+     * Block SID Authentication (comid.c), volatile: the SID Authentication
+     * Blocked State, and the Clear Events of the last Block SID command
+     * since power-on (OPAL_BLOCK_SID_CLEAR_HW_RESET).
+     */
+    bool sid_blocked;
+    uint8_t sid_block_clear_events;
+    /*
+     * Whether C_PIN_SID's PIN differs from MSID's (Level 0 Discovery's SID
+     * Value State), as found for the verifier cell held here (secrets.c):
+     * knowing it costs a PBKDF2 run, so it is worked out once per PIN.
+     */
+    GBytes *sid_value_verifier;
+    bool sid_value_known;
+    bool sid_value_differs;
 };
 
 /* Now, in milliseconds, on the TPer's clock (tper.c). */
@@ -317,12 +332,28 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
 OpalSP *opal_session_sp(OpalTPer *tper, uint64_t uid);
 
 /* Level 0 Discovery (discovery.c): fills @buf, returns the response's length. */
-size_t opal_discovery_encode(const OpalTPer *tper, uint8_t *buf, size_t len);
+size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len);
 
 /* ComID management (comid.c). */
 OpalIfStatus opal_comid_send(OpalTPer *tper, uint16_t comid,
                              const uint8_t *buf, size_t len);
 OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
                              uint8_t *buf, size_t len);
+
+/* Block SID Authentication (comid.c): the command, and what a reset ends of it. */
+OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len);
+void opal_block_sid_reset(OpalTPer *tper, OpalReset type);
+/* Whether authenticating as @authority of @sp is blocked now (SID in the AdminSP). */
+bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp, uint64_t authority);
+
+/*
+ * The SID Value State (secrets.c): whether C_PIN_SID's PIN differs from
+ * C_PIN_MSID's.  opal_sid_value_note() records it when a PIN is set and the
+ * answer is known for free; otherwise opal_sid_value_differs() works it out
+ * (one PBKDF2 run) and keeps it for as long as the PIN stays.
+ */
+bool opal_sid_value_differs(OpalTPer *tper);
+void opal_sid_value_note(OpalTPer *tper, bool differs);
+void opal_sid_value_forget(OpalTPer *tper);
 
 #endif

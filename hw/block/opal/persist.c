@@ -4,9 +4,9 @@
  * What a real drive keeps through power loss: every cell of both SPs' tables
  * (life cycles, C_PIN rows and their Tries, ranges, ACEs, MBRControl, PIN
  * verifiers and wrapped media keys) and the written parts of the byte tables
- * (MBR, DataStore).  Sessions, queued responses, KEKs and clear media keys
- * are volatile and not saved (secrets.c); a loaded drive is one that was
- * just powered on.
+ * (MBR, DataStore).  Sessions, queued responses, KEKs, clear media keys
+ * and the Block SID state are volatile and not saved (secrets.c, comid.c);
+ * a loaded drive is one that was just powered on.
  *
  * The format is versioned and self-describing, so that a newer engine can
  * read an older drive and a drive configured differently is refused by name:
@@ -20,11 +20,20 @@
  *                     keeping the byte tables apart has (opal_tper_save_apart)
  *              KEK      u64 authority, u32 length, its key-encryption key
  *              SESSIONS the session layer (below), u32 length, a queued response
+ *              BLOCK_SID u32 length (1), u8 bit 0 SID Authentication Blocked
+ *                     State, bit 1 the last Block SID command's Clear Events
+ *                     held Hardware Reset; written only if either is set
  *            END (kind 0xff) closes the state; nothing may follow it
  *
- * KEK and SESSIONS records, and cells of volatile columns (clear media
- * keys), belong to a running drive's state only (opal_tper_save_running, for
- * migration): a saved state that holds one is refused.
+ * KEK, SESSIONS and BLOCK_SID records, and cells of volatile columns (clear
+ * media keys), belong to a running drive's state only (opal_tper_save_running,
+ * for migration): a saved state that holds one is refused.
+ *
+ * New kinds of record extend the format without a new version: an engine
+ * that does not know one refuses the state, with a reason, rather than drop what
+ * it says (a BLOCK_SID record from a newer engine makes an older one refuse
+ * the migration instead of unblocking SID), and a state without the record
+ * reads as before (not blocked).
  *
  * All integers little-endian; cells hold their value's token encoding
  * (Core 3.2.2), which loading parses and type-checks like a Set.  Integrity
@@ -49,6 +58,7 @@ enum {
     RECORD_CHUNKS = 3,
     RECORD_KEK = 4,
     RECORD_SESSIONS = 5,
+    RECORD_BLOCK_SID = 6,
     RECORD_END = 0xff,
 };
 
@@ -185,6 +195,23 @@ static void save_sessions(const OpalTPer *tper, GByteArray *out)
              tper->response ? tper->response->len : 0);
 }
 
+/* Block SID's volatile state: BLOCK_SID_* bits, as a one-byte blob. */
+#define BLOCK_SID_BLOCKED       0x01
+#define BLOCK_SID_HW_RESET      0x02
+
+static void save_block_sid(const OpalTPer *tper, GByteArray *out)
+{
+    uint8_t flags = (tper->sid_blocked ? BLOCK_SID_BLOCKED : 0) |
+                    (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
+                     BLOCK_SID_HW_RESET : 0);
+
+    if (flags) {
+        /* Only then: a drive never blocked saves the same bytes as before Block SID. */
+        put_u8(out, RECORD_BLOCK_SID);
+        put_blob(out, &flags, 1);
+    }
+}
+
 static gint compare_uid(gconstpointer a, gconstpointer b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -211,6 +238,7 @@ static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
             put_blob(out, g_hash_table_lookup(tper->keks, l->data), OPAL_KEK_LEN);
         }
         save_sessions(tper, out);
+        save_block_sid(tper, out);
     }
     put_u8(out, RECORD_END);
     *len = out->len;
@@ -505,6 +533,26 @@ bad:
     return false;
 }
 
+static bool load_block_sid(OpalTPer *tper, StateReader *r)
+{
+    const uint8_t *flags;
+    size_t len;
+
+    if (!r->running) {
+        g_string_append(r->error, "a saved state holds the Block SID state");
+        return false;
+    }
+    if (!get_blob(r, &flags, &len) || len != 1 ||
+        (flags[0] & ~(BLOCK_SID_BLOCKED | BLOCK_SID_HW_RESET))) {
+        g_string_append(r->error, "truncated or malformed Block SID record");
+        return false;
+    }
+    tper->sid_blocked = flags[0] & BLOCK_SID_BLOCKED;
+    tper->sid_block_clear_events = flags[0] & BLOCK_SID_HW_RESET ?
+                                   OPAL_BLOCK_SID_CLEAR_HW_RESET : 0;
+    return true;
+}
+
 static bool load_records(OpalTPer *tper, StateReader *r)
 {
     uint64_t version, reserved, kind;
@@ -550,6 +598,11 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 return false;
             }
             break;
+        case RECORD_BLOCK_SID:
+            if (!load_block_sid(tper, r)) {
+                return false;
+            }
+            break;
         case RECORD_END:
             if (r->pos != r->end) {
                 g_string_append(r->error, "bytes after the end record");
@@ -581,9 +634,13 @@ static void forget_factory_keys(OpalTPer *tper)
 static bool load(OpalTPer *tper, StateReader *r, char **error)
 {
     OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
+    bool sid_blocked = tper->sid_blocked;
+    uint8_t sid_block_clear_events = tper->sid_block_clear_events;
 
     /* Onto a factory drive, so that a cell the state lacks has its factory value. */
     opal_session_abort_all(tper);
+    tper->sid_blocked = false;          /* unless a BLOCK_SID record says otherwise */
+    tper->sid_block_clear_events = 0;
     tper->admin_sp = NULL;
     tper->locking_sp = NULL;
     opal_sps_factory_reset(tper);
@@ -595,6 +652,9 @@ static bool load(OpalTPer *tper, StateReader *r, char **error)
         tper->locking_sp = locking;
         opal_session_abort_all(tper);
         g_hash_table_remove_all(tper->keks);
+        tper->sid_blocked = sid_blocked;
+        tper->sid_block_clear_events = sid_block_clear_events;
+        opal_sid_value_forget(tper);
         *error = g_string_free(r->error, false);
         return false;
     }

@@ -382,3 +382,56 @@ void opal_secrets_init(OpalTPer *tper)
 {
     tper->keks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, kek_free);
 }
+
+/* ---- the SID Value State (Block SID Authentication, Level 0 Discovery) ----------------- */
+
+void opal_sid_value_forget(OpalTPer *tper)
+{
+    g_clear_pointer(&tper->sid_value_verifier, g_bytes_unref);
+    tper->sid_value_known = false;
+}
+
+void opal_sid_value_note(OpalTPer *tper, bool differs)
+{
+    OpalRow *sid = opal_sp_row(tper->admin_sp, OPAL_UID_C_PIN_SID);
+    GBytes *verifier = sid ? sid->cells[OPAL_COL_C_PIN_VERIFIER] : NULL;
+
+    opal_sid_value_forget(tper);
+    tper->sid_value_differs = differs;
+    if (verifier) {
+        /* Held, so that no other verifier can ever be this one at this address. */
+        tper->sid_value_verifier = g_bytes_ref(verifier);
+        tper->sid_value_known = true;
+    }
+}
+
+bool opal_sid_value_differs(OpalTPer *tper)
+{
+    OpalRow *sid = opal_sp_row(tper->admin_sp, OPAL_UID_C_PIN_SID);
+    OpalRow *msid = opal_sp_row(tper->admin_sp, OPAL_UID_C_PIN_MSID);
+    const uint8_t *pin = NULL;
+    size_t len = 0;
+    uint8_t *kek = NULL;
+    bool same;
+
+    if (!sid || !msid) {
+        return false;
+    }
+    opal_row_get_bytes(msid, OPAL_COL_C_PIN_PIN, &pin, &len);
+    if (!sid->cells[OPAL_COL_C_PIN_VERIFIER]) {
+        /* SID's PIN is empty: it differs unless MSID's is too. */
+        opal_sid_value_note(tper, len != 0);
+        return len != 0;
+    }
+    if (tper->sid_value_known &&
+        tper->sid_value_verifier == sid->cells[OPAL_COL_C_PIN_VERIFIER]) {
+        return tper->sid_value_differs;
+    }
+    same = opal_pin_check(sid, pin, len, &kek);
+    if (kek) {
+        wipe(kek, HALF_LEN);    /* a proof of MSID's PIN, which anybody can read */
+        g_free(kek);
+    }
+    opal_sid_value_note(tper, !same);
+    return !same;
+}

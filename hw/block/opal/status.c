@@ -112,6 +112,9 @@ OpalStatusReport *opal_tper_status(const OpalTPer *tper)
     r->mbr_done = cell_true(mbr, OPAL_COL_MBRCONTROL_DONE);
     r->mbr_done_on_reset = opal_cell_uint_set(mbr->cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]);
     r->mbr_size = tper->config.mbr_size;
+    r->sid_blocked = tper->sid_blocked;
+    r->sid_blocked_hw_reset = tper->sid_blocked &&
+                              (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET);
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
         const OpalSession *s = &tper->sessions[i];
         const OpalSP *sp = s->sp_uid == OPAL_UID_ADMINSP ? tper->admin_sp : lsp;

@@ -3,7 +3,7 @@
  *
  * Routes each security protocol to the layer that owns it: protocol 0x00
  * (which protocols exist) is answered here, 0x01 carries Level 0 Discovery
- * and the session ComPackets, 0x02 is ComID management.
+ * and the session ComPackets, 0x02 is ComID management and Block SID.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -47,6 +47,7 @@ void opal_tper_free(OpalTPer *tper)
     opal_sp_free(tper->admin_sp);
     opal_sp_free(tper->locking_sp);
     g_hash_table_destroy(tper->keks);
+    opal_sid_value_forget(tper);
     g_free((char *)tper->config.msid);
     g_free((char *)tper->config.psid);
     g_free(tper);
@@ -183,9 +184,14 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
         return OPAL_IF_BAD_LENGTH;
     }
     switch (protocol) {
-    case OPAL_PROTOCOL_TCG:
     case OPAL_PROTOCOL_COMID_MGMT:
-        /* Both take IF-SEND on the base ComID only. */
+        if (sp_specific == OPAL_COMID_BLOCK_SID) {
+            /* The Block SID command needs its Clear Events byte. */
+            return len ? OPAL_IF_OK : OPAL_IF_BAD_LENGTH;
+        }
+        /* fall through */
+    case OPAL_PROTOCOL_TCG:
+        /* Both take IF-SEND on the base ComID (and 0x02 on Block SID's) only. */
         return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
     default:
         /* Protocol 0x00 only answers questions; others do not exist. */
@@ -200,6 +206,9 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
 
     if (status != OPAL_IF_OK) {
         return status;
+    }
+    if (protocol == OPAL_PROTOCOL_COMID_MGMT && sp_specific == OPAL_COMID_BLOCK_SID) {
+        return opal_block_sid_send(tper, buf, len);
     }
     if (protocol == OPAL_PROTOCOL_COMID_MGMT) {
         return opal_comid_send(tper, sp_specific, buf, len);

@@ -33,6 +33,15 @@ enum {
     OPAL_BASE_COMID = 0x07fe,           /* the one static ComID for sessions */
 };
 
+/*
+ * ComID of protocol 0x02 for the Block SID command (TCG Storage Feature Set:
+ * Block SID Authentication): an IF-SEND whose first byte holds the Clear
+ * Events - bit 0, a hardware reset also ends the SID Authentication Blocked
+ * State, which otherwise lasts until the next power cycle.
+ */
+#define OPAL_COMID_BLOCK_SID            0x0005
+#define OPAL_BLOCK_SID_CLEAR_HW_RESET   0x01
+
 /* What the drive is, as far as the engine needs to know. */
 typedef struct OpalConfig {
     uint64_t nb_blocks;                 /* user-addressable logical blocks */
@@ -215,6 +224,9 @@ typedef struct OpalStatusReport {
     uint64_t mbr_done_on_reset;
     uint64_t mbr_size;
     GArray *sessions;                   /* OpalSessionStatus */
+    /* Block SID: authentication as SID refused until a power cycle (or hardware reset) */
+    bool sid_blocked;
+    bool sid_blocked_hw_reset;          /* a hardware reset also ends the block */
 } OpalStatusReport;
 
 OpalStatusReport *opal_tper_status(const OpalTPer *tper);
