@@ -1,7 +1,7 @@
 # ide-opal-hd: build, test and benchmark.  Run ./configure first.
 #
 #   make          QEMU with ide-opal-hd (build/qemu-system-x86_64), tools, engine
-#   make check    every test: engine unit tests, qtests, Linux guest tests
+#   make check    every test: engine unit tests, qtests, the guide's commands, Linux guests
 #   make demo     boot a small Linux guest on a fresh ide-opal-hd (the README's main job)
 #   make bench    benchmarks
 #   make fuzz     fuzz the engine (FUZZ_SECONDS=60)
@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc)
 BUNDLE_DATADIR = $(firstword $(wildcard $(QEMU_BUILD)/qemu-bundle/*/share/qemu \
                                         $(QEMU_BUILD)/qemu-bundle/*/*/share/qemu))
 
-.PHONY: all qemu engine firmware check check-unit check-qtest check-guest demo bench clean
+.PHONY: all qemu engine firmware check check-unit check-qtest check-docs check-guest demo bench clean
 
 all: qemu engine
 
@@ -44,7 +44,7 @@ firmware:
 engine: $(BUILD)/engine/build.ninja
 	ninja -C $(BUILD)/engine
 
-check: check-unit check-qtest check-guest
+check: check-unit check-qtest check-docs check-guest
 
 check-unit: engine
 	meson test -C $(BUILD)/engine --print-errorlogs
@@ -54,6 +54,10 @@ check-qtest: qemu
 	QTEST_QEMU_BINARY=./$(QEMU_BUILD)/qemu-system-x86_64 \
 	    QTEST_QEMU_IMG=./$(QEMU_BUILD)/qemu-img \
 	    $(QEMU_BUILD)/tests/qtest/opal-test --tap -k
+
+# Every command line of the device guide, run as the guide shows it (tests/docs/).
+check-docs: qemu
+	tests/docs/run-doc-test.py $(BUILD)
 
 check-guest: qemu
 	tests/guest/run-all.sh $(BUILD)

@@ -63,6 +63,9 @@ if [ -b /dev/sda ] && grep -qw 'opal_media=1' /proc/cmdline; then
     grep -q 'step=pba-reboot' /tmp/media.out && media_reboot=1
 fi
 
+# The device guide's own command for finding the drive (block guest-find-opal of opal.rst).
+sh /bin/guest-find-opal | sed 's/^/GUEST-DOC find-opal /'
+
 # After the probe so that errors the ioctls caused are included.
 echo "GUEST dmesg-begin"
 dmesg | grep -E 'ata[0-9]|sd [0-9]|scsi|[Oo]pal|TCG|ahci|I/O error' | sed 's/^/GUEST-DMESG /'
@@ -79,4 +82,8 @@ INIT
 prog=$(mktemp -d)
 trap 'rm -rf "$init" "$prog"' EXIT
 cp "$probe" "$prog/opal-probe"
-"$(dirname "$0")/pack-initramfs.sh" "$kdir" "$init" "$output" "$prog/opal-probe"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+python3 "$top/tests/docs/doc_blocks.py" "$top/docs/system/devices/opal.rst" guest-find-opal \
+    >"$prog/guest-find-opal"
+"$(dirname "$0")/pack-initramfs.sh" "$kdir" "$init" "$output" "$prog/opal-probe" \
+    "$prog/guest-find-opal"

@@ -157,11 +157,19 @@ status_line=$(printf '%s\n' "$probe_lines" | grep '^OPAL-PROBE status ' || true)
 disc_line=$(printf '%s\n' "$probe_lines" | grep '^OPAL-PROBE discovery \(size\|errno\)' || true)
 has_discovery=0
 grep -aq '^GUEST skip discovery' "$log" || has_discovery=1
+# What the device guide's command (block guest-find-opal of opal.rst) found in the guest:
+# 1 if it showed both the libata Trust line and sd's TCG Opal line.
+doc_lines=$(grep -a '^GUEST-DOC find-opal ' "$log" | tr -d '\r' || true)
+doc_found=0
+grep -qE 'ata[0-9.]+: Features:.*Trust' <<<"$doc_lines" &&
+    grep -q 'supports TCG Opal' <<<"$doc_lines" && doc_found=1
 
 if [ "$expect_opal" = 1 ]; then
     expect "$trust" 1 "libata: ${features#*] }" \
         "libata did not report the Trust feature (Features line: '${features:-none}')"
     expect "$opal_sd" 1 "sd: supports TCG Opal" "sd did not print 'supports TCG Opal'"
+    expect "$doc_found" 1 "the guide's dmesg | grep finds Trust and TCG Opal" \
+        "the guide's dmesg | grep did not find both lines: '${doc_lines:-nothing}'"
     if [ "$controller" = ahci ]; then
         # A SATA drive (IDENTIFY word 93 = 0): no 128 KiB cap as for a PATA disk behind a bridge.
         bridge=$(printf '%s\n' "$dmesg_lines" | grep -E 'ata1\.00: applying bridge limits' || true)
@@ -199,6 +207,8 @@ if [ "$expect_opal" = 1 ]; then
 else
     expect "$trust" 0 "libata: no Trust feature" "libata reports Trust on plain ide-hd: $features"
     expect "$opal_sd" 0 "sd: no 'supports TCG Opal'" "sd reports TCG Opal on plain ide-hd"
+    expect "$doc_found" 0 "the guide's dmesg | grep finds no Opal drive" \
+        "the guide's dmesg | grep finds an Opal drive on plain ide-hd: '$doc_lines'"
     if [[ "$status_line" == *errno=* ]]; then
         pass "GET_STATUS fails: ${status_line#OPAL-PROBE status }"
     else
