@@ -11,6 +11,10 @@
  *       after failures. rc is the ioctl's return value: negative for a kernel error (errno
  *       set), positive for a TCG method status the drive returned (1 = NOT_AUTHORIZED...).
  *       Which outcome each step must have is run.sh's business.
+ *   opal-probe DEVICE COMMAND ARGS...
+ *       one sed-opal ioctl per call, for scripts (the pre-boot image of tests/guest/pba):
+ *       take-ownership, activate-lsp, setup-range, lock, mbr-enable, write-mbr, mbr-done
+ *       (see usage()); one "OPAL-CMD step=COMMAND rc=N errno=E VERDICT" line.
  *
  * The structures and ioctl numbers are defined here (from include/uapi/linux/sed-opal.h)
  * because the build host's headers may predate IOC_OPAL_DISCOVERY. Their sizes are the same
@@ -29,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 struct probe_opal_status {
@@ -385,13 +390,17 @@ static void life_set_session(struct life_session_info *s, uint32_t who, uint8_t 
  * then ends the line. Returns the ioctl's return value.
  */
 static int life_fd = -1;
+static const char *life_tag = "OPAL-LIFE";
+static int life_errno;          /* errno of the last life_ioctl */
+static bool life_line_open;     /* command mode: the caller ends every line (command()) */
 
 static int life_ioctl(const char *step, unsigned long req, void *arg, int more)
 {
     int ret = ioctl(life_fd, req, arg);
-    int err = ret < 0 ? errno : 0;
 
-    printf("OPAL-LIFE step=%s rc=%d errno=%d%s", step, ret, err, more ? "" : "\n");
+    life_errno = ret < 0 ? errno : 0;
+    printf("%s step=%s rc=%d errno=%d%s", life_tag, step, ret, life_errno,
+           more || life_line_open ? "" : "\n");
     return ret;
 }
 
@@ -432,15 +441,21 @@ static int life_set_pw(const char *step, uint32_t as, const char *as_pw, uint32_
 
 static int life_lock_state;     /* what the last successful LOCK_UNLOCK of Range1 set */
 
-static int life_lock(const char *step, uint32_t who, const char *pw, uint32_t state)
+static int life_lock_range(const char *step, uint32_t who, uint8_t lr, const char *pw,
+                           uint32_t state, int more)
 {
     struct life_lock_unlock lk;
-    int ret;
 
     memset(&lk, 0, sizeof(lk));
-    life_set_session(&lk.session, who, 1, pw);
+    life_set_session(&lk.session, who, lr, pw);
     lk.l_state = state;
-    ret = life_ioctl(step, LIFE_IOC_LOCK_UNLOCK, &lk, 0);
+    return life_ioctl(step, LIFE_IOC_LOCK_UNLOCK, &lk, more);
+}
+
+static int life_lock(const char *step, uint32_t who, const char *pw, uint32_t state)
+{
+    int ret = life_lock_range(step, who, 1, pw, state, 0);
+
     if (ret == 0) {
         life_lock_state = (int)state;
     }
@@ -952,14 +967,157 @@ static void media(int fd, const char *device, bool restart)
     close(media_fd);
 }
 
+/*
+ * ---- commands: one sed-opal ioctl each, for scripts such as a pre-boot image ----------
+ *
+ * "opal-probe DEVICE COMMAND ARGS..." (see usage()) prints one line,
+ * "OPAL-CMD step=COMMAND rc=N errno=E ok|refused: TCG status NAME|failed: ERROR",
+ * and exits 0 when the ioctl succeeded, 1 otherwise. Everything is done as Admin1 (whose
+ * PIN is SID's after activate-lsp) or, for take-ownership and activate-lsp, as SID.
+ */
+static const char *tcg_status_name(int st)
+{
+    static const char *const names[] = {
+        [1] = "NOT_AUTHORIZED", [3] = "SP_BUSY", [4] = "SP_FAILED", [5] = "SP_DISABLED",
+        [6] = "SP_FROZEN", [7] = "NO_SESSIONS_AVAILABLE", [8] = "UNIQUENESS_CONFLICT",
+        [9] = "INSUFFICIENT_SPACE", [10] = "INSUFFICIENT_ROWS", [12] = "INVALID_PARAMETER",
+        [15] = "TPER_MALFUNCTION", [16] = "TRANSACTION_FAILURE", [17] = "RESPONSE_OVERFLOW",
+        [18] = "AUTHORITY_LOCKED_OUT",
+    };
+
+    if (st == 63) {
+        return "FAIL";
+    }
+    return st > 0 && st < (int)(sizeof(names) / sizeof(names[0])) && names[st] ? names[st]
+                                                                                : "?";
+}
+
+static int on_off(const char *arg)
+{
+    return strcmp(arg, "on") == 0 ? 1 : strcmp(arg, "off") == 0 ? 0 : -1;
+}
+
+/* The whole of FILE (a regular file or a block device) in memory; NULL on errors. */
+static uint8_t *read_whole(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDONLY);
+    off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+    uint8_t *buf = end > 0 ? malloc((size_t)end) : NULL;
+    size_t got = 0;
+
+    while (buf && got < (size_t)end) {
+        ssize_t n = pread(fd, buf + got, (size_t)end - got, (off_t)got);
+
+        if (n <= 0) {
+            free(buf);
+            buf = NULL;
+        } else {
+            got += (size_t)n;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    *size = got;
+    return buf;
+}
+
+static int command(int argc, char **argv)
+{
+    const char *cmd = argv[2], *pw = argv[argc - 1];
+    static const char *const locks[] = { "ro", "rw", "lk" };  /* OPAL_RO=1, RW=2, LK=4 */
+    struct life_user_lr_setup setup;
+    struct life_shadow_mbr shadow;
+    struct timespec t0, t1;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int ret, state = 0, i;
+
+    life_tag = "OPAL-CMD";
+    life_line_open = true;
+    if (strcmp(cmd, "take-ownership") == 0 && argc == 4) {
+        ret = life_take_ownership(cmd, pw);
+    } else if (strcmp(cmd, "activate-lsp") == 0 && argc == 4) {
+        ret = life_activate_lsp(cmd, pw);
+    } else if (strcmp(cmd, "setup-range") == 0 && argc == 7) {
+        /* RANGE START LEN: Range0, the global range, has no bounds (give 0 0). */
+        memset(&setup, 0, sizeof(setup));
+        setup.range_start = strtoull(argv[4], NULL, 0);
+        setup.range_length = strtoull(argv[5], NULL, 0);
+        setup.rle = 1;
+        setup.wle = 1;
+        life_set_session(&setup.session, LIFE_ADMIN1, (uint8_t)atoi(argv[3]), pw);
+        ret = life_ioctl(cmd, LIFE_IOC_LR_SETUP, &setup, 1);
+    } else if (strcmp(cmd, "lock") == 0 && argc == 6) {
+        for (i = 0; i < 3; i++) {
+            if (strcmp(argv[4], locks[i]) == 0) {
+                state = 1 << i;
+            }
+        }
+        if (!state) {
+            return -1;
+        }
+        ret = life_lock_range(cmd, LIFE_ADMIN1, (uint8_t)atoi(argv[3]), pw, state, 1);
+    } else if ((strcmp(cmd, "mbr-enable") == 0 || strcmp(cmd, "mbr-done") == 0) &&
+               argc == 5 && on_off(argv[3]) >= 0) {
+        /* sed-opal's "enable" also sets Done, its "disable" also clears it. */
+        ret = cmd[4] == 'e' ? life_mbr_enable(cmd, pw, on_off(argv[3]) ? LIFE_MBR_ENABLE
+                                                                         : LIFE_MBR_DISABLE)
+                            : life_mbr_done(cmd, pw, (uint8_t)on_off(argv[3]));
+    } else if (strcmp(cmd, "write-mbr") == 0 && argc == 5) {
+        data = read_whole(argv[3], &size);
+        if (!data) {
+            printf("OPAL-CMD step=%s cannot read %s: %s\n", cmd, argv[3], strerror(errno));
+            return 1;
+        }
+        /* One ioctl: the kernel sends it to the drive in Set calls of up to ~2 KiB. */
+        memset(&shadow, 0, sizeof(shadow));
+        life_set_key(&shadow.key, 0, pw);
+        shadow.data = (uintptr_t)data;
+        shadow.size = size;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ret = life_ioctl(cmd, LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        printf(" bytes=%zu seconds=%.1f", size,
+               (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+        free(data);
+    } else {
+        return -1;
+    }
+    if (ret == 0) {
+        printf(" ok\n");
+    } else if (ret > 0) {
+        printf(" refused: TCG status %s\n", tcg_status_name(ret));
+    } else {
+        printf(" failed: %s\n", strerror(life_errno));
+    }
+    return ret != 0;
+}
+
+static int usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s DEVICE status|discovery...\n"
+            "       %s DEVICE lifecycle [PSID]\n"
+            "       %s DEVICE media|media-restart\n"
+            "       %s DEVICE take-ownership SID_PW      (SID's PIN from MSID to SID_PW)\n"
+            "       %s DEVICE activate-lsp SID_PW        (Admin1's PIN becomes SID_PW)\n"
+            "       %s DEVICE setup-range RANGE START LENGTH PW  (RLE and WLE on; RANGE 0 "
+            "is the global range: START LENGTH 0 0)\n"
+            "       %s DEVICE lock RANGE rw|ro|lk PW\n"
+            "       %s DEVICE mbr-enable on|off PW\n"
+            "       %s DEVICE write-mbr FILE PW          (FILE into the shadow MBR at 0)\n"
+            "       %s DEVICE mbr-done on|off PW\n",
+            argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     int fd, i, failed = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: %s DEVICE status|discovery...\n"
-                "       %s DEVICE lifecycle [PSID]\n", argv[0], argv[0]);
-        return 2;
+        return usage(argv[0]);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     fd = open(argv[1], O_RDONLY | O_NONBLOCK);
@@ -976,6 +1134,12 @@ int main(int argc, char **argv)
         lifecycle(fd, argc > 3 ? argv[3] : "PSIDOPALGUEST1");
         close(fd);
         return 0;
+    }
+    if (strcmp(argv[2], "status") != 0 && strcmp(argv[2], "discovery") != 0) {
+        life_fd = fd;
+        failed = command(argc, argv);
+        close(fd);
+        return failed < 0 ? usage(argv[0]) : failed;
     }
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "status") == 0) {

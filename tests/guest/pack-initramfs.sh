@@ -4,7 +4,7 @@
 # whose boot_disk function every /init runs first. Shared by the
 # guest test (build-initramfs.sh) and the benchmark (tests/bench/build-initramfs.sh), which
 # differ only in their /init and programs.
-# Usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz [PROGRAM...]
+# Usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz|OUTPUT.cpio.xz [PROGRAM...]
 set -euo pipefail
 usage="usage: pack-initramfs.sh KERNELDIR INIT OUTPUT.cpio.gz [PROGRAM...]"
 kdir=${1:?$usage}
@@ -56,6 +56,10 @@ boot_disk() {
 }
 PROLOGUE
 
+# OUTPUT.xz: xz, for the smallest image (the pre-boot image of tests/guest/pba); the kernel
+# takes only xz's CRC32 check.
+compress=(gzip -n -6)
+[[ "$output" == *.xz ]] && compress=(xz -9e --check=crc32)
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
-    gzip -n -6 > "$output.tmp"
+    "${compress[@]}" > "$output.tmp"
 mv "$output.tmp" "$output"
