@@ -40,6 +40,9 @@ for series in "${SERIES[@]}"; do
     done
 done
 CASES+=("${SERIES[-1]} ide-opal-hd piix")
+# The pre-boot authentication walkthrough of opal.rst, run from the document's text: SeaBIOS
+# boots a PBA (syslinux + the newest kernel) from the shadow MBR, then the real disk.
+CASES+=("${SERIES[-1]} ide-opal-hd ahci pba")
 
 passed=0
 failed=0
@@ -49,7 +52,9 @@ for c in "${CASES[@]}"; do
     read -r series device controller mode <<<"$c"
     n=$((n + 1))
     start=$(date +%s)
-    if out=$("$here/run.sh" "$work" "$series" "$device" "$controller" $mode 2>&1); then
+    cmd=("$here/run.sh" "$work" "$series" "$device" "$controller" ${mode:+"$mode"})
+    [ "$mode" = pba ] && cmd=("$here/pba/run-pba.sh" "$build")
+    if out=$("${cmd[@]}" 2>&1); then
         status="ok"
         passed=$((passed + 1))
     else

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The pre-boot authentication (PBA) walkthrough of docs/system/devices/opal.rst ("Pre-boot
+# authentication: booting from the shadow MBR"), run from the document's own text: the
+# blocks guest-pba-unlock and guest-pba-setup become the PBA's and the setup guest's
+# scripts, and the host blocks host-pba-build, host-pba-setup and host-pba-boot run
+# verbatim with bash -e in a fresh directory, with the built QEMU and tests/guest/pba on
+# PATH. During host-pba-boot this script plays the user at the PBA's password prompt on
+# QEMU's serial stdin: a wrong password first, then the right one. Then it asserts what the
+# console showed, in order: syslinux started from the shadow MBR, the PBA prompted, refused
+# the wrong password, unlocked with the right one and set Done, and after the reboot the
+# firmware booted the real disk, whose boot sector read the (formerly locked) LBA 1.
+# Usage: [QEMU=...] [PBA_TIMEOUT=seconds] run-pba.sh BUILDDIR   (logs: BUILDDIR/tests-guest/log-pba-*.txt)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+build=$(cd "${1:?usage: run-pba.sh BUILDDIR}" && pwd)
+doc=$repo/docs/system/devices/opal.rst
+# QEMU (as for run-all.sh) picks the qemu-system-x86_64 the blocks run; qemu-img from build.
+qemu_dir=$(dirname "${QEMU:-$build/qemu-system-x86_64}")
+timeout_s=${PBA_TIMEOUT:-900}
+logs=$build/tests-guest
+mkdir -p "$logs"
+work=$(mktemp -d "$logs/pba.XXXXXX")
+feeder=""
+cleanup() {
+    [ -n "$feeder" ] && kill "$feeder" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+block() { python3 "$repo/tests/docs/doc_blocks.py" "$doc" "$1"; }
+# The document's passwords: the setup's take-ownership line says which one is right.
+block guest-pba-unlock >"$work/unlock.sh"
+block guest-pba-setup >"$work/setup.sh"
+password=$(sed -n 's/^opal-probe [^ ]* take-ownership \([^ ]*\)$/\1/p' "$work/setup.sh")
+[ -n "$password" ] || { echo "pba: no take-ownership line in guest-pba-setup" >&2; exit 1; }
+
+failed=0
+pass() { echo "  ok: $*"; }
+fail() { echo "  FAIL: $*"; failed=1; }
+
+# run_host NAME [STDIN]: the block NAME with bash -e in the work directory; its console
+# goes to log-pba-NAME.txt. Prints the exit status and the time taken.
+run_host() {
+    local name=$1 input=${2:-/dev/null} rc=0 start
+    block "$name" >"$work/$name.sh"
+    start=$(date +%s)
+    (cd "$work" && PATH=$qemu_dir:$build:$here:$PATH timeout "$timeout_s" bash -e "$name.sh") \
+        <"$input" >"$logs/log-$name.txt" 2>&1 || rc=$?
+    echo "  $name: exit $rc after $(( $(date +%s) - start ))s, log $logs/log-$name.txt"
+    return "$rc"
+}
+
+# in_order LOG PATTERN...: every extended regex matches a line, each after the previous one.
+in_order() {
+    local log=$1 from=0 n pattern
+    shift
+    for pattern in "$@"; do
+        n=$(tail -n +"$((from + 1))" "$log" | tr -d '\r' | grep -n -E -m1 -- "$pattern" | cut -d: -f1 || true)
+        if [ -z "$n" ]; then
+            fail "not seen (after line $from of $log): $pattern"
+            return
+        fi
+        from=$((from + n))
+        # Without the terminal control sequences SeaBIOS and syslinux send.
+        pass "line $from: $(sed -n "${from}p" "$log" | tr -d '\r' |
+            sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' | cut -c1-110)"
+    done
+}
+
+echo "pba: doc blocks from $doc, work directory $work"
+run_host host-pba-build || fail "host-pba-build failed: $(tail -n 5 "$logs/log-host-pba-build.txt")"
+grep -a 'build-pba:' "$logs/log-host-pba-build.txt" | sed 's/^/  /' || true
+
+if [ "$failed" = 0 ]; then
+    run_host host-pba-setup || fail "host-pba-setup: QEMU did not exit cleanly"
+    log=$logs/log-host-pba-setup.txt
+    grep -aq '^SETUP-OK' "$log" || fail "the setup guest's script failed (no SETUP-OK)"
+    for cmd in take-ownership activate-lsp setup-range write-mbr mbr-enable; do
+        l=$(grep -a "^OPAL-CMD step=$cmd " "$log" | tr -d '\r' || true)
+        if [[ "$l" == *" ok" ]]; then pass "setup: ${l#OPAL-CMD step=}"; else fail "setup $cmd: ${l:-no output}"; fi
+    done
+fi
+
+if [ "$failed" = 0 ]; then
+    # The user at the keyboard: QEMU's stdin is a FIFO this script writes the passwords to,
+    # each once the PBA's prompt is on the console.
+    mkfifo "$work/keyboard"
+    log=$logs/log-host-pba-boot.txt
+    rm -f "$log" "$logs/trace-host-pba-boot.txt"
+    prompts() { grep -ao 'Opal PBA: password' "$log" 2>/dev/null | wc -l; }
+    (
+        exec 3>"$work/keyboard"
+        step=0
+        while sleep 0.5; do
+            if [ "$step" = 0 ] && [ "$(prompts)" -ge 1 ]; then
+                printf 'not-the-password\r' >&3
+                step=1
+            elif [ "$step" = 1 ] && [ "$(prompts)" -ge 2 ]; then
+                printf '%s\r' "$password" >&3
+                step=2
+            fi
+        done
+    ) &
+    feeder=$!
+    run_host host-pba-boot "$work/keyboard" || fail "host-pba-boot: QEMU did not exit cleanly"
+    kill "$feeder" 2>/dev/null || true
+    feeder=""
+    cp "$work/pba-trace.log" "$logs/trace-host-pba-boot.txt" 2>/dev/null || true
+    in_order "$log" \
+        '^SYSLINUX 6\.[0-9]+ EDD' \
+        'PBA kernel ' \
+        'Opal PBA: password for /dev/sda' \
+        'OPAL-CMD step=lock rc=1 .* refused: TCG status NOT_AUTHORIZED' \
+        'Opal PBA: wrong password' \
+        'Opal PBA: password for /dev/sda' \
+        'OPAL-CMD step=lock rc=0 .* ok' \
+        'OPAL-CMD step=mbr-done rc=0 .* ok' \
+        'Booted the real disk' \
+        'LBA 1 of the real disk: the data behind the lock'
+    # The drive's side (-trace ide_opal_engine, -D pba-trace.log): the power-on is a power
+    # cycle, the PBA's reboots are hardware resets (type 1), which leave the range unlocked.
+    trace=$logs/trace-host-pba-boot.txt
+    in_order "$trace" \
+        'reset \(type 0\): sessions ended, LockOnReset/DoneOnReset applied' \
+        'authority Admin1: wrong password' \
+        'Set on Locking_GlobalRange: SUCCESS' \
+        'Set on 0000080300000001: SUCCESS' \
+        'reset \(type 1\): sessions ended$'
+    # The real disk's boot sector must not have run before the PBA unlocked the drive.
+    first_real=$(grep -an 'Booted the real disk' "$log" | head -n1 | cut -d: -f1 || true)
+    first_ok=$(grep -an 'OPAL-CMD step=mbr-done rc=0' "$log" | head -n1 | cut -d: -f1 || true)
+    if [ -n "$first_real" ] && [ -n "$first_ok" ] && [ "$first_real" -gt "$first_ok" ]; then
+        pass "the real disk booted only after the PBA set Done"
+    else
+        fail "the real disk's boot sector ran before the PBA set Done"
+    fi
+fi
+
+if [ "$failed" != 0 ]; then
+    for f in build setup boot; do
+        [ -s "$logs/log-host-pba-$f.txt" ] || continue
+        echo "---- last lines of $logs/log-host-pba-$f.txt ----"
+        tail -n 20 "$logs/log-host-pba-$f.txt"
+    done
+    exit 1
+fi
