@@ -13,7 +13,10 @@ out=$(cd "$out" && pwd)
 
 # Modules the guest needs for /dev/sda on AHCI; their modules.dep dependencies are added.
 # ahci for the q35 (SATA) cases, ata_piix for the legacy IDE case of the pc machine.
-WANT_MODULES="scsi_common scsi_mod sd_mod libata libahci ahci ata_piix"
+# cryptsetup's OPAL case (cryptsetup-run.sh) also needs device-mapper (dm-linear is in dm_mod,
+# dm-crypt for --hw-opal) and XTS for dm-crypt's default aes-xts-plain64 (AES and ECB are
+# built in; cryptsetup does its keyslots' cryptography itself, with OpenSSL).
+WANT_MODULES="scsi_common scsi_mod sd_mod libata libahci ahci ata_piix dm_mod dm_crypt xts"
 # suite:series pairs; the series is the directory name the other scripts use.
 SUITES="bookworm:6.1 trixie:6.12"
 
