@@ -43,6 +43,9 @@ CASES+=("${SERIES[-1]} ide-opal-hd piix")
 # The pre-boot authentication walkthrough of opal.rst, run from the document's text: SeaBIOS
 # boots a PBA (syslinux + the newest kernel) from the shadow MBR, then the real disk.
 CASES+=("${SERIES[-1]} ide-opal-hd ahci pba")
+# cryptsetup 2.7's --hw-opal-only and --hw-opal running the guide's commands (cryptsetup-run.sh);
+# cryptsetup's OPAL support needs Linux 6.4+, so the newest kernel only.
+CASES+=("${SERIES[-1]} ide-opal-hd ahci cryptsetup")
 
 passed=0
 failed=0
@@ -54,6 +57,7 @@ for c in "${CASES[@]}"; do
     start=$(date +%s)
     cmd=("$here/run.sh" "$work" "$series" "$device" "$controller" ${mode:+"$mode"})
     [ "$mode" = pba ] && cmd=("$here/pba/run-pba.sh" "$build")
+    [ "$mode" = cryptsetup ] && cmd=("$here/cryptsetup-run.sh" "$work" "$series")
     if out=$("${cmd[@]}" 2>&1); then
         status="ok"
         passed=$((passed + 1))

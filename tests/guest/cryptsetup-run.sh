@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# The cryptsetup case of the guest test: Debian trixie's cryptsetup 2.7 (cryptsetup-fetch.sh)
+# formats, opens, closes and reopens LUKS2 volumes on ide-opal-hd with --hw-opal-only
+# (/dev/sda1: the drive's encryption alone, behind a dm-linear mapping) and --hw-opal
+# (/dev/sda2: dm-crypt on top of the drive's), in a Linux 6.12 guest, running the device
+# guide's own commands: the guest-cryptsetup-* console blocks of docs/system/devices/opal.rst,
+# extracted with tests/docs/doc_blocks.py and run verbatim (each in `sh -e`, after the block
+# guest-cryptsetup-secrets that defines $PASSPHRASE and $ADMIN_PIN). Two QEMU runs on one
+# image: the second is a power cycle, after which the ranges must come up locked.
+# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] cryptsetup-run.sh WORKDIR [SERIES]
+#   WORKDIR as for run.sh (kernels/SERIES from fetch-kernels.sh); SERIES defaults to 6.12
+#   (cryptsetup's OPAL support needs Linux 6.4+). Logs: WORKDIR/log-SERIES-cryptsetup*.txt,
+#   the engine's trace WORKDIR/trace-SERIES-cryptsetup*.txt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+work=${1:?usage: cryptsetup-run.sh WORKDIR [SERIES]}
+series=${2:-6.12}
+qemu=${QEMU:-qemu-system-x86_64}
+timeout_s=${GUEST_TIMEOUT:-300}
+doc=$top/docs/system/devices/opal.rst
+kdir=$work/kernels/$series
+[ -s "$kdir/vmlinuz" ] || { echo "cryptsetup-run: missing $kdir/vmlinuz (run prepare.sh)" >&2; exit 1; }
+
+# The blocks of the guide, in the order the guest runs them; boot 2 is the power cycle.
+BOOT1_BLOCKS="guest-cryptsetup-format guest-cryptsetup-dump guest-cryptsetup-open
+    guest-cryptsetup-write guest-cryptsetup-close guest-cryptsetup-locked
+    guest-cryptsetup-wrong guest-cryptsetup-read guest-cryptsetup-hw-format
+    guest-cryptsetup-hw-use"
+BOOT2_BLOCKS="guest-cryptsetup-locked guest-cryptsetup-read guest-cryptsetup-hw-read"
+
+"$here/cryptsetup-fetch.sh" "$work/cryptsetup" >/dev/null
+
+# ---- the initramfs: pack-initramfs.sh's image, then a second cpio archive with cryptsetup
+# and its libraries (the kernel unpacks concatenated archives in turn) ----
+tmp=$(mktemp -d "$work/cryptsetup-initramfs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/blocks"
+for b in guest-cryptsetup-secrets $BOOT1_BLOCKS $BOOT2_BLOCKS; do
+    python3 "$top/tests/docs/doc_blocks.py" "$doc" "$b" >"$tmp/blocks/$b"
+done
+cat >"$tmp/init" <<'INIT'
+#!/bin/busybox sh
+. /bin/boot-disk.sh
+boot_disk GUEST
+# trixie's cryptsetup with trixie's libraries and loader (the second archive); no udev here,
+# so libdevmapper makes the /dev/mapper nodes itself.
+export PATH=/usr/sbin:/bin LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu DM_DISABLE_UDEV=1
+mkdir -p /run/cryptsetup
+# The device-mapper table of an open volume, from sysfs (there is no dmsetup here).
+dmsetup_table() {
+    for d in /sys/block/dm-*; do
+        [ "$(cat "$d/dm/name" 2>/dev/null)" = "$1" ] && echo "${d##*/} $(cat "$d/size") sectors"
+    done
+}
+echo "GUEST $(cryptsetup --version)"
+
+# doc BLOCK: one of the guide's blocks, verbatim, in sh -e after the secrets block.
+doc() {
+    echo "CS-BEGIN $1"
+    sh -e -c ". /bin/guest-cryptsetup-secrets; . /bin/$1" </dev/null 2>&1
+    echo "CS-END $1 rc=$?"
+}
+
+if grep -qw 'opal_cs_boot=2' /proc/cmdline; then
+    for b in @BOOT2_BLOCKS@; do doc "$b"; done
+else
+    # Two 64 MiB partitions: /dev/sda1 for --hw-opal-only, /dev/sda2 for --hw-opal.
+    printf 'o\nn\np\n1\n2048\n+64M\nn\np\n2\n133120\n+64M\nw\n' | fdisk /dev/sda >/dev/null 2>&1
+    i=0
+    while [ $i -lt 50 ] && ! { [ -b /dev/sda1 ] && [ -b /dev/sda2 ]; }; do usleep 100000; i=$((i + 1)); done
+    echo "GUEST partitions $(grep -o 'sda[0-9]*$' /proc/partitions | tr '\n' ' ')"
+    for b in @BOOT1_BLOCKS@; do
+        doc "$b"
+        if [ "$b" = guest-cryptsetup-open ]; then
+            # Stop here rather than let the next block write a regular file in /dev/mapper.
+            [ -b /dev/mapper/opaldata ] || break
+            echo "GUEST opened /dev/mapper/opaldata is a block device: $(dmsetup_table opaldata)"
+        fi
+    done
+fi
+echo "GUEST dmesg-begin"
+dmesg | grep -E 'I/O error|[Oo]pal|device-mapper|dm-[0-9]|critical' | sed 's/^/GUEST-DMESG /'
+echo "GUEST dmesg-end"
+echo "GUEST-DONE"
+poweroff -f
+INIT
+sed -i "s/@BOOT1_BLOCKS@/$(echo $BOOT1_BLOCKS)/; s/@BOOT2_BLOCKS@/$(echo $BOOT2_BLOCKS)/" "$tmp/init"
+initrd=$work/initramfs-$series-cryptsetup.cpio.gz
+"$here/pack-initramfs.sh" "$kdir" "$tmp/init" "$initrd.tmp" "$tmp"/blocks/*
+(cd "$work/cryptsetup/root" && find . -print0 | LC_ALL=C sort -z |
+    cpio --null -o -H newc --quiet -R 0:0) | gzip -n -6 >>"$initrd.tmp"
+mv "$initrd.tmp" "$initrd"
+
+# ---- the two runs ----
+log=$work/log-$series-cryptsetup.txt
+log2=$work/log-$series-cryptsetup-restart.txt
+trace=$work/trace-$series-cryptsetup.txt
+trace2=$work/trace-$series-cryptsetup-restart.txt
+info=$work/info-opal-$series-cryptsetup.json
+info2=$work/info-opal-$series-cryptsetup-restart.json
+img=$work/disk-$series-cryptsetup.img
+qmp_sock=$work/qmp-$series-cryptsetup.sock
+rm -f "$img" "$qmp_sock"
+# 512 MiB: the drive keeps its state in the last 147 MiB, the guest sees the rest.
+truncate -s 512M "$img"
+
+# run LOG TRACE INFO APPEND: one QEMU run; when the guest has powered off (-no-shutdown keeps
+# QEMU up), the drive's state is taken with HMP "info opal" into INFO and QEMU is told to quit.
+run() {
+    local log=$1 trace=$2 info=$3 append=$4 rc=0 start
+    rm -f "$qmp_sock"
+    (
+        for _ in $(seq $((timeout_s * 5))); do
+            if grep -aq '^GUEST-DONE' "$log" 2>/dev/null && [ -S "$qmp_sock" ]; then
+                sleep 1
+                "$here/qmp-command.py" "$qmp_sock" '{"execute": "human-monitor-command",
+                    "arguments": {"command-line": "info opal opal0"}}' >"$info" 2>&1 || true
+                "$here/qmp-command.py" "$qmp_sock" '{"execute": "quit"}' >/dev/null 2>&1 || true
+                exit
+            fi
+            sleep 0.2
+        done
+    ) &
+    start=$(date +%s)
+    timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 1024 -nographic -no-reboot -no-shutdown \
+        -nic none -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+        -append "console=ttyS0 panic=-1 quiet $append" \
+        -qmp "unix:$qmp_sock,server=on,wait=off" -D "$trace" -trace ide_opal_engine \
+        -drive if=none,id=d0,file="$img",format=raw -M q35 -device ahci,id=ahci \
+        -device ide-opal-hd,drive=d0,bus=ahci.0,serial=OPALCRYPT1,id=opal0 \
+        </dev/null >"$log" 2>&1 || rc=$?
+    wait
+    echo "run: QEMU exited $rc after $(( $(date +%s) - start ))s, log $log"
+    return $rc
+}
+
+rc1=0; rc2=0
+rm -f "$info" "$info2"
+run "$log" "$trace" "$info" "" || rc1=$?
+run "$log2" "$trace2" "$info2" "opal_cs_boot=2" || rc2=$?
+rm -f "$img" "$qmp_sock"
+
+# ---- the checks ----
+failed=0
+pass() { echo "  ok: $*"; }
+fail() { echo "  FAIL: $*"; failed=1; }
+
+# block_out LOG BLOCK [N]: what the N-th run (default 1st) of BLOCK printed; block_rc its status.
+block_out() {
+    tr -d '\r' <"$1" | awk -v b="$2" -v n="${3:-1}" '$0 == "CS-BEGIN " b { k++; on = (k == n); next }
+        on && index($0, "CS-END " b " ") == 1 { on = 0 } on'
+}
+block_rc() {
+    grep -a "^CS-END $2 rc=" "$1" | sed -n "${3:-1}p" | sed 's/.* rc=//' | tr -d '\r'
+}
+# expect_block LOG BLOCK RC [PATTERN]: the block exited RC and printed a line matching PATTERN.
+expect_block() {
+    local log=$1 b=$2 want=$3 pat=${4:-} rc out
+    rc=$(block_rc "$log" "$b")
+    out=$(block_out "$log" "$b")
+    if [ "$rc" != "$want" ]; then
+        fail "$b: exit status ${rc:-none}, want $want; it printed:"
+        printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /'
+    elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -qE -- "$pat"; then
+        fail "$b: no line matching '$pat'; it printed:"
+        printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /'
+    else
+        pass "$b${pat:+: $(printf '%s\n' "$out" | grep -E -- "$pat" | head -n 1)}"
+    fi
+}
+
+# check_info FILE WHEN: the drive's own view (HMP info opal): User2 and User3 enabled, Range1
+# over sda1's data area (sda1 starts at LBA 2048, the LUKS2 header takes 16 MiB = 32768
+# sectors, the data the remaining 48 MiB = 98304 sectors), Range2 likewise over sda2, both
+# locked for reading and writing.
+check_info() {
+    local text l want
+    if ! text=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["return"])' "$1" 2>/dev/null); then
+        fail "HMP info opal $2: no answer ($(cat "$1" 2>/dev/null))"
+        return
+    fi
+    for want in "LockingSP User2 +enabled" "LockingSP User3 +enabled" \
+            "Range1: LBA 34816\+98304, read locked, write locked" \
+            "Range2: LBA 165888\+98304, read locked, write locked"; do
+        l=$(printf '%s\n' "$text" | grep -E "$want" | head -n 1 | sed 's/^ *//')
+        if [ -n "$l" ]; then
+            pass "info opal $2: $l"
+        else
+            fail "info opal $2: no line matching '$want'; it says:"
+            printf '%s\n' "$text" | grep -E 'User[23]|Range[12]:' | sed 's/^/      /'
+        fi
+    done
+}
+
+echo "== boot 1: luksFormat, open, write, close, locked, wrong passphrase, reopen; --hw-opal"
+[ "$rc1" = 0 ] || fail "QEMU exited $rc1 (124: timed out after ${timeout_s}s)"
+grep -aq '^GUEST-DONE' "$log" || fail "the guest did not finish (no GUEST-DONE)"
+grep -a '^GUEST cryptsetup' "$log" | tr -d '\r' | sed 's/^GUEST /  /'
+grep -aq '^GUEST partitions sda sda1 sda2' "$log" && pass "partitions sda1 and sda2" ||
+    fail "partitions: $(grep -a '^GUEST partitions' "$log" | tr -d '\r')"
+expect_block "$log" guest-cryptsetup-format 0
+expect_block "$log" guest-cryptsetup-dump 0 '^ *0: hw-opal$'
+expect_block "$log" guest-cryptsetup-dump 0 'cipher: *\(no SW encryption\)'
+expect_block "$log" guest-cryptsetup-dump 0 'OPAL segment number: *1$'
+expect_block "$log" guest-cryptsetup-open 0 'encryption: *HW OPAL only'
+grep -aq '^GUEST opened /dev/mapper/opaldata is a block device' "$log" &&
+    pass "/dev/mapper/opaldata is a block device" || fail "no block device /dev/mapper/opaldata after open"
+expect_block "$log" guest-cryptsetup-write 0
+expect_block "$log" guest-cryptsetup-close 0
+expect_block "$log" guest-cryptsetup-locked 0 'read refused'
+expect_block "$log" guest-cryptsetup-locked 0 '^dd: .*/dev/sda1: .*I/O error'
+grep -a '^GUEST-DMESG' "$log" | grep -qE 'critical target error, dev sda|I/O error, dev sda' &&
+    pass "guest kernel: $(grep -a '^GUEST-DMESG' "$log" | grep -E 'error, dev sda' | head -n 1 | tr -d '\r' | sed 's/^GUEST-DMESG \[[ 0-9.]*\] //')" ||
+    fail "guest kernel reported no I/O error on sda while the range was locked"
+expect_block "$log" guest-cryptsetup-wrong 0 'No key available with this passphrase'
+expect_block "$log" guest-cryptsetup-wrong 0 'wrong passphrase refused'
+expect_block "$log" guest-cryptsetup-read 0 '^data behind an Opal locking range$'
+expect_block "$log" guest-cryptsetup-hw-format 0
+expect_block "$log" guest-cryptsetup-hw-use 0 'encryption: *dm-crypt over HW OPAL'
+expect_block "$log" guest-cryptsetup-hw-use 0 'cipher: *aes-xts-plain64'
+check_info "$info" "after boot 1 (volumes closed)"
+
+echo "== boot 2 (a new QEMU on the same image: a power cycle)"
+[ "$rc2" = 0 ] || fail "QEMU exited $rc2 (124: timed out after ${timeout_s}s)"
+grep -aq '^GUEST-DONE' "$log2" || fail "the guest did not finish (no GUEST-DONE)"
+expect_block "$log2" guest-cryptsetup-locked 0 'read refused'
+expect_block "$log2" guest-cryptsetup-locked 0 '^dd: .*/dev/sda1: .*I/O error'
+expect_block "$log2" guest-cryptsetup-read 0 '^data behind an Opal locking range$'
+expect_block "$log2" guest-cryptsetup-hw-read 0 '^dm-crypt on top of Opal$'
+check_info "$info2" "after boot 2"
+
+if [ "$failed" != 0 ]; then
+    echo "---- engine refusals and errors (trace: $trace, $trace2) ----"
+    grep -a -h -E 'refused|wrong|fail|error|NOT_AUTHORIZED|INVALID' "$trace" "$trace2" 2>/dev/null |
+        tail -n 30 || true
+    echo "---- last lines of the console ($log, $log2) ----"
+    tail -n 25 "$log" | tr -d '\r'
+    echo "--"
+    tail -n 15 "$log2" | tr -d '\r'
+    exit 1
+fi
