@@ -69,6 +69,7 @@
 #define SPSP_CERTIFICATE            0x0001
 
 #define COMID_DISCOVERY             0x0001
+#define COMID_BLOCK_SID             0x0005      /* protocol 0x02 */
 #define OPAL_BASE_COMID             0x07FE
 #define OPAL_MAX_TRANSFER_BLOCKS    128
 
@@ -574,6 +575,14 @@ static void check_feature_opal2(const uint8_t *d)
     g_assert_cmphex(d[14], ==, 0x00);                  /* revert -> MSID */
 }
 
+/* Block SID Authentication, version 1: SID's PIN is MSID's, not blocked */
+static void check_feature_block_sid(const uint8_t *d)
+{
+    g_assert_cmphex(d[2] >> 4, ==, 1);
+    g_assert_cmphex(d[4], ==, 0x00);
+    g_assert_cmphex(d[5], ==, 0x00);
+}
+
 /* The expected feature descriptors, in the order they must appear */
 static const struct {
     uint16_t code;
@@ -586,6 +595,7 @@ static const struct {
     { 0x0003, 0x1C, "Geometry",    check_feature_geometry },
     { 0x0202, 0x0C, "DataStore",   check_feature_datastore },
     { 0x0203, 0x10, "Opal SSC v2", check_feature_opal2 },
+    { 0x0402, 0x0C, "Block SID",   check_feature_block_sid },
 };
 
 /* Validate a factory-fresh Level 0 Discovery response of @len bytes */
@@ -1890,21 +1900,29 @@ static void lock_range(OpalTestState *s, uint64_t uid, bool read_locked,
 /* The Locking feature's flags byte of a Level 0 Discovery */
 #define L0_HW_RESET_FOR_LOR_DOR     0x80    /* a capability, not state */
 
-static uint8_t locking_flags(OpalTestState *s)
+/* Reads Level 0 Discovery into @buf; the offset of feature @code in it */
+static size_t l0_feature(OpalTestState *s, uint16_t code, uint8_t *buf)
 {
-    uint8_t buf[BLOCK_SIZE];
     size_t off;
 
     assert_success(trusted_recv(s, false, SECP_TCG, COMID_DISCOVERY, 1, buf),
                    BLOCK_SIZE);
     for (off = L0_HEADER_SIZE; off + 4 <= be32(buf) + 4;
          off += 4 + buf[off + 3]) {
-        if (be16(buf + off) == 0x0002) {
-            /* check_feature_locking() checks the capability bit. */
-            return buf[off + 4] & ~L0_HW_RESET_FOR_LOR_DOR;
+        if (be16(buf + off) == code) {
+            return off;
         }
     }
     g_assert_not_reached();
+}
+
+static uint8_t locking_flags(OpalTestState *s)
+{
+    uint8_t buf[BLOCK_SIZE];
+    size_t off = l0_feature(s, 0x0002, buf);
+
+    /* check_feature_locking() checks the capability bit. */
+    return buf[off + 4] & ~L0_HW_RESET_FOR_LOR_DOR;
 }
 
 /* check_usable() for a drive that is no longer factory-fresh */
@@ -2902,6 +2920,68 @@ static void opal_power_cycle(OpalTestState *s)
     s->tsn = 0;
 }
 
+/* Byte 4 and 5 of the Block SID feature descriptor */
+static uint16_t block_sid_flags(OpalTestState *s)
+{
+    uint8_t buf[BLOCK_SIZE];
+
+    return be16(buf + l0_feature(s, 0x0402, buf) + 4);
+}
+
+/* The Block SID command: TRUSTED SEND, protocol 2, ComID 5, Clear Events */
+static void block_sid(OpalTestState *s, bool dma, bool hw_reset)
+{
+    uint8_t buf[BLOCK_SIZE] = { hw_reset ? 0x01 : 0x00 };
+
+    assert_success(trusted_send(s, dma, SECP_COMID_MGMT, COMID_BLOCK_SID, 1,
+                                buf), BLOCK_SIZE);
+}
+
+/*
+ * Block SID, as a host's firmware sends it at boot: SID cannot authenticate
+ * (NOT_AUTHORIZED) until a power cycle, or a guest reboot if the command
+ * asked; Admin1 of the Locking SP is not blocked.
+ */
+static void test_block_sid(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+    uint8_t buf[BLOCK_SIZE];
+
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0100);   /* SID Value State */
+    /* No data: refused; IF-RECV: nothing to tell */
+    assert_abort(trusted(s, ATA_CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT,
+                         COMID_BLOCK_SID, 0, XFER_OUT, NULL));
+    assert_success(trusted_recv(s, true, SECP_COMID_MGMT, COMID_BLOCK_SID, 1,
+                                buf), BLOCK_SIZE);
+    g_assert_cmphex(be16(buf), ==, COMID_BLOCK_SID);
+    assert_zero(buf, 2, sizeof(buf), "Block SID IF-RECV");
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0100);
+
+    block_sid(s, false, true);
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0301);   /* blocked, HW reset */
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN),
+                     ==, 0x01);                         /* NOT_AUTHORIZED */
+    admin1_session(s);
+    end_session(s);
+    system_reset(s);
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0101);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN),
+                     ==, 0);
+    end_session(s);
+
+    block_sid(s, true, false);
+    system_reset(s);
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0300);   /* a reboot: still */
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN),
+                     ==, 0x01);
+    opal_power_cycle(s);
+    g_assert_cmphex(block_sid_flags(s), ==, 0x0100);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN),
+                     ==, 0);
+    end_session(s);
+    opal_shutdown(s);
+}
+
 /* The management interface refuses what is not an Opal drive. */
 static void test_media_qmp_errors(void)
 {
@@ -3643,6 +3723,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/trusted/protocol2/stack-reset/dma",
                    test_stack_reset_dma);
     qtest_add_func("/opal/trusted/protocol2/errors", test_comid_mgmt_errors);
+    qtest_add_func("/opal/trusted/protocol2/block-sid", test_block_sid);
 
     qtest_add_func("/opal/trusted/bad-protocol", test_bad_protocol);
     qtest_add_func("/opal/trusted/bad-protocol/zero-length",
