@@ -78,6 +78,21 @@ else
             echo "GUEST opened /dev/mapper/opaldata is a block device: $(dmsetup_table opaldata)"
         fi
     done
+    # Not in the guide: what each volume's unlocked range holds, read past the mapping.
+    # --hw-opal-only maps it with dm-linear: the drive decrypts, the plaintext is there;
+    # --hw-opal puts dm-crypt on top: the range holds dm-crypt's ciphertext.
+    (
+        . /bin/guest-cryptsetup-secrets
+        printf '%s\n' "$PASSPHRASE" | cryptsetup open /dev/sda1 layer1 &&
+        printf '%s\n' "$PASSPHRASE" | cryptsetup open /dev/sda2 layer2 || exit 1
+        # first BYTES of DEVICE from MiB SKIP (the LUKS2 header takes the first 16 MiB)
+        first() { dd if="$1" bs=1M skip="$3" count=1 iflag=direct 2>/dev/null | head -c "$2" | od -An -c | tr -s ' \n' ' '; }
+        echo "GUEST layer sda1-raw:$(first /dev/sda1 33 16)"
+        echo "GUEST layer sda2-raw:$(first /dev/sda2 23 16)"
+        echo "GUEST layer sda2-mapped:$(first /dev/mapper/layer2 23 0)"
+        cryptsetup close layer1
+        cryptsetup close layer2
+    )
 fi
 echo "GUEST dmesg-begin"
 dmesg | grep -E 'I/O error|[Oo]pal|device-mapper|dm-[0-9]|critical' | sed 's/^/GUEST-DMESG /'
@@ -139,6 +154,9 @@ rc1=0; rc2=0
 rm -f "$info" "$info2"
 run "$log" "$trace" "$info" "" || rc1=$?
 run "$log2" "$trace2" "$info2" "opal_cs_boot=2" || rc2=$?
+# The drive encrypts what it stores: the image must not hold the text written in the guest.
+at_rest=0
+grep -aq -e 'data behind an Opal locking range' -e 'dm-crypt on top of Opal' "$img" && at_rest=1
 rm -f "$img" "$qmp_sock"
 
 # ---- the checks ----
@@ -219,6 +237,17 @@ expect_block "$log" guest-cryptsetup-read 0 '^data behind an Opal locking range$
 expect_block "$log" guest-cryptsetup-hw-format 0
 expect_block "$log" guest-cryptsetup-hw-use 0 'encryption: *dm-crypt over HW OPAL'
 expect_block "$log" guest-cryptsetup-hw-use 0 'cipher: *aes-xts-plain64'
+[ "$at_rest" = 0 ] && pass "the image holds neither text written in the guest (the drive encrypts at rest)" ||
+    fail "the image holds the plaintext written in the guest"
+# The layers (see /init): od -c of the first bytes of each range read directly, while open.
+plain1=$(printf '%s' 'data behind an Opal locking range' | od -An -c | tr -s ' \n' ' ')
+plain2=$(printf '%s' 'dm-crypt on top of Opal' | od -An -c | tr -s ' \n' ' ')
+layer() { grep -a "^GUEST layer $1:" "$log" | tr -d '\r' | sed "s/^GUEST layer $1://"; }
+[ "$(layer sda1-raw)" = "$plain1" ] && pass "--hw-opal-only: Range1 read directly while open holds the plaintext" ||
+    fail "--hw-opal-only: Range1 read directly while open: '$(layer sda1-raw)', want '$plain1'"
+[ "$(layer sda2-mapped)" = "$plain2" ] && [ -n "$(layer sda2-raw)" ] && [ "$(layer sda2-raw)" != "$plain2" ] &&
+    pass "--hw-opal: Range2 read directly while open holds dm-crypt's ciphertext, not the plaintext" ||
+    fail "--hw-opal: raw '$(layer sda2-raw)', mapped '$(layer sda2-mapped)', want mapped '$plain2' and raw different"
 check_info "$info" "after boot 1 (volumes closed)"
 
 echo "== boot 2 (a new QEMU on the same image: a power cycle)"
