@@ -9,7 +9,8 @@
 # QEMU's serial stdin: a wrong password first, then the right one. Then it asserts what the
 # console showed, in order: syslinux started from the shadow MBR, the PBA prompted, refused
 # the wrong password, unlocked with the right one and set Done, and after the reboot the
-# firmware booted the real disk, whose boot sector read the (formerly locked) LBA 1.
+# firmware booted the real disk, whose boot sector read the (formerly locked) LBA 1. A
+# second run of host-pba-boot (a power cycle) must find the PBA again.
 # Usage: [QEMU=...] [PBA_TIMEOUT=seconds] run-pba.sh BUILDDIR   (logs: BUILDDIR/tests-guest/log-pba-*.txt)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,15 +41,41 @@ failed=0
 pass() { echo "  ok: $*"; }
 fail() { echo "  FAIL: $*"; failed=1; }
 
-# run_host NAME [STDIN]: the block NAME with bash -e in the work directory; its console
-# goes to log-pba-NAME.txt. Prints the exit status and the time taken.
+# run_host NAME [STDIN [LOG]]: the block NAME with bash -e in the work directory; its
+# console goes to LOG (default log-NAME.txt in the logs). Prints the exit status and time.
 run_host() {
-    local name=$1 input=${2:-/dev/null} rc=0 start
+    local name=$1 input=${2:-/dev/null} log=${3:-$logs/log-$1.txt} rc=0 start
     block "$name" >"$work/$name.sh"
     start=$(date +%s)
     (cd "$work" && PATH=$qemu_dir:$build:$here:$PATH timeout "$timeout_s" bash -e "$name.sh") \
-        <"$input" >"$logs/log-$name.txt" 2>&1 || rc=$?
-    echo "  $name: exit $rc after $(( $(date +%s) - start ))s, log $logs/log-$name.txt"
+        <"$input" >"$log" 2>&1 || rc=$?
+    echo "  $name: exit $rc after $(( $(date +%s) - start ))s, log $log"
+    return "$rc"
+}
+
+# boot LOG PASSWORD...: runs host-pba-boot as the user at the keyboard: QEMU's stdin is a
+# FIFO that gets the Nth password once the PBA's Nth prompt is on the console.
+boot() {
+    local log=$1 rc=0
+    shift
+    rm -f "$log" "$work/keyboard"
+    mkfifo "$work/keyboard"
+    (
+        exec 3>"$work/keyboard"
+        typed=0
+        for pw in "$@"; do
+            until [ "$(grep -ao 'Opal PBA: password' "$log" 2>/dev/null | wc -l)" -gt "$typed" ]; do
+                sleep 0.5
+            done
+            printf '%s\r' "$pw" >&3
+            typed=$((typed + 1))
+        done
+        while sleep 1; do :; done   # keeps the FIFO open until QEMU has exited
+    ) &
+    feeder=$!
+    run_host host-pba-boot "$work/keyboard" "$log" || rc=$?
+    kill "$feeder" 2>/dev/null || true
+    feeder=""
     return "$rc"
 }
 
@@ -84,29 +111,9 @@ if [ "$failed" = 0 ]; then
 fi
 
 if [ "$failed" = 0 ]; then
-    # The user at the keyboard: QEMU's stdin is a FIFO this script writes the passwords to,
-    # each once the PBA's prompt is on the console.
-    mkfifo "$work/keyboard"
     log=$logs/log-host-pba-boot.txt
-    rm -f "$log" "$logs/trace-host-pba-boot.txt"
-    prompts() { grep -ao 'Opal PBA: password' "$log" 2>/dev/null | wc -l; }
-    (
-        exec 3>"$work/keyboard"
-        step=0
-        while sleep 0.5; do
-            if [ "$step" = 0 ] && [ "$(prompts)" -ge 1 ]; then
-                printf 'not-the-password\r' >&3
-                step=1
-            elif [ "$step" = 1 ] && [ "$(prompts)" -ge 2 ]; then
-                printf '%s\r' "$password" >&3
-                step=2
-            fi
-        done
-    ) &
-    feeder=$!
-    run_host host-pba-boot "$work/keyboard" || fail "host-pba-boot: QEMU did not exit cleanly"
-    kill "$feeder" 2>/dev/null || true
-    feeder=""
+    rm -f "$logs/trace-host-pba-boot.txt"
+    boot "$log" not-the-password "$password" || fail "host-pba-boot: QEMU did not exit cleanly"
     cp "$work/pba-trace.log" "$logs/trace-host-pba-boot.txt" 2>/dev/null || true
     in_order "$log" \
         '^SYSLINUX 6\.[0-9]+ EDD' \
@@ -136,10 +143,20 @@ if [ "$failed" = 0 ]; then
     else
         fail "the real disk's boot sector ran before the PBA set Done"
     fi
+
+    # The next power-on (a new QEMU): locked again, so the firmware finds the PBA again.
+    log=$logs/log-host-pba-boot-again.txt
+    boot "$log" "$password" || fail "host-pba-boot again: QEMU did not exit cleanly"
+    in_order "$log" \
+        '^SYSLINUX 6\.[0-9]+ EDD' \
+        'Opal PBA: password for /dev/sda' \
+        'OPAL-CMD step=lock rc=0 .* ok' \
+        'Booted the real disk' \
+        'LBA 1 of the real disk: the data behind the lock'
 fi
 
 if [ "$failed" != 0 ]; then
-    for f in build setup boot; do
+    for f in build setup boot boot-again; do
         [ -s "$logs/log-host-pba-$f.txt" ] || continue
         echo "---- last lines of $logs/log-host-pba-$f.txt ----"
         tail -n 20 "$logs/log-host-pba-$f.txt"
