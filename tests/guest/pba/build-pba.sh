@@ -45,6 +45,17 @@ trap 'rm -rf "$tmp"' EXIT
 # opal-probe, static and stripped: every byte of the image goes through 2 KiB Set calls.
 gcc -static -Os -s -Wall -Wextra -Werror -o "$tmp/opal-probe" "$guest/opal-probe.c"
 
+# Only the AHCI disk's modules (the guest test's kernel directory holds more, e.g. for
+# cryptsetup): a kernel directory of our own, in the same load order.
+pba_modules=" scsi_common scsi_mod sd_mod libata libahci ahci "
+mkdir -p "$tmp/kernel/modules"
+while read -r m; do
+    if [[ "$pba_modules" == *" $m "* ]]; then
+        cp "$kdir/modules/$m.ko" "$tmp/kernel/modules/"
+        echo "$m" >>"$tmp/kernel/modules/load-order"
+    fi
+done <"$kdir/modules/load-order"
+
 # ---- the PBA's initramfs: boot_disk (pack-initramfs.sh), then the unlock script ----
 cp "$unlock" "$tmp/unlock.sh"
 cat > "$tmp/pba-init" <<'INIT'
@@ -55,7 +66,7 @@ boot_disk PBA
 echo "PBA: the unlock script ended without rebooting"
 poweroff -f
 INIT
-"$guest/pack-initramfs.sh" "$kdir" "$tmp/pba-init" "$tmp/initrd.xz" "$tmp/opal-probe" "$tmp/unlock.sh"
+"$guest/pack-initramfs.sh" "$tmp/kernel" "$tmp/pba-init" "$tmp/initrd.xz" "$tmp/opal-probe" "$tmp/unlock.sh"
 
 # ---- pba.img: mbr.bin, one bootable FAT partition at LBA 64 with syslinux ----
 cat > "$tmp/syslinux.cfg" <<'CFG'
@@ -114,7 +125,7 @@ if sh -ex /bin/setup.sh; then echo "SETUP-OK"; else echo "SETUP-FAILED"; fi
 sync
 poweroff -f
 INIT
-"$guest/pack-initramfs.sh" "$kdir" "$tmp/setup-init" "$PWD/setup.cpio.gz" "$tmp/opal-probe" \
+"$guest/pack-initramfs.sh" "$tmp/kernel" "$tmp/setup-init" "$PWD/setup.cpio.gz" "$tmp/opal-probe" \
     "$tmp/setup.sh" pba.img real.img
 
 echo "build-pba: pba.img $(stat -c %s pba.img) bytes (vmlinuz $(stat -c %s "$kdir/vmlinuz"), initrd.xz $(stat -c %s "$tmp/initrd.xz")), real.img, vmlinuz, setup.cpio.gz"
