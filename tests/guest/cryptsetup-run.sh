@@ -23,11 +23,11 @@ kdir=$work/kernels/$series
 [ -s "$kdir/vmlinuz" ] || { echo "cryptsetup-run: missing $kdir/vmlinuz (run prepare.sh)" >&2; exit 1; }
 
 # The blocks of the guide, in the order the guest runs them; boot 2 is the power cycle.
-BOOT1_BLOCKS="guest-cryptsetup-format guest-cryptsetup-dump guest-cryptsetup-open
+BOOT1_BLOCKS=(guest-cryptsetup-format guest-cryptsetup-dump guest-cryptsetup-open
     guest-cryptsetup-write guest-cryptsetup-close guest-cryptsetup-locked
     guest-cryptsetup-wrong guest-cryptsetup-read guest-cryptsetup-hw-format
-    guest-cryptsetup-hw-use"
-BOOT2_BLOCKS="guest-cryptsetup-locked guest-cryptsetup-read guest-cryptsetup-hw-read"
+    guest-cryptsetup-hw-use)
+BOOT2_BLOCKS=(guest-cryptsetup-locked guest-cryptsetup-read guest-cryptsetup-hw-read)
 
 "$here/cryptsetup-fetch.sh" "$work/cryptsetup" >/dev/null
 
@@ -36,7 +36,7 @@ BOOT2_BLOCKS="guest-cryptsetup-locked guest-cryptsetup-read guest-cryptsetup-hw-
 tmp=$(mktemp -d "$work/cryptsetup-initramfs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/blocks"
-for b in guest-cryptsetup-secrets $BOOT1_BLOCKS $BOOT2_BLOCKS; do
+for b in guest-cryptsetup-secrets "${BOOT1_BLOCKS[@]}" "${BOOT2_BLOCKS[@]}"; do
     python3 "$top/tests/docs/doc_blocks.py" "$doc" "$b" >"$tmp/blocks/$b"
 done
 cat >"$tmp/init" <<'INIT'
@@ -100,7 +100,7 @@ echo "GUEST dmesg-end"
 echo "GUEST-DONE"
 poweroff -f
 INIT
-sed -i "s/@BOOT1_BLOCKS@/$(echo $BOOT1_BLOCKS)/; s/@BOOT2_BLOCKS@/$(echo $BOOT2_BLOCKS)/" "$tmp/init"
+sed -i "s/@BOOT1_BLOCKS@/${BOOT1_BLOCKS[*]}/; s/@BOOT2_BLOCKS@/${BOOT2_BLOCKS[*]}/" "$tmp/init"
 initrd=$work/initramfs-$series-cryptsetup.cpio.gz
 "$here/pack-initramfs.sh" "$kdir" "$tmp/init" "$initrd.tmp" "$tmp"/blocks/*
 (cd "$work/cryptsetup/root" && find . -print0 | LC_ALL=C sort -z |
@@ -215,39 +215,42 @@ echo "== boot 1: luksFormat, open, write, close, locked, wrong passphrase, reope
 [ "$rc1" = 0 ] || fail "QEMU exited $rc1 (124: timed out after ${timeout_s}s)"
 grep -aq '^GUEST-DONE' "$log" || fail "the guest did not finish (no GUEST-DONE)"
 grep -a '^GUEST cryptsetup' "$log" | tr -d '\r' | sed 's/^GUEST /  /'
-grep -aq '^GUEST partitions sda sda1 sda2' "$log" && pass "partitions sda1 and sda2" ||
-    fail "partitions: $(grep -a '^GUEST partitions' "$log" | tr -d '\r')"
+if grep -aq '^GUEST partitions sda sda1 sda2' "$log"; then pass "partitions sda1 and sda2"
+else fail "partitions: $(grep -a '^GUEST partitions' "$log" | tr -d '\r')"; fi
 expect_block "$log" guest-cryptsetup-format 0
 expect_block "$log" guest-cryptsetup-dump 0 '^ *0: hw-opal$'
 expect_block "$log" guest-cryptsetup-dump 0 'cipher: *\(no SW encryption\)'
 expect_block "$log" guest-cryptsetup-dump 0 'OPAL segment number: *1$'
 expect_block "$log" guest-cryptsetup-open 0 'encryption: *HW OPAL only'
-grep -aq '^GUEST opened /dev/mapper/opaldata is a block device' "$log" &&
-    pass "/dev/mapper/opaldata is a block device" || fail "no block device /dev/mapper/opaldata after open"
+if grep -aq '^GUEST opened /dev/mapper/opaldata is a block device' "$log"; then
+    pass "/dev/mapper/opaldata is a block device"
+else fail "no block device /dev/mapper/opaldata after open"; fi
 expect_block "$log" guest-cryptsetup-write 0
 expect_block "$log" guest-cryptsetup-close 0
 expect_block "$log" guest-cryptsetup-locked 0 'read refused'
 expect_block "$log" guest-cryptsetup-locked 0 '^dd: .*/dev/sda1: .*I/O error'
-grep -a '^GUEST-DMESG' "$log" | grep -qE 'critical target error, dev sda|I/O error, dev sda' &&
-    pass "guest kernel: $(grep -a '^GUEST-DMESG' "$log" | grep -E 'error, dev sda' | head -n 1 | tr -d '\r' | sed 's/^GUEST-DMESG \[[ 0-9.]*\] //')" ||
-    fail "guest kernel reported no I/O error on sda while the range was locked"
+kerr=$(grep -a '^GUEST-DMESG' "$log" | grep -E 'critical target error, dev sda|I/O error, dev sda' |
+    head -n 1 | tr -d '\r' | sed 's/^GUEST-DMESG \[[ 0-9.]*\] //' || true)
+if [ -n "$kerr" ]; then pass "guest kernel: $kerr"
+else fail "guest kernel reported no I/O error on sda while the range was locked"; fi
 expect_block "$log" guest-cryptsetup-wrong 0 'No key available with this passphrase'
 expect_block "$log" guest-cryptsetup-wrong 0 'wrong passphrase refused'
 expect_block "$log" guest-cryptsetup-read 0 '^data behind an Opal locking range$'
 expect_block "$log" guest-cryptsetup-hw-format 0
 expect_block "$log" guest-cryptsetup-hw-use 0 'encryption: *dm-crypt over HW OPAL'
 expect_block "$log" guest-cryptsetup-hw-use 0 'cipher: *aes-xts-plain64'
-[ "$at_rest" = 0 ] && pass "the image holds neither text written in the guest (the drive encrypts at rest)" ||
-    fail "the image holds the plaintext written in the guest"
+if [ "$at_rest" = 0 ]; then pass "the image holds neither text written in the guest (the drive encrypts at rest)"
+else fail "the image holds the plaintext written in the guest"; fi
 # The layers (see /init): od -c of the first bytes of each range read directly, while open.
 plain1=$(printf '%s' 'data behind an Opal locking range' | od -An -c | tr -s ' \n' ' ')
 plain2=$(printf '%s' 'dm-crypt on top of Opal' | od -An -c | tr -s ' \n' ' ')
 layer() { grep -a "^GUEST layer $1:" "$log" | tr -d '\r' | sed "s/^GUEST layer $1://"; }
-[ "$(layer sda1-raw)" = "$plain1" ] && pass "--hw-opal-only: Range1 read directly while open holds the plaintext" ||
-    fail "--hw-opal-only: Range1 read directly while open: '$(layer sda1-raw)', want '$plain1'"
-[ "$(layer sda2-mapped)" = "$plain2" ] && [ -n "$(layer sda2-raw)" ] && [ "$(layer sda2-raw)" != "$plain2" ] &&
-    pass "--hw-opal: Range2 read directly while open holds dm-crypt's ciphertext, not the plaintext" ||
-    fail "--hw-opal: raw '$(layer sda2-raw)', mapped '$(layer sda2-mapped)', want mapped '$plain2' and raw different"
+if [ "$(layer sda1-raw)" = "$plain1" ]; then
+    pass "--hw-opal-only: Range1 read directly while open holds the plaintext"
+else fail "--hw-opal-only: Range1 read directly while open: '$(layer sda1-raw)', want '$plain1'"; fi
+if [ "$(layer sda2-mapped)" = "$plain2" ] && [ -n "$(layer sda2-raw)" ] && [ "$(layer sda2-raw)" != "$plain2" ]; then
+    pass "--hw-opal: Range2 read directly while open holds dm-crypt's ciphertext, not the plaintext"
+else fail "--hw-opal: raw '$(layer sda2-raw)', mapped '$(layer sda2-mapped)', want mapped '$plain2' and raw different"; fi
 check_info "$info" "after boot 1 (volumes closed)"
 
 echo "== boot 2 (a new QEMU on the same image: a power cycle)"
