@@ -15,6 +15,7 @@
 
 #include <gcrypt.h>
 #include "sp.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 /* XTS-AES-256 takes two 256-bit keys (IEEE 1619). */
@@ -182,12 +183,25 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
 OpalStatus opal_method_activate(MethodContext *m)
 {
     OpalRow *admin1_pin, *sid_pin;
-    uint64_t sid = OPAL_UID_AUTH_SID;
+    uint64_t sid = OPAL_UID_AUTH_SID, sum_objects;
+    bool admins_own_range;
     const uint8_t *kek;
+    size_t sum_params = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
+                        !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY);
+    OpalStatus status;
 
-    if (m->call->nr_required || m->call->nr_optional) {
-        /* Single User Mode and DataStore sizing arguments are not supported. */
+    /*
+     * Single User Mode's SingleUserSelectionList and RangeStartRangeLengthPolicy
+     * (SUM FS, Activate) are the optional parameters this TPer takes; not the
+     * DataStore feature set's DataStoreTableSizes: its one table has a fixed size.
+     */
+    if (m->call->nr_required || m->call->nr_optional != sum_params ||
+        (sum_params && m->call->invoking_uid != OPAL_UID_LOCKINGSP)) {
         return OPAL_ST_INVALID_PARAMETER;
+    }
+    status = opal_sum_parse(m->tper, m->call, &sum_objects, &admins_own_range);
+    if (status != OPAL_ST_SUCCESS) {
+        return status;
     }
     if (m->call->invoking_uid != OPAL_UID_LOCKINGSP || opal_locking_sp_active(m->tper)) {
         return OPAL_ST_SUCCESS;         /* nothing to activate: no effect (Opal 5.1.1) */
@@ -209,7 +223,118 @@ OpalStatus opal_method_activate(MethodContext *m)
     }
     opal_row_set_uint(locking_sp_object(m->tper), OPAL_COL_SP_LIFE_CYCLE,
                       OPAL_LIFE_CYCLE_MANUFACTURED);
-    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN");
+    opal_sum_apply(&m->tper->config, m->tper->locking_sp, sum_objects, admins_own_range);
+    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN%s", sum_objects ?
+               ", Single User Mode for the selected Locking objects" : "");
+    return OPAL_ST_SUCCESS;
+}
+
+/*
+ * Reactivate (SUM FS, Reactivate), by the LockingSP's Admins while it is in
+ * Single User Mode: the LockingSP starts over as Activate left it - every
+ * table back to its factory values, every range with a new key, so no user's
+ * data survives a change of owners [verify: the FS may keep the data of ranges
+ * whose owner stays] - with the new selection and policy, and Admin1 keeping
+ * its PIN, or taking Admin1PIN if given.  Then the session ends, as after
+ * RevertSP: every table it worked with is new.
+ */
+OpalStatus opal_method_reactivate(MethodContext *m)
+{
+    OpalTPer *tper = m->tper;
+    const OpalValue *pin_v = opal_call_optional(m->call, OPAL_SUM_PARAM_ADMIN1_PIN);
+    const OpalColumn *pin_column = opal_table_column(&opal_tdef_c_pin, OPAL_COL_C_PIN_PIN);
+    size_t known = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
+                   !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!pin_v;
+    uint64_t admin1 = OPAL_UID_AUTH_ADMIN1, sum_objects;
+    g_autoptr(GBytes) verifier = NULL;
+    g_autofree uint8_t *kek = NULL;
+    const uint8_t *pin = NULL, *old_kek;
+    size_t pin_len = 0;
+    bool admins_own_range;
+    OpalStatus status;
+    OpalRow *cpin;
+
+    if (m->call->invoking_uid != OPAL_UID_THISSP || m->call->nr_required ||
+        m->call->nr_optional != known ||
+        (pin_v && (!opal_value_bytes(pin_v, &pin, &pin_len) || pin_len > pin_column->max))) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    status = opal_sum_parse(tper, m->call, &sum_objects, &admins_own_range);
+    if (status != OPAL_ST_SUCCESS) {
+        return status;
+    }
+    cpin = opal_sp_row(m->sp, OPAL_UID_C_PIN_ADMIN1);
+    if (cpin && cpin->cells[OPAL_COL_C_PIN_VERIFIER]) {
+        verifier = g_bytes_ref(cpin->cells[OPAL_COL_C_PIN_VERIFIER]);
+    }
+    old_kek = g_hash_table_lookup(tper->keks, &admin1);
+    kek = old_kek ? g_memdup2(old_kek, OPAL_KEK_LEN) : NULL;
+
+    revert_locking_sp(tper, m->session, NULL, 0);
+    opal_row_set_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE,
+                      OPAL_LIFE_CYCLE_MANUFACTURED);
+    cpin = opal_sp_row(tper->locking_sp, OPAL_UID_C_PIN_ADMIN1);
+    if (pin_v) {
+        uint8_t *new_kek = opal_pin_store(&tper->config, cpin, pin, pin_len);
+
+        if (new_kek) {
+            opal_secrets_learn(tper, admin1, new_kek);
+        }
+    } else {
+        g_clear_pointer(&cpin->cells[OPAL_COL_C_PIN_VERIFIER], g_bytes_unref);
+        cpin->cells[OPAL_COL_C_PIN_VERIFIER] = g_steal_pointer(&verifier);
+        if (kek) {
+            opal_secrets_learn(tper, admin1, g_steal_pointer(&kek));
+        }
+    }
+    opal_sum_apply(&tper->config, tper->locking_sp, sum_objects, admins_own_range);
+    m->session->end_after_response = true;
+    m->sp = NULL;
+    opal_trace(tper, "LockingSP reactivated: all its data erased, %s Single User Mode, "
+               "Admin1 %s", sum_objects ? "new ranges in" : "no range in",
+               pin_v ? "has the given PIN" : "keeps its PIN");
+    return OPAL_ST_SUCCESS;
+}
+
+/*
+ * Erase (SUM FS, Erase) on a single-user Locking object, by the Admins or its
+ * owner: the range's data is gone (a new key), its locks are off and its
+ * LockOnReset back to Power Cycle, and its owner's PIN is the empty one again
+ * - the range is as Activate left it, ready for a new user.  Its place on the
+ * media stays.  Outside Single User Mode no AccessControl row names Erase, so
+ * it never gets here: NOT_AUTHORIZED (Core 5.3.4.3).
+ */
+OpalStatus opal_method_erase(MethodContext *m)
+{
+    OpalRow *range = opal_sp_row(m->sp, m->call->invoking_uid), *key, *cpin;
+    uint64_t key_uid;
+    unsigned n;
+
+    if (m->call->nr_required || m->call->nr_optional || !range ||
+        OPAL_UID_TABLE_OF(range->uid) != OPAL_UID_TABLE_LOCKING ||
+        !opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ||
+        !(key = opal_sp_row(m->sp, key_uid))) {
+        return OPAL_ST_INVALID_PARAMETER;
+    }
+    n = opal_range_number(range);
+    if (n >= 64 || !(m->sp->sum_objects & (1ULL << n))) {
+        return OPAL_ST_NOT_AUTHORIZED;
+    }
+    new_media_key(key);
+    opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, false);
+    opal_row_set_uint(range, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, false);
+    opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCKED, false);
+    opal_row_set_uint(range, OPAL_COL_LOCKING_WRITE_LOCKED, false);
+    opal_row_set_uint_list(range, OPAL_COL_LOCKING_LOCK_ON_RESET,
+                           (const uint64_t[]){ OPAL_RESET_POWER_CYCLE }, 1);
+    cpin = opal_sp_row(m->sp, OPAL_UID_C_PIN_USER(n + 1));
+    if (cpin) {
+        g_free(opal_pin_store(&m->tper->config, cpin, NULL, 0));
+        opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
+    }
+    opal_secrets_forget_kek(m->tper, OPAL_SUM_OWNER(n));
+    opal_trace(m->tper, "Erase: Locking object %u has a new key, no locks, and User%u the "
+               "empty PIN", n, n + 1);
     return OPAL_ST_SUCCESS;
 }
 

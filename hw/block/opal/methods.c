@@ -534,6 +534,8 @@ static const struct {
     { OPAL_UID_M_REVERT, "Revert", opal_method_revert, BOTH },
     { OPAL_UID_M_REVERTSP, "RevertSP", opal_method_revert_sp, BOTH },
     { OPAL_UID_M_GENKEY, "GenKey", opal_method_gen_key, BOTH },
+    { OPAL_UID_M_REACTIVATE, "Reactivate", opal_method_reactivate, BOTH },
+    { OPAL_UID_M_ERASE, "Erase", opal_method_erase, BOTH },
 };
 
 void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
@@ -554,12 +556,8 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
         opal_trace(tper, "session %u: its SP is gone", s->tsn);
         status = OPAL_ST_FAIL;
     } else if (i == G_N_ELEMENTS(methods)) {
-        /* Name the methods hosts try that belong to feature sets not offered. */
-        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x%s is not a method of this SP",
-                   call->method_uid,
-                   call->method_uid == OPAL_UID_M_ERASE ? " (Erase, Single User Mode)" :
-                   call->method_uid == OPAL_UID_M_REACTIVATE ?
-                   " (Reactivate, Single User Mode)" : "");
+        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x is not a method of this SP",
+                   call->method_uid);
     } else {
         g_autoptr(GString) who = g_string_new(NULL), what = g_string_new(NULL);
 

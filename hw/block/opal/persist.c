@@ -23,6 +23,11 @@
  *              BLOCK_SID u32 length (1), u8 bit 0 SID Authentication Blocked
  *                     State, bit 1 the last Block SID command's Clear Events
  *                     held Hardware Reset; written only if either is set
+ *              SUM    u32 length (9), u64 the single-user Locking objects (bit
+ *                     n: object n, 0 the global range), u8 RangeStartRangeLength-
+ *                     Policy; written only in Single User Mode, first of all,
+ *                     since it makes the rows (ACEs) and access rules that
+ *                     Single User Mode adds, whose cells follow
  *            END (kind 0xff) closes the state; nothing may follow it
  *
  * KEK, SESSIONS and BLOCK_SID records, and cells of volatile columns (clear
@@ -59,6 +64,7 @@ enum {
     RECORD_KEK = 4,
     RECORD_SESSIONS = 5,
     RECORD_BLOCK_SID = 6,
+    RECORD_SUM = 7,
     RECORD_END = 0xff,
 };
 
@@ -226,6 +232,17 @@ static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
     g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
     put_le(out, STATE_VERSION, 4);
     put_le(out, 0, 4);
+    if (tper->locking_sp->sum_objects) {
+        /* Only then: a drive not in Single User Mode saves the same bytes as before. */
+        uint8_t sum[9];
+
+        for (int i = 0; i < 8; i++) {
+            sum[i] = tper->locking_sp->sum_objects >> (8 * i);
+        }
+        sum[8] = tper->locking_sp->sum_admins_own_range;
+        put_u8(out, RECORD_SUM);
+        put_blob(out, sum, sizeof(sum));
+    }
     save_sp(tper->admin_sp, mode, out);
     save_sp(tper->locking_sp, mode, out);
     if (mode == SAVE_RUNNING) {
@@ -268,6 +285,8 @@ typedef struct StateReader {
     OpalChunkReadFn *read_chunk;        /* where CHUNKS records' bytes are */
     void *read_opaque;
     bool running;                       /* a running drive's state (migration) */
+    bool cells_seen;                    /* a SUM record comes before any cell */
+    bool sum_seen;
 } StateReader;
 
 static bool get_le(StateReader *r, unsigned bytes, uint64_t *v)
@@ -553,6 +572,32 @@ static bool load_block_sid(OpalTPer *tper, StateReader *r)
     return true;
 }
 
+static bool load_sum(OpalTPer *tper, StateReader *r)
+{
+    unsigned max = opal_sum_max_objects(&tper->config);
+    uint64_t objects = 0, selectable = max >= 64 ? UINT64_MAX : (1ULL << max) - 1;
+    const uint8_t *sum;
+    size_t len;
+
+    if (!get_blob(r, &sum, &len) || len != 9 || sum[8] > 1) {
+        g_string_append(r->error, "truncated or malformed Single User Mode record");
+        return false;
+    }
+    for (int i = 0; i < 8; i++) {
+        objects |= (uint64_t)sum[i] << (8 * i);
+    }
+    if (r->cells_seen || r->sum_seen || !objects || (objects & ~selectable)) {
+        g_string_append_printf(r->error, "Single User Mode record %s",
+                               r->cells_seen || r->sum_seen ? "out of place" :
+                               "names Locking objects this drive cannot make single-user "
+                               "(is it configured with fewer users or ranges?)");
+        return false;
+    }
+    r->sum_seen = true;
+    opal_sum_apply(&tper->config, tper->locking_sp, objects, sum[8]);
+    return true;
+}
+
 static bool load_records(OpalTPer *tper, StateReader *r)
 {
     uint64_t version, reserved, kind;
@@ -574,7 +619,13 @@ static bool load_records(OpalTPer *tper, StateReader *r)
     while (get_le(r, 1, &kind)) {
         switch (kind) {
         case RECORD_CELL:
+            r->cells_seen = true;
             if (!load_cell(tper, r)) {
+                return false;
+            }
+            break;
+        case RECORD_SUM:
+            if (!load_sum(tper, r)) {
                 return false;
             }
             break;
@@ -606,6 +657,10 @@ static bool load_records(OpalTPer *tper, StateReader *r)
         case RECORD_END:
             if (r->pos != r->end) {
                 g_string_append(r->error, "bytes after the end record");
+                return false;
+            }
+            if (r->sum_seen && !opal_locking_sp_active(tper)) {
+                g_string_append(r->error, "Single User Mode on an inactive LockingSP");
                 return false;
             }
             return true;

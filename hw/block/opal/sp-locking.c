@@ -33,7 +33,7 @@ static const OpalTableDef *const locking_tables[] = {
     &opal_tdef_mbrcontrol, &opal_tdef_k_aes_256,
 };
 
-/* Opal 4.3.1.5 */
+/* Opal 4.3.1.5, and the Single User Mode feature set's Reactivate and Erase. */
 static const OpalNamedUid locking_methods[] = {
     { OPAL_UID_M_NEXT, "Next" },
     { OPAL_UID_M_GETACL, "GetACL" },
@@ -43,6 +43,8 @@ static const OpalNamedUid locking_methods[] = {
     { OPAL_UID_M_SET, "Set" },
     { OPAL_UID_M_AUTHENTICATE, "Authenticate" },
     { OPAL_UID_M_RANDOM, "Random" },
+    { OPAL_UID_M_REACTIVATE, "Reactivate" },
+    { OPAL_UID_M_ERASE, "Erase" },
 };
 
 /* LockOnReset and DoneOnReset as shipped: reset_types Power Cycle (Opal 4.3.5). */

@@ -164,6 +164,8 @@ void opal_factory_describe_tables(OpalSP *sp);
                             G_N_ELEMENTS(((const uint64_t[]){ __VA_ARGS__ }))
 #define OPAL_ALLOW(sp, invoking, method, ...) \
     opal_sp_allow((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__))
+#define OPAL_ALLOW_REPLACE(sp, invoking, method, ...) \
+    opal_sp_allow_replace((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__))
 #define OPAL_ALLOW_ROWS(sp, table, method, ...) \
     opal_factory_allow_rows((sp), (table), (method), OPAL_ACL(__VA_ARGS__))
 

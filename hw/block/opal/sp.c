@@ -242,6 +242,25 @@ void opal_sp_allow(OpalSP *sp, uint64_t invoking, uint64_t method,
     g_array_append_val(sp->rules, rule);
 }
 
+void opal_sp_allow_replace(OpalSP *sp, uint64_t invoking, uint64_t method,
+                           const uint64_t *aces, size_t n)
+{
+    opal_sp_disallow(sp, invoking, method);
+    opal_sp_allow(sp, invoking, method, aces, n);
+}
+
+void opal_sp_disallow(OpalSP *sp, uint64_t invoking, uint64_t method)
+{
+    for (guint i = 0; i < sp->rules->len; i++) {
+        const OpalAccessRule *rule = &g_array_index(sp->rules, OpalAccessRule, i);
+
+        if (rule->invoking == invoking && rule->method == method) {
+            g_array_remove_index(sp->rules, i);
+            return;
+        }
+    }
+}
+
 OpalRow *opal_sp_row(const OpalSP *sp, uint64_t uid)
 {
     return g_hash_table_lookup(sp->rows, &uid);

@@ -97,6 +97,13 @@ struct OpalSP {
     GPtrArray *tables;                  /* OpalTable * */
     GHashTable *rows;                   /* row UID -> OpalRow *, every object table */
     GArray *rules;                      /* OpalAccessRule */
+    /*
+     * Locking SP in Single User Mode (sum.c): bit n set if Locking object n
+     * (0: the global range) is a single-user range, and whether its
+     * RangeStart/RangeLength belong to the Admins (RangeStartRangeLengthPolicy 1).
+     */
+    uint64_t sum_objects;
+    bool sum_admins_own_range;
 };
 
 /* ---- building an SP (factory state) ------------------------------------------------ */
@@ -124,6 +131,11 @@ void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *auth
 /* Adds the AccessControl row for (@invoking, @method) with ACL @aces. */
 void opal_sp_allow(OpalSP *sp, uint64_t invoking, uint64_t method,
                    const uint64_t *aces, size_t n);
+/* The same, replacing the ACL of an existing row. */
+void opal_sp_allow_replace(OpalSP *sp, uint64_t invoking, uint64_t method,
+                           const uint64_t *aces, size_t n);
+/* Removes the AccessControl row for (@invoking, @method), if any. */
+void opal_sp_disallow(OpalSP *sp, uint64_t invoking, uint64_t method);
 
 /* ---- the factory state of the two SPs (sp-admin.c, sp-locking.c) -------------------- */
 
@@ -221,6 +233,39 @@ MethodFn opal_method_activate;
 MethodFn opal_method_revert;
 MethodFn opal_method_revert_sp;
 MethodFn opal_method_gen_key;
+MethodFn opal_method_reactivate;
+MethodFn opal_method_erase;
+
+/* ---- Single User Mode feature set (sum.c) ------------------------------------------ */
+
+/* Activate's and Reactivate's parameters of the feature set (SUM FS 1.00, Activate). */
+#define OPAL_SUM_PARAM_SELECTION_LIST   0x060000
+#define OPAL_SUM_PARAM_POLICY           0x060001
+#define OPAL_SUM_PARAM_ADMIN1_PIN       0x060002    /* Reactivate only */
+#define OPAL_SUM_PARAM_DATASTORE_SIZES  0x060003    /* Reactivate; Activate's is 0x060002 */
+
+/* Locking objects that may be single-user: each needs its owner, User n+1. */
+unsigned opal_sum_max_objects(const OpalConfig *config);
+/*
+ * Reads SingleUserSelectionList and RangeStartRangeLengthPolicy from @call:
+ * *@objects gets the selected Locking objects (0 if the list is absent),
+ * *@admins_own_range the policy.  INVALID_PARAMETER for a malformed list or
+ * policy, a UID that is not a Locking object or the Locking table, a
+ * duplicate, or an object this drive cannot make single-user.
+ */
+OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *objects,
+                          bool *admins_own_range);
+/*
+ * Puts @objects of the Locking SP @sp into Single User Mode: the ACEs and
+ * access rules that make User n+1 the owner of Locking object n.
+ */
+void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
+                    bool admins_own_range);
+/*
+ * The owner of Locking object @n (0: the global range) in Single User Mode:
+ * User n+1, as Linux's sed-opal authenticates for range n with sum set.
+ */
+#define OPAL_SUM_OWNER(n)   OPAL_UID_USER((uint64_t)(n) + 1)
 
 /* 0 for the global range, n for Locking_RangeN (media.c). */
 unsigned opal_range_number(const OpalRow *range);
