@@ -575,6 +575,17 @@ static void check_feature_opal2(const uint8_t *d)
     g_assert_cmphex(d[14], ==, 0x00);                  /* revert -> MSID */
 }
 
+/*
+ * Single User Mode, version 1: the global range and Range1..7 may become
+ * single-user (User1..8 to own them), none is yet, so no policy either
+ */
+static void check_feature_sum(const uint8_t *d)
+{
+    g_assert_cmphex(d[2] >> 4, ==, 1);
+    g_assert_cmpuint(be32(d + 4), ==, 8);
+    g_assert_cmphex(d[8], ==, 0x00);
+}
+
 /* Block SID Authentication, version 1: SID's PIN is MSID's, not blocked */
 static void check_feature_block_sid(const uint8_t *d)
 {
@@ -593,6 +604,7 @@ static const struct {
     { 0x0001, 0x0C, "TPer",        check_feature_tper },
     { 0x0002, 0x0C, "Locking",     check_feature_locking },
     { 0x0003, 0x1C, "Geometry",    check_feature_geometry },
+    { 0x0201, 0x0C, "Single User Mode", check_feature_sum },
     { 0x0202, 0x0C, "DataStore",   check_feature_datastore },
     { 0x0203, 0x10, "Opal SSC v2", check_feature_opal2 },
     { 0x0402, 0x0C, "Block SID",   check_feature_block_sid },

@@ -34,10 +34,10 @@ static void test_header(void **state)
     size_t len = opal_discovery_encode(tper, buf, sizeof(buf));
 
     /*
-     * 48-byte header + TPer, Locking, DataStore, Block SID (16 each), Geometry (32),
-     * Opal v2 (20).
+     * 48-byte header + TPer, Locking, Single User Mode, DataStore, Block SID (16
+     * each), Geometry (32), Opal v2 (20).
      */
-    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 20 + 16);
+    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 16 + 20 + 16);
     assert_int_equal(opal_get_be32(buf), len - 4);
     assert_int_equal(opal_get_be32(buf + 4), 1);
     for (size_t i = len; i < sizeof(buf); i++) {
@@ -93,7 +93,12 @@ static void test_features(void **state)
     assert_int_equal(buf[f + 5], 0x00);       /* no Block SID command yet */
     assert_true(f > find_feature(buf, 0x0203));         /* in ascending feature code order */
 
-    assert_int_equal(find_feature(buf, 0x0201), -1);   /* no Single User Mode yet */
+    f = find_feature(buf, 0x0201);              /* Single User Mode, version 1 */
+    assert_true(f > find_feature(buf, 0x0003) && f < find_feature(buf, 0x0202));
+    assert_int_equal(buf[f + 2], 0x10);
+    assert_int_equal(buf[f + 3], 0x0c);
+    assert_int_equal(opal_get_be32(buf + f + 4), 8);   /* global range..Range7: User1..8 */
+    assert_int_equal(buf[f + 8], 0x00);       /* none single-user, so no policy either */
     opal_tper_free(tper);
 }
 

@@ -22,6 +22,7 @@ enum {
     FEATURE_TPER = 0x0001,
     FEATURE_LOCKING = 0x0002,
     FEATURE_GEOMETRY = 0x0003,
+    FEATURE_SINGLE_USER_MODE = 0x0201,
     FEATURE_DATASTORE = 0x0202,
     FEATURE_OPAL_V2 = 0x0203,
     FEATURE_BLOCK_SID = 0x0402,
@@ -40,6 +41,11 @@ enum {
 #define LOCKING_MBR_DONE                0x20
 /* Opal SSC 2.30 (Locking feature version 3): Hardware Reset in LockOnReset/DoneOnReset. */
 #define LOCKING_HW_RESET_FOR_LOR_DOR    0x80
+
+/* Single User Mode feature (SUM FS 1.00, Level 0 Discovery), byte 4 of the body. */
+#define SUM_ANY                         0x01    /* some Locking object is single-user */
+#define SUM_ALL                         0x02    /* every Locking object is */
+#define SUM_POLICY                      0x04    /* RangeStart/RangeLength: the Admins' */
 
 /* Block SID Authentication feature (version 1). */
 #define BLOCK_SID_VALUE_STATE           0x01    /* C_PIN_SID's PIN is not MSID's */
@@ -113,6 +119,30 @@ static void fill_geometry(const OpalTPer *tper, uint8_t *body)
     opal_put_be64(body + 20, 0);        /* lowest aligned LBA */
 }
 
+/*
+ * Single User Mode: how many Locking objects can be single-user (the global
+ * range and the ranges with a User n+1 to own them, sum.c), whether any or
+ * all of them are, and whether the Admins own their start and length (with
+ * no single-user range there is no policy in force: 0).
+ */
+static void fill_sum(const OpalTPer *tper, uint8_t *body)
+{
+    unsigned nr_objects = tper->config.nr_ranges + 1u;
+    uint64_t objects = opal_locking_sp_active(tper) ? tper->locking_sp->sum_objects : 0;
+
+    opal_put_be32(body, opal_sum_max_objects(&tper->config));
+    if (objects) {
+        body[4] |= SUM_ANY;
+        if (tper->locking_sp->sum_admins_own_range) {
+            body[4] |= SUM_POLICY;
+        }
+    }
+    if (nr_objects <= 64 && objects == (nr_objects == 64 ? UINT64_MAX :
+                                        (1ULL << nr_objects) - 1)) {
+        body[4] |= SUM_ALL;
+    }
+}
+
 /* Additional DataStore Tables feature set, 4.1: one DataStore table. */
 static void fill_datastore(const OpalTPer *tper, uint8_t *body)
 {
@@ -156,6 +186,7 @@ static const Feature features[] = {
     { FEATURE_TPER,      1, 0x0c, fill_tper },
     { FEATURE_LOCKING,   3, 0x0c, fill_locking },
     { FEATURE_GEOMETRY,  1, 0x1c, fill_geometry },
+    { FEATURE_SINGLE_USER_MODE, 1, 0x0c, fill_sum },
     { FEATURE_DATASTORE, 1, 0x0c, fill_datastore },
     { FEATURE_OPAL_V2,   1, 0x10, fill_opal_v2 },
     { FEATURE_BLOCK_SID, 1, 0x0c, fill_block_sid },
