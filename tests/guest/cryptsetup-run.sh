@@ -30,6 +30,8 @@ BOOT1_BLOCKS=(guest-cryptsetup-format guest-cryptsetup-dump guest-cryptsetup-ope
 BOOT2_BLOCKS=(guest-cryptsetup-locked guest-cryptsetup-read guest-cryptsetup-hw-read)
 
 "$here/cryptsetup-fetch.sh" "$work/cryptsetup" >/dev/null
+probe=$work/opal-probe
+[ -x "$probe" ] || { echo "cryptsetup-run: missing $probe (run prepare.sh)" >&2; exit 1; }
 
 # ---- the initramfs: pack-initramfs.sh's image, then a second cpio archive with cryptsetup
 # and its libraries (the kernel unpacks concatenated archives in turn) ----
@@ -64,6 +66,14 @@ doc() {
 
 if grep -qw 'opal_cs_boot=2' /proc/cmdline; then
     for b in @BOOT2_BLOCKS@; do doc "$b"; done
+    # Not in the guide's commands: Admin1, with the OPAL admin password alone, unlocks Range1
+    # (cryptsetup leaves Admins in ACE_Locking_Range1_Set_RangeStartToLOR), then locks it.
+    (
+        . /bin/guest-cryptsetup-secrets
+        opal-probe /dev/sda lock 1 rw "$ADMIN_PIN"
+        echo "GUEST admin-unlocked sda1: $(dd if=/dev/sda1 bs=1M skip=16 count=1 iflag=direct 2>/dev/null | head -n 1)"
+        opal-probe /dev/sda lock 1 lk "$ADMIN_PIN"
+    )
 else
     # Two 64 MiB partitions: /dev/sda1 for --hw-opal-only, /dev/sda2 for --hw-opal.
     printf 'o\nn\np\n1\n2048\n+64M\nn\np\n2\n133120\n+64M\nw\n' | fdisk /dev/sda >/dev/null 2>&1
@@ -102,7 +112,7 @@ poweroff -f
 INIT
 sed -i "s/@BOOT1_BLOCKS@/${BOOT1_BLOCKS[*]}/; s/@BOOT2_BLOCKS@/${BOOT2_BLOCKS[*]}/" "$tmp/init"
 initrd=$work/initramfs-$series-cryptsetup.cpio.gz
-"$here/pack-initramfs.sh" "$kdir" "$tmp/init" "$initrd.tmp" "$tmp"/blocks/*
+"$here/pack-initramfs.sh" "$kdir" "$tmp/init" "$initrd.tmp" "$tmp"/blocks/* "$probe"
 (cd "$work/cryptsetup/root" && find . -print0 | LC_ALL=C sort -z |
     cpio --null -o -H newc --quiet -R 0:0) | gzip -n -6 >>"$initrd.tmp"
 mv "$initrd.tmp" "$initrd"
@@ -260,6 +270,13 @@ expect_block "$log2" guest-cryptsetup-locked 0 'read refused'
 expect_block "$log2" guest-cryptsetup-locked 0 '^dd: .*/dev/sda1: .*I/O error'
 expect_block "$log2" guest-cryptsetup-read 0 '^data behind an Opal locking range$'
 expect_block "$log2" guest-cryptsetup-hw-read 0 '^dm-crypt on top of Opal$'
+l=$(grep -a '^GUEST admin-unlocked sda1: ' "$log2" | tr -d '\r' | sed 's/^GUEST admin-unlocked sda1: //')
+if [ "$l" = 'data behind an Opal locking range' ] &&
+        grep -aq '^OPAL-CMD step=lock rc=0 .*ok' "$log2"; then
+    pass "the admin password alone (Admin1) unlocks Range1: '$l'"
+else
+    fail "Admin1 did not unlock Range1: read '$l'; $(grep -a '^OPAL-CMD' "$log2" | tr -d '\r' | paste -sd';')"
+fi
 check_info "$info2" "after boot 2"
 
 if [ "$failed" != 0 ]; then
