@@ -156,6 +156,23 @@ static bool key_in_memory(OpalTPer *tper, unsigned range)
     return known;
 }
 
+/*
+ * Range1 single-user, and User2 taking it: its own PIN instead of the empty one,
+ * LBAs 2048..6143, locking enabled, @locked or not.
+ */
+static void user2_takes_range1(OpalTPer *tper, bool locked)
+{
+    uint32_t tsn;
+
+    sum_range1(tper, NO_POLICY);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_USER(2), "", &tsn), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(2), USER2_PIN), 0);
+    assert_int_equal(set_uints(tper, tsn, RANGE1, (const uint64_t[]){ 3, 4 },
+                               (const uint64_t[]){ 2048, 4096 }, 2), 0);
+    assert_int_equal(lock_sum(tper, tsn, RANGE1, locked), 0);
+    host_end_session(tper, tsn);
+}
+
 /* ---- Level 0 Discovery ---------------------------------------------------------------- */
 
 static void test_discovery(void **state)
@@ -393,13 +410,7 @@ static void test_key_is_the_users(void **state)
     OpalTPer *tper = *state;
     uint32_t tsn;
 
-    sum_range1(tper, NO_POLICY);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_USER(2), "", &tsn), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(2), USER2_PIN), 0);
-    assert_int_equal(set_uints(tper, tsn, RANGE1, (const uint64_t[]){ 3, 4 },
-                               (const uint64_t[]){ 2048, 4096 }, 2), 0);
-    assert_int_equal(lock_sum(tper, tsn, RANGE1, false), 0);
-    host_end_session(tper, tsn);
+    user2_takes_range1(tper, false);
 
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);      /* LockOnReset: Power Cycle */
     assert_false(key_in_memory(tper, 1));
@@ -424,13 +435,7 @@ static void test_erase(void **state)
     OpalMediaMap *map;
     uint32_t tsn;
 
-    sum_range1(tper, NO_POLICY);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_USER(2), "", &tsn), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(2), USER2_PIN), 0);
-    assert_int_equal(set_uints(tper, tsn, RANGE1, (const uint64_t[]){ 3, 4 },
-                               (const uint64_t[]){ 2048, 4096 }, 2), 0);
-    assert_int_equal(lock_sum(tper, tsn, RANGE1, true), 0);
-    host_end_session(tper, tsn);
+    user2_takes_range1(tper, true);
     map = opal_media_map_new(tper);
     memcpy(key, opal_media_key(map, 1), sizeof(key));
     assert_int_equal(opal_media_check(map, 2048, 1, false), OPAL_MEDIA_READ_LOCKED);
