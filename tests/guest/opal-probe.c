@@ -364,6 +364,7 @@ enum { LIFE_MBR_ENABLE = 0, LIFE_MBR_DISABLE = 1 };
 #define ADMIN1_PW   "admin1pw"
 #define USER1_PW    "user1pw"
 #define WRONG_PW    "wrongpass"
+#define SUM_PW      "sumuser2"
 
 static const uint8_t datastore_uid[8] = { 0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00 };
 
@@ -437,6 +438,13 @@ static int life_set_pw(const char *step, uint32_t as, const char *as_pw, uint32_
     life_set_session(&pw.session, as, 0, as_pw);
     life_set_session(&pw.new_user_pw, who, 0, new_pw);
     return life_ioctl(step, LIFE_IOC_SET_PW, &pw, 0);
+}
+
+/* A session of Single User Mode: sed-opal then authenticates as User lr+1 for range lr. */
+static void life_set_session_sum(struct life_session_info *s, uint8_t lr, const char *pw)
+{
+    life_set_session(s, LIFE_USER1, lr, pw);    /* who: ignored with sum, but checked */
+    s->sum = 1;
 }
 
 static int life_lock_state;     /* what the last successful LOCK_UNLOCK of Range1 set */
@@ -567,6 +575,9 @@ static void lifecycle(int fd, const char *psid)
     static uint8_t mbr[5000], table_out[3000], table_in[3000];
     struct life_user_lr_setup setup;
     struct life_session_info si;
+    struct life_lr_act act;
+    struct life_new_pw pw;
+    struct life_lock_unlock lk;
     struct life_shadow_mbr shadow;
     struct life_read_write_table rw;
     struct life_geometry geo;
@@ -685,7 +696,8 @@ static void lifecycle(int fd, const char *psid)
 
     /*
      * 9. Erase Range1. SECURE_ERASE_LR: Get ActiveKey of Range1, GenKey on that key.
-     * ERASE_LR: the Single User Mode method Erase (00 00 00 06 00 00 08 03) on Range1.
+     * ERASE_LR: the Single User Mode method Erase (00 00 00 06 00 00 08 03) on Range1,
+     * which is not single-user: no access control entry names Erase, NOT_AUTHORIZED.
      */
     life_set_session(&si, LIFE_ADMIN1, 1, ADMIN1_PW);
     life_ioctl("secure-erase-lr1", LIFE_IOC_SECURE_ERASE_LR, &si, 0);
@@ -715,6 +727,56 @@ static void lifecycle(int fd, const char *psid)
     life_status("status-factory");
     /* Factory again: MSID must be the SID password once more. */
     life_take_ownership("take-ownership-after-psid", SID_PW);
+
+    /*
+     * 12. Single User Mode: SID activates the LockingSP with Range1 single-user (sum = 1,
+     * SingleUserSelectionList = [Locking_Range1]), so User2 owns it - sed-opal, told sum,
+     * authenticates as User lr+1 and sets C_PIN_User lr+1. User2, enabled with an empty
+     * PIN, sets its own password, places Range1 and locks and unlocks it. Admin1 (SID's
+     * PIN since Activate) may neither lock it nor set User2's password: NOT_AUTHORIZED.
+     * Admin1 erases it (Erase, 00 00 00 06 00 00 08 03), which empties User2's PIN again;
+     * Range2 is not single-user, and no access control entry names Erase there. Then
+     * back to the factory and owned, as before this pass.
+     */
+    memset(&act, 0, sizeof(act));
+    life_set_key(&act.key, 0, SID_PW);
+    act.sum = 1;
+    act.num_lrs = 1;
+    act.lr[0] = 1;
+    life_ioctl("sum-activate", LIFE_IOC_ACTIVATE_LSP, &act, 0);
+    memset(&pw, 0, sizeof(pw));
+    life_set_session_sum(&pw.session, 1, "");
+    life_set_session_sum(&pw.new_user_pw, 1, SUM_PW);
+    life_ioctl("sum-set-pw-user2", LIFE_IOC_SET_PW, &pw, 0);
+    memset(&setup, 0, sizeof(setup));
+    setup.range_start = 2048;
+    setup.range_length = 4096;
+    setup.rle = 1;
+    setup.wle = 1;
+    life_set_session_sum(&setup.session, 1, SUM_PW);
+    life_ioctl("sum-lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+    memset(&lk, 0, sizeof(lk));
+    life_set_session_sum(&lk.session, 1, SUM_PW);
+    lk.l_state = LIFE_LK;
+    life_ioctl("sum-lock-lk-user2", LIFE_IOC_LOCK_UNLOCK, &lk, 0);
+    lk.l_state = LIFE_RW;
+    life_ioctl("sum-lock-rw-user2", LIFE_IOC_LOCK_UNLOCK, &lk, 0);
+    life_lock_range("sum-lock-admin1", LIFE_ADMIN1, 1, SID_PW, LIFE_LK, 0);
+    memset(&pw, 0, sizeof(pw));
+    life_set_session(&pw.session, LIFE_ADMIN1, 1, SID_PW);
+    life_set_session_sum(&pw.new_user_pw, 1, WRONG_PW);
+    life_ioctl("sum-set-pw-user2-admin1", LIFE_IOC_SET_PW, &pw, 0);
+    life_set_session(&si, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("sum-erase-lr1", LIFE_IOC_ERASE_LR, &si, 0);
+    memset(&lk, 0, sizeof(lk));
+    life_set_session_sum(&lk.session, 1, SUM_PW);
+    lk.l_state = LIFE_LK;
+    life_ioctl("sum-lock-user2-old-pw", LIFE_IOC_LOCK_UNLOCK, &lk, 0);
+    life_set_session(&si, LIFE_ADMIN1, 2, SID_PW);
+    life_ioctl("sum-erase-lr2", LIFE_IOC_ERASE_LR, &si, 0);
+    life_set_key(&k, 0, SID_PW);
+    life_ioctl("sum-revert-tpr", LIFE_IOC_REVERT_TPR, &k, 0);
+    life_take_ownership("sum-take-ownership", SID_PW);
     printf("OPAL-LIFE end\n");
 }
 

@@ -226,7 +226,8 @@ else
 fi
 
 # ---- lifecycle ----
-# Expected outcome of every step: ok (rc=0) or fail (rc != 0: the drive or the kernel refused).
+# Expected outcome of every step: ok (rc=0) or fail (rc != 0: the drive or the kernel refused);
+# fail=N: the drive refused with TCG status N (the ioctl returns it).
 # "new" marks the ioctls Linux added in 6.4 (the probe prints skip=... on older kernels).
 LIFE_STEPS=(
     "take-ownership ok"
@@ -257,8 +258,9 @@ LIFE_STEPS=(
     "geometry ok new"
     "discovery-activated ok new"
     "secure-erase-lr1 ok"
-    # Erase is a Single User Mode method; the drive has no Single User Mode.
-    "erase-lr1 fail"
+    # Erase is a Single User Mode method: Range1 is not single-user, no access control
+    # entry names Erase on it, so NOT_AUTHORIZED (status 1), the refusal Core 5.3.4.3 gives.
+    "erase-lr1 fail=1"
     "revert-lsp ok new"
     "activate-lsp-again ok new"
     "revert-tpr ok"
@@ -267,6 +269,20 @@ LIFE_STEPS=(
     "psid-revert ok"
     "status-factory ok"
     "take-ownership-after-psid ok"
+    # Single User Mode: Range1 User2's, Admin1 refused (NOT_AUTHORIZED), Erase by Admin1.
+    "sum-activate ok"
+    "sum-set-pw-user2 ok"
+    "sum-lr-setup ok"
+    "sum-lock-lk-user2 ok"
+    "sum-lock-rw-user2 ok"
+    "sum-lock-admin1 fail=1"
+    "sum-set-pw-user2-admin1 fail=1"
+    "sum-erase-lr1 ok"
+    # Erase emptied User2's PIN: its old password is wrong now.
+    "sum-lock-user2-old-pw fail"
+    "sum-erase-lr2 fail=1"
+    "sum-revert-tpr ok"
+    "sum-take-ownership ok"
 )
 
 tcg_status_name() {
@@ -311,9 +327,14 @@ check_lifecycle() {
     if ! grep -aq '^OPAL-LIFE end' "$log"; then
         fail "lifecycle did not finish (no 'OPAL-LIFE end')"
     fi
-    local entry want new l rc errno detail bad why
+    local entry want want_rc new l rc errno detail bad why
     for entry in "${LIFE_STEPS[@]}"; do
         read -r name want new <<<"$entry"
+        want_rc=""
+        if [[ "$want" == fail=* ]]; then
+            want_rc=${want#fail=}
+            want=fail
+        fi
         l=${step_line[$name]:-}
         if [ -z "$l" ]; then
             fail "lifecycle $name: no output"
@@ -337,6 +358,8 @@ check_lifecycle() {
             bad="expected rc=0, got $(describe_rc "$rc" "$errno")"
         elif [ "$want" = fail ] && [ "$rc" = 0 ]; then
             bad="expected a refusal, got rc=0"
+        elif [ -n "$want_rc" ] && [ "$rc" != "$want_rc" ]; then
+            bad="expected TCG status $(tcg_status_name "$want_rc") (rc=$want_rc), got $(describe_rc "$rc" "$errno")"
         elif [ "$rc" = 0 ]; then
             # Content checks of the successful steps that return data.
             case "$name" in
