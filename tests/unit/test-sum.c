@@ -573,7 +573,7 @@ static void test_revert_ends_sum(void **state)
     assert_int_equal(sum_flags(tper, NULL), 0);
 }
 
-/* ---- the saved state ---------------------------------------------------------------------- */
+/* ---- the saved state ------------------------------------------------------------------ */
 
 static void test_persist(void **state)
 {

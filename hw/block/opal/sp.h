@@ -253,7 +253,7 @@ unsigned opal_sum_max_objects(const OpalConfig *config);
  * policy, a UID that is not a Locking object or the Locking table, a
  * duplicate, or an object this drive cannot make single-user.
  */
-OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *objects,
+OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *objects,
                           bool *admins_own_range);
 /*
  * Puts @objects of the Locking SP @sp into Single User Mode: the ACEs and

@@ -82,12 +82,11 @@ static bool locking_object(const OpalConfig *config, uint64_t uid, unsigned *n)
     return false;
 }
 
-OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *objects,
+OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *objects,
                           bool *admins_own_range)
 {
     const OpalValue *list = opal_call_optional(call, OPAL_SUM_PARAM_SELECTION_LIST);
     const OpalValue *policy = opal_call_optional(call, OPAL_SUM_PARAM_POLICY);
-    OpalTPer *t = (OpalTPer *)tper;     /* for its trace only */
     unsigned max = opal_sum_max_objects(&tper->config);
     uint64_t uid, value = 0;
 
@@ -95,7 +94,7 @@ OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *
     *admins_own_range = false;
     /* enum { 0: the user, 1: the Admins } (SUM FS, Activate) */
     if (policy && (!opal_value_uint(policy, &value) || value > 1)) {
-        opal_trace(t, "RangeStartRangeLengthPolicy must be 0 or 1");
+        opal_trace(tper, "RangeStartRangeLengthPolicy must be 0 or 1");
         return OPAL_ST_INVALID_PARAMETER;
     }
     *admins_own_range = value;
@@ -105,12 +104,12 @@ OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *
     /* typeOr { the Locking table's UID, a list of Locking objects } */
     if (opal_value_uid(list, &uid)) {
         if (uid != OPAL_UID_TABLE_LOCKING) {
-            opal_trace(t, "SingleUserSelectionList: %016" G_GINT64_MODIFIER "x is not the "
+            opal_trace(tper, "SingleUserSelectionList: %016" G_GINT64_MODIFIER "x is not the "
                        "Locking table", uid);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (max < tper->config.nr_ranges + 1u) {
-            opal_trace(t, "SingleUserSelectionList: the whole Locking table needs %u Users, "
+            opal_trace(tper, "SingleUserSelectionList: the whole Locking table needs %u Users, "
                        "this drive has %u", tper->config.nr_ranges + 1, tper->config.nr_users);
             return OPAL_ST_INVALID_PARAMETER;
         }
@@ -118,7 +117,7 @@ OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *
         return OPAL_ST_SUCCESS;
     }
     if (list->count < 2 || !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
-        opal_trace(t, "SingleUserSelectionList is neither the Locking table nor a list");
+        opal_trace(tper, "SingleUserSelectionList is neither the Locking table nor a list");
         return OPAL_ST_INVALID_PARAMETER;
     }
     for (size_t i = 1; i + 1 < list->count; i++) {
@@ -126,22 +125,22 @@ OpalStatus opal_sum_parse(const OpalTPer *tper, const OpalCall *call, uint64_t *
         unsigned n;
 
         if (!opal_value_uid(&element, &uid) || !locking_object(&tper->config, uid, &n)) {
-            opal_trace(t, "SingleUserSelectionList: element %zu is not a Locking object", i);
+            opal_trace(tper, "SingleUserSelectionList: element %zu is not a Locking object", i);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (n >= max) {
-            opal_trace(t, "SingleUserSelectionList: Locking object %u would need User%u, "
+            opal_trace(tper, "SingleUserSelectionList: Locking object %u would need User%u, "
                        "this drive has %u Users", n, n + 1, tper->config.nr_users);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (*objects & (1ULL << n)) {
-            opal_trace(t, "SingleUserSelectionList names Locking object %u twice", n);
+            opal_trace(tper, "SingleUserSelectionList names Locking object %u twice", n);
             return OPAL_ST_INVALID_PARAMETER;
         }
         *objects |= 1ULL << n;
     }
     if (!*objects) {
-        opal_trace(t, "SingleUserSelectionList is empty");
+        opal_trace(tper, "SingleUserSelectionList is empty");
         return OPAL_ST_INVALID_PARAMETER;
     }
     return OPAL_ST_SUCCESS;
