@@ -11,7 +11,8 @@
 # the wrong password, unlocked with the right one and set Done, and after the reboot the
 # firmware booted the real disk, whose boot sector read the (formerly locked) LBA 1. A
 # second run of host-pba-boot (a power cycle) must find the PBA again.
-# Usage: [QEMU=...] [PBA_TIMEOUT=seconds] run-pba.sh BUILDDIR   (logs: BUILDDIR/tests-guest/log-pba-*.txt)
+# Usage: [QEMU=...] [PBA_TIMEOUT=seconds] run-pba.sh BUILDDIR
+#   (logs: BUILDDIR/tests-guest/log-host-pba-*.txt and trace-host-pba-boot.txt)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -23,9 +24,14 @@ timeout_s=${PBA_TIMEOUT:-900}
 logs=$build/tests-guest
 mkdir -p "$logs"
 work=$(mktemp -d "$logs/pba.XXXXXX")
+# This run's logs, copied to $logs at the end: another run in the same build directory (a
+# concurrent make check) then cannot change them under this one's checks.
+run=$work/logs
+mkdir "$run"
 feeder=""
 cleanup() {
     [ -n "$feeder" ] && kill "$feeder" 2>/dev/null
+    cp "$run"/* "$logs"/ 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,14 +48,21 @@ pass() { echo "  ok: $*"; }
 fail() { echo "  FAIL: $*"; failed=1; }
 
 # run_host NAME [STDIN [LOG]]: the block NAME with bash -e in the work directory; its
-# console goes to LOG (default log-NAME.txt in the logs). Prints the exit status and time.
+# console goes to LOG (default log-NAME.txt in the logs), and each line with the seconds
+# since the start to LOG.timed (so a slow run shows where its time went). Prints the exit
+# status, the time taken and when the first and the last line came.
 run_host() {
-    local name=$1 input=${2:-/dev/null} log=${3:-$logs/log-$1.txt} rc=0 start
+    local name=$1 input=${2:-/dev/null} log=${3:-$run/log-$1.txt} rc=0 start now
     block "$name" >"$work/$name.sh"
     start=$(date +%s)
+    # tee passes output on as it comes (the PBA's prompt has no newline until answered).
     (cd "$work" && PATH=$qemu_dir:$build:$here:$PATH timeout "$timeout_s" bash -e "$name.sh") \
-        <"$input" >"$log" 2>&1 || rc=$?
-    echo "  $name: exit $rc after $(( $(date +%s) - start ))s, log $log"
+        <"$input" 2>&1 | tee "$log" | while IFS= read -r line; do
+            printf -v now '%(%s)T' -1
+            echo "$((now - start))s $line"
+        done >"$log.timed" || rc=$?
+    echo "  $name: exit $rc after $(( $(date +%s) - start ))s (lines from $(head -n1 "$log.timed" |
+        cut -d' ' -f1) to $(tail -n1 "$log.timed" | cut -d' ' -f1)), log $logs/${log##*/}"
     return "$rc"
 }
 
@@ -86,7 +99,7 @@ in_order() {
     for pattern in "$@"; do
         n=$(tail -n +"$((from + 1))" "$log" | tr -d '\r' | grep -n -E -m1 -- "$pattern" | cut -d: -f1 || true)
         if [ -z "$n" ]; then
-            fail "not seen (after line $from of $log): $pattern"
+            fail "not seen (after line $from of ${log##*/}): $pattern"
             return
         fi
         from=$((from + n))
@@ -97,12 +110,12 @@ in_order() {
 }
 
 echo "pba: doc blocks from $doc, work directory $work"
-run_host host-pba-build || fail "host-pba-build failed: $(tail -n 5 "$logs/log-host-pba-build.txt")"
-grep -a 'build-pba:' "$logs/log-host-pba-build.txt" | sed 's/^/  /' || true
+run_host host-pba-build || fail "host-pba-build failed: $(tail -n 5 "$run/log-host-pba-build.txt")"
+grep -a 'build-pba:' "$run/log-host-pba-build.txt" | sed 's/^/  /' || true
 
 if [ "$failed" = 0 ]; then
     run_host host-pba-setup || fail "host-pba-setup: QEMU did not exit cleanly"
-    log=$logs/log-host-pba-setup.txt
+    log=$run/log-host-pba-setup.txt
     grep -aq '^SETUP-OK' "$log" || fail "the setup guest's script failed (no SETUP-OK)"
     for cmd in take-ownership activate-lsp setup-range write-mbr mbr-enable; do
         l=$(grep -a "^OPAL-CMD step=$cmd " "$log" | tr -d '\r' || true)
@@ -111,10 +124,10 @@ if [ "$failed" = 0 ]; then
 fi
 
 if [ "$failed" = 0 ]; then
-    log=$logs/log-host-pba-boot.txt
-    rm -f "$logs/trace-host-pba-boot.txt"
+    log=$run/log-host-pba-boot.txt
+    rm -f "$run/trace-host-pba-boot.txt"
     boot "$log" not-the-password "$password" || fail "host-pba-boot: QEMU did not exit cleanly"
-    cp "$work/pba-trace.log" "$logs/trace-host-pba-boot.txt" 2>/dev/null || true
+    cp "$work/pba-trace.log" "$run/trace-host-pba-boot.txt" 2>/dev/null || true
     in_order "$log" \
         '^SYSLINUX 6\.[0-9]+ EDD' \
         'PBA kernel ' \
@@ -128,7 +141,7 @@ if [ "$failed" = 0 ]; then
         'LBA 1 of the real disk: the data behind the lock'
     # The drive's side (-trace ide_opal_engine, -D pba-trace.log): the power-on is a power
     # cycle, the PBA's reboots are hardware resets (type 1), which leave the range unlocked.
-    trace=$logs/trace-host-pba-boot.txt
+    trace=$run/trace-host-pba-boot.txt
     in_order "$trace" \
         'reset \(type 0\): sessions ended, LockOnReset/DoneOnReset applied' \
         'authority Admin1: wrong password' \
@@ -145,7 +158,7 @@ if [ "$failed" = 0 ]; then
     fi
 
     # The next power-on (a new QEMU): locked again, so the firmware finds the PBA again.
-    log=$logs/log-host-pba-boot-again.txt
+    log=$run/log-host-pba-boot-again.txt
     boot "$log" "$password" || fail "host-pba-boot again: QEMU did not exit cleanly"
     in_order "$log" \
         '^SYSLINUX 6\.[0-9]+ EDD' \
@@ -157,9 +170,9 @@ fi
 
 if [ "$failed" != 0 ]; then
     for f in build setup boot boot-again; do
-        [ -s "$logs/log-host-pba-$f.txt" ] || continue
+        [ -s "$run/log-host-pba-$f.txt" ] || continue
         echo "---- last lines of $logs/log-host-pba-$f.txt ----"
-        tail -n 20 "$logs/log-host-pba-$f.txt"
+        tail -n 20 "$run/log-host-pba-$f.txt"
     done
     exit 1
 fi
