@@ -438,6 +438,7 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
             .read_locked = s->read_locked, .write_locked = s->write_locked,
             .lock_on_reset = reset_types(s->lock_on_reset),
             .key_in_memory = s->key_in_memory,
+            .owner = s->owner ? g_strdup_printf("User%u", s->owner) : NULL,
         };
         QAPI_LIST_PREPEND(info->ranges, q);
     }

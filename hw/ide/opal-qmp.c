@@ -121,7 +121,11 @@ void hmp_info_opal(Monitor *mon, const QDict *qdict)
                        v->write_locked ? "locked" : "unlocked",
                        v->write_lock_enabled ? "" : " (lock disabled)");
         print_resets(mon, "LockOnReset", v->lock_on_reset);
-        monitor_printf(mon, ", key %s\n", v->key_in_memory ? "in memory" : "wrapped");
+        monitor_printf(mon, ", key %s", v->key_in_memory ? "in memory" : "wrapped");
+        if (v->owner) {
+            monitor_printf(mon, ", single-user: %s's", v->owner);
+        }
+        monitor_printf(mon, "\n");
     }
     monitor_printf(mon, "  MBR: %s, %s, %" PRIu64 " bytes", info->mbr->enable ? "enabled" :
                    "disabled", info->mbr->done ? "done" : "not done", info->mbr->size);

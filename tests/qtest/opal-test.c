@@ -3678,6 +3678,93 @@ static void test_device_help(void)
     g_assert_nonnull(strstr(out, "serial="));
 }
 
+/*
+ * Single User Mode through AHCI: SID activates the LockingSP with Range1
+ * single-user, so User2 owns it (Opal SSC Feature Set: Single User Mode).
+ * User2 sets its own password, places, fills and locks Range1.  After a
+ * restart Admin1 can neither unlock it nor bring its key back, query-opal
+ * names the owner, User2's password opens it; Erase by Admin1 then gives it a
+ * new key: unlocked, the old data noise.
+ */
+static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp)
+{
+    QListEntry *e;
+
+    *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(*rsp, "return"), "ranges"), e) {
+        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_get_int(r, "number") == number) {
+            return r;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static void test_single_user_mode(void)
+{
+    OpalTestState *s = opal_boot(RESTART_DEVICE);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t buf[8 * BLOCK_SIZE], ref[8 * BLOCK_SIZE];
+    QDict *rsp, *range1;
+    size_t off;
+
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==, 0);
+    g_assert_cmpuint(set_pin(s, UID_C_PIN_SID, SID_PIN), ==, 0);
+    end_session(s);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    call_begin(b, UID_LOCKINGSP, UID_M_ACTIVATE);
+    tk_control(b, TK_START_NAME);
+    tk_uint(b, 0x060000);                           /* SingleUserSelectionList */
+    tk_control(b, TK_START_LIST);
+    tk_uid(b, UID_LOCKING_RANGE(1));
+    tk_control(b, TK_END_LIST);
+    tk_control(b, TK_END_NAME);
+    call_end(b);
+    g_assert_cmpuint(host_call(s, b, NULL), ==, 0);
+    end_session(s);
+    off = l0_feature(s, 0x0201, buf);
+    g_assert_cmphex(buf[off + 8], ==, 0x01);        /* Any, policy: the user's */
+
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), ""), ==, 0);
+    g_assert_cmpuint(set_pin(s, UID_C_PIN_USER(2), "user2-pin"), ==, 0);
+    set_range(s, 1, R1_START, R1_LEN, false, false);
+    end_session(s);
+    write_pattern(s, R1_START, 8, 5);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), "user2-pin"), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 1), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1), ==, 0);
+    end_session(s);
+    opal_shutdown(s);
+
+    s = opal_restart(RESTART_DEVICE);
+    expect_read_refused(s, &dma_read, R1_START, 8);
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0x01);
+    range1 = query_range(s->ahci->parent->qts, 1, &rsp);
+    g_assert_cmpstr(qdict_get_str(range1, "owner"), ==, "User2");
+    g_assert_false(qdict_get_bool(range1, "key-in-memory"));    /* Admin1's PIN: no key */
+    qobject_unref(rsp);
+    range1 = query_range(s->ahci->parent->qts, 2, &rsp);
+    g_assert_false(qdict_haskey(range1, "owner"));
+    qobject_unref(rsp);
+    end_session(s);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), "user2-pin"), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    end_session(s);
+    expect_pattern(s, R1_START, 8, 5, "Range1 unlocked by its owner");
+
+    admin1_session(s);
+    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(1), 0x0000000600000803ULL /* Erase */),
+                     ==, 0);
+    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(2), 0x0000000600000803ULL), ==, 0x01);
+    end_session(s);
+    assert_success(io_exec(s, &dma_read, R1_START, 8, buf), sizeof(buf));
+    fill_pattern(ref, R1_START, 8, 5);
+    g_assert_true(memcmp(buf, ref, sizeof(buf)) != 0);
+    opal_shutdown(s);
+}
+
 int main(int argc, char **argv)
 {
     const char *arch;
@@ -3764,6 +3851,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/qmp-errors", test_media_qmp_errors);
 
     qtest_add_func("/opal/qmp/query-opal", test_qmp_query_opal);
+    qtest_add_func("/opal/sum/owner-restart-erase", test_single_user_mode);
     qtest_add_func("/opal/state/restart", test_state_restart);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);

@@ -140,6 +140,23 @@ static uint8_t sum_flags(OpalTPer *tper, uint32_t *nr_objects)
 #define SUM_ALL     0x02
 #define SUM_POLICY  0x04
 
+/* Who owns Locking object @range, as query-opal tells it (0: nobody). */
+static unsigned owner(OpalTPer *tper, unsigned range)
+{
+    OpalStatusReport *r = opal_tper_status(tper);
+    unsigned user = 0;
+
+    for (guint i = 0; i < r->ranges->len; i++) {
+        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
+
+        if (s->number == range) {
+            user = s->owner;
+        }
+    }
+    opal_status_report_free(r);
+    return user;
+}
+
 static bool key_in_memory(OpalTPer *tper, unsigned range)
 {
     OpalStatusReport *r = opal_tper_status(tper);
@@ -184,6 +201,7 @@ static void test_discovery(void **state)
     /* 8 Users: the global range and Range1..7 can be single-user (Range8 needs User9). */
     assert_int_equal(sum_flags(tper, &n), 0);
     assert_int_equal(n, 8);
+    assert_int_equal(owner(tper, 1), 0);
     sum_range1(tper, NO_POLICY);
     assert_int_equal(sum_flags(tper, &n), SUM_ANY);
     assert_int_equal(n, 8);
@@ -610,6 +628,9 @@ static void test_persist(void **state)
     opal_tper_reset(copy, OPAL_RESET_POWER_CYCLE);
     assert_int_equal(copy->locking_sp->sum_objects, 0xa);
     assert_int_equal(sum_flags(copy, NULL), SUM_ANY | SUM_POLICY);
+    assert_int_equal(owner(copy, 1), 2);                /* query-opal: Range1 is User2's */
+    assert_int_equal(owner(copy, 3), 4);
+    assert_int_equal(owner(copy, 2), 0);
     /* The rules came back with the selection: Admin1 places Range1 but cannot lock it. */
     assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
     assert_int_equal(host_set_uint(copy, tsn, RANGE1, 3, 2048), 0);

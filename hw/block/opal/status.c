@@ -101,6 +101,10 @@ OpalStatusReport *opal_tper_status(const OpalTPer *tper)
             .key_in_memory = opal_range_key_known(lsp, row),
         };
 
+        if (st.number < 64 && (lsp->sum_objects & (1ULL << st.number))) {
+            st.owner = st.number + 1;           /* Single User Mode: User n+1 (sum.c) */
+        }
+
         opal_row_get_uint(row, OPAL_COL_LOCKING_RANGE_START, &st.start);
         opal_row_get_uint(row, OPAL_COL_LOCKING_RANGE_LENGTH, &st.length);
         if (!st.number) {

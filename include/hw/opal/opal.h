@@ -207,6 +207,7 @@ typedef struct OpalRangeStatus {
     bool read_locked, write_locked;
     uint64_t lock_on_reset;     /* bit n: reset type n (OpalReset) */
     bool key_in_memory;         /* false: still wrapped, the range stays locked */
+    unsigned owner;             /* n: a single-user range, User n's; 0: not one */
 } OpalRangeStatus;
 
 typedef struct OpalSessionStatus {
