@@ -3706,6 +3706,7 @@ static void test_single_user_mode(void)
     OpalTestState *s = opal_boot(RESTART_DEVICE);
     g_autoptr(GByteArray) b = g_byte_array_new();
     uint8_t buf[8 * BLOCK_SIZE], ref[8 * BLOCK_SIZE];
+    g_autofree char *hmp = NULL;
     QDict *rsp, *range1;
     size_t off;
 
@@ -3748,6 +3749,8 @@ static void test_single_user_mode(void)
     range1 = query_range(s->ahci->parent->qts, 2, &rsp);
     g_assert_false(qdict_haskey(range1, "owner"));
     qobject_unref(rsp);
+    hmp = qtest_hmp(s->ahci->parent->qts, "info opal opal0");
+    g_assert_nonnull(strstr(hmp, "key wrapped, single-user: User2's"));
     end_session(s);
     g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), "user2-pin"), ==, 0);
     g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
