@@ -140,37 +140,32 @@ static uint8_t sum_flags(OpalTPer *tper, uint32_t *nr_objects)
 #define SUM_ALL     0x02
 #define SUM_POLICY  0x04
 
-/* Who owns Locking object @range, as query-opal tells it (0: nobody). */
-static unsigned owner(OpalTPer *tper, unsigned range)
+/* What query-opal tells of Locking object @range. */
+static OpalRangeStatus range_status(OpalTPer *tper, unsigned range)
 {
     OpalStatusReport *r = opal_tper_status(tper);
-    unsigned user = 0;
+    OpalRangeStatus found = { 0 };
 
     for (guint i = 0; i < r->ranges->len; i++) {
         const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
 
         if (s->number == range) {
-            user = s->owner;
+            found = *s;
         }
     }
     opal_status_report_free(r);
-    return user;
+    return found;
+}
+
+/* Who owns it (0: nobody), whether its key is unwrapped. */
+static unsigned owner(OpalTPer *tper, unsigned range)
+{
+    return range_status(tper, range).owner;
 }
 
 static bool key_in_memory(OpalTPer *tper, unsigned range)
 {
-    OpalStatusReport *r = opal_tper_status(tper);
-    bool known = false;
-
-    for (guint i = 0; i < r->ranges->len; i++) {
-        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
-
-        if (s->number == range) {
-            known = s->key_in_memory;
-        }
-    }
-    opal_status_report_free(r);
-    return known;
+    return range_status(tper, range).key_in_memory;
 }
 
 /*
