@@ -257,7 +257,7 @@ static void test_refusal_explained(void **state)
 {
     OpalTPer *tper = *state;
     g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(g_free);
-    bool found = false;
+    bool found = false, named = false;
     uint32_t tsn;
 
     host_take_ownership(tper);
@@ -266,20 +266,25 @@ static void test_refusal_explained(void **state)
     assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
                                    OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+    /* MBRControl's only row has no Name: the trace names it by its table. */
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
+                                   1), OPAL_ST_NOT_AUTHORIZED);
     for (guint i = 0; i < trace->len; i++) {
         const char *msg = g_ptr_array_index(trace, i);
 
+        named |= strstr(msg, "(Anybody): Set on MBRControl refused") != NULL;
         found |= g_str_has_prefix(msg, "session ") &&
                  strstr(msg, "(Anybody): Set on Locking_Range1 refused: session authorities "
                         "{Anybody} satisfy none of") &&
                  strstr(msg, "ACE_Locking_Range1_Set_RdLocked = Admins");
     }
-    if (!found) {
+    if (!found || !named) {
         for (guint i = 0; i < trace->len; i++) {
             print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
         }
     }
     assert_true(found);
+    assert_true(named);
 }
 
 /* Byte 4 of the Locking feature in Level 0 Discovery (Core 3.3.6.5). */

@@ -32,6 +32,15 @@ void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s)
         g_string_append_len(s, (const char *)name, len);
     } else if (table) {
         g_string_append_printf(s, "%s table", table->def->name);
+    } else if (row) {
+        /* A row with no Name column, such as MBRControl's only row: its table's name. */
+        const OpalTable *own = opal_sp_table(sp, row->def->uid);
+
+        if (own && own->rows->len == 1) {
+            g_string_append(s, row->def->name);
+        } else {
+            g_string_append_printf(s, "%s row %016" G_GINT64_MODIFIER "x", row->def->name, uid);
+        }
     } else {
         g_string_append_printf(s, "%016" G_GINT64_MODIFIER "x", uid);
     }

@@ -146,7 +146,7 @@ if [ "$failed" = 0 ]; then
         'reset \(type 0\): sessions ended, LockOnReset/DoneOnReset applied' \
         'authority Admin1: wrong password' \
         'Set on Locking_GlobalRange: SUCCESS' \
-        'Set on (MBRControl|0000080300000001): SUCCESS' \
+        'Set on MBRControl: SUCCESS' \
         'reset \(type 1\): sessions ended$'
     # The real disk's boot sector must not have run before the PBA unlocked the drive.
     first_real=$(grep -an 'Booted the real disk' "$log" | head -n1 | cut -d: -f1 || true)
