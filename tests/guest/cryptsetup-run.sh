@@ -133,7 +133,7 @@ truncate -s 512M "$img"
 # run LOG TRACE INFO APPEND: one QEMU run; when the guest has powered off (-no-shutdown keeps
 # QEMU up), the drive's state is taken with HMP "info opal" into INFO and QEMU is told to quit.
 run() {
-    local log=$1 trace=$2 info=$3 append=$4 rc=0 start
+    local log=$1 trace=$2 info=$3 append=$4 rc=0 start watcher
     rm -f "$qmp_sock"
     (
         for _ in $(seq $((timeout_s * 5))); do
@@ -147,6 +147,7 @@ run() {
             sleep 0.2
         done
     ) &
+    watcher=$!
     start=$(date +%s)
     timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 1024 -nographic -no-reboot -no-shutdown \
         -nic none -kernel "$kdir/vmlinuz" -initrd "$initrd" \
@@ -155,7 +156,9 @@ run() {
         -drive if=none,id=d0,file="$img",format=raw -M q35 -device ahci,id=ahci \
         -device ide-opal-hd,drive=d0,bus=ahci.0,serial=OPALCRYPT1,id=opal0 \
         </dev/null >"$log" 2>&1 || rc=$?
-    wait
+    # A QEMU that ended by itself (crashed, timed out) leaves the watcher waiting in vain.
+    kill "$watcher" 2>/dev/null || true
+    wait "$watcher" 2>/dev/null || true
     echo "run: QEMU exited $rc after $(( $(date +%s) - start ))s, log $log"
     return $rc
 }
@@ -174,13 +177,16 @@ failed=0
 pass() { echo "  ok: $*"; }
 fail() { echo "  FAIL: $*"; failed=1; }
 
-# block_out LOG BLOCK [N]: what the N-th run (default 1st) of BLOCK printed; block_rc its status.
+# The checks run under pipefail: a grep that finds nothing, or one cut short by head or
+# grep -q (SIGPIPE), fails its pipeline, so patterns are matched in here-strings and
+# lookups end in "|| true".
+# block_out LOG BLOCK: what BLOCK printed (its first run in LOG); block_rc its exit status.
 block_out() {
-    tr -d '\r' <"$1" | awk -v b="$2" -v n="${3:-1}" '$0 == "CS-BEGIN " b { k++; on = (k == n); next }
+    tr -d '\r' <"$1" | awk -v b="$2" '$0 == "CS-BEGIN " b { k++; on = (k == 1); next }
         on && index($0, "CS-END " b " ") == 1 { on = 0 } on'
 }
 block_rc() {
-    grep -a "^CS-END $2 rc=" "$1" | sed -n "${3:-1}p" | sed 's/.* rc=//' | tr -d '\r'
+    { grep -a -m 1 "^CS-END $2 rc=" "$1" || true; } | sed 's/.* rc=//' | tr -d '\r'
 }
 # expect_block LOG BLOCK RC [PATTERN]: the block exited RC and printed a line matching PATTERN.
 expect_block() {
@@ -190,11 +196,11 @@ expect_block() {
     if [ "$rc" != "$want" ]; then
         fail "$b: exit status ${rc:-none}, want $want; it printed:"
         printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /'
-    elif [ -n "$pat" ] && ! printf '%s\n' "$out" | grep -qE -- "$pat"; then
+    elif [ -n "$pat" ] && ! grep -qE -- "$pat" <<<"$out"; then
         fail "$b: no line matching '$pat'; it printed:"
         printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /'
     else
-        pass "$b${pat:+: $(printf '%s\n' "$out" | grep -E -- "$pat" | head -n 1)}"
+        pass "$b${pat:+: $(grep -m 1 -E -- "$pat" <<<"$out")}"
     fi
 }
 
@@ -211,12 +217,12 @@ check_info() {
     for want in "LockingSP User2 +enabled" "LockingSP User3 +enabled" \
             "Range1: LBA 34816\+98304, read locked, write locked" \
             "Range2: LBA 165888\+98304, read locked, write locked"; do
-        l=$(printf '%s\n' "$text" | grep -E "$want" | head -n 1 | sed 's/^ *//')
+        l=$(grep -m 1 -E "$want" <<<"$text" | sed 's/^ *//' || true)
         if [ -n "$l" ]; then
             pass "info opal $2: $l"
         else
             fail "info opal $2: no line matching '$want'; it says:"
-            printf '%s\n' "$text" | grep -E 'User[23]|Range[12]:' | sed 's/^/      /'
+            grep -E 'User[23]|Range[12]:' <<<"$text" | sed 's/^/      /' || true
         fi
     done
 }
@@ -224,7 +230,7 @@ check_info() {
 echo "== boot 1: luksFormat, open, write, close, locked, wrong passphrase, reopen; --hw-opal"
 [ "$rc1" = 0 ] || fail "QEMU exited $rc1 (124: timed out after ${timeout_s}s)"
 grep -aq '^GUEST-DONE' "$log" || fail "the guest did not finish (no GUEST-DONE)"
-grep -a '^GUEST cryptsetup' "$log" | tr -d '\r' | sed 's/^GUEST /  /'
+grep -a '^GUEST cryptsetup' "$log" | tr -d '\r' | sed 's/^GUEST /  /' || true
 if grep -aq '^GUEST partitions sda sda1 sda2' "$log"; then pass "partitions sda1 and sda2"
 else fail "partitions: $(grep -a '^GUEST partitions' "$log" | tr -d '\r')"; fi
 expect_block "$log" guest-cryptsetup-format 0
@@ -270,12 +276,12 @@ expect_block "$log2" guest-cryptsetup-locked 0 'read refused'
 expect_block "$log2" guest-cryptsetup-locked 0 '^dd: .*/dev/sda1: .*I/O error'
 expect_block "$log2" guest-cryptsetup-read 0 '^data behind an Opal locking range$'
 expect_block "$log2" guest-cryptsetup-hw-read 0 '^dm-crypt on top of Opal$'
-l=$(grep -a '^GUEST admin-unlocked sda1: ' "$log2" | tr -d '\r' | sed 's/^GUEST admin-unlocked sda1: //')
+l=$(grep -a '^GUEST admin-unlocked sda1: ' "$log2" | tr -d '\r' | sed 's/^GUEST admin-unlocked sda1: //' || true)
 if [ "$l" = 'data behind an Opal locking range' ] &&
         grep -aq '^OPAL-CMD step=lock rc=0 .*ok' "$log2"; then
     pass "the admin password alone (Admin1) unlocks Range1: '$l'"
 else
-    fail "Admin1 did not unlock Range1: read '$l'; $(grep -a '^OPAL-CMD' "$log2" | tr -d '\r' | paste -sd';')"
+    fail "Admin1 did not unlock Range1: read '$l'; $(grep -a '^OPAL-CMD' "$log2" | tr -d '\r' | paste -sd';' || true)"
 fi
 check_info "$info2" "after boot 2"
 
