@@ -444,27 +444,32 @@ void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_ui
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_METHODID);
 }
 
-void opal_factory_describe_tables(OpalSP *sp)
+static OpalRow *describe_row(OpalSP *sp, const OpalTableDef *def)
 {
-    guint nr_tables = sp->tables->len;
+    OpalRow *row = opal_factory_row(sp, OPAL_UID_TABLE_ROW(def->uid), "%s", def->name);
 
-    for (guint i = 0; i < nr_tables; i++) {
-        const OpalTableDef *def = ((OpalTable *)g_ptr_array_index(sp->tables, i))->def;
-        OpalRow *row = opal_factory_row(sp, OPAL_UID_TABLE_ROW(def->uid), "%s", def->name);
+    opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
+    opal_row_set_uint(row, OPAL_COL_TABLE_KIND, def->kind);
+    return row;
+}
 
-        opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
-        opal_row_set_uint(row, OPAL_COL_TABLE_KIND, def->kind);
-    }
-    opal_factory_allow_browse(sp, OPAL_UID_TABLE_TABLE);
+void opal_factory_describe_table(OpalSP *sp, const OpalTableDef *def)
+{
+    OPAL_ALLOW(sp, describe_row(sp, def)->uid, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
+}
 
-    /* Now that every row and rule is in place, count them. */
-    for (guint i = 0; i < nr_tables; i++) {
+void opal_factory_count_rows(OpalSP *sp)
+{
+    for (guint i = 0; i < sp->tables->len; i++) {
         const OpalTable *table = g_ptr_array_index(sp->tables, i);
         OpalRow *row = opal_sp_row(sp, OPAL_UID_TABLE_ROW(table->def->uid));
         uint64_t granularity = 0;
         uint64_t rows;
 
-        if (table->chunks) {
+        if (!row) {
+            continue;
+        }
+        if (table->def->kind == OPAL_TABLE_BYTE) {
             /*
              * A byte table's rows are its bytes (Core 5.3.2, Table table);
              * Linux reads Rows to bound its MBR and DataStore writes.  Any
@@ -482,4 +487,16 @@ void opal_factory_describe_tables(OpalSP *sp)
         opal_row_set_uint(row, OPAL_COL_TABLE_MANDATORY_WRITE_GRANULARITY, granularity);
         opal_row_set_uint(row, OPAL_COL_TABLE_RECOMMENDED_ACCESS_GRANULARITY, granularity);
     }
+}
+
+void opal_factory_describe_tables(OpalSP *sp)
+{
+    guint nr_tables = sp->tables->len;
+
+    for (guint i = 0; i < nr_tables; i++) {
+        describe_row(sp, ((OpalTable *)g_ptr_array_index(sp->tables, i))->def);
+    }
+    opal_factory_allow_browse(sp, OPAL_UID_TABLE_TABLE);
+    /* Now that every row and rule is in place, count them. */
+    opal_factory_count_rows(sp);
 }

@@ -158,6 +158,10 @@ void opal_factory_allow_rows(OpalSP *sp, uint64_t table_uid, uint64_t method,
  * (Rows counts what the SP holds by now), readable by Anybody.
  */
 void opal_factory_describe_tables(OpalSP *sp);
+/* The same for one table added later (Additional DataStore Tables), and the recount. */
+void opal_factory_describe_table(OpalSP *sp, const OpalTableDef *def);
+/* Rows of every table described in the Table table: how many it holds now. */
+void opal_factory_count_rows(OpalSP *sp);
 
 /* opal_sp_allow() and opal_factory_allow_rows() with the ACL spelled inline. */
 #define OPAL_ACL(...)       (const uint64_t[]){ __VA_ARGS__ }, \

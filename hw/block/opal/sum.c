@@ -219,21 +219,6 @@ static void apply_object(OpalSP *sp, unsigned n, bool admins_own_range)
     }
 }
 
-/* The Table table's Rows of the tables Single User Mode grows. */
-static void recount(OpalSP *sp)
-{
-    OpalRow *aces = opal_sp_row(sp, OPAL_UID_TABLEROW_ACE);
-    OpalRow *rules = opal_sp_row(sp, OPAL_UID_TABLEROW_ACCESSCONTROL);
-
-    if (aces) {
-        opal_row_set_uint(aces, OPAL_COL_TABLE_ROWS,
-                          opal_sp_table(sp, OPAL_UID_TABLE_ACE)->rows->len);
-    }
-    if (rules) {
-        opal_row_set_uint(rules, OPAL_COL_TABLE_ROWS, sp->rules->len);
-    }
-}
-
 void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
                     bool admins_own_range)
 {
@@ -253,5 +238,6 @@ void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
             OPAL_UID_AUTH_ADMINS, 0, 0);
     OPAL_ALLOW_REPLACE(sp, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE,
                        OPAL_UID_ACE_SP_REACTIVATE_ADMIN);
-    recount(sp);
+    /* The Table table's Rows of the tables Single User Mode grows. */
+    opal_factory_count_rows(sp);
 }
