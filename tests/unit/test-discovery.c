@@ -72,10 +72,14 @@ static void test_features(void **state)
     assert_int_equal(opal_get_be32(buf + f + 20), 8);
     assert_int_equal(opal_get_be32(buf + f + 28), 0);
 
-    f = find_feature(buf, 0x0202);              /* DataStore */
+    /* Additional DataStore Tables (DSFS 4.2.1): 16 tables, 10 MiB in all, 512-byte sizes. */
+    f = find_feature(buf, 0x0202);
     assert_true(f > 0);
-    assert_int_equal(opal_get_be16(buf + f + 6), 1);
+    assert_int_equal(buf[f + 2], 0x10);
+    assert_int_equal(buf[f + 3], 0x0c);
+    assert_int_equal(opal_get_be16(buf + f + 6), 16);
     assert_int_equal(opal_get_be32(buf + f + 8), 10 * 1024 * 1024);
+    assert_int_equal(opal_get_be32(buf + f + 12), 512);
 
     f = find_feature(buf, 0x0203);              /* Opal SSC v2 */
     assert_true(f > 0);

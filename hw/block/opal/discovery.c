@@ -143,12 +143,16 @@ static void fill_sum(const OpalTPer *tper, uint8_t *body)
     }
 }
 
-/* Additional DataStore Tables feature set, 4.1: one DataStore table. */
+/*
+ * Additional DataStore Tables feature set, 4.2.1: how many DataStore tables
+ * Activate may ask for, their maximum total size (the datastore-size
+ * property), and the alignment of the additional tables' sizes (datastore.c).
+ */
 static void fill_datastore(const OpalTPer *tper, uint8_t *body)
 {
-    opal_put_be16(body + 2, 1);                 /* max number of tables */
+    opal_put_be16(body + 2, OPAL_DATASTORE_MAX_TABLES);
     opal_put_be32(body + 4, tper->config.datastore_size);
-    opal_put_be32(body + 8, 1);                 /* table size alignment */
+    opal_put_be32(body + 8, OPAL_DATASTORE_ALIGNMENT);
 }
 
 /* Opal SSC V2 feature (Opal SSC 2.02, 3.1.1.5). */

@@ -184,22 +184,29 @@ OpalStatus opal_method_activate(MethodContext *m)
 {
     OpalRow *admin1_pin, *sid_pin;
     uint64_t sid = OPAL_UID_AUTH_SID, sum_objects;
+    uint64_t ds_sizes[OPAL_DATASTORE_MAX_TABLES];
+    size_t nr_ds;
     bool admins_own_range;
     const uint8_t *kek;
-    size_t sum_params = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
-                        !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY);
+    const OpalValue *ds_list = opal_call_optional(m->call, OPAL_DS_PARAM_ACTIVATE_SIZES);
+    size_t params = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
+                    !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!ds_list;
     OpalStatus status;
 
     /*
      * Single User Mode's SingleUserSelectionList and RangeStartRangeLengthPolicy
-     * (SUM FS, Activate) are the optional parameters this TPer takes; not the
-     * DataStore feature set's DataStoreTableSizes: its one table has a fixed size.
+     * (SUM FS, Activate) and the Additional DataStore Tables' DataStoreTableSizes
+     * (DSFS 3.1.2.1) are the optional parameters this TPer takes, all of them
+     * about the LockingSP.
      */
-    if (m->call->nr_required || m->call->nr_optional != sum_params ||
-        (sum_params && m->call->invoking_uid != OPAL_UID_LOCKINGSP)) {
+    if (m->call->nr_required || m->call->nr_optional != params ||
+        (params && m->call->invoking_uid != OPAL_UID_LOCKINGSP)) {
         return OPAL_ST_INVALID_PARAMETER;
     }
     status = opal_sum_parse(m->tper, m->call, &sum_objects, &admins_own_range);
+    if (status == OPAL_ST_SUCCESS) {
+        status = opal_datastore_parse(m->tper, ds_list, ds_sizes, &nr_ds);
+    }
     if (status != OPAL_ST_SUCCESS) {
         return status;
     }
@@ -224,8 +231,10 @@ OpalStatus opal_method_activate(MethodContext *m)
     opal_row_set_uint(locking_sp_object(m->tper), OPAL_COL_SP_LIFE_CYCLE,
                       OPAL_LIFE_CYCLE_MANUFACTURED);
     opal_sum_apply(&m->tper->config, m->tper->locking_sp, sum_objects, admins_own_range);
-    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN%s", sum_objects ?
-               ", Single User Mode for the selected Locking objects" : "");
+    opal_datastore_apply(m->tper->locking_sp, ds_sizes, nr_ds);
+    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN%s, %zu DataStore table%s",
+               sum_objects ? ", Single User Mode for the selected Locking objects" : "",
+               nr_ds, nr_ds == 1 ? "" : "s");
     return OPAL_ST_SUCCESS;
 }
 
@@ -243,9 +252,12 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     OpalTPer *tper = m->tper;
     const OpalValue *pin_v = opal_call_optional(m->call, OPAL_SUM_PARAM_ADMIN1_PIN);
     const OpalColumn *pin_column = opal_table_column(&opal_tdef_c_pin, OPAL_COL_C_PIN_PIN);
+    const OpalValue *ds_list = opal_call_optional(m->call, OPAL_DS_PARAM_REACTIVATE_SIZES);
     size_t known = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
-                   !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!pin_v;
+                   !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!pin_v + !!ds_list;
     uint64_t admin1 = OPAL_UID_AUTH_ADMIN1, sum_objects;
+    uint64_t ds_sizes[OPAL_DATASTORE_MAX_TABLES];
+    size_t nr_ds;
     g_autoptr(GBytes) verifier = NULL;
     g_autofree uint8_t *kek = NULL;
     const uint8_t *pin = NULL, *old_kek;
@@ -260,6 +272,10 @@ OpalStatus opal_method_reactivate(MethodContext *m)
         return OPAL_ST_INVALID_PARAMETER;
     }
     status = opal_sum_parse(tper, m->call, &sum_objects, &admins_own_range);
+    if (status == OPAL_ST_SUCCESS) {
+        /* Absent: one table of the whole size, whatever there was (DSFS 3.1.2.2). */
+        status = opal_datastore_parse(tper, ds_list, ds_sizes, &nr_ds);
+    }
     if (status != OPAL_ST_SUCCESS) {
         return status;
     }
@@ -288,6 +304,8 @@ OpalStatus opal_method_reactivate(MethodContext *m)
         }
     }
     opal_sum_apply(&tper->config, tper->locking_sp, sum_objects, admins_own_range);
+    /* New tables, their ACEs back to Admins (DSFS 4.4.1). */
+    opal_datastore_apply(tper->locking_sp, ds_sizes, nr_ds);
     m->session->end_after_response = true;
     m->sp = NULL;
     opal_trace(tper, "LockingSP reactivated: all its data erased, %s Single User Mode, "

@@ -28,6 +28,12 @@
  *                     Policy; written only in Single User Mode, first of all,
  *                     since it makes the rows (ACEs) and access rules that
  *                     Single User Mode adds, whose cells follow
+ *              DATASTORES u32 length, u64 sizes: the LockingSP's DataStore
+ *                     tables (Additional DataStore Tables, datastore.c), in
+ *                     order; written only if they are not the factory's one
+ *                     table of datastore-size bytes, before any cell or byte
+ *                     table record, since it makes the tables, rows and rules
+ *                     those fill
  *            END (kind 0xff) closes the state; nothing may follow it
  *
  * KEK, SESSIONS and BLOCK_SID records, and cells of volatile columns (clear
@@ -65,6 +71,7 @@ enum {
     RECORD_SESSIONS = 5,
     RECORD_BLOCK_SID = 6,
     RECORD_SUM = 7,
+    RECORD_DATASTORES = 8,
     RECORD_END = 0xff,
 };
 
@@ -225,6 +232,21 @@ static gint compare_uid(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
+static void save_datastores(const OpalTPer *tper, GByteArray *out)
+{
+    uint64_t sizes[OPAL_DATASTORE_MAX_TABLES];
+    size_t n = opal_datastore_sizes(tper->locking_sp, sizes);
+
+    if (n == 1 && sizes[0] == tper->config.datastore_size) {
+        return;     /* the factory's table: a drive saves the same bytes as before */
+    }
+    put_u8(out, RECORD_DATASTORES);
+    put_le(out, n * 8, 4);
+    for (size_t i = 0; i < n; i++) {
+        put_le(out, sizes[i], 8);
+    }
+}
+
 static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
 {
     GByteArray *out = g_byte_array_new();
@@ -232,6 +254,7 @@ static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
     g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
     put_le(out, STATE_VERSION, 4);
     put_le(out, 0, 4);
+    save_datastores(tper, out);
     if (tper->locking_sp->sum_objects) {
         /* Only then: a drive not in Single User Mode saves the same bytes as before. */
         uint8_t sum[9];
@@ -285,8 +308,9 @@ typedef struct StateReader {
     OpalChunkReadFn *read_chunk;        /* where CHUNKS records' bytes are */
     void *read_opaque;
     bool running;                       /* a running drive's state (migration) */
-    bool cells_seen;                    /* a SUM record comes before any cell */
+    bool cells_seen;                    /* SUM, DATASTORES come before any cell or chunk */
     bool sum_seen;
+    bool datastores_seen;
 } StateReader;
 
 static bool get_le(StateReader *r, unsigned bytes, uint64_t *v)
@@ -398,7 +422,7 @@ static OpalTable *byte_table_of(OpalTPer *tper, StateReader *r, uint64_t sp_uid,
 static bool load_chunk_map(OpalTPer *tper, StateReader *r)
 {
     g_autofree uint8_t *buf = g_malloc(OPAL_BYTE_CHUNK);
-    uint64_t sp_uid, table_uid;
+    uint64_t sp_uid, table_uid, area_uid, place = 0;
     const uint8_t *map;
     OpalTable *table;
     size_t len;
@@ -409,6 +433,12 @@ static bool load_chunk_map(OpalTPer *tper, StateReader *r)
     }
     if (!(table = byte_table_of(tper, r, sp_uid, table_uid))) {
         return false;
+    }
+    area_uid = table_uid;
+    /* DataStore tables share one area, each where the one before it ends. */
+    if (sp_uid == OPAL_UID_LOCKINGSP &&
+        opal_datastore_place(tper->locking_sp, table_uid, &place)) {
+        area_uid = OPAL_UID_TABLE_DATASTORE;
     }
     if (len != (nr_chunks(table) + 7) / 8) {
         g_string_append_printf(r->error, "%s: the chunk map is for another size (is it "
@@ -426,7 +456,8 @@ static bool load_chunk_map(OpalTPer *tper, StateReader *r)
         if (!(map[n / 8] & (1u << (n % 8)))) {
             continue;
         }
-        if (!r->read_chunk(r->read_opaque, table_uid, n * OPAL_BYTE_CHUNK, buf, chunk_len)) {
+        if (!r->read_chunk(r->read_opaque, area_uid, place + n * OPAL_BYTE_CHUNK, buf,
+                           chunk_len)) {
             g_string_append_printf(r->error, "%s: chunk %" G_GUINT64_FORMAT " could not be "
                                    "read", table->def->name, n);
             return false;
@@ -598,6 +629,38 @@ static bool load_sum(OpalTPer *tper, StateReader *r)
     return true;
 }
 
+static bool load_datastores(OpalTPer *tper, StateReader *r)
+{
+    uint64_t sizes[OPAL_DATASTORE_MAX_TABLES];
+    const uint8_t *blob;
+    const char *why = NULL;
+    size_t len, n;
+
+    if (!get_blob(r, &blob, &len) || !len || len % 8 || len / 8 > G_N_ELEMENTS(sizes)) {
+        g_string_append(r->error, "truncated or malformed DataStore tables record");
+        return false;
+    }
+    if (r->cells_seen || r->datastores_seen) {
+        g_string_append(r->error, "DataStore tables record out of place");
+        return false;
+    }
+    n = len / 8;
+    for (size_t i = 0; i < n; i++) {
+        sizes[i] = 0;
+        for (int b = 0; b < 8; b++) {
+            sizes[i] |= (uint64_t)blob[i * 8 + b] << (8 * b);
+        }
+    }
+    if (opal_datastore_check(&tper->config, sizes, n, &why) != OPAL_ST_SUCCESS) {
+        g_string_append_printf(r->error, "DataStore tables this drive cannot have: %s (is "
+                               "its datastore-size smaller?)", why);
+        return false;
+    }
+    r->datastores_seen = true;
+    opal_datastore_apply(tper->locking_sp, sizes, n);
+    return true;
+}
+
 static bool load_records(OpalTPer *tper, StateReader *r)
 {
     uint64_t version, reserved, kind;
@@ -629,12 +692,19 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 return false;
             }
             break;
+        case RECORD_DATASTORES:
+            if (!load_datastores(tper, r)) {
+                return false;
+            }
+            break;
         case RECORD_CHUNK:
+            r->cells_seen = true;
             if (!load_chunk(tper, r)) {
                 return false;
             }
             break;
         case RECORD_CHUNKS:
+            r->cells_seen = true;
             if (!load_chunk_map(tper, r)) {
                 return false;
             }
@@ -659,8 +729,10 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 g_string_append(r->error, "bytes after the end record");
                 return false;
             }
-            if (r->sum_seen && !opal_locking_sp_active(tper)) {
-                g_string_append(r->error, "Single User Mode on an inactive LockingSP");
+            if ((r->sum_seen || r->datastores_seen) && !opal_locking_sp_active(tper)) {
+                g_string_append_printf(r->error, "%s on an inactive LockingSP",
+                                       r->sum_seen ? "Single User Mode" :
+                                       "DataStore tables of its own");
                 return false;
             }
             return true;

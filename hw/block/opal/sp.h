@@ -267,6 +267,35 @@ void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
  */
 #define OPAL_SUM_OWNER(n)   OPAL_UID_USER((uint64_t)(n) + 1)
 
+/* ---- Additional DataStore Tables feature set (datastore.c) ------------------------- */
+
+/* DataStoreTableSizes: Activate's (DSFS 3.1.2.1), Reactivate's (3.1.2.2). */
+#define OPAL_DS_PARAM_ACTIVATE_SIZES    0x060002
+#define OPAL_DS_PARAM_REACTIVATE_SIZES  OPAL_SUM_PARAM_DATASTORE_SIZES
+/* What Level 0 Discovery announces (DSFS 4.2.1): DataStore and DataStore2..16. */
+#define OPAL_DATASTORE_MAX_TABLES       16
+#define OPAL_DATASTORE_ALIGNMENT        512     /* bytes, additional tables only */
+
+/*
+ * Whether @n tables of @sizes fit this drive: SUCCESS, INSUFFICIENT_SPACE
+ * (too many, too large in all) or INVALID_PARAMETER (none, empty, misaligned),
+ * with *@why in words.
+ */
+OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes, size_t n,
+                                const char **why);
+/*
+ * Reads DataStoreTableSizes @list (NULL: absent, one table of the whole size)
+ * into @sizes (room for OPAL_DATASTORE_MAX_TABLES) and *@n, or refuses it.
+ */
+OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t *sizes,
+                                size_t *n);
+/* Gives the new Locking SP @sp its DataStore tables, ACEs and access rules. */
+void opal_datastore_apply(OpalSP *sp, const uint64_t *sizes, size_t n);
+/* The sizes of @sp's DataStore tables, in order; returns how many. */
+size_t opal_datastore_sizes(const OpalSP *sp, uint64_t *sizes);
+/* Where DataStore table @table_uid begins in the area the tables share; false: not one. */
+bool opal_datastore_place(const OpalSP *sp, uint64_t table_uid, uint64_t *offset);
+
 /* 0 for the global range, n for Locking_RangeN (media.c). */
 unsigned opal_range_number(const OpalRow *range);
 

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <gcrypt.h>
 #include "sp.h"
+#include "uid.h"
 
 /* Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses them). */
 #define INFO_SUPPORTED_PROTOCOLS    0x0000
@@ -98,6 +99,13 @@ bool opal_changed(OpalTPer *tper, unsigned changes)
 void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
                        const uint8_t *data, uint64_t len)
 {
+    uint64_t place;
+
+    /* DataStore tables share one area, each where the one before it ends. */
+    if (tper->locking_sp && opal_datastore_place(tper->locking_sp, table_uid, &place)) {
+        table_uid = OPAL_UID_TABLE_DATASTORE;
+        offset += place;
+    }
     if (tper->byte_written) {
         tper->byte_written(tper->byte_written_opaque, table_uid, offset, data, len);
     }

@@ -139,8 +139,9 @@
 /* Non-template table of the Locking SP (Opal 4.3.7.1): a byte table. */
 #define OPAL_UID_TABLE_DATASTORE    0x0000100100000000ULL
 /*
- * Additional DataStore tables (DSFS): DataStore n (n >= 2) is
- * 0x00001000_00000000 + n << 32, i.e. DataStore2 = 0x0000100200000000.
+ * Additional DataStore tables (DSFS 4.4.2.1): DataStore n (2 <= n <= 128) is
+ * 0x00001000_00000000 + n << 32, i.e. DataStore2 = 0x0000100200000000; n = 1
+ * gives DataStore itself.
  */
 #define OPAL_UID_TABLE_DATASTORE_N(n) \
     (0x0000100000000000ULL + ((uint64_t)(n) << 32))
@@ -318,11 +319,11 @@
 /* DataStore */
 #define OPAL_UID_ACE_DATASTORE_GET_ALL      0x000000080003fc00ULL
 #define OPAL_UID_ACE_DATASTORE_SET_ALL      0x000000080003fc01ULL
-/* Additional DataStore n >= 2 (DSFS): Get = fc00 + 2(n-1), Set = +1 */
+/* Additional DataStore n, 2 <= n <= 128 (DSFS 4.4.2.3): Get = fc00 + 2(n-1), Set = +1 */
 #define OPAL_UID_ACE_DATASTORE_N_GET_ALL(n) \
-    (0x000000080003fc00ULL + 2 * ((uint64_t)(n) - 1))     /* verify */
+    (0x000000080003fc00ULL + 2 * ((uint64_t)(n) - 1))
 #define OPAL_UID_ACE_DATASTORE_N_SET_ALL(n) \
-    (0x000000080003fc01ULL + 2 * ((uint64_t)(n) - 1))     /* verify */
+    (0x000000080003fc01ULL + 2 * ((uint64_t)(n) - 1))
 
 /* Single User Mode feature set ACEs (n = 0 global where it applies) */
 #define OPAL_UID_ACE_LOCKING_RANGE_SET_READTOLOR(n) \

@@ -51,7 +51,7 @@ typedef struct OpalConfig {
     uint16_t nr_users;                  /* Locking SP User authorities (Opal: >= 8) */
     uint16_t nr_ranges;                 /* locking ranges besides the global one (>= 8) */
     uint64_t mbr_size;                  /* bytes in the MBR table (Opal: >= 128 MiB) */
-    uint32_t datastore_size;            /* bytes in the DataStore table */
+    uint32_t datastore_size;            /* bytes in all DataStore tables together */
     /*
      * C_PIN_MSID's PIN (the factory SID password hosts read from the drive)
      * and the PSID (printed on a real drive's label, for PSID revert).
@@ -116,7 +116,11 @@ void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaqu
  * A store that keeps the byte tables (MBR, DataStore) apart from the rest of
  * the state hears of every write a method makes to them, before the change
  * listener hears of the method: @len bytes at @offset of table @table_uid
- * became @data, or zeros if @data is NULL (a Revert).
+ * became @data, or zeros if @data is NULL (a Revert).  The LockingSP's
+ * DataStore tables (DataStore, DataStore2, ... of the Additional DataStore
+ * Tables feature set) share one area of datastore_size bytes, each where the
+ * one before it ends: their writes come as OPAL_TABLE_UID_DATASTORE's, at
+ * their offset in that area, and so do the chunk reads of a load.
  */
 typedef void OpalByteWriteFn(void *opaque, uint64_t table_uid, uint64_t offset,
                              const uint8_t *data, uint64_t len);
