@@ -101,10 +101,13 @@ if [ "$media" = 1 ]; then
             sleep 0.2
         done
     ) &
+    watcher=$!
 fi
 timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic $noreboot -nic none \
     -kernel "$kernel" -initrd "$initrd" -append "$append" "${extra[@]}" \
     -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null >"$log" 2>&1 || rc=$?
+# The watcher holds our stdout open: a caller reading it (run-all.sh) would wait for it.
+[ -z "${watcher:-}" ] || kill "$watcher" 2>/dev/null || true
 elapsed=$(( $(date +%s) - start ))
 echo "run: $series $device on $controller${mode:+ ($mode)}: QEMU exited $rc after ${elapsed}s, log $log"
 if [ "$media" = 1 ]; then
@@ -505,7 +508,8 @@ check_media() {
     fi
     # What the device said about refused commands: one line per refusal, with the reason.
     echo "  media: $refused commands refused by the media gate (trace: $trace), e.g."
-    grep -a 'ide_opal_media_refused' "$trace" | head -n 3 | sed 's/^/    /'
+    # -m, not head: head exiting first would kill grep with SIGPIPE, failing under pipefail.
+    grep -a -m 3 'ide_opal_media_refused' "$trace" | sed 's/^/    /'
 }
 
 if [ "$life" = 1 ]; then
