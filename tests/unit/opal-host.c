@@ -228,6 +228,45 @@ uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t c
     return host_call(tper, tsn, b, NULL);
 }
 
+void host_put_named_uint_list(GByteArray *b, uint64_t name, const uint64_t *values, size_t n)
+{
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, name);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    for (size_t i = 0; i < n; i++) {
+        opal_token_put_uint(b, values[i]);
+    }
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+}
+
+/* ACE.Set of BooleanExpr: any one of @who (1 or 2 authorities). */
+uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t *who,
+                      size_t n)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    OpalRow tmp = { 0 };
+    const uint8_t *expr;
+    gsize len;
+
+    host_call_begin(b, ace, OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, OPAL_COL_ACE_BOOLEAN_EXPR);
+    /* Built with the same writer the factory uses, then copied into the call. */
+    opal_row_set_ace_any_of(&tmp, OPAL_COL_ACE_BOOLEAN_EXPR, who, n);
+    expr = g_bytes_get_data(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
+    g_byte_array_append(b, expr, len);
+    g_bytes_unref(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR]);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
 /* Object.Set of one list-of-uintegers cell (reset types). */
 uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
                             const uint64_t *values, size_t n)
@@ -238,14 +277,7 @@ uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint6
     opal_token_put_control(b, OPAL_TK_START_NAME);
     opal_token_put_uint(b, 1);
     opal_token_put_control(b, OPAL_TK_START_LIST);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, column);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    for (size_t i = 0; i < n; i++) {
-        opal_token_put_uint(b, values[i]);
-    }
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_put_named_uint_list(b, column, values, n);
     opal_token_put_control(b, OPAL_TK_END_LIST);
     opal_token_put_control(b, OPAL_TK_END_NAME);
     host_call_end(b);

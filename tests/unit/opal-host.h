@@ -38,6 +38,8 @@ void host_call_begin(GByteArray *b, uint64_t invoking, uint64_t method);
 void host_call_end(GByteArray *b);
 void host_put_named_uint(GByteArray *b, uint64_t name, uint64_t value);
 void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t len);
+/* name = [ values... ], a list of uintegers. */
+void host_put_named_uint_list(GByteArray *b, uint64_t name, const uint64_t *values, size_t n);
 
 /* StartSession, as @authority with @pin if @authority is not 0; the status. */
 uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t authority,
@@ -61,6 +63,9 @@ uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t c
 uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
                             const uint64_t *values, size_t n);
 uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin);
+/* ACE.Set of its BooleanExpr: any one of the @n authorities @who. */
+uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t *who,
+                      size_t n);
 /* ThisSP.Authenticate(@authority, Proof = @pin): the status, the result in *result. */
 uint64_t host_authenticate(OpalTPer *tper, uint32_t tsn, uint64_t authority,
                            const char *pin, uint64_t *result);

@@ -42,17 +42,9 @@ static int teardown(void **state)
 /* DataStoreTableSizes named @name: @n uintegers (NO_SIZES: none at all). */
 static void put_sizes(GByteArray *b, uint64_t name, const uint64_t *sizes, size_t n)
 {
-    if (n == NO_SIZES) {
-        return;
+    if (n != NO_SIZES) {
+        host_put_named_uint_list(b, name, sizes, n);
     }
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, name);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    for (size_t i = 0; i < n; i++) {
-        opal_token_put_uint(b, sizes[i]);
-    }
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
 }
 
 /* SID's Activate of @object with DataStoreTableSizes, on an owned drive; its status. */
@@ -98,6 +90,19 @@ static uint64_t rows_of(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t *
         *rows = t->uint;
     }
     return status;
+}
+
+/* After a Revert or a plain Activate: DataStore of the whole size, no DataStore2. */
+static void expect_one_table(OpalTPer *tper)
+{
+    uint64_t rows;
+    uint32_t tsn;
+
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
+    assert_int_equal(rows, TOTAL);
+    assert_int_not_equal(rows_of(tper, tsn, DS2, &rows), 0);
+    host_end_session(tper, tsn);
 }
 
 /* Table.Set[ Where = @offset, Values = @len bytes ]. */
@@ -193,11 +198,9 @@ static void test_activate_sizes(void **state)
         assert_int_equal(rows_of(plain, tsn, OPAL_UID_TABLE_ACE, &rows), 0);
         assert_int_equal(tables_after, tables_before + 2);
         assert_int_equal(aces, rows + 4);
-        /* Without DataStoreTableSizes: one table of the whole size (DSFS 3.1.2.1). */
-        assert_int_equal(rows_of(plain, tsn, DS1, &rows), 0);
-        assert_int_equal(rows, TOTAL);
-        assert_int_not_equal(rows_of(plain, tsn, DS2, &rows), 0);
         host_end_session(plain, tsn);
+        /* Without DataStoreTableSizes: one table of the whole size (DSFS 3.1.2.1). */
+        expect_one_table(plain);
         opal_tper_free(plain);
     }
 }
@@ -275,26 +278,7 @@ static void test_activate_refused(void **state)
 /* ACE @ace's BooleanExpr becomes @who (one authority). */
 static uint64_t set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, uint64_t who)
 {
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    OpalRow tmp = { 0 };
-    const uint8_t *expr;
-    gsize len;
-
-    host_call_begin(b, ace, OPAL_UID_M_SET);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, 1);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, OPAL_COL_ACE_BOOLEAN_EXPR);
-    opal_row_set_ace_any_of(&tmp, OPAL_COL_ACE_BOOLEAN_EXPR, &who, 1);
-    expr = g_bytes_get_data(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
-    g_byte_array_append(b, expr, len);
-    g_bytes_unref(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR]);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    host_call_end(b);
-    return host_call(tper, tsn, b, NULL);
+    return host_set_ace(tper, tsn, ace, &who, 1);
 }
 
 static void test_get_set(void **state)
@@ -515,7 +499,6 @@ static void test_persistence(void **state)
 static void test_revert(void **state)
 {
     OpalTPer *tper = *state;
-    uint64_t rows;
     uint32_t tsn;
 
     owned_with_three(tper);
@@ -523,11 +506,7 @@ static void test_revert(void **state)
     assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
     /* Activated again without sizes: the one table of the whole size. */
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
-    assert_int_equal(rows, TOTAL);
-    assert_int_not_equal(rows_of(tper, tsn, DS2, &rows), 0);
-    host_end_session(tper, tsn);
+    expect_one_table(tper);
 
     /* The AdminSP's Revert too. */
     assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
@@ -538,11 +517,7 @@ static void test_revert(void **state)
     assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
-    assert_int_equal(rows, TOTAL);
-    assert_int_not_equal(rows_of(tper, tsn, DS2, &rows), 0);
-    host_end_session(tper, tsn);
+    expect_one_table(tper);
 }
 
 /* SingleUserSelectionList [ Range1 ]. */
@@ -610,11 +585,7 @@ static void test_reactivate(void **state)
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE);
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), 0);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
-    assert_int_equal(rows, TOTAL);
-    assert_int_not_equal(rows_of(tper, tsn, DS2, &rows), 0);
-    host_end_session(tper, tsn);
+    expect_one_table(tper);
 }
 
 int main(void)

@@ -174,7 +174,6 @@ static void test_user_unlocks_range(void **state)
     OpalTPer *tper = *state;
     uint64_t range1 = OPAL_UID_LOCKING_RANGE(1);
     const uint64_t who[] = { OPAL_UID_AUTH_USER1, OPAL_UID_AUTH_ADMINS };
-    g_autoptr(GByteArray) b = g_byte_array_new();
     uint32_t tsn;
 
     host_take_ownership(tper);
@@ -184,28 +183,8 @@ static void test_user_unlocks_range(void **state)
                                    OPAL_COL_AUTHORITY_ENABLED, 1), 0);
     assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
     /* BooleanExpr = User1 OR Admins on the range's RdLocked ACE. */
-    host_call_begin(b, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1), OPAL_UID_M_SET);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, 1);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    opal_token_put_control(b, OPAL_TK_START_NAME);
-    opal_token_put_uint(b, OPAL_COL_ACE_BOOLEAN_EXPR);
-    {
-        /* Built with the same writer the factory uses, then copied into the call. */
-        OpalRow tmp = { 0 };
-        gsize len;
-        const uint8_t *expr;
-
-        opal_row_set_ace_any_of(&tmp, OPAL_COL_ACE_BOOLEAN_EXPR, who, 2);
-        expr = g_bytes_get_data(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
-        g_byte_array_append(b, expr, len);
-        g_bytes_unref(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR]);
-    }
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    opal_token_put_control(b, OPAL_TK_END_NAME);
-    host_call_end(b);
-    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
+    assert_int_equal(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1),
+                                  who, 2), 0);
     host_end_session(tper, tsn);
 
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
