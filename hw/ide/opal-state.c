@@ -20,7 +20,10 @@
  *               payload - and the payload after it: the engine's state with
  *               its byte tables apart (opal_tper_save_apart), then the journal
  *   MBR area    the MBR table's bytes, in place
- *   DataStore   the DataStore table's bytes, in place
+ *   DataStore   the DataStore tables' bytes, in place: DataStore, then the
+ *               additional tables Activate may ask for (DataStore2, ...),
+ *               each where the one before it ends (the engine reports their
+ *               writes at those offsets), datastore-size bytes in all
  *
  * An update must leave either the old state or the new one, whatever moment
  * QEMU dies at (Opal's methods are atomic, Core 3.3.9).  So every change

@@ -557,11 +557,12 @@ static void check_feature_geometry(const uint8_t *d)
     g_assert_cmpuint(be64(d + 24), ==, 0);         /* lowest aligned */
 }
 
+/* Additional DataStore Tables (DSFS 4.2.1): 16 tables, 10 MiB in all, sizes in 512 bytes. */
 static void check_feature_datastore(const uint8_t *d)
 {
-    g_assert_cmpuint(be16(d + 6), ==, 1);
+    g_assert_cmpuint(be16(d + 6), ==, 16);
     g_assert_cmphex(be32(d + 8), ==, 0x00A00000);
-    g_assert_cmpuint(be32(d + 12), ==, 1);
+    g_assert_cmpuint(be32(d + 12), ==, 512);
 }
 
 static void check_feature_opal2(const uint8_t *d)
@@ -1802,16 +1803,23 @@ static uint64_t set_pin(OpalTestState *s, uint64_t cpin, const char *pin)
 }
 
 /* MBR.Set[ Where = @where, Values = @data ] (a byte table) */
-static uint64_t set_mbr(OpalTestState *s, uint64_t where, const void *data,
-                        size_t len)
+/* Table.Set[ Where, Values ] of byte table @table (MBR, DataStore, DataStoreN). */
+static uint64_t set_table(OpalTestState *s, uint64_t table, uint64_t where,
+                          const void *data, size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    call_begin(b, UID_TABLE_MBR, UID_M_SET);
+    call_begin(b, table, UID_M_SET);
     tk_named_uint(b, 0, where);
     tk_named_bytes(b, 1, data, len);
     call_end(b);
     return host_call(s, b, NULL);
+}
+
+static uint64_t set_mbr(OpalTestState *s, uint64_t where, const void *data,
+                        size_t len)
+{
+    return set_table(s, UID_TABLE_MBR, where, data, len);
 }
 
 static uint64_t get_columns(OpalTestState *s, uint64_t object, uint64_t first,
@@ -3175,23 +3183,34 @@ static void test_qmp_query_opal(void)
 #define RESTART_DEVICE  "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,serial=" TEST_SERIAL
 
 /* @len bytes of the MBR table from @offset (a byte table's rows are bytes) */
-static void get_mbr(OpalTestState *s, uint64_t offset, void *buf, size_t len)
+/* Table.Get[ startRow, endRow ] of byte table @table into @buf; the status. */
+static uint64_t get_table(OpalTestState *s, uint64_t table, uint64_t offset, void *buf,
+                          size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(HostResponse) r = NULL;
     const HostToken *t;
+    uint64_t status;
 
-    call_begin(b, UID_TABLE_MBR, UID_M_GET);
+    call_begin(b, table, UID_M_GET);
     tk_control(b, TK_START_LIST);
     tk_named_uint(b, 1, offset);                    /* startRow */
     tk_named_uint(b, 2, offset + len - 1);          /* endRow */
     tk_control(b, TK_END_LIST);
     call_end(b);
-    g_assert_cmpuint(host_call(s, b, &r), ==, 0);
-    t = resp_token(r, 1);
-    g_assert_true(t->is_bytes);
-    g_assert_cmpuint(t->len, ==, len);
-    memcpy(buf, t->bytes, len);
+    status = host_call(s, b, &r);
+    if (status == 0) {
+        t = resp_token(r, 1);
+        g_assert_true(t->is_bytes);
+        g_assert_cmpuint(t->len, ==, len);
+        memcpy(buf, t->bytes, len);
+    }
+    return status;
+}
+
+static void get_mbr(OpalTestState *s, uint64_t offset, void *buf, size_t len)
+{
+    g_assert_cmpuint(get_table(s, UID_TABLE_MBR, offset, buf, len), ==, 0);
 }
 
 /*
@@ -3701,14 +3720,14 @@ static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp)
     g_assert_not_reached();
 }
 
-static void test_single_user_mode(void)
+/*
+ * SID takes ownership and activates the Locking SP with one optional
+ * parameter, @param = [ @n UIDs (@uids) or uintegers ].
+ */
+static void own_and_activate_with(OpalTestState *s, uint64_t param, const uint64_t *items,
+                                  size_t n, bool uids)
 {
-    OpalTestState *s = opal_boot(RESTART_DEVICE);
     g_autoptr(GByteArray) b = g_byte_array_new();
-    uint8_t buf[8 * BLOCK_SIZE], ref[8 * BLOCK_SIZE];
-    g_autofree char *hmp = NULL;
-    QDict *rsp, *range1;
-    size_t off;
 
     g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==, 0);
     g_assert_cmpuint(set_pin(s, UID_C_PIN_SID, SID_PIN), ==, 0);
@@ -3716,14 +3735,32 @@ static void test_single_user_mode(void)
     g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
     call_begin(b, UID_LOCKINGSP, UID_M_ACTIVATE);
     tk_control(b, TK_START_NAME);
-    tk_uint(b, 0x060000);                           /* SingleUserSelectionList */
+    tk_uint(b, param);
     tk_control(b, TK_START_LIST);
-    tk_uid(b, UID_LOCKING_RANGE(1));
+    for (size_t i = 0; i < n; i++) {
+        if (uids) {
+            tk_uid(b, items[i]);
+        } else {
+            tk_uint(b, items[i]);
+        }
+    }
     tk_control(b, TK_END_LIST);
     tk_control(b, TK_END_NAME);
     call_end(b);
     g_assert_cmpuint(host_call(s, b, NULL), ==, 0);
     end_session(s);
+}
+
+static void test_single_user_mode(void)
+{
+    OpalTestState *s = opal_boot(RESTART_DEVICE);
+    uint8_t buf[8 * BLOCK_SIZE], ref[8 * BLOCK_SIZE];
+    g_autofree char *hmp = NULL;
+    QDict *rsp, *range1;
+    size_t off;
+
+    /* SingleUserSelectionList */
+    own_and_activate_with(s, 0x060000, (const uint64_t[]){ UID_LOCKING_RANGE(1) }, 1, true);
     off = l0_feature(s, 0x0201, buf);
     g_assert_cmphex(buf[off + 8], ==, 0x01);        /* Any, policy: the user's */
 
@@ -3765,6 +3802,40 @@ static void test_single_user_mode(void)
     assert_success(io_exec(s, &dma_read, R1_START, 8, buf), sizeof(buf));
     fill_pattern(ref, R1_START, 8, 5);
     g_assert_true(memcmp(buf, ref, sizeof(buf)) != 0);
+    opal_shutdown(s);
+}
+
+/*
+ * Additional DataStore Tables: SID's Activate splits the DataStore space into
+ * DataStore (1 MiB) and DataStore2 (64 KiB), as Level 0 Discovery allows
+ * (check_feature_datastore); what Admin1 writes to each is
+ * there after a QEMU restart, DataStore2 ends where its size says.
+ */
+static void test_datastore_tables(void)
+{
+    OpalTestState *s = opal_boot(RESTART_DEVICE);
+    static const char one[] = "DataStore data", two[] = "DataStore2 data";
+    uint64_t ds2 = 0x0000100200000000ULL, ds1 = 0x0000100100000000ULL;
+    uint8_t buf[BLOCK_SIZE];
+
+    /* DataStoreTableSizes */
+    own_and_activate_with(s, 0x060002, (const uint64_t[]){ 1 * MiB, 64 * KiB }, 2, false);
+
+    admin1_session(s);
+    g_assert_cmpuint(set_table(s, ds1, 1 * MiB - sizeof(one), one, sizeof(one)), ==, 0);
+    g_assert_cmpuint(set_table(s, ds2, 4000, two, sizeof(two)), ==, 0);
+    g_assert_cmpuint(set_table(s, ds2, 64 * KiB - 1, "xy", 2), ==, 0x0c);
+    end_session(s);
+    opal_shutdown(s);
+
+    s = opal_restart(RESTART_DEVICE);
+    admin1_session(s);
+    g_assert_cmpuint(get_table(s, ds2, 4000, buf, sizeof(two)), ==, 0);
+    g_assert_cmpmem(buf, sizeof(two), two, sizeof(two));
+    g_assert_cmpuint(get_table(s, ds1, 1 * MiB - sizeof(one), buf, sizeof(one)), ==, 0);
+    g_assert_cmpmem(buf, sizeof(one), one, sizeof(one));
+    g_assert_cmpuint(get_table(s, ds2, 64 * KiB - 8, buf, 9), ==, 0x0c);
+    end_session(s);
     opal_shutdown(s);
 }
 
@@ -3855,6 +3926,7 @@ int main(int argc, char **argv)
 
     qtest_add_func("/opal/qmp/query-opal", test_qmp_query_opal);
     qtest_add_func("/opal/sum/owner-restart-erase", test_single_user_mode);
+    qtest_add_func("/opal/datastore/tables-restart", test_datastore_tables);
     qtest_add_func("/opal/state/restart", test_state_restart);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);
