@@ -273,6 +273,22 @@ static void test_activate_refused(void **state)
     }
 }
 
+/* Bytes in an inactive LockingSP's DataStore (only a crafted state has them) are dropped. */
+static void test_activate_drops_stray_bytes(void **state)
+{
+    OpalTPer *tper = *state;
+    char buf[4];
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    opal_table_write(opal_sp_table(tper->locking_sp, DS1), 100, (const uint8_t *)"old", 4);
+    assert_int_equal(activate(tper, three, G_N_ELEMENTS(three)), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(read_bytes(tper, tsn, DS1, 100, buf, 4), 0);
+    assert_memory_equal(buf, "\0\0\0\0", 4);
+    host_end_session(tper, tsn);
+}
+
 /* ---- access control and Get/Set ------------------------------------------------------ */
 
 /* ACE @ace's BooleanExpr becomes @who (one authority). */
@@ -593,6 +609,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_activate_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activate_drops_stray_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_per_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_places, setup, teardown),
