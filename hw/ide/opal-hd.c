@@ -460,6 +460,10 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
         .enable = r->mbr_enable, .done = r->mbr_done,
         .done_on_reset = reset_types(r->mbr_done_on_reset), .size = r->mbr_size,
     };
+    for (int i = r->datastore_tables->len - 1; i >= 0; i--) {
+        QAPI_LIST_PREPEND(info->datastore_tables,
+                          g_array_index(r->datastore_tables, uint64_t, i));
+    }
     opal_status_report_free(r);
     return info;
 }

@@ -130,6 +130,10 @@ void hmp_info_opal(Monitor *mon, const QDict *qdict)
     monitor_printf(mon, "  MBR: %s, %s, %" PRIu64 " bytes", info->mbr->enable ? "enabled" :
                    "disabled", info->mbr->done ? "done" : "not done", info->mbr->size);
     print_resets(mon, "DoneOnReset", info->mbr->done_on_reset);
+    monitor_printf(mon, "\n  DataStore tables (bytes):");
+    for (uint64List *t = info->datastore_tables; t; t = t->next) {
+        monitor_printf(mon, " %" PRIu64, t->value);
+    }
     monitor_printf(mon, "\n");
     for (OpalSessionList *s = info->sessions; s; s = s->next) {
         monitor_printf(mon, "  session %u (host %u): %s, %s,", s->value->tsn, s->value->hsn,

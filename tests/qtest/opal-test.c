@@ -28,6 +28,7 @@
 #include "libqtest.h"
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
+#include "qobject/qnum.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/ahci.h"
 #include "libqos/pci-pc.h"
@@ -3809,7 +3810,8 @@ static void test_single_user_mode(void)
  * Additional DataStore Tables: SID's Activate splits the DataStore space into
  * DataStore (1 MiB) and DataStore2 (64 KiB), as Level 0 Discovery allows
  * (check_feature_datastore); what Admin1 writes to each is
- * there after a QEMU restart, DataStore2 ends where its size says.
+ * there after a QEMU restart, DataStore2 ends where its size says, and
+ * query-opal and info opal list both sizes.
  */
 static void test_datastore_tables(void)
 {
@@ -3817,6 +3819,9 @@ static void test_datastore_tables(void)
     static const char one[] = "DataStore data", two[] = "DataStore2 data";
     uint64_t ds2 = 0x0000100200000000ULL, ds1 = 0x0000100100000000ULL;
     uint8_t buf[BLOCK_SIZE];
+    g_autofree char *hmp = NULL;
+    QDict *rsp;
+    QList *tables;
 
     /* DataStoreTableSizes */
     own_and_activate_with(s, 0x060002, (const uint64_t[]){ 1 * MiB, 64 * KiB }, 2, false);
@@ -3836,6 +3841,14 @@ static void test_datastore_tables(void)
     g_assert_cmpmem(buf, sizeof(one), one, sizeof(one));
     g_assert_cmpuint(get_table(s, ds2, 64 * KiB - 8, buf, 9), ==, 0x0c);
     end_session(s);
+    rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
+                    "'arguments': { 'id': 'opal0' } }");
+    tables = qdict_get_qlist(qdict_get_qdict(rsp, "return"), "datastore-tables");
+    g_assert_cmpuint(qlist_size(tables), ==, 2);
+    g_assert_cmpuint(qnum_get_uint(qobject_to(QNum, qlist_peek(tables))), ==, 1 * MiB);
+    qobject_unref(rsp);
+    hmp = qtest_hmp(s->ahci->parent->qts, "info opal opal0");
+    g_assert_nonnull(strstr(hmp, "DataStore tables (bytes): 1048576 65536\r"));
     opal_shutdown(s);
 }
 

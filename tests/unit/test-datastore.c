@@ -183,6 +183,15 @@ static void test_activate_sizes(void **state)
                         strlen("ACE_DataStore3_Set_All"));
     g_clear_pointer(&r, host_response_free);
 
+    /* The status report (query-opal) lists the sizes. */
+    {
+        OpalStatusReport *report = opal_tper_status(tper);
+
+        assert_int_equal(report->datastore_tables->len, 3);
+        assert_int_equal(g_array_index(report->datastore_tables, uint64_t, 1), 64 * 1024);
+        opal_status_report_free(report);
+    }
+
     /* The Table table and the ACE table count the new rows. */
     assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_TABLE, &tables_after), 0);
     assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_ACE, &aces), 0);

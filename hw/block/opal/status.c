@@ -116,6 +116,13 @@ OpalStatusReport *opal_tper_status(const OpalTPer *tper)
     r->mbr_done = cell_true(mbr, OPAL_COL_MBRCONTROL_DONE);
     r->mbr_done_on_reset = opal_cell_uint_set(mbr->cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]);
     r->mbr_size = tper->config.mbr_size;
+    {
+        uint64_t sizes[OPAL_DATASTORE_MAX_TABLES];
+        size_t n = opal_datastore_sizes(lsp, sizes);
+
+        r->datastore_tables = g_array_sized_new(false, false, sizeof(uint64_t), n);
+        g_array_append_vals(r->datastore_tables, sizes, n);
+    }
     r->sid_blocked = tper->sid_blocked;
     r->sid_blocked_hw_reset = tper->sid_blocked &&
                               (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET);
@@ -152,6 +159,7 @@ void opal_status_report_free(OpalStatusReport *r)
     }
     g_array_unref(r->authorities);
     g_array_unref(r->ranges);
+    g_array_unref(r->datastore_tables);
     g_array_unref(r->sessions);
     g_free(r);
 }

@@ -228,6 +228,7 @@ typedef struct OpalStatusReport {
     bool mbr_enable, mbr_done;
     uint64_t mbr_done_on_reset;
     uint64_t mbr_size;
+    GArray *datastore_tables;           /* uint64_t: DataStore, DataStore2, ... sizes */
     GArray *sessions;                   /* OpalSessionStatus */
     /* Block SID: authentication as SID refused until a power cycle (or hardware reset) */
     bool sid_blocked;
