@@ -586,6 +586,38 @@ static void test_revert_ends_sum(void **state)
     assert_int_equal(sum_flags(tper, NULL), 0);
 }
 
+/*
+ * RevertSP's KeepGlobalRangeKey would keep a single-user global range's key in
+ * an inactive LockingSP, its data readable by anyone: refused, even while the
+ * range's User has it unlocked (its key in memory), and nothing changes.
+ */
+static void test_revert_sp_keeps_no_users_key(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint64_t global = OPAL_UID_LOCKING_GLOBALRANGE;
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    assert_int_equal(activate_sum(tper, &global, 1, NO_POLICY), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_USER(1), "", &tsn), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), "user1-secret"), 0);
+    assert_int_equal(lock_sum(tper, tsn, global, false), 0);
+    host_end_session(tper, tsn);
+    assert_true(key_in_memory(tper, 0));
+
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_put_named_uint(b, 0x060000, 1);                    /* KeepGlobalRangeKey */
+    host_call_end(b);
+    assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_FAIL);
+    assert_true(opal_locking_sp_active(tper));
+    assert_int_equal(owner(tper, 0), 1);
+    /* Without it, RevertSP erases the range as always. */
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_false(opal_locking_sp_active(tper));
+}
+
 /* ---- the saved state ------------------------------------------------------------------ */
 
 static void test_persist(void **state)
@@ -691,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reactivate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_ends_sum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revert_sp_keeps_no_users_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
     };
 

@@ -411,6 +411,16 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
         keep > 1) {
         return OPAL_ST_INVALID_PARAMETER;
     }
+    if (keep && (m->sp->sum_objects & 1)) {
+        /*
+         * The global range is single-user: its key belongs to its User, and
+         * kept by an inactive LockingSP it would leave that User's data
+         * readable by anyone - the Admins would regain the range.
+         */
+        opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the global range "
+                   "is single-user (Single User Mode)");
+        return OPAL_ST_FAIL;
+    }
     if (keep) {
         opal_row_get_uint(global, OPAL_COL_LOCKING_READ_LOCKED, &rl);
         opal_row_get_uint(global, OPAL_COL_LOCKING_WRITE_LOCKED, &wl);
