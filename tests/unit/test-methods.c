@@ -575,6 +575,32 @@ static void test_revert_sp_and_gen_key(void **state)
                      OPAL_ST_INVALID_PARAMETER);
 }
 
+/* A read-only session reads, but no method of it changes the SP (Core 5.2.3.1, Write). */
+static void test_read_only_session(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(HostResponse) r = NULL;
+    g_autoptr(GBytes) old_key = NULL;
+    OpalRow *key;
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    host_activate(tper);
+    key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
+    old_key = g_bytes_ref(key->cells[3]);
+    assert_int_equal(host_start_session(tper, OPAL_UID_LOCKINGSP, false, OPAL_UID_AUTH_ADMIN1,
+                                        HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_LOCKING_RANGE(1), 0, 3, &r), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
+                                     OPAL_UID_M_GENKEY), OPAL_ST_NOT_AUTHORIZED);
+    assert_true(g_bytes_equal(old_key, key->cells[3]));
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_true(opal_locking_sp_active(tper));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -598,6 +624,7 @@ int main(void)
         T(test_revert),
         T(test_psid_revert),
         T(test_revert_sp_and_gen_key),
+        T(test_read_only_session),
     };
 
     return cmocka_run_group_tests_name("methods", tests, NULL, NULL);

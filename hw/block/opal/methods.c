@@ -311,10 +311,6 @@ static OpalStatus method_set(MethodContext *m)
     if (call->nr_required || call->nr_optional != (size_t)(!!where + !!values)) {
         return OPAL_ST_INVALID_PARAMETER;
     }
-    if (!m->session->write) {
-        opal_trace(m->tper, "Set refused: the session is read-only");
-        return OPAL_ST_NOT_AUTHORIZED;
-    }
     if (!values) {
         return OPAL_ST_SUCCESS;     /* nothing to set (Core 5.3.3.7.2) */
     }
@@ -564,8 +560,12 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
         /* "session 4097 (Admin1): Set on Locking_Range1" */
         opal_name_uid(m.sp, s->auth.n ? s->auth.uids[0] : OPAL_UID_AUTH_ANYBODY, who);
         opal_name_uid(m.sp, call->invoking_uid, what);
-        if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
-                               &m.columns, why)) {
+        if ((methods[i].changes & OPAL_CHANGE_PERSISTENT) && !s->write) {
+            /* StartSession's Write (Core 5.2.3.1): a read-only session changes nothing. */
+            opal_trace(tper, "session %u (%s): %s on %s refused: the session is read-only",
+                       s->tsn, who->str, methods[i].name, what->str);
+        } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
+                                      &m.columns, why)) {
             opal_trace(tper, "session %u (%s): %s on %s refused: %s", s->tsn, who->str,
                        methods[i].name, what->str, why->str);
         } else {
