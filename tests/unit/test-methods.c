@@ -547,17 +547,25 @@ static void test_psid_revert(void **state)
     assert_factory_state(*state);
 }
 
-static void test_revert_sp_and_gen_key(void **state)
+/* An owned drive with an active LockingSP; Range1's K_AES_256 row and its key now. */
+static OpalRow *owned_range1_key(OpalTPer *tper, GBytes **key_now)
 {
-    OpalTPer *tper = *state;
-    g_autoptr(GBytes) old_key = NULL;
     OpalRow *key;
-    uint32_t tsn;
 
     host_take_ownership(tper);
     host_activate(tper);
     key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
-    old_key = g_bytes_ref(key->cells[3]);
+    *key_now = g_bytes_ref(key->cells[3]);
+    return key;
+}
+
+static void test_revert_sp_and_gen_key(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GBytes) old_key = NULL;
+    OpalRow *key = owned_range1_key(tper, &old_key);
+    uint32_t tsn;
+
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
     assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
                                      OPAL_UID_M_GENKEY), 0);
@@ -581,13 +589,9 @@ static void test_read_only_session(void **state)
     OpalTPer *tper = *state;
     g_autoptr(HostResponse) r = NULL;
     g_autoptr(GBytes) old_key = NULL;
-    OpalRow *key;
+    OpalRow *key = owned_range1_key(tper, &old_key);
     uint32_t tsn;
 
-    host_take_ownership(tper);
-    host_activate(tper);
-    key = opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(1));
-    old_key = g_bytes_ref(key->cells[3]);
     assert_int_equal(host_start_session(tper, OPAL_UID_LOCKINGSP, false, OPAL_UID_AUTH_ADMIN1,
                                         HOST_SID_PIN, &tsn), 0);
     assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_LOCKING_RANGE(1), 0, 3, &r), 0);
