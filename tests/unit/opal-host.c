@@ -374,6 +374,33 @@ void host_take_ownership(OpalTPer *tper)
     host_end_session(tper, tsn);
 }
 
+uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *params)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint64_t status;
+    uint32_t tsn;
+
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    host_call_begin(b, object, OPAL_UID_M_ACTIVATE);
+    g_byte_array_append(b, params->data, params->len);
+    host_call_end(b);
+    status = host_call(tper, tsn, b, NULL);
+    host_end_session(tper, tsn);
+    return status;
+}
+
+long host_find_feature(const uint8_t *buf, uint16_t code)
+{
+    size_t end = opal_get_be32(buf) + 4;
+
+    for (size_t pos = 48; pos + 4 <= end; pos += 4 + buf[pos + 3]) {
+        if (opal_get_be16(buf + pos) == code) {
+            return pos;
+        }
+    }
+    return -1;
+}
+
 void host_activate(OpalTPer *tper)
 {
     uint32_t tsn;

@@ -80,6 +80,10 @@ uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pi
                               uint32_t *tsn);
 /* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: SID's PIN becomes HOST_SID_PIN. */
 void host_take_ownership(OpalTPer *tper);
+/* SID's Activate of @object with the parameters already tokenized in @params; its status. */
+uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *params);
+/* Offset of feature descriptor @code in a Level 0 Discovery response, or -1. */
+long host_find_feature(const uint8_t *buf, uint16_t code);
 /* SID activates the LockingSP: Admin1's PIN is HOST_SID_PIN. */
 void host_activate(OpalTPer *tper);
 

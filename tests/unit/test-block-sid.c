@@ -60,20 +60,17 @@ static void block_sid(OpalTPer *tper, bool hw_reset)
 static void block_sid_bytes(OpalTPer *tper, uint8_t *state, uint8_t *clear_events)
 {
     uint8_t buf[512];
-    size_t end;
+    long pos;
 
     assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
-    end = opal_get_be32(buf) + 4;
-    for (size_t pos = 48; pos + 4 <= end; pos += 4 + buf[pos + 3]) {
-        if (opal_get_be16(buf + pos) == 0x0402) {
-            assert_int_equal(buf[pos + 2] >> 4, 1);     /* version 1 */
-            assert_int_equal(buf[pos + 3], 0x0c);
-            *state = buf[pos + 4];
-            *clear_events = buf[pos + 5];
-            return;
-        }
+    pos = host_find_feature(buf, 0x0402);
+    if (pos < 0) {
+        fail_msg("no Block SID feature descriptor");
     }
-    fail_msg("no Block SID feature descriptor");
+    assert_int_equal(buf[pos + 2] >> 4, 1);     /* version 1 */
+    assert_int_equal(buf[pos + 3], 0x0c);
+    *state = buf[pos + 4];
+    *clear_events = buf[pos + 5];
 }
 
 static uint8_t sid_state(OpalTPer *tper)

@@ -50,17 +50,10 @@ static void put_sizes(GByteArray *b, uint64_t name, const uint64_t *sizes, size_
 /* SID's Activate of @object with DataStoreTableSizes, on an owned drive; its status. */
 static uint64_t activate_on(OpalTPer *tper, uint64_t object, const uint64_t *sizes, size_t n)
 {
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    uint64_t status;
-    uint32_t tsn;
+    g_autoptr(GByteArray) params = g_byte_array_new();
 
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    host_call_begin(b, object, OPAL_UID_M_ACTIVATE);
-    put_sizes(b, OPAL_DS_PARAM_ACTIVATE_SIZES, sizes, n);
-    host_call_end(b);
-    status = host_call(tper, tsn, b, NULL);
-    host_end_session(tper, tsn);
-    return status;
+    put_sizes(params, OPAL_DS_PARAM_ACTIVATE_SIZES, sizes, n);
+    return host_activate_with(tper, object, params);
 }
 
 static uint64_t activate(OpalTPer *tper, const uint64_t *sizes, size_t n)

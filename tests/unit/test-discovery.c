@@ -14,19 +14,6 @@
 
 #include "opal-host.h"
 
-/* Offset of feature @code in a discovery response, or -1. */
-static long find_feature(const uint8_t *buf, uint16_t code)
-{
-    size_t end = opal_get_be32(buf) + 4;
-
-    for (size_t pos = 48; pos + 4 <= end; pos += 4 + buf[pos + 3]) {
-        if (opal_get_be16(buf + pos) == code) {
-            return pos;
-        }
-    }
-    return -1;
-}
-
 static void test_header(void **state)
 {
     OpalTPer *tper = opal_tper_new(&host_test_config);
@@ -54,17 +41,17 @@ static void test_features(void **state)
 
     opal_discovery_encode(tper, buf, sizeof(buf));
 
-    f = find_feature(buf, 0x0001);              /* TPer: Sync, ComID management */
+    f = host_find_feature(buf, 0x0001);         /* TPer: Sync, ComID management */
     assert_true(f > 0);
     assert_int_equal(buf[f + 2], 0x10);
     assert_int_equal(buf[f + 3], 0x0c);
     assert_int_equal(buf[f + 4], 0x41);
 
-    f = find_feature(buf, 0x0002);              /* Locking: supported, encrypting */
+    f = host_find_feature(buf, 0x0002);         /* Locking: supported, encrypting */
     assert_true(f > 0);
     assert_int_equal(buf[f + 4], 0x89);       /* + Hardware Reset for LOR/DOR supported */
 
-    f = find_feature(buf, 0x0003);              /* Geometry */
+    f = host_find_feature(buf, 0x0003);         /* Geometry */
     assert_true(f > 0);
     assert_int_equal(buf[f + 3], 0x1c);
     assert_int_equal(buf[f + 4], 0x01);
@@ -73,7 +60,7 @@ static void test_features(void **state)
     assert_int_equal(opal_get_be32(buf + f + 28), 0);
 
     /* Additional DataStore Tables (DSFS 4.2.1): 16 tables, 10 MiB in all, 512-byte sizes. */
-    f = find_feature(buf, 0x0202);
+    f = host_find_feature(buf, 0x0202);
     assert_true(f > 0);
     assert_int_equal(buf[f + 2], 0x10);
     assert_int_equal(buf[f + 3], 0x0c);
@@ -81,7 +68,7 @@ static void test_features(void **state)
     assert_int_equal(opal_get_be32(buf + f + 8), 10 * 1024 * 1024);
     assert_int_equal(opal_get_be32(buf + f + 12), 512);
 
-    f = find_feature(buf, 0x0203);              /* Opal SSC v2 */
+    f = host_find_feature(buf, 0x0203);         /* Opal SSC v2 */
     assert_true(f > 0);
     assert_int_equal(buf[f + 3], 0x10);
     assert_int_equal(opal_get_be16(buf + f + 4), 0x07fe);
@@ -89,16 +76,16 @@ static void test_features(void **state)
     assert_int_equal(opal_get_be16(buf + f + 9), 4);
     assert_int_equal(opal_get_be16(buf + f + 11), 8);
 
-    f = find_feature(buf, 0x0402);              /* Block SID Authentication, version 1 */
+    f = host_find_feature(buf, 0x0402);         /* Block SID Authentication, version 1 */
     assert_true(f > 0);
     assert_int_equal(buf[f + 2], 0x10);
     assert_int_equal(buf[f + 3], 0x0c);
     assert_int_equal(buf[f + 4], 0x00);       /* SID's PIN is MSID's; not blocked */
     assert_int_equal(buf[f + 5], 0x00);       /* no Block SID command yet */
-    assert_true(f > find_feature(buf, 0x0203));         /* in ascending feature code order */
+    assert_true(f > host_find_feature(buf, 0x0203));         /* in ascending feature code order */
 
-    f = find_feature(buf, 0x0201);              /* Single User Mode, version 1 */
-    assert_true(f > find_feature(buf, 0x0003) && f < find_feature(buf, 0x0202));
+    f = host_find_feature(buf, 0x0201);         /* Single User Mode, version 1 */
+    assert_true(f > host_find_feature(buf, 0x0003) && f < host_find_feature(buf, 0x0202));
     assert_int_equal(buf[f + 2], 0x10);
     assert_int_equal(buf[f + 3], 0x0c);
     assert_int_equal(opal_get_be32(buf + f + 4), 8);   /* global range..Range7: User1..8 */
@@ -127,7 +114,7 @@ static void test_block_sid_bits(void **state)
 
     host_take_ownership(tper);
     opal_discovery_encode(tper, buf, sizeof(buf));
-    f = find_feature(buf, 0x0402);
+    f = host_find_feature(buf, 0x0402);
     assert_int_equal(buf[f + 4], 0x01);       /* SID Value State: SID's PIN is not MSID's */
     assert_int_equal(opal_if_send(tper, 0x02, 0x0005, cmd, sizeof(cmd)), OPAL_IF_OK);
     opal_discovery_encode(tper, buf, sizeof(buf));

@@ -65,17 +65,10 @@ static void put_sum_params(GByteArray *b, const uint64_t *uids, size_t n, int po
 /* SID's Activate of the LockingSP with Single User Mode parameters; its status. */
 static uint64_t activate_sum(OpalTPer *tper, const uint64_t *uids, size_t n, int policy)
 {
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    uint32_t tsn;
-    uint64_t status;
+    g_autoptr(GByteArray) params = g_byte_array_new();
 
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
-    put_sum_params(b, uids, n, policy);
-    host_call_end(b);
-    status = host_call(tper, tsn, b, NULL);
-    host_end_session(tper, tsn);
-    return status;
+    put_sum_params(params, uids, n, policy);
+    return host_activate_with(tper, OPAL_UID_LOCKINGSP, params);
 }
 
 /* A drive owned by SID, its LockingSP active with Range1 single-user (User2's). */
@@ -115,25 +108,22 @@ static uint64_t lock_sum(OpalTPer *tper, uint32_t tsn, uint64_t range, bool lock
 static uint8_t sum_flags(OpalTPer *tper, uint32_t *nr_objects)
 {
     uint8_t buf[512];
-    size_t end;
+    long pos;
 
     assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
-    end = opal_get_be32(buf) + 4;
-    for (size_t pos = 48; pos + 4 <= end; pos += 4 + buf[pos + 3]) {
-        if (opal_get_be16(buf + pos) == 0x0201) {
-            assert_int_equal(buf[pos + 2] >> 4, 1);     /* version 1 */
-            assert_int_equal(buf[pos + 3], 0x0c);
-            for (int i = 5; i < 12; i++) {
-                assert_int_equal(buf[pos + 4 + i], 0);  /* reserved */
-            }
-            if (nr_objects) {
-                *nr_objects = opal_get_be32(buf + pos + 4);
-            }
-            return buf[pos + 8];
-        }
+    pos = host_find_feature(buf, 0x0201);
+    if (pos < 0) {
+        fail_msg("no Single User Mode feature descriptor");
     }
-    fail_msg("no Single User Mode feature descriptor");
-    return 0;
+    assert_int_equal(buf[pos + 2] >> 4, 1);     /* version 1 */
+    assert_int_equal(buf[pos + 3], 0x0c);
+    for (int i = 5; i < 12; i++) {
+        assert_int_equal(buf[pos + 4 + i], 0);  /* reserved */
+    }
+    if (nr_objects) {
+        *nr_objects = opal_get_be32(buf + pos + 4);
+    }
+    return buf[pos + 8];
 }
 
 #define SUM_ANY     0x01
