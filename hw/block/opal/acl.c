@@ -65,67 +65,207 @@ static bool holds_authority(const OpalSP *sp, const OpalAuthSet *auth, uint64_t 
 }
 
 /*
- * Evaluates a postfix BooleanExpr cell (validated when it was stored); with
- * @describe, writes it in infix words ("Admins OR User1").
+ * An ACE's BooleanExpr, read from its cell (Core 5.1.3.3 AC_element, 5.3.2
+ * ACE): authority references and operators in postfix order.  Set and load
+ * let no longer one into a cell (sp.c), so it fits on the stack and access
+ * checks allocate nothing.
  */
-static bool eval_expr(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet *auth,
-                      GString *describe)
+typedef struct ExprElement {
+    uint64_t value;             /* an authority's UID, or an OPAL_BOOLEAN_* */
+    bool is_ref;
+} ExprElement;
+
+typedef struct Expr {
+    ExprElement e[OPAL_ACE_EXPR_MAX_ELEMENTS];
+    size_t n;
+} Expr;
+
+/* Each operator's operands (elements of the Expr), for the description. */
+typedef struct ExprTree {
+    unsigned lhs[OPAL_ACE_EXPR_MAX_ELEMENTS];   /* AND, OR */
+    unsigned rhs[OPAL_ACE_EXPR_MAX_ELEMENTS];   /* AND, OR, NOT */
+    unsigned root;
+} ExprTree;
+
+/*
+ * Reads @ace's BooleanExpr: StartList, StartName half-UID value EndName per
+ * element, EndList.  An empty cell is the empty expression (False).  False
+ * for anything else, longer expressions included: a stored cell never is,
+ * but one that is not an expression must grant nobody.
+ */
+static bool read_expr(const OpalRow *ace, Expr *x)
 {
-    bool stack[32];
-    GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
-    size_t depth = 0;
+    GBytes *cell = ace->cells[OPAL_COL_ACE_BOOLEAN_EXPR];
     OpalTokenReader r;
     OpalToken t[4];
-    gsize len;
     const uint8_t *data;
-    bool result;
+    gsize len;
 
-    if (!ace->cells[OPAL_COL_ACE_BOOLEAN_EXPR]) {
-        g_ptr_array_unref(words);
+    x->n = 0;
+    if (!cell) {
+        return true;
+    }
+    data = g_bytes_get_data(cell, &len);
+    opal_token_reader_init(&r, data, len);
+    if (!opal_token_read(&r, &t[0]) ||
+        !opal_token_is(&t[0], OPAL_TK_START_LIST)) {
         return false;
     }
-    data = g_bytes_get_data(ace->cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
-    opal_token_reader_init(&r, data, len);
-    opal_token_read(&r, &t[0]);                         /* StartList */
-    while (opal_token_read(&r, &t[0]) && t[0].control != OPAL_TK_END_LIST) {
-        opal_token_read(&r, &t[1]);                     /* half-UID */
-        opal_token_read(&r, &t[2]);                     /* authority or operator */
-        opal_token_read(&r, &t[3]);                     /* EndName */
-        if (t[2].type == OPAL_TOKEN_BYTES && depth < G_N_ELEMENTS(stack)) {
-            uint64_t ref = (uint64_t)opal_get_be32(t[2].bytes) << 32 |
-                           opal_get_be32(t[2].bytes + 4);
-            g_autoptr(GString) w = g_string_new(NULL);
+    for (;;) {
+        ExprElement *e;
 
-            stack[depth++] = holds_authority(sp, auth, ref);
-            opal_name_uid(sp, ref, w);
-            g_ptr_array_add(words, g_string_free(g_steal_pointer(&w), false));
-        } else if (t[2].uint == 2 && depth >= 1) {          /* NOT */
-            stack[depth - 1] = !stack[depth - 1];
-            g_ptr_array_add(words, g_strdup_printf("NOT %s",
-                            (char *)g_ptr_array_steal_index(words, words->len - 1)));
-        } else if (depth >= 2) {                            /* AND, OR */
-            g_autofree char *b = g_ptr_array_steal_index(words, words->len - 1);
-            g_autofree char *a = g_ptr_array_steal_index(words, words->len - 1);
-
-            depth--;
-            stack[depth - 1] = t[2].uint ? (stack[depth - 1] || stack[depth])
-                                         : (stack[depth - 1] && stack[depth]);
-            g_ptr_array_add(words, g_strdup_printf("%s %s %s", a,
-                                                   t[2].uint ? "OR" : "AND", b));
+        if (!opal_token_read(&r, &t[0])) {
+            return false;
+        }
+        if (opal_token_is(&t[0], OPAL_TK_END_LIST)) {
+            break;
+        }
+        if (x->n == OPAL_ACE_EXPR_MAX_ELEMENTS ||
+            !opal_token_is(&t[0], OPAL_TK_START_NAME) ||
+            !opal_token_read(&r, &t[1]) || !opal_token_read(&r, &t[2]) ||
+            !opal_token_read(&r, &t[3]) ||
+            !opal_token_is(&t[3], OPAL_TK_END_NAME) ||
+            t[1].type != OPAL_TOKEN_BYTES || t[1].len != 4) {
+            return false;
+        }
+        e = &x->e[x->n++];
+        if (opal_get_be32(t[1].bytes) == OPAL_HALF_UID_AUTHORITY_OBJECT_REF &&
+            t[2].type == OPAL_TOKEN_BYTES && t[2].len == 8) {
+            e->is_ref = true;
+            e->value = opal_get_be64(t[2].bytes);
+        } else if (opal_get_be32(t[1].bytes) == OPAL_HALF_UID_BOOLEAN_ACE &&
+                   t[2].type == OPAL_TOKEN_UINT &&
+                   t[2].uint <= OPAL_BOOLEAN_NOT) {
+            e->is_ref = false;
+            e->value = t[2].uint;
+        } else {
+            return false;
         }
     }
-    result = depth == 1 && stack[0];
-    if (describe) {
-        g_string_append(describe, words->len ? (char *)g_ptr_array_index(words, 0)
-                                             : "nobody");
-    }
-    g_ptr_array_unref(words);
-    return result;
+    /* Nothing after the EndList. */
+    return !opal_token_read(&r, &t[0]);
 }
 
-bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet *auth)
+/*
+ * One postfix walk of @x: *@result gets its truth value for @auth and, with
+ * @tree, each operator's operands are noted for describe_node().  The stack
+ * is as deep as sp.c lets a stored expression need, one shared constant; an
+ * expression that would overflow or underflow it, or leave other than one
+ * value, is malformed (false).  Linear in the expression, and allocates
+ * nothing: it runs for every method and, on every persistent change, for
+ * every range and KEK.
+ */
+static bool walk_expr(const OpalSP *sp, const Expr *x, const OpalAuthSet *auth,
+                      bool *result, ExprTree *tree)
 {
-    return eval_expr(sp, ace, auth, NULL);
+    bool value[OPAL_ACE_EXPR_MAX_DEPTH];
+    unsigned node[OPAL_ACE_EXPR_MAX_DEPTH];
+    size_t depth = 0;
+
+    *result = false;
+    for (unsigned i = 0; i < x->n; i++) {
+        const ExprElement *e = &x->e[i];
+
+        if (e->is_ref) {
+            if (depth == OPAL_ACE_EXPR_MAX_DEPTH) {
+                return false;
+            }
+            value[depth] = holds_authority(sp, auth, e->value);
+            node[depth++] = i;
+            continue;
+        }
+        if (depth < (e->value == OPAL_BOOLEAN_NOT ? 1 : 2)) {
+            return false;
+        }
+        if (e->value == OPAL_BOOLEAN_NOT) {
+            value[depth - 1] = !value[depth - 1];
+            if (tree) {
+                tree->rhs[i] = node[depth - 1];
+            }
+        } else {
+            depth--;
+            value[depth - 1] = e->value == OPAL_BOOLEAN_OR ?
+                               value[depth - 1] || value[depth] :
+                               value[depth - 1] && value[depth];
+            if (tree) {
+                tree->lhs[i] = node[depth - 1];
+                tree->rhs[i] = node[depth];
+            }
+        }
+        node[depth - 1] = i;
+    }
+    if (depth > 1) {
+        return false;
+    }
+    *result = depth == 1 && value[0];
+    if (tree && depth == 1) {
+        tree->root = node[0];
+    }
+    return true;
+}
+
+static bool is_binary(const ExprElement *e)
+{
+    return !e->is_ref && e->value != OPAL_BOOLEAN_NOT;
+}
+
+/*
+ * Appends element @i of @x and its operands in infix words, in one in-order
+ * walk so that the description grows with the expression, not its square.
+ * Parentheses only where an operand mixes AND and OR or is negated whole.
+ */
+static void describe_node(const OpalSP *sp, const Expr *x,
+                          const ExprTree *tree, unsigned i, GString *s)
+{
+    const ExprElement *e = &x->e[i];
+    const ExprElement *r = e->is_ref ? NULL : &x->e[tree->rhs[i]];
+
+    if (e->is_ref) {
+        opal_name_uid(sp, e->value, s);
+    } else if (e->value == OPAL_BOOLEAN_NOT) {
+        g_string_append(s, is_binary(r) ? "NOT (" : "NOT ");
+        describe_node(sp, x, tree, tree->rhs[i], s);
+        g_string_append(s, is_binary(r) ? ")" : "");
+    } else {
+        const ExprElement *l = &x->e[tree->lhs[i]];
+        bool lp = is_binary(l) && l->value != e->value;
+        bool rp = is_binary(r) && r->value != e->value;
+
+        g_string_append(s, lp ? "(" : "");
+        describe_node(sp, x, tree, tree->lhs[i], s);
+        g_string_append(s, lp ? ") " : " ");
+        g_string_append(s, e->value == OPAL_BOOLEAN_OR ? "OR " : "AND ");
+        g_string_append(s, rp ? "(" : "");
+        describe_node(sp, x, tree, tree->rhs[i], s);
+        g_string_append(s, rp ? ")" : "");
+    }
+}
+
+/* Writes @ace's BooleanExpr in infix words ("Admins OR User1"). */
+static void describe_ace(const OpalSP *sp, const OpalRow *ace,
+                         const OpalAuthSet *auth, GString *s)
+{
+    Expr x;
+    ExprTree tree;
+    bool result;
+
+    if (!read_expr(ace, &x) || !walk_expr(sp, &x, auth, &result, &tree)) {
+        g_string_append(s, "a malformed expression");
+    } else if (!x.n) {
+        g_string_append(s, "nobody");
+    } else {
+        describe_node(sp, &x, &tree, tree.root, s);
+    }
+}
+
+bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace,
+                        const OpalAuthSet *auth)
+{
+    Expr x;
+    bool result;
+
+    return read_expr(ace, &x) && walk_expr(sp, &x, auth, &result, NULL) &&
+           result;
 }
 
 /* The ACE's Columns as a bit mask; an empty list means every column. */
@@ -184,7 +324,7 @@ bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invok
             opal_name_uid(sp, rule->acl[i], why);
             if (ace) {
                 g_string_append(why, " = ");
-                eval_expr(sp, ace, auth, why);
+                describe_ace(sp, ace, auth, why);
             }
         }
     }

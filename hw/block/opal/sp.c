@@ -13,13 +13,6 @@
 #include "sp.h"
 #include "uid.h"
 
-/* BooleanExpr operators (Core 5.1.3.11 boolean_ACE). */
-enum {
-    BOOLEAN_AND = 0,
-    BOOLEAN_OR = 1,
-    BOOLEAN_NOT = 2,
-};
-
 static void row_free(gpointer p)
 {
     OpalRow *row = p;
@@ -221,11 +214,14 @@ void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *auth
 {
     GByteArray *b = g_byte_array_new();
 
+    /* n authorities and n - 1 ORs: no more than a Set may store (sp.h). */
+    g_assert(2 * n <= OPAL_ACE_EXPR_MAX_ELEMENTS + 1);
     opal_token_put_control(b, OPAL_TK_START_LIST);
     for (size_t i = 0; i < n; i++) {
         put_expr_term(b, OPAL_HALF_UID_AUTHORITY_OBJECT_REF, authorities[i], true);
         if (i > 0) {
-            put_expr_term(b, OPAL_HALF_UID_BOOLEAN_ACE, BOOLEAN_OR, false);
+            put_expr_term(b, OPAL_HALF_UID_BOOLEAN_ACE, OPAL_BOOLEAN_OR,
+                          false);
         }
     }
     opal_token_put_control(b, OPAL_TK_END_LIST);
@@ -465,9 +461,11 @@ static bool uid_element(const OpalToken *t, const OpalColumn *c)
 }
 
 /*
- * ACE BooleanExpr (Core 5.1.3.3 AC_element): a postfix list of authority
- * references and AND/OR/NOT; it must reduce to one truth value (or be empty,
- * which is False).
+ * ACE BooleanExpr (Core 5.1.3.3 AC_element, 5.3.2 ACE): a postfix list of
+ * authority references and AND/OR/NOT; it must reduce to one truth value (or
+ * be empty, which is False), with at most OPAL_ACE_EXPR_MAX_ELEMENTS elements
+ * and OPAL_ACE_EXPR_MAX_DEPTH operands pending at once, the evaluator's
+ * stack (acl.c): every access check walks it.
  */
 static bool ace_expr_valid(const OpalValue *v)
 {
@@ -476,7 +474,8 @@ static bool ace_expr_valid(const OpalValue *v)
     size_t i;
 
     if (v->count < 2 || !opal_token_is(&t[0], OPAL_TK_START_LIST) ||
-        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST)) {
+        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST) ||
+        (v->count - 2) / 4 > OPAL_ACE_EXPR_MAX_ELEMENTS) {
         return false;
     }
     for (i = 1; i + 4 <= v->count - 1; i += 4) {
@@ -484,10 +483,13 @@ static bool ace_expr_valid(const OpalValue *v)
             return false;
         }
         if (is_half_uid(&t[i + 1], OPAL_HALF_UID_AUTHORITY_OBJECT_REF) && is_uid(&t[i + 2])) {
-            depth++;
+            if (++depth > OPAL_ACE_EXPR_MAX_DEPTH) {
+                return false;
+            }
         } else if (is_half_uid(&t[i + 1], OPAL_HALF_UID_BOOLEAN_ACE) &&
-                   t[i + 2].type == OPAL_TOKEN_UINT && t[i + 2].uint <= BOOLEAN_NOT) {
-            int operands = t[i + 2].uint == BOOLEAN_NOT ? 1 : 2;
+                   t[i + 2].type == OPAL_TOKEN_UINT &&
+                   t[i + 2].uint <= OPAL_BOOLEAN_NOT) {
+            int operands = t[i + 2].uint == OPAL_BOOLEAN_NOT ? 1 : 2;
 
             if (depth < operands) {
                 return false;

@@ -84,6 +84,20 @@ typedef struct OpalTable {
 
 #define OPAL_MAX_ACL        8
 
+/*
+ * Bounds of an ACE's BooleanExpr (Core 5.1.3.3 AC_element, 5.3.2 ACE): its
+ * authority references and operators, and the operands pending at once in
+ * its postfix order, which is the depth of the evaluator's stack (acl.c).
+ * Access control evaluates ACEs on every method, and on every persistent
+ * change for every range and KEK, so what an Admin may store must stay
+ * cheap: Set (Core 5.3.3.7) refuses a longer or deeper expression with
+ * INVALID_PARAMETER, and a saved state that holds one is refused at load.
+ * Real hosts need far less: Linux's sed-opal ORs two authorities (three
+ * elements, depth 2), as do the SSC's preconfigured ACEs.
+ */
+#define OPAL_ACE_EXPR_MAX_ELEMENTS  64
+#define OPAL_ACE_EXPR_MAX_DEPTH     16
+
 /* One row of the AccessControl table (Core 5.3.2.8), reduced to what Opal uses. */
 typedef struct OpalAccessRule {
     uint64_t invoking;
@@ -351,6 +365,8 @@ void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s);
  * Whether (@invoking, @method) may run for @auth and which columns it may
  * touch: false if no rule exists or no ACE of its ACL is satisfied;
  * otherwise @columns gets a bit per permitted column (all bits: every column).
+ * Refused, it appends the reason in words to @why, unless @why is NULL:
+ * only then are the words made.
  */
 bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invoking,
                        uint64_t method, uint32_t *columns, GString *why);
