@@ -49,11 +49,15 @@ check: check-unit check-qtest check-docs check-guest
 check-unit: engine
 	meson test -C $(BUILD)/engine --print-errorlogs
 
+QTESTS := opal-test opal-ide-test
+
 check-qtest: qemu
-	ninja -C $(QEMU_BUILD) tests/qtest/opal-test
-	QTEST_QEMU_BINARY=./$(QEMU_BUILD)/qemu-system-x86_64 \
+	ninja -C $(QEMU_BUILD) $(addprefix tests/qtest/,$(QTESTS))
+	rc=0; for t in $(QTESTS); do \
+	    QTEST_QEMU_BINARY=./$(QEMU_BUILD)/qemu-system-x86_64 \
 	    QTEST_QEMU_IMG=./$(QEMU_BUILD)/qemu-img \
-	    $(QEMU_BUILD)/tests/qtest/opal-test --tap -k
+	    $(QEMU_BUILD)/tests/qtest/$$t --tap -k || rc=1; \
+	done; exit $$rc
 
 # Every command line of the device guide, run as the guide shows it (tests/docs/).
 check-docs: qemu

@@ -9,7 +9,7 @@ tree=${1:?usage: overlay.sh TREE PRISTINE}
 pristine=${2:?usage: overlay.sh TREE PRISTINE}
 
 # Our files: the device, the engine, the qtest, the device set and the devices doc.
-ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-test.c configs
+ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-*.c configs
       docs/system/devices/opal.rst)
 
 cd "$srcdir"

@@ -69,6 +69,13 @@ IDEOpalDrive *ide_opal_drive(IDEState *s)
     return IDE_OPAL_HD(dev);
 }
 
+IDEState *ide_opal_ide_state(IDEOpalDrive *d)
+{
+    IDEDevice *dev = IDE_DEVICE(d);
+
+    return &IDE_BUS(qdev_get_parent_bus(DEVICE(d)))->ifs[dev->unit];
+}
+
 /*
  * IDENTIFY DEVICE words that make a host treat the disk as a trusted-computing
  * drive (ACS-3, 7.12.7).  Linux needs all of them: it ignores word 48 unless
@@ -311,6 +318,77 @@ static int ide_opal_post_load(void *opaque, int version_id)
  * state (opal_tper_save_running); the image, state region included, travels
  * as storage does (shared, or copied by the block layer).
  */
+/*
+ * A TRUSTED command between its issue and its data phase travels with the
+ * drive: IDE's own state brings a PIO phase's buffer and the armed bus
+ * master, this brings the decoded command and a pending DMA receive's data.
+ */
+static bool ide_opal_trusted_needed(void *opaque)
+{
+    IDEOpalDrive *d = opaque;
+
+    return d->trusted.pending;
+}
+
+static int ide_opal_trusted_pre_save(void *opaque)
+{
+    IDEOpalDrive *d = opaque;
+    IDEState *s = ide_opal_ide_state(d);
+
+    g_clear_pointer(&d->trusted_data, g_free);
+    d->trusted_data_len = 0;
+    if (d->trusted.dma && d->trusted.receive) {
+        d->trusted_data = g_memdup2(s->io_buffer, d->trusted.len);
+        d->trusted_data_len = d->trusted.len;
+    }
+    return 0;
+}
+
+static int ide_opal_trusted_post_save(void *opaque)
+{
+    IDEOpalDrive *d = opaque;
+
+    g_clear_pointer(&d->trusted_data, g_free);
+    d->trusted_data_len = 0;
+    return 0;
+}
+
+static int ide_opal_trusted_post_load(void *opaque, int version_id)
+{
+    IDEOpalDrive *d = opaque;
+    const IDEOpalTrusted *t = &d->trusted;
+    uint32_t data_len = t->dma && t->receive ? t->len : 0;
+
+    if (!t->pending || t->len == 0 || t->len > OPAL_MAX_TRANSFER ||
+        t->len % BDRV_SECTOR_SIZE || d->trusted_data_len != data_len) {
+        error_report("ide-opal-hd: migrated TRUSTED command is not valid");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_ide_opal_trusted = {
+    .name = "ide-opal-hd/trusted",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = ide_opal_trusted_needed,
+    .pre_save = ide_opal_trusted_pre_save,
+    .post_save = ide_opal_trusted_post_save,
+    .post_load = ide_opal_trusted_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(trusted.pending, IDEOpalDrive),
+        VMSTATE_BOOL(trusted.receive, IDEOpalDrive),
+        VMSTATE_BOOL(trusted.dma, IDEOpalDrive),
+        VMSTATE_UINT8(trusted.protocol, IDEOpalDrive),
+        VMSTATE_UINT16(trusted.sp_specific, IDEOpalDrive),
+        VMSTATE_UINT32(trusted.len, IDEOpalDrive),
+        VMSTATE_UINT32(trusted_data_len, IDEOpalDrive),
+        VMSTATE_VBUFFER_ALLOC_UINT32(trusted_data, IDEOpalDrive, 0, NULL,
+                                     trusted_data_len),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_ide_opal = {
     .name = "ide-opal-hd",
     .version_id = 1,
@@ -328,6 +406,10 @@ static const VMStateDescription vmstate_ide_opal = {
         VMSTATE_UINT64(ncq_error.lba, IDEOpalDrive),
         VMSTATE_UINT64(ncq_error.count, IDEOpalDrive),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_ide_opal_trusted,
+        NULL
     },
 };
 
@@ -477,6 +559,9 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     k->realize = ide_opal_realize;
     k->find_cmd = ide_opal_find_cmd;
     k->identify = ide_opal_identify;
+    k->reset = ide_opal_trusted_reset;
+    k->restart = ide_opal_trusted_restart;
+    k->pio_out_done = ide_opal_trusted_pio_done;
     k->media_access = ide_opal_media_access;
     oc->power_cycle = ide_opal_power_cycle_obj;
     oc->psid_revert = ide_opal_psid_revert_obj;

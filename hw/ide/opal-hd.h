@@ -62,12 +62,29 @@ typedef struct IDEOpalNcqError {
     uint64_t count;
 } IDEOpalNcqError;
 
+/*
+ * A TRUSTED command that has a data phase to come, decoded and checked
+ * once when it was issued (opal-trusted.c).
+ */
+typedef struct IDEOpalTrusted {
+    bool pending;       /* issued, its data phase not over */
+    bool receive;
+    bool dma;
+    uint8_t protocol;
+    uint16_t sp_specific;
+    uint32_t len;       /* bytes, at most OPAL_MAX_TRANSFER */
+} IDEOpalTrusted;
+
 struct IDEOpalDrive {
     IDEDrive parent_obj;
     OpalTPer *tper;
     bool encrypt;       /* off: user data stays in the clear on the image */
     IDEOpalMedia *media;
     IDEOpalNcqError ncq_error;
+    IDEOpalTrusted trusted;
+    /* A pending TRUSTED RECEIVE DMA's data, in migration only */
+    uint8_t *trusted_data;
+    uint32_t trusted_data_len;
     /* The running TPer's state and the state slot's generation, in migration (VMState). */
     uint8_t *migration_state;
     uint32_t migration_state_len;
@@ -91,8 +108,9 @@ struct IDEOpalDrive {
  */
 void ide_opal_power_cycle(IDEOpalDrive *d);
 
-/* The drive behind an IDEState that belongs to an ide-opal-hd. */
+/* The drive behind an IDEState that belongs to an ide-opal-hd, and back. */
 IDEOpalDrive *ide_opal_drive(IDEState *s);
+IDEState *ide_opal_ide_state(IDEOpalDrive *d);
 
 bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd);
 
@@ -129,5 +147,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalMedia, ide_opal_media_unref)
 bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
                            bool write, int ncq_tag);
 bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd);
+/* IDEDeviceClass hooks for the TRUSTED command in its data phase. */
+void ide_opal_trusted_reset(IDEDevice *dev);
+bool ide_opal_trusted_restart(IDEDevice *dev);
+void ide_opal_trusted_pio_done(IDEDevice *dev);
 
 #endif

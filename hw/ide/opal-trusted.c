@@ -8,12 +8,19 @@
  *   LBA 24         TRUSTED NON-DATA only: 1 = receive, 0 = send
  * Every error the TPer reports at this level ends the command aborted.
  *
+ * A command is decoded from the registers once, when it is issued, and
+ * checked there; its data phase uses only that decoded form.  The guest may
+ * rewrite the registers once BSY is clear (after a software reset, say), and
+ * on legacy IDE a DMA command waits for the guest to start the bus master:
+ * nothing it writes then may size a transfer.  A reset drops the command.
+ *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/log.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
 #include "trace.h"
@@ -23,18 +30,11 @@
 /* The engine fills or reads the whole transfer in the IDE I/O buffer. */
 QEMU_BUILD_BUG_ON(OPAL_MAX_TRANSFER > IDE_DMA_BUF_SECTORS * BDRV_SECTOR_SIZE);
 
-typedef struct TrustedCmd {
-    bool receive;
-    bool dma;
-    uint8_t protocol;
-    uint16_t sp_specific;
-    uint32_t len;           /* bytes */
-} TrustedCmd;
-
-static TrustedCmd trusted_decode(IDEState *s, uint8_t cmd)
+static IDEOpalTrusted trusted_decode(IDEState *s, uint8_t cmd)
 {
-    TrustedCmd t = {
-        .receive = cmd == ATA_TRUSTED_RECEIVE || cmd == ATA_TRUSTED_RECEIVE_DMA ||
+    IDEOpalTrusted t = {
+        .receive = cmd == ATA_TRUSTED_RECEIVE ||
+                   cmd == ATA_TRUSTED_RECEIVE_DMA ||
                    (cmd == ATA_TRUSTED_NON_DATA && (s->select & 0x01)),
         .dma = cmd == ATA_TRUSTED_RECEIVE_DMA || cmd == ATA_TRUSTED_SEND_DMA,
         .protocol = s->feature,
@@ -54,20 +54,33 @@ static void trusted_abort(IDEState *s, OpalIfStatus status)
 }
 
 /* The end of a data-out phase: hand what the host sent to the TPer. */
-static OpalIfStatus trusted_deliver(IDEState *s, const TrustedCmd *t)
+static OpalIfStatus trusted_deliver(IDEOpalDrive *d, IDEState *s,
+                                    const IDEOpalTrusted *t)
 {
-    return opal_if_send(ide_opal_drive(s)->tper, t->protocol, t->sp_specific,
+    return opal_if_send(d->tper, t->protocol, t->sp_specific,
                         s->io_buffer, t->len);
 }
 
-static void trusted_send_pio_done(IDEState *s)
+/* IDEDeviceClass.pio_out_done: the PIO data-out phase is over. */
+void ide_opal_trusted_pio_done(IDEDevice *dev)
 {
-    TrustedCmd t = trusted_decode(s, ATA_TRUSTED_SEND);
-    OpalIfStatus status = trusted_deliver(s, &t);
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+    IDEState *s = ide_opal_ide_state(d);
+    IDEOpalTrusted t = d->trusted;
+    OpalIfStatus status = OPAL_IF_OK;
 
+    d->trusted.pending = false;
     ide_transfer_stop(s);
-    if (status != OPAL_IF_OK) {
-        trusted_abort(s, status);
+    if (!t.pending || t.receive || t.dma) {
+        /* Only a migration stream can say so; the guest cannot. */
+        qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: end of a PIO data-out "
+                      "phase with no TRUSTED SEND in flight\n");
+        ide_abort_command(s);
+    } else {
+        status = trusted_deliver(d, s, &t);
+        if (status != OPAL_IF_OK) {
+            trusted_abort(s, status);
+        }
     }
     ide_bus_set_irq(s->bus);
 }
@@ -75,10 +88,21 @@ static void trusted_send_pio_done(IDEState *s)
 static void trusted_dma_cb(void *opaque, int ret)
 {
     IDEState *s = opaque;
-    TrustedCmd t = trusted_decode(s, s->dma_cmd == IDE_DMA_WRITE ?
-                                  ATA_TRUSTED_SEND_DMA : ATA_TRUSTED_RECEIVE_DMA);
+    IDEOpalDrive *d = ide_opal_drive(s);
+    IDEOpalTrusted t = d->trusted;
     OpalIfStatus status = OPAL_IF_OK;
 
+    d->trusted.pending = false;
+    if (!t.pending || !t.dma) {
+        /*
+         * The bus master started after a reset dropped the command: the
+         * registers hold whatever the guest wrote since, not a command.
+         */
+        qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: bus master DMA started "
+                      "with no TRUSTED command in flight\n");
+        ide_dma_error(s);
+        return;
+    }
     s->io_buffer_index = 0;
     s->io_buffer_size = t.len;
     /* rw_buf's is_write means "write to guest memory" (device to host). */
@@ -87,7 +111,7 @@ static void trusted_dma_cb(void *opaque, int ret)
         return;
     }
     if (!t.receive) {
-        status = trusted_deliver(s, &t);
+        status = trusted_deliver(d, s, &t);
     }
     if (status != OPAL_IF_OK) {
         trusted_abort(s, status);
@@ -98,47 +122,86 @@ static void trusted_dma_cb(void *opaque, int ret)
     ide_set_inactive(s, false);
 }
 
+static void trusted_start_dma(IDEOpalDrive *d, IDEState *s)
+{
+    s->dma_cmd = d->trusted.receive ? IDE_DMA_READ : IDE_DMA_WRITE;
+    ide_start_dma(s, trusted_dma_cb);
+}
+
+/* IDEDeviceClass.reset: a command waiting for its data phase is gone. */
+void ide_opal_trusted_reset(IDEDevice *dev)
+{
+    IDE_OPAL_HD(dev)->trusted.pending = false;
+}
+
+/*
+ * IDEDeviceClass.restart: the VM runs again (on a migration's destination)
+ * with the bus master armed for a TRUSTED DMA the guest has not started.
+ * Arm it again for the same command; a receive's data came along with it.
+ */
+bool ide_opal_trusted_restart(IDEDevice *dev)
+{
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+    IDEState *s = ide_opal_ide_state(d);
+
+    if (!d->trusted.pending || !d->trusted.dma) {
+        return false;
+    }
+    if (d->trusted.receive && d->trusted_data) {
+        memcpy(s->io_buffer, d->trusted_data, d->trusted.len);
+    }
+    g_clear_pointer(&d->trusted_data, g_free);
+    d->trusted_data_len = 0;
+    if (s->bus->dma->ops->restart_dma) {
+        s->bus->dma->ops->restart_dma(s->bus->dma);
+    }
+    trusted_start_dma(d, s);
+    return true;
+}
+
 bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd)
 {
-    OpalTPer *tper = ide_opal_drive(s)->tper;
-    TrustedCmd t = trusted_decode(s, cmd);
+    IDEOpalDrive *d = ide_opal_drive(s);
+    IDEOpalTrusted t = trusted_decode(s, cmd);
     OpalIfStatus status;
 
     trace_ide_opal_trusted(s, cmd, t.receive ? "receive" : "send", t.protocol,
                            t.sp_specific, t.len);
+    d->trusted.pending = false;
+    if (t.len > OPAL_MAX_TRANSFER) {
+        trusted_abort(s, OPAL_IF_BAD_LENGTH);
+        return true;
+    }
     if (t.receive) {
-        status = opal_if_recv(tper, t.protocol, t.sp_specific, s->io_buffer, t.len);
-        if (status != OPAL_IF_OK) {
-            trusted_abort(s, status);
-            return true;
-        }
-    } else {
+        status = opal_if_recv(d->tper, t.protocol, t.sp_specific,
+                              s->io_buffer, t.len);
+    } else if (t.len) {
         /* Refuse before the data phase: a refused command moves nothing. */
-        status = t.len ? opal_if_send_check(tper, t.protocol, t.sp_specific, t.len)
-                       : opal_if_send(tper, t.protocol, t.sp_specific, NULL, 0);
-        if (status != OPAL_IF_OK) {
-            trusted_abort(s, status);
-            return true;
-        }
+        status = opal_if_send_check(d->tper, t.protocol, t.sp_specific, t.len);
+    } else {
+        status = opal_if_send(d->tper, t.protocol, t.sp_specific, NULL, 0);
+    }
+    if (status != OPAL_IF_OK) {
+        trusted_abort(s, status);
+        return true;
     }
     if (t.len == 0) {
         return true;
     }
 
-    /*
-     * The completions decode the command again from the registers, which keep
-     * their values for the whole data phase; dma_cmd tells DMA's direction.
-     */
+    t.pending = true;
+    d->trusted = t;
     if (t.dma) {
-        s->dma_cmd = t.receive ? IDE_DMA_READ : IDE_DMA_WRITE;
-        ide_start_dma(s, trusted_dma_cb);
+        trusted_start_dma(d, s);
     } else if (t.receive) {
+        /* The data is in the buffer: the rest is IDE's own PIO data-in. */
+        d->trusted.pending = false;
         s->status = READY_STAT | SEEK_STAT;
         ide_transfer_start(s, s->io_buffer, t.len, ide_transfer_stop);
         ide_bus_set_irq(s->bus);
     } else {
         s->status = READY_STAT | SEEK_STAT;
-        ide_transfer_start(s, s->io_buffer, t.len, trusted_send_pio_done);
+        ide_transfer_start(s, s->io_buffer, t.len, ide_device_pio_out_done);
         ide_bus_set_irq(s->bus);
     }
     return false;
