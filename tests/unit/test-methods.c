@@ -136,6 +136,8 @@ static void test_range_rules(void **state)
     uint64_t end = host_test_config.nb_blocks;
     static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1, 3 }, lor_hw_only[] = { 1 };
     static const uint64_t lor_hotplug[] = { 2 };
+    /* Longer than a set of the four reset types can be: the state is bounded. */
+    static const uint64_t lor_long[] = { 0, 1, 3, 0, 1 };
     uint32_t tsn;
 
     host_take_ownership(tper);
@@ -163,6 +165,9 @@ static void test_range_rules(void **state)
                      0);
     assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
                                         lor_hw_only, 1), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
+                                        lor_long, G_N_ELEMENTS(lor_long)),
+                     OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
                                         OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
                      OPAL_ST_INVALID_PARAMETER);

@@ -432,14 +432,20 @@ static bool is_half_uid(const OpalToken *t, uint32_t half)
     return t->type == OPAL_TOKEN_BYTES && t->len == 4 && opal_get_be32(t->bytes) == half;
 }
 
-/* A list whose every element is one token that @element_ok accepts. */
+/*
+ * A list of at most @max_elements elements, each one token that @element_ok
+ * accepts.  The bound keeps every cell, and so the saved state, of a size
+ * known in advance: the state must always fit its slot (hw/ide/opal-state.c).
+ */
 static bool flat_list_of(const OpalValue *v, const OpalColumn *c,
+                         size_t max_elements,
                          bool (*element_ok)(const OpalToken *, const OpalColumn *))
 {
     const OpalToken *t = v->tokens;
 
     if (v->count < 2 || !opal_token_is(&t[0], OPAL_TK_START_LIST) ||
-        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST)) {
+        !opal_token_is(&t[v->count - 1], OPAL_TK_END_LIST) ||
+        v->count - 2 > max_elements) {
         return false;
     }
     for (size_t i = 1; i + 1 < v->count; i++) {
@@ -518,9 +524,10 @@ bool opal_column_accepts(const OpalColumn *c, const OpalValue *v)
     case OPAL_T_UIDREF:
         return v->count == 1 && is_uid(t);
     case OPAL_T_ENUM_LIST:
-        return flat_list_of(v, c, enum_element);
+        /* A set of enumeration values (Core 5.1.3.58 reset_types): each once */
+        return flat_list_of(v, c, c->max + 1, enum_element);
     case OPAL_T_UID_LIST:
-        return flat_list_of(v, c, uid_element);
+        return flat_list_of(v, c, OPAL_UID_LIST_MAX_ELEMENTS, uid_element);
     case OPAL_T_ACE_EXPR:
         return ace_expr_valid(v);
     case OPAL_T_ANY:

@@ -98,6 +98,12 @@ typedef struct OpalTable {
 #define OPAL_ACE_EXPR_MAX_ELEMENTS  64
 #define OPAL_ACE_EXPR_MAX_DEPTH     16
 
+/*
+ * Longest list of UIDs a cell may hold (ACLs: the SSC's have one or two
+ * ACEs).  A list of enumeration values holds each value at most once.
+ */
+#define OPAL_UID_LIST_MAX_ELEMENTS  OPAL_MAX_ACL
+
 /* One row of the AccessControl table (Core 5.3.2.8), reduced to what Opal uses. */
 typedef struct OpalAccessRule {
     uint64_t invoking;
