@@ -23,6 +23,12 @@ typedef struct HostResponse {
     GArray *tokens;         /* OpalToken; NULL if the TPer had nothing to say */
 } HostResponse;
 
+/*
+ * Clears @len bytes at @p so that no compiler drops it: the host wipes what
+ * carried a PIN before it frees it, as the engine must (test-wipe.c).
+ */
+void host_wipe(void *p, size_t len);
+
 /* Frames and sends @tokens for session @tsn (0: the session manager). */
 void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens);
 HostResponse *host_receive(OpalTPer *tper);

@@ -51,7 +51,7 @@ static void new_media_key(OpalRow *key)
     opal_row_set_bytes(key, KEY_COLUMN, bytes, sizeof(bytes));
     /* Copies of the old key are worthless now; opal_secrets_rewrap() makes new ones. */
     g_clear_pointer(&key->cells[OPAL_COL_K_AES_WRAPPED], g_bytes_unref);
-    gcry_create_nonce(bytes, sizeof(bytes));        /* overwrite the stack copy */
+    opal_wipe(bytes, sizeof(bytes));                /* the stack copy */
 }
 
 /* A fresh LockingSP: factory tables, every range with a new key. */
@@ -259,7 +259,7 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     uint64_t ds_sizes[OPAL_DATASTORE_MAX_TABLES];
     size_t nr_ds;
     g_autoptr(GBytes) verifier = NULL;
-    g_autofree uint8_t *kek = NULL;
+    uint8_t *kek = NULL;
     const uint8_t *pin = NULL, *old_kek;
     size_t pin_len = 0;
     bool admins_own_range;
@@ -303,6 +303,8 @@ OpalStatus opal_method_reactivate(MethodContext *m)
             opal_secrets_learn(tper, admin1, g_steal_pointer(&kek));
         }
     }
+    /* The old KEK, if a new PIN made it useless. */
+    opal_secret_free(kek, OPAL_KEK_LEN);
     opal_sum_apply(&tper->config, tper->locking_sp, sum_objects, admins_own_range);
     /* New tables, their ACEs back to Admins (DSFS 4.4.1). */
     opal_datastore_apply(tper->locking_sp, ds_sizes, nr_ds);
@@ -347,7 +349,8 @@ OpalStatus opal_method_erase(MethodContext *m)
                            (const uint64_t[]){ OPAL_RESET_POWER_CYCLE }, 1);
     cpin = opal_sp_row(m->sp, OPAL_UID_C_PIN_USER(n + 1));
     if (cpin) {
-        g_free(opal_pin_store(&m->tper->config, cpin, NULL, 0));
+        opal_secret_free(opal_pin_store(&m->tper->config, cpin, NULL, 0),
+                         OPAL_KEK_LEN);
         opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
     }
     opal_secrets_forget_kek(m->tper, OPAL_SUM_OWNER(n));
@@ -401,7 +404,7 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
 {
     const OpalValue *keep_v = opal_call_optional(m->call, REVERTSP_KEEP_GLOBAL_RANGE_KEY);
     OpalRow *global = opal_sp_row(m->sp, OPAL_UID_LOCKING_GLOBALRANGE);
-    g_autofree uint8_t *key_copy = NULL;
+    uint8_t *key_copy = NULL;
     uint64_t keep = 0, rl = 0, wl = 0;
     const uint8_t *key;
     size_t len = 0;
@@ -439,9 +442,7 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
         key_copy = g_memdup2(key, len);
     }
     revert_locking_sp(m->tper, m->session, key_copy, len);
-    if (key_copy) {
-        memset(key_copy, 0, len);
-    }
+    opal_secret_free(key_copy, len);
     m->session->end_after_response = true;
     m->sp = NULL;
     opal_trace(m->tper, "LockingSP reverted by its Admins%s", keep ? ", global range kept" : "");

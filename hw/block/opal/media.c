@@ -158,8 +158,7 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
 void opal_media_map_free(OpalMediaMap *map)
 {
     if (map) {
-        memset(map->keys, 0, (size_t)map->nr_keys * OPAL_MEDIA_KEY_LEN);
-        g_free(map->keys);
+        opal_secret_free(map->keys, (size_t)map->nr_keys * OPAL_MEDIA_KEY_LEN);
         g_free(map->extents);
         g_free(map);
     }

@@ -231,14 +231,17 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
 /* A new PIN: the drive keeps its verifier, and its KEK while powered. */
 static void set_pin(MethodContext *m, OpalRow *cpin)
 {
-    g_autofree uint8_t *pin = NULL;
-    const uint8_t *value;
+    /*
+     * The PIN stays in its cell, held here while opal_pin_store() empties
+     * the row's: no copy to wipe, and the cell wipes itself once let go.
+     */
+    g_autoptr(GBytes) cell = g_bytes_ref(cpin->cells[OPAL_COL_C_PIN_PIN]);
+    const uint8_t *pin;
     uint64_t owner = opal_credential_owner(m->sp, cpin->uid);
     uint8_t *kek;
     size_t len;
 
-    opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &value, &len);
-    pin = g_memdup2(value, len);
+    opal_row_get_bytes(cpin, OPAL_COL_C_PIN_PIN, &pin, &len);
     kek = opal_pin_store(&m->tper->config, cpin, pin, len);
     if (cpin->uid == OPAL_UID_C_PIN_SID && m->sp == m->tper->admin_sp) {
         /* The PIN is at hand: the SID Value State without a PBKDF2 run. */
@@ -249,11 +252,10 @@ static void set_pin(MethodContext *m, OpalRow *cpin)
                            &msid, &msid_len);
         opal_sid_value_note(m->tper, len != msid_len || (len && memcmp(pin, msid, len)));
     }
-    memset(pin, 0, len);
     if (kek && owner) {
         opal_secrets_learn(m->tper, owner, kek);
     } else {
-        g_free(kek);
+        opal_secret_free(kek, OPAL_KEK_LEN);
         opal_secrets_forget_kek(m->tper, owner);
     }
 }

@@ -286,6 +286,15 @@ struct OpalTPer {
     bool sid_value_differs;
 };
 
+/*
+ * A GBytes holding a copy of @data that is wiped when its last reference goes
+ * (secrets.c), and the same taking over @b's bytes (@b is freed): for table
+ * cells, any of which may hold a PIN or a key, and whose references are
+ * shared, so no one holder can wipe them.
+ */
+GBytes *opal_secret_bytes_new(const void *data, size_t len);
+GBytes *opal_secret_bytes_from_array(GByteArray *b);
+
 /* Now, in milliseconds, on the TPer's clock (tper.c). */
 int64_t opal_now_ms(OpalTPer *tper);
 

@@ -77,22 +77,41 @@ enum {
 
 /* ---- writing ------------------------------------------------------------------------- */
 
-static void put_u8(GByteArray *out, uint8_t v)
+/*
+ * Where a state goes: written once to count its bytes, then again into a
+ * buffer of exactly that size.  A running state holds clear media keys and
+ * KEKs, and a buffer that grew as it was written would leave a copy of them
+ * in every block it outgrew.
+ */
+typedef struct StateWriter {
+    uint8_t *buf;       /* NULL: only count */
+    size_t len;
+} StateWriter;
+
+static void put_bytes(StateWriter *out, const void *data, size_t len)
 {
-    g_byte_array_append(out, &v, 1);
+    if (out->buf && len) {
+        memcpy(out->buf + out->len, data, len);
+    }
+    out->len += len;
 }
 
-static void put_le(GByteArray *out, uint64_t v, unsigned bytes)
+static void put_u8(StateWriter *out, uint8_t v)
+{
+    put_bytes(out, &v, 1);
+}
+
+static void put_le(StateWriter *out, uint64_t v, unsigned bytes)
 {
     for (unsigned i = 0; i < bytes; i++) {
         put_u8(out, v >> (8 * i));
     }
 }
 
-static void put_blob(GByteArray *out, const void *data, size_t len)
+static void put_blob(StateWriter *out, const void *data, size_t len)
 {
     put_le(out, len, 4);
-    g_byte_array_append(out, data, len);
+    put_bytes(out, data, len);
 }
 
 G_STATIC_ASSERT(OPAL_BYTE_TABLE_CHUNK == OPAL_BYTE_CHUNK);
@@ -103,7 +122,8 @@ static uint64_t nr_chunks(const OpalTable *table)
 }
 
 /* Which chunks of a byte table hold data, for a store that keeps the bytes. */
-static void save_chunk_map(const OpalSP *sp, const OpalTable *table, GByteArray *out)
+static void save_chunk_map(const OpalSP *sp, const OpalTable *table,
+                           StateWriter *out)
 {
     g_autofree uint8_t *map = g_malloc0((nr_chunks(table) + 7) / 8);
 
@@ -124,7 +144,7 @@ typedef enum SaveMode {
     SAVE_RUNNING,       /* everything, volatile state included (migration) */
 } SaveMode;
 
-static void save_sp(const OpalSP *sp, SaveMode mode, GByteArray *out)
+static void save_sp(const OpalSP *sp, SaveMode mode, StateWriter *out)
 {
     bool apart = mode == SAVE_APART;
 
@@ -179,7 +199,7 @@ static void save_sp(const OpalSP *sp, SaveMode mode, GByteArray *out)
  * authenticated authorities (u64), i64 timeout, i64 last activity (ms) -
  * then the queued response as a blob (length 0: none).
  */
-static void save_sessions(const OpalTPer *tper, GByteArray *out)
+static void save_sessions(const OpalTPer *tper, StateWriter *out)
 {
     put_u8(out, RECORD_SESSIONS);
     put_le(out, tper->last_tsn, 4);
@@ -212,7 +232,7 @@ static void save_sessions(const OpalTPer *tper, GByteArray *out)
 #define BLOCK_SID_BLOCKED       0x01
 #define BLOCK_SID_HW_RESET      0x02
 
-static void save_block_sid(const OpalTPer *tper, GByteArray *out)
+static void save_block_sid(const OpalTPer *tper, StateWriter *out)
 {
     uint8_t flags = (tper->sid_blocked ? BLOCK_SID_BLOCKED : 0) |
                     (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
@@ -232,7 +252,7 @@ static gint compare_uid(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-static void save_datastores(const OpalTPer *tper, GByteArray *out)
+static void save_datastores(const OpalTPer *tper, StateWriter *out)
 {
     uint64_t sizes[OPAL_DATASTORE_MAX_TABLES];
     size_t n = opal_datastore_sizes(tper->locking_sp, sizes);
@@ -247,11 +267,9 @@ static void save_datastores(const OpalTPer *tper, GByteArray *out)
     }
 }
 
-static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
+static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
 {
-    GByteArray *out = g_byte_array_new();
-
-    g_byte_array_append(out, (const uint8_t *)STATE_MAGIC, 8);
+    put_bytes(out, STATE_MAGIC, 8);
     put_le(out, STATE_VERSION, 4);
     put_le(out, 0, 4);
     save_datastores(tper, out);
@@ -281,8 +299,18 @@ static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
         save_block_sid(tper, out);
     }
     put_u8(out, RECORD_END);
-    *len = out->len;
-    return g_byte_array_free(out, false);
+}
+
+static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
+{
+    StateWriter count = { 0 }, out;
+
+    write_state(tper, mode, &count);
+    out = (StateWriter) { .buf = g_malloc(count.len) };
+    write_state(tper, mode, &out);
+    g_assert(out.len == count.len);
+    *len = out.len;
+    return out.buf;
 }
 
 uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len)
@@ -401,7 +429,7 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
     if (row->cells[column]) {
         g_bytes_unref(row->cells[column]);
     }
-    row->cells[column] = g_bytes_new(data, len);
+    row->cells[column] = opal_secret_bytes_new(data, len);
     return true;
 }
 

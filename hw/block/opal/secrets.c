@@ -25,6 +25,14 @@
  * read-locked; a host then has to present a PIN again, which brings back the
  * KEK, which unwraps the key.
  *
+ * Nor does a copy outlive its use in freed memory, where the next allocation,
+ * a core dump or a bug that reads the heap would find it: whatever held a
+ * PIN, a KEK or a clear media key is wiped before it is freed (opal_wipe(),
+ * opal_secret_free()).  Every table cell wipes itself when its last reference
+ * goes (opal_secret_bytes_new()): any cell may hold a secret for a while - a
+ * new PIN before it becomes a verifier, a clear key - and a few bytes of
+ * memset are cheaper than a list of which do.
+ *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -66,13 +74,62 @@ static void derive(const uint8_t *pin, size_t len, const uint8_t *salt, unsigned
     g_assert(!err);     /* only bad arguments fail, and these are fixed */
 }
 
-static void wipe(void *p, size_t len)
-{
-    volatile uint8_t *b = p;
+/* ---- wiping: no copy of a secret outlives its use in freed memory ---- */
 
-    while (len--) {
-        *b++ = 0;
+/*
+ * memset() called through a volatile pointer: the compiler cannot tell that
+ * it is memset(), so it cannot drop it as a dead store before a free().
+ */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void opal_wipe(void *p, size_t len)
+{
+    if (len) {
+        wipe_memset(p, 0, len);
     }
+}
+
+void opal_secret_free(void *p, size_t len)
+{
+    if (p) {
+        opal_wipe(p, len);
+        g_free(p);
+    }
+}
+
+typedef struct SecretBytes {
+    void *data;
+    size_t len;
+} SecretBytes;
+
+static void secret_bytes_free(gpointer p)
+{
+    SecretBytes *s = p;
+
+    opal_secret_free(s->data, s->len);
+    g_free(s);
+}
+
+/* A GBytes of @data (taken over), wiped when its last reference goes. */
+static GBytes *secret_bytes_take(void *data, size_t len)
+{
+    SecretBytes *s = g_new(SecretBytes, 1);
+
+    s->data = data;
+    s->len = len;
+    return g_bytes_new_with_free_func(data, len, secret_bytes_free, s);
+}
+
+GBytes *opal_secret_bytes_new(const void *data, size_t len)
+{
+    return secret_bytes_take(g_memdup2(data, len), len);
+}
+
+GBytes *opal_secret_bytes_from_array(GByteArray *b)
+{
+    size_t len = b->len;
+
+    return secret_bytes_take(g_byte_array_free(b, false), len);
 }
 
 /* Constant-time comparison: how long it takes says nothing about the verifier. */
@@ -126,7 +183,7 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *
     memcpy(record + 5 + SALT_LEN, derived, HALF_LEN);
     opal_row_set_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, record, sizeof(record));
     kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
-    wipe(derived, sizeof(derived));
+    opal_wipe(derived, sizeof(derived));
     return kek;
 }
 
@@ -149,7 +206,7 @@ bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8
     if (match) {
         *kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
     }
-    wipe(derived, sizeof(derived));
+    opal_wipe(derived, sizeof(derived));
     return match;
 }
 
@@ -332,7 +389,7 @@ static bool unwrap_keys(OpalTPer *tper, uint64_t owner, const uint8_t *kek)
             if (opal_get_be64(entries + off) == owner &&
                 key_wrap(kek, entries + off + 8, key, true)) {
                 opal_row_set_bytes(key_row, OPAL_COL_K_AES_KEY, key, sizeof(key));
-                wipe(key, sizeof(key));
+                opal_wipe(key, sizeof(key));
                 found = true;
                 break;
             }
@@ -374,8 +431,7 @@ void opal_secrets_power_on(OpalTPer *tper)
 
 static void kek_free(gpointer kek)
 {
-    wipe(kek, HALF_LEN);
-    g_free(kek);
+    opal_secret_free(kek, HALF_LEN);
 }
 
 void opal_secrets_init(OpalTPer *tper)
@@ -428,10 +484,8 @@ bool opal_sid_value_differs(OpalTPer *tper)
         return tper->sid_value_differs;
     }
     same = opal_pin_check(sid, pin, len, &kek);
-    if (kek) {
-        wipe(kek, HALF_LEN);    /* a proof of MSID's PIN, which anybody can read */
-        g_free(kek);
-    }
+    /* A proof of MSID's PIN, which anybody can read; still, none lies about. */
+    opal_secret_free(kek, HALF_LEN);
     opal_sid_value_note(tper, !same);
     return !same;
 }

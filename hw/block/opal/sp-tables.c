@@ -368,8 +368,8 @@ void opal_factory_add_c_pin(OpalSP *sp, const OpalConfig *config, uint64_t uid,
     OpalRow *row = opal_factory_row(sp, uid, "%s", name);
 
     opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
-    /* Nobody presented this PIN: its KEK is of no use yet. */
-    g_free(opal_pin_store(config, row, pin, pin_len));
+    /* Nobody presented this PIN: its KEK is of no use yet, but a secret. */
+    opal_secret_free(opal_pin_store(config, row, pin, pin_len), OPAL_KEK_LEN);
     opal_row_set_uid(row, OPAL_COL_C_PIN_CHAR_SET, OPAL_UID_NULL);
     opal_row_set_uint(row, OPAL_COL_C_PIN_TRY_LIMIT, try_limit);
     opal_row_set_uint(row, OPAL_COL_C_PIN_TRIES, 0);

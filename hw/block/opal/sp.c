@@ -134,11 +134,12 @@ void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, siz
 
 /* ---- cells ---------------------------------------------------------------------------- */
 
+/* Any cell may hold a PIN or a key for a while: each wipes itself when freed */
 static void set_cell(OpalRow *row, uint32_t column, GByteArray *encoded)
 {
     g_assert(column < OPAL_MAX_COLUMNS);
     g_clear_pointer(&row->cells[column], g_bytes_unref);
-    row->cells[column] = g_byte_array_free_to_bytes(encoded);
+    row->cells[column] = opal_secret_bytes_from_array(encoded);
 }
 
 void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value)
@@ -151,7 +152,8 @@ void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value)
 
 void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data, size_t len)
 {
-    GByteArray *b = g_byte_array_new();
+    /* Room for the longest header: a key or PIN never moves, so never copied */
+    GByteArray *b = g_byte_array_sized_new(4 + len);
 
     opal_token_put_bytes(b, data, len);
     set_cell(row, column, b);
@@ -398,8 +400,20 @@ static void put_sint(GByteArray *out, int64_t v)
 
 GBytes *opal_value_encode(const OpalValue *value)
 {
-    GByteArray *b = g_byte_array_new();
+    GByteArray *b;
+    size_t room = 0;
 
+    /*
+     * A value may be a new PIN: room for the longest encoding of each token
+     * (header and bytes, or 9 bytes of integer), so that the array never
+     * moves and leaves a copy of it behind.
+     */
+    for (size_t i = 0; i < value->count; i++) {
+        const OpalToken *t = &value->tokens[i];
+
+        room += t->type == OPAL_TOKEN_BYTES ? 4 + t->len : 9;
+    }
+    b = g_byte_array_sized_new(room);
     for (size_t i = 0; i < value->count; i++) {
         const OpalToken *t = &value->tokens[i];
 
@@ -418,7 +432,7 @@ GBytes *opal_value_encode(const OpalValue *value)
             break;
         }
     }
-    return g_byte_array_free_to_bytes(b);
+    return opal_secret_bytes_from_array(b);
 }
 
 

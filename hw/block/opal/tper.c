@@ -50,7 +50,8 @@ void opal_tper_free(OpalTPer *tper)
     g_hash_table_destroy(tper->keks);
     opal_sid_value_forget(tper);
     g_free((char *)tper->config.msid);
-    g_free((char *)tper->config.psid);
+    /* The PSID is a secret, printed on the label and kept for PSID revert. */
+    opal_secret_free((char *)tper->config.psid, strlen(tper->config.psid));
     g_free(tper);
 }
 

@@ -176,7 +176,10 @@ uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
  * Everything a running drive holds, for live migration and snapshots: the
  * state above with its byte tables, and the volatile rest - clear media keys,
  * KEKs, open sessions, the queued response.  Secrets in the clear: only for
- * QEMU's migration stream, which carries the guest's memory as well.
+ * QEMU's migration stream, which carries the guest's memory as well.  Free
+ * the buffer with opal_secret_free(), and wipe any copy made of it, or of a
+ * buffer handed to opal_tper_load_running(): a copy left in freed memory
+ * would outlive the drive's keys.
  */
 uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len);
 bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
@@ -237,6 +240,15 @@ typedef struct OpalStatusReport {
 
 OpalStatusReport *opal_tper_status(const OpalTPer *tper);
 void opal_status_report_free(OpalStatusReport *report);
+
+/*
+ * Clears @len bytes at @p in a way no compiler drops as a dead store, as a
+ * plain memset() before free() may be.  A transport wipes with it what held
+ * a PIN (the IF-SEND buffer of a StartSession, Authenticate or Set) or a key.
+ */
+void opal_wipe(void *p, size_t len);
+/* opal_wipe() then g_free() (@p may be NULL): for buffers that hold secrets. */
+void opal_secret_free(void *p, size_t len);
 
 /* Human-readable name of an OpalIfStatus, for traces and error messages. */
 const char *opal_if_status_name(OpalIfStatus status);
