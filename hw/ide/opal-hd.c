@@ -146,34 +146,6 @@ static int64_t ide_opal_clock_ms(void *opaque)
 }
 
 /*
- * What an accepted method changed is in the image before the host hears of
- * success, and reaches the media gate before the next command.
- */
-static bool ide_opal_changed(void *opaque, unsigned changes)
-{
-    IDEOpalDrive *d = opaque;
-    Error *err = NULL;
-    bool saved = true;
-
-    /*
-     * Until an incoming migration completes, the image (and the state in it)
-     * is the source's, and the migrated state will replace this one anyway.
-     */
-    if ((changes & OPAL_CHANGE_PERSISTENT) && !runstate_check(RUN_STATE_INMIGRATE)) {
-        saved = ide_opal_state_save(d, &err);
-        if (!saved) {
-            trace_ide_opal_state_save_failed(d, error_get_pretty(err));
-            error_report_err(err);
-        }
-    }
-    if (changes & OPAL_CHANGE_MEDIA) {
-        /* Only cipher set-up can fail, and it succeeded for the same kind of keys at realize. */
-        ide_opal_media_update(d, &error_abort);
-    }
-    return saved;
-}
-
-/*
  * A factory credential (to g_free()): the property @value, or the -object
  * secret its *-secret property names (QEMU's way to pass secrets), or -
  * like a real drive's, different between drives and the same across
@@ -265,18 +237,28 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
     }
     opal_tper_set_byte_listener(d->tper, ide_opal_state_byte_written, d);
-    opal_tper_set_change_listener(d->tper, ide_opal_changed, d);
-    ide_opal_media_update(d, errp);
+    opal_tper_set_change_listener(d->tper, ide_opal_engine_changed, d);
+    ide_opal_media_publish(d, ide_opal_media_new(d));
+    ide_opal_engine_init(d);
 }
 
 /* ---- migration and snapshots --------------------------------------------------------- */
+
+/* The running state holds clear keys and KEKs. */
+static void ide_opal_migration_state_free(IDEOpalDrive *d)
+{
+    opal_secret_free(d->migration_state, d->migration_state_len);
+    d->migration_state = NULL;
+    d->migration_state_len = 0;
+}
 
 static int ide_opal_pre_save(void *opaque)
 {
     IDEOpalDrive *d = opaque;
     size_t len;
 
-    g_free(d->migration_state);
+    ide_opal_engine_quiesce(d);
+    ide_opal_migration_state_free(d);
     d->migration_state = opal_tper_save_running(d->tper, &len);
     d->migration_state_len = len;
     d->migration_generation = ide_opal_state_generation(d);
@@ -287,7 +269,7 @@ static int ide_opal_post_save(void *opaque)
 {
     IDEOpalDrive *d = opaque;
 
-    g_clear_pointer(&d->migration_state, g_free);
+    ide_opal_migration_state_free(d);
     return 0;
 }
 
@@ -297,18 +279,14 @@ static int ide_opal_post_load(void *opaque, int version_id)
     g_autofree char *why = NULL;
     bool ok = opal_tper_load_running(d->tper, d->migration_state, d->migration_state_len,
                                      &why);
-    Error *err = NULL;
 
-    g_clear_pointer(&d->migration_state, g_free);
+    ide_opal_migration_state_free(d);
     if (!ok) {
         error_report("ide-opal-hd: the migrated Opal state cannot be taken: %s", why);
         return -EINVAL;
     }
     ide_opal_state_set_generation(d, d->migration_generation);
-    if (!ide_opal_media_update(d, &err)) {
-        error_report_err(err);
-        return -EINVAL;
-    }
+    ide_opal_media_publish(d, ide_opal_media_new(d));
     return 0;
 }
 
@@ -416,6 +394,7 @@ static const VMStateDescription vmstate_ide_opal = {
 void ide_opal_power_cycle(IDEOpalDrive *d)
 {
     trace_ide_opal_power_cycle(d);
+    ide_opal_engine_quiesce(d);
     d->ncq_error.pending = false;
     opal_tper_reset(d->tper, OPAL_RESET_POWER_CYCLE);
 }
@@ -431,6 +410,7 @@ static void ide_opal_reset(DeviceState *dev)
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
 
     if (d->tper) {
+        ide_opal_engine_quiesce(d);
         opal_tper_reset(d->tper, OPAL_RESET_HARDWARE);
     }
 }
@@ -439,10 +419,11 @@ static void ide_opal_finalize(Object *obj)
 {
     IDEOpalDrive *d = IDE_OPAL_HD(obj);
 
+    ide_opal_engine_cleanup(d);
     g_clear_pointer(&d->tper, opal_tper_free);
     g_clear_pointer(&d->media, ide_opal_media_unref);
     g_clear_pointer(&d->state, ide_opal_state_free);
-    g_free(d->migration_state);
+    ide_opal_migration_state_free(d);
 }
 
 static const Property ide_opal_properties[] = {
@@ -472,6 +453,7 @@ static void ide_opal_psid_revert_obj(Object *obj)
     IDEOpalDrive *d = IDE_OPAL_HD(obj);
 
     trace_ide_opal_psid_revert(d);
+    ide_opal_engine_quiesce(d);
     opal_tper_psid_revert(d->tper);
 }
 
@@ -491,8 +473,11 @@ static OpalResetTypeList *reset_types(uint64_t set)
 static OpalInfo *ide_opal_query_obj(Object *obj)
 {
     IDEOpalDrive *d = IDE_OPAL_HD(obj);
-    OpalStatusReport *r = opal_tper_status(d->tper);
+    OpalStatusReport *r;
     OpalInfo *info = g_new0(OpalInfo, 1);
+
+    ide_opal_engine_quiesce(d);
+    r = opal_tper_status(d->tper);
 
     /* OpalReset and OpalResetType number the reset types alike (Core 5.1.3.58). */
     QEMU_BUILD_BUG_ON((int)OPAL_RESET_TYPE_PROGRAMMATIC != (int)OPAL_RESET_PROGRAMMATIC);

@@ -18,6 +18,8 @@
 #include "hw/opal/opal.h"
 #include "qom/object.h"
 #include "qapi/qapi-types-opal.h"
+#include "qemu/coroutine.h"
+#include "system/runstate.h"
 
 /* What the management interface (opal-qmp.c) may do to any Opal drive. */
 #define TYPE_OPAL_DRIVE "opal-drive"
@@ -53,6 +55,12 @@ typedef struct IDEOpalState IDEOpalState;
 
 /* The media gate's view: the engine's media map and a cipher per range (opal-media.c). */
 typedef struct IDEOpalMedia IDEOpalMedia;
+
+/* A TRUSTED SEND the engine works on in a worker thread (opal-engine.c). */
+typedef struct IDEOpalJob IDEOpalJob;
+
+/* The next state slot, taken from the TPer, to be written (opal-state.c). */
+typedef struct IDEOpalSlotWrite IDEOpalSlotWrite;
 
 /* The queued command the NCQ Command Error log reports (ACS-3, A.13). */
 typedef struct IDEOpalNcqError {
@@ -90,6 +98,10 @@ struct IDEOpalDrive {
     uint32_t migration_state_len;
     uint64_t migration_generation;
     IDEOpalState *state;
+    bool save_failing;          /* the last save failed (reported once) */
+    IDEOpalJob *job;            /* owns the TPer while set */
+    CoQueue engine_waiters;     /* coroutines waiting for the job to end */
+    VMChangeStateEntry *vm_state;
     BlockBackend *state_blk;    /* state-drive: the state apart from the image */
     bool reformat_state;    /* lay the state region out anew, whatever it holds */
     char *msid;         /* C_PIN_MSID: the factory SID password */
@@ -131,6 +143,14 @@ void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start);
 uint64_t ide_opal_state_generation(IDEOpalDrive *d);
 void ide_opal_state_set_generation(IDEOpalDrive *d, uint64_t generation);
 bool ide_opal_state_save(IDEOpalDrive *d, Error **errp);
+/*
+ * A save in two steps: the next slot's contents, taken from the TPer by
+ * whoever holds it; then its writes, in a coroutine in the main loop.
+ */
+IDEOpalSlotWrite *ide_opal_state_prepare(IDEOpalDrive *d);
+int coroutine_fn ide_opal_state_co_write(IDEOpalSlotWrite *w);
+const Error *ide_opal_slot_write_error(const IDEOpalSlotWrite *w);
+void ide_opal_slot_write_free(IDEOpalSlotWrite *w);
 OpalByteWriteFn ide_opal_state_byte_written;
 void ide_opal_state_free(IDEOpalState *st);
 
@@ -140,13 +160,35 @@ void ide_opal_state_free(IDEOpalState *st);
  * a new view of the Locking SP after each change.
  */
 bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp);
-bool ide_opal_media_update(IDEOpalDrive *d, Error **errp);
+/* A view of the TPer as it is now (its holder's), and its publication. */
+IDEOpalMedia *ide_opal_media_new(IDEOpalDrive *d);
+void ide_opal_media_publish(IDEOpalDrive *d, IDEOpalMedia *media);
 void ide_opal_media_unref(IDEOpalMedia *media);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalMedia, ide_opal_media_unref)
 /* IDEDeviceClass.media_access: may a command touch these sectors? */
 bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
                            bool write, int ncq_tag);
 bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd);
+
+/*
+ * The engine off the main loop (opal-engine.c).  ide_opal_engine_send runs
+ * an IF-SEND in a worker thread and calls @done in the main loop once its
+ * changes are durable and visible to the media gate; false if a job is in
+ * flight already (only after a reset dropped the command that began it).
+ */
+typedef void IDEOpalSendDone(IDEOpalDrive *d, OpalIfStatus status);
+void ide_opal_engine_init(IDEOpalDrive *d);
+void ide_opal_engine_cleanup(IDEOpalDrive *d);
+bool ide_opal_engine_send(IDEOpalDrive *d, uint8_t protocol,
+                          uint16_t sp_specific, const uint8_t *data,
+                          uint32_t len, IDEOpalSendDone *done);
+bool ide_opal_engine_busy(IDEOpalDrive *d);
+/* A reset dropped the command: the job ends without completing it. */
+void ide_opal_engine_orphan(IDEOpalDrive *d);
+/* Wait until no job holds the TPer: main loop, or a coroutine. */
+void ide_opal_engine_quiesce(IDEOpalDrive *d);
+void coroutine_fn ide_opal_engine_co_quiesce(IDEOpalDrive *d);
+OpalChangeFn ide_opal_engine_changed;
 /* IDEDeviceClass hooks for the TRUSTED command in its data phase. */
 void ide_opal_trusted_reset(IDEDevice *dev);
 bool ide_opal_trusted_restart(IDEDevice *dev);

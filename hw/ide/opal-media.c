@@ -47,34 +47,37 @@ struct IDEOpalMedia {
 
 /* ---- the media view ------------------------------------------------------------------ */
 
-static IDEOpalMedia *media_new(IDEOpalDrive *d, Error **errp)
+/*
+ * A cipher for @key; NULL if libgcrypt refuses the key.  It can: a range
+ * whose key is still wrapped has none yet, and the map holds zeros for it,
+ * which libgcrypt in FIPS mode refuses for XTS (equal halves).  Such a
+ * range is locked for reads and writes in the map, so no I/O needs it.
+ */
+static gcry_cipher_hd_t xts_open(const uint8_t *key)
+{
+    gcry_cipher_hd_t h;
+
+    if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0)) {
+        return NULL;
+    }
+    if (gcry_cipher_setkey(h, key, OPAL_MEDIA_KEY_LEN)) {
+        gcry_cipher_close(h);
+        return NULL;
+    }
+    return h;
+}
+
+IDEOpalMedia *ide_opal_media_new(IDEOpalDrive *d)
 {
     OpalMediaMap *map = opal_media_map_new(d->tper);
     unsigned n = d->encrypt ? opal_media_nr_keys(map) : 0;
     IDEOpalMedia *m = g_malloc0(sizeof(*m) + n * sizeof(m->ciphers[0]));
-    gcry_error_t err = 0;
 
     m->refcnt = 1;
     m->map = map;
-    for (; m->nr_ciphers < n; m->nr_ciphers++) {
-        gcry_cipher_hd_t *h = &m->ciphers[m->nr_ciphers];
-
-        err = gcry_cipher_open(h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0);
-        if (!err) {
-            err = gcry_cipher_setkey(*h, opal_media_key(map, m->nr_ciphers),
-                                     OPAL_MEDIA_KEY_LEN);
-            if (err) {
-                gcry_cipher_close(*h);
-            }
-        }
-        if (err) {
-            break;
-        }
-    }
-    if (err) {
-        error_setg(errp, "AES-256-XTS from libgcrypt: %s", gcry_strerror(err));
-        ide_opal_media_unref(m);
-        return NULL;
+    m->nr_ciphers = n;
+    for (unsigned i = 0; i < n; i++) {
+        m->ciphers[i] = xts_open(opal_media_key(map, i));
     }
     return m;
 }
@@ -89,24 +92,21 @@ void ide_opal_media_unref(IDEOpalMedia *m)
 {
     if (m && --m->refcnt == 0) {
         for (unsigned i = 0; i < m->nr_ciphers; i++) {
-            gcry_cipher_close(m->ciphers[i]);
+            if (m->ciphers[i]) {
+                gcry_cipher_close(m->ciphers[i]);
+            }
         }
         opal_media_map_free(m->map);
         g_free(m);
     }
 }
 
-bool ide_opal_media_update(IDEOpalDrive *d, Error **errp)
+/* From now on, commands and I/O that begin see @m (the I/O under way keeps its view). */
+void ide_opal_media_publish(IDEOpalDrive *d, IDEOpalMedia *m)
 {
-    IDEOpalMedia *m = media_new(d, errp);
-
-    if (!m) {
-        return false;
-    }
     ide_opal_media_unref(d->media);
     d->media = m;
     trace_ide_opal_media_update(d, opal_media_shadow_blocks(m->map));
-    return true;
 }
 
 /* ---- the command-level check ---------------------------------------------------------- */
@@ -164,12 +164,8 @@ static gcry_cipher_hd_t xts_cipher(XtsKeys *k, unsigned range)
     if (!k->own) {
         return k->m->ciphers[range];
     }
-    if (!k->own[range] &&
-        (gcry_cipher_open(&k->own[range], GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0) ||
-         gcry_cipher_setkey(k->own[range], opal_media_key(k->m->map, range),
-                            OPAL_MEDIA_KEY_LEN))) {
-        /* The same calls succeeded for the view's ciphers: only memory can fail. */
-        abort();
+    if (!k->own[range] && k->m->ciphers[range]) {
+        k->own[range] = xts_open(opal_media_key(k->m->map, range));
     }
     return k->own[range];
 }
@@ -181,6 +177,15 @@ static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba, bool enc
         const OpalMediaExtent *e = opal_media_lookup(k->m->map, lba);
         gcry_cipher_hd_t h = xts_cipher(k, e->range);
         uint64_t run = MIN(len / BDRV_SECTOR_SIZE, e->end - lba);
+
+        if (!h) {
+            /* No key, so the range is locked: nothing gets here (see xts_open). */
+            memset(buf, 0, run * BDRV_SECTOR_SIZE);
+            buf += run * BDRV_SECTOR_SIZE;
+            lba += run;
+            len -= run * BDRV_SECTOR_SIZE;
+            continue;
+        }
 
         for (uint64_t i = 0; i < run; i++, lba++, buf += BDRV_SECTOR_SIZE) {
             uint64_t tweak[2] = { cpu_to_le64(lba), 0 };
@@ -328,10 +333,14 @@ static void coroutine_fn xts_run(IDEOpalMedia *m, QEMUIOVector *qiov, uint8_t *b
 }
 
 /* Reads of the shadow area show the MBR table (Opal SSC 2.02, 4.3.5.3). */
-static void read_shadow(IDEOpalDrive *d, uint64_t offset, uint64_t bytes,
-                        QEMUIOVector *qiov, size_t qiov_offset)
+static void coroutine_fn read_shadow(IDEOpalDrive *d, uint64_t offset,
+                                     uint64_t bytes, QEMUIOVector *qiov,
+                                     size_t qiov_offset)
 {
     g_autofree uint8_t *chunk = g_malloc(MIN(bytes, 64 * KiB));
+
+    /* The MBR table is the TPer's: a TRUSTED SEND may be writing it. */
+    ide_opal_engine_co_quiesce(d);
 
     while (bytes) {
         size_t n = MIN(bytes, 64 * KiB);

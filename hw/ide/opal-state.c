@@ -193,6 +193,69 @@ static int region_flush(IDEOpalState *st)
     return bdrv_flush(st->file->bs);
 }
 
+/*
+ * The same from a coroutine: a save runs as one (opal-engine.c), so that
+ * the main loop goes on while its writes and flushes are in flight.
+ */
+static int coroutine_fn region_co_pwrite(IDEOpalState *st, uint64_t offset,
+                                         const void *buf, uint64_t len)
+{
+    if (st->blk) {
+        return blk_co_pwrite(st->blk, st->start + offset, len, buf, 0);
+    }
+    GRAPH_RDLOCK_GUARD();
+    return bdrv_co_pwrite(st->file, st->start + offset, len, buf, 0);
+}
+
+static int coroutine_fn region_co_zero(IDEOpalState *st, uint64_t offset,
+                                       uint64_t len)
+{
+    if (st->blk) {
+        return blk_co_pwrite_zeroes(st->blk, st->start + offset, len,
+                                    BDRV_REQ_MAY_UNMAP);
+    }
+    GRAPH_RDLOCK_GUARD();
+    return bdrv_co_pwrite_zeroes(st->file, st->start + offset, len,
+                                 BDRV_REQ_MAY_UNMAP);
+}
+
+static int coroutine_fn region_co_flush(IDEOpalState *st)
+{
+    if (st->blk) {
+        return blk_co_flush(st->blk);
+    }
+    GRAPH_RDLOCK_GUARD();
+    return bdrv_co_flush(st->file->bs);
+}
+
+/* Runs @fn(@opaque) in a coroutine and waits for it: main loop only. */
+typedef int coroutine_fn RegionCoFn(void *opaque);
+
+typedef struct RegionSync {
+    RegionCoFn *fn;
+    void *opaque;
+    int ret;
+    bool done;
+} RegionSync;
+
+static void coroutine_fn region_sync_entry(void *opaque)
+{
+    RegionSync *rs = opaque;
+
+    rs->ret = rs->fn(rs->opaque);
+    rs->done = true;
+    aio_wait_kick();
+}
+
+static int region_run_sync(RegionCoFn *fn, void *opaque)
+{
+    RegionSync rs = { .fn = fn, .opaque = opaque };
+
+    qemu_coroutine_enter(qemu_coroutine_create(region_sync_entry, &rs));
+    AIO_WAIT_WHILE(NULL, !rs.done);
+    return rs.ret;
+}
+
 /* Whether the whole region reads as zeros: a region no drive has used yet. */
 static bool region_is_zero(IDEOpalState *st, Error **errp)
 {
@@ -270,7 +333,8 @@ void ide_opal_state_byte_written(void *opaque, uint64_t table_uid, uint64_t offs
  * which came from a running drive, but a corrupted image could hold anything
  * that passed the CRC: every entry is checked against its area.
  */
-static int journal_apply(IDEOpalState *st, const uint8_t *j, size_t len, Error **errp)
+static int coroutine_fn journal_co_apply(IDEOpalState *st, const uint8_t *j,
+                                         size_t len, Error **errp)
 {
     size_t pos = 0;
 
@@ -291,8 +355,8 @@ static int journal_apply(IDEOpalState *st, const uint8_t *j, size_t len, Error *
             bytes > area_size - offset || (!zeros && bytes > len - pos)) {
             goto bad;
         }
-        ret = zeros ? region_zero(st, area + offset, bytes)
-                    : region_pwrite(st, area + offset, j + pos, bytes);
+        ret = zeros ? region_co_zero(st, area + offset, bytes)
+                    : region_co_pwrite(st, area + offset, j + pos, bytes);
         if (ret < 0) {
             error_setg_errno(errp, -ret, "cannot write the MBR or DataStore table");
             return ret;
@@ -312,53 +376,125 @@ static uint64_t slot_offset(const IDEOpalState *st, uint64_t generation)
     return SUPERBLOCK_SIZE + (generation % 2) * st->layout.slot_size;
 }
 
-bool ide_opal_state_save(IDEOpalDrive *d, Error **errp)
+/*
+ * The next slot's contents, taken from the TPer by whoever holds it (a
+ * worker thread during a TRUSTED SEND, opal-engine.c), written later by a
+ * coroutine in the main loop.  It takes the journal: the writes it holds
+ * are this slot's.
+ */
+struct IDEOpalSlotWrite {
+    IDEOpalDrive *d;
+    uint64_t generation;
+    GByteArray *payload;        /* the TPer's state, then the journal */
+    size_t journal_offset;
+    uint8_t header[HEADER_SIZE];
+    Error *err;
+};
+
+IDEOpalSlotWrite *ide_opal_state_prepare(IDEOpalDrive *d)
 {
     IDEOpalState *st = d->state;
-    g_autoptr(GByteArray) payload = g_byte_array_new();
-    uint8_t header[HEADER_SIZE] = { 0 };
-    uint64_t generation = st->generation + 1, slot = slot_offset(st, generation);
+    IDEOpalSlotWrite *w = g_new0(IDEOpalSlotWrite, 1);
     g_autofree uint8_t *state = NULL;
     size_t state_len;
+
+    w->d = d;
+    w->generation = st->generation + 1;
+    state = opal_tper_save_apart(d->tper, &state_len);
+    w->payload = g_byte_array_sized_new(state_len + st->journal->len);
+    g_byte_array_append(w->payload, state, state_len);
+    g_byte_array_append(w->payload, st->journal->data, st->journal->len);
+    w->journal_offset = state_len;
+    /*
+     * Whatever becomes of this save, the journal starts afresh: were it
+     * kept after a failure, every later save would copy it again, and it
+     * would grow with every byte-table write.  The method that made these
+     * writes fails if the save does.
+     */
+    g_byte_array_set_size(st->journal, 0);
+
+    memcpy(w->header, SLOT_MAGIC, 8);
+    put_le(w->header + 8, SLOT_VERSION, 4);
+    put_le(w->header + 16, w->generation, 8);
+    put_le(w->header + 24, state_len, 4);
+    put_le(w->header + 28, w->payload->len - state_len, 4);
+    put_le(w->header + 32,
+           crc32c(0xffffffff, w->payload->data, w->payload->len), 4);
+    put_le(w->header + 12, header_crc(w->header, 12), 4);
+    return w;
+}
+
+void ide_opal_slot_write_free(IDEOpalSlotWrite *w)
+{
+    if (w) {
+        g_byte_array_unref(w->payload);
+        error_free(w->err);
+        g_free(w);
+    }
+}
+
+/*
+ * Payload, then the header that makes it the newest state, each made
+ * durable; only then the byte-table writes in place (the next save's first
+ * flush makes those durable before it counts).
+ */
+int coroutine_fn ide_opal_state_co_write(IDEOpalSlotWrite *w)
+{
+    IDEOpalDrive *d = w->d;
+    IDEOpalState *st = d->state;
+    uint64_t slot = slot_offset(st, w->generation);
     int ret;
 
-    state = opal_tper_save_apart(d->tper, &state_len);
-    g_byte_array_append(payload, state, state_len);
-    g_byte_array_append(payload, st->journal->data, st->journal->len);
-    if (HEADER_SIZE + payload->len > st->layout.slot_size) {
-        error_setg(errp, "the Opal state (%u bytes) does not fit its %" PRIu64 " byte slot",
-                   payload->len, st->layout.slot_size);
-        return false;
+    if (HEADER_SIZE + w->payload->len > st->layout.slot_size) {
+        /* Cells and methods are bounded so that this cannot happen. */
+        error_setg(&w->err, "the Opal state (%u bytes) does not fit its "
+                   "%" PRIu64 " byte slot", w->payload->len,
+                   st->layout.slot_size);
+        return -ENOSPC;
     }
-    memcpy(header, SLOT_MAGIC, 8);
-    put_le(header + 8, SLOT_VERSION, 4);
-    put_le(header + 16, generation, 8);
-    put_le(header + 24, state_len, 4);
-    put_le(header + 28, st->journal->len, 4);
-    put_le(header + 32, crc32c(0xffffffff, payload->data, payload->len), 4);
-    put_le(header + 12, header_crc(header, 12), 4);
-
-    /* Payload, then the header that makes it the newest state, each made durable. */
-    ret = region_pwrite(st, slot + HEADER_SIZE, payload->data, payload->len);
+    ret = region_co_pwrite(st, slot + HEADER_SIZE, w->payload->data,
+                           w->payload->len);
     if (ret >= 0) {
-        ret = region_flush(st);
+        ret = region_co_flush(st);
     }
     if (ret >= 0) {
-        ret = region_pwrite(st, slot, header, sizeof(header));
+        ret = region_co_pwrite(st, slot, w->header, sizeof(w->header));
     }
     if (ret >= 0) {
-        ret = region_flush(st);
+        ret = region_co_flush(st);
     }
     if (ret < 0) {
-        error_setg_errno(errp, -ret, "cannot write the Opal state to the image");
-        return false;
+        error_setg_errno(&w->err, -ret,
+                         "cannot write the Opal state to the image");
+        return ret;
     }
-    st->generation = generation;
-    trace_ide_opal_state_saved(d, generation, generation % 2, payload->len);
-    /* In place now; the next save's first flush makes these durable before it counts. */
-    ret = journal_apply(st, st->journal->data, st->journal->len, errp);
-    g_byte_array_set_size(st->journal, 0);
-    return ret >= 0;
+    st->generation = w->generation;
+    trace_ide_opal_state_saved(d, w->generation, w->generation % 2,
+                               w->payload->len);
+    return journal_co_apply(st, w->payload->data + w->journal_offset,
+                            w->payload->len - w->journal_offset, &w->err);
+}
+
+static int coroutine_fn slot_co_write_entry(void *opaque)
+{
+    return ide_opal_state_co_write(opaque);
+}
+
+bool ide_opal_state_save(IDEOpalDrive *d, Error **errp)
+{
+    IDEOpalSlotWrite *w = ide_opal_state_prepare(d);
+    bool ok = region_run_sync(slot_co_write_entry, w) >= 0;
+
+    if (!ok) {
+        error_propagate(errp, g_steal_pointer(&w->err));
+    }
+    ide_opal_slot_write_free(w);
+    return ok;
+}
+
+const Error *ide_opal_slot_write_error(const IDEOpalSlotWrite *w)
+{
+    return w->err;
 }
 
 /* ---- loading ------------------------------------------------------------------------ */
@@ -440,6 +576,29 @@ static bool format(IDEOpalDrive *d, Error **errp)
     return ide_opal_state_save(d, errp);
 }
 
+typedef struct Replay {
+    IDEOpalState *st;
+    const Slot *slot;
+    Error **errp;
+} Replay;
+
+static int coroutine_fn replay_co_entry(void *opaque)
+{
+    Replay *r = opaque;
+
+    return journal_co_apply(r->st, r->slot->payload->data + r->slot->state_len,
+                            r->slot->payload->len - r->slot->state_len,
+                            r->errp);
+}
+
+/* Bytes of the slot's journal, half-written in place or not, written again. */
+static int replay_journal(IDEOpalState *st, const Slot *slot, Error **errp)
+{
+    Replay r = { .st = st, .slot = slot, .errp = errp };
+
+    return region_run_sync(replay_co_entry, &r);
+}
+
 /* The newest valid slot's state onto the TPer; false with @errp if there is none. */
 static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
 {
@@ -465,8 +624,7 @@ static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
                        "corrupted; reformat-state=on starts the drive afresh (its data "
                        "is lost)");
         }
-    } else if (journal_apply(st, newest->payload->data + newest->state_len,
-                             newest->payload->len - newest->state_len, errp) >= 0 &&
+    } else if (replay_journal(st, newest, errp) >= 0 &&
                region_flush(st) >= 0) {
         ok = opal_tper_load_apart(d->tper, newest->payload->data, newest->state_len,
                                   read_chunk, st, &why);

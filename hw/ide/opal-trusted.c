@@ -53,12 +53,40 @@ static void trusted_abort(IDEState *s, OpalIfStatus status)
     ide_abort_command(s);
 }
 
-/* The end of a data-out phase: hand what the host sent to the TPer. */
-static OpalIfStatus trusted_deliver(IDEOpalDrive *d, IDEState *s,
-                                    const IDEOpalTrusted *t)
+/* The TPer is done with the data the host sent: the command completes. */
+static void trusted_send_done(IDEOpalDrive *d, OpalIfStatus status)
 {
-    return opal_if_send(d->tper, t->protocol, t->sp_specific,
-                        s->io_buffer, t->len);
+    IDEState *s = ide_opal_ide_state(d);
+
+    if (status != OPAL_IF_OK) {
+        trusted_abort(s, status);
+    } else {
+        s->status = READY_STAT | SEEK_STAT;
+    }
+    if (d->trusted.dma) {
+        ide_bus_set_irq(s->bus);
+        ide_set_inactive(s, false);
+    } else {
+        ide_transfer_stop(s);
+        ide_bus_set_irq(s->bus);
+    }
+}
+
+/*
+ * The end of a data-out phase: hand what the host sent to the TPer, which
+ * works on it in a worker thread (opal-engine.c) while the drive is busy.
+ * The engine keeps a copy; the I/O buffer forgets the PINs it carried.
+ */
+static void trusted_deliver(IDEOpalDrive *d, IDEState *s)
+{
+    const IDEOpalTrusted *t = &d->trusted;
+
+    s->status = BUSY_STAT | READY_STAT | SEEK_STAT;
+    if (!ide_opal_engine_send(d, t->protocol, t->sp_specific, s->io_buffer,
+                              t->len, trusted_send_done)) {
+        trusted_send_done(d, OPAL_IF_BAD_SP_SPECIFIC);
+    }
+    opal_wipe(s->io_buffer, t->len);
 }
 
 /* IDEDeviceClass.pio_out_done: the PIO data-out phase is over. */
@@ -66,23 +94,23 @@ void ide_opal_trusted_pio_done(IDEDevice *dev)
 {
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
     IDEState *s = ide_opal_ide_state(d);
-    IDEOpalTrusted t = d->trusted;
-    OpalIfStatus status = OPAL_IF_OK;
+    bool pending = d->trusted.pending;
 
     d->trusted.pending = false;
-    ide_transfer_stop(s);
-    if (!t.pending || t.receive || t.dma) {
+    /* The data phase is over; the command is not, until the TPer answers. */
+    s->end_transfer_func = ide_transfer_stop;
+    s->data_ptr = s->data_end = s->io_buffer;
+    s->status &= ~DRQ_STAT;
+    if (!pending || d->trusted.receive || d->trusted.dma) {
         /* Only a migration stream can say so; the guest cannot. */
         qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: end of a PIO data-out "
                       "phase with no TRUSTED SEND in flight\n");
         ide_abort_command(s);
-    } else {
-        status = trusted_deliver(d, s, &t);
-        if (status != OPAL_IF_OK) {
-            trusted_abort(s, status);
-        }
+        ide_transfer_stop(s);
+        ide_bus_set_irq(s->bus);
+        return;
     }
-    ide_bus_set_irq(s->bus);
+    trusted_deliver(d, s);
 }
 
 static void trusted_dma_cb(void *opaque, int ret)
@@ -90,7 +118,6 @@ static void trusted_dma_cb(void *opaque, int ret)
     IDEState *s = opaque;
     IDEOpalDrive *d = ide_opal_drive(s);
     IDEOpalTrusted t = d->trusted;
-    OpalIfStatus status = OPAL_IF_OK;
 
     d->trusted.pending = false;
     if (!t.pending || !t.dma) {
@@ -110,16 +137,13 @@ static void trusted_dma_cb(void *opaque, int ret)
         ide_dma_error(s);
         return;
     }
-    if (!t.receive) {
-        status = trusted_deliver(d, s, &t);
-    }
-    if (status != OPAL_IF_OK) {
-        trusted_abort(s, status);
-    } else {
+    if (t.receive) {
         s->status = READY_STAT | SEEK_STAT;
+        ide_bus_set_irq(s->bus);
+        ide_set_inactive(s, false);
+    } else {
+        trusted_deliver(d, s);
     }
-    ide_bus_set_irq(s->bus);
-    ide_set_inactive(s, false);
 }
 
 static void trusted_start_dma(IDEOpalDrive *d, IDEState *s)
@@ -128,10 +152,17 @@ static void trusted_start_dma(IDEOpalDrive *d, IDEState *s)
     ide_start_dma(s, trusted_dma_cb);
 }
 
-/* IDEDeviceClass.reset: a command waiting for its data phase is gone. */
+/*
+ * IDEDeviceClass.reset: a command waiting for its data phase is gone, and
+ * one the TPer works on ends without completing (the TPer still finishes
+ * the method: its effects are kept, as on a drive reset mid-command).
+ */
 void ide_opal_trusted_reset(IDEDevice *dev)
 {
-    IDE_OPAL_HD(dev)->trusted.pending = false;
+    IDEOpalDrive *d = IDE_OPAL_HD(dev);
+
+    d->trusted.pending = false;
+    ide_opal_engine_orphan(d);
 }
 
 /*
@@ -170,6 +201,14 @@ bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd)
     d->trusted.pending = false;
     if (t.len > OPAL_MAX_TRANSFER) {
         trusted_abort(s, OPAL_IF_BAD_LENGTH);
+        return true;
+    }
+    if (ide_opal_engine_busy(d)) {
+        /* Only after a reset dropped the command the TPer still works on. */
+        qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: TRUSTED command while "
+                      "the TPer still works on one a reset dropped\n");
+        trace_ide_opal_trusted_abort(s, "TPer busy");
+        ide_abort_command(s);
         return true;
     }
     if (t.receive) {

@@ -1,0 +1,237 @@
+/*
+ * ide-opal-hd: the TCG Storage engine at work off the main loop
+ *
+ * A TRUSTED SEND can take long: a password check is PBKDF2 (about 30 ms),
+ * a Revert two of them, and a persistent change is made durable (writes
+ * and flushes) before the method answers.  A real drive does this on its
+ * own processor; here the method runs in a worker thread of QEMU's thread
+ * pool, the state is written by a coroutine in the main loop, and the vCPU
+ * and the main loop go on meanwhile.  The command stays BSY (outstanding on
+ * AHCI) until all of it is done.
+ *
+ * Who may touch the TPer (d->tper):
+ * - while d->job is set, only the job's worker thread;
+ * - otherwise whoever holds the BQL.
+ * So the main loop's users of the TPer (QMP, system reset, migration) wait
+ * for a job first (ide_opal_engine_quiesce), a read of the shadow MBR waits
+ * in its coroutine (ide_opal_engine_co_quiesce), and a stopping VM waits,
+ * so that no command is in flight in a migration or a snapshot.
+ *
+ * In the worker, the change listener takes the state to save from the
+ * TPer, hands the writes to a coroutine in the main loop and waits for
+ * them: whether they reached the image decides the method's status.  A
+ * new media view is built in the worker and published in the main loop,
+ * before the command completes.
+ *
+ * Copyright (c) 2026 The ide-opal-hd authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/coroutine.h"
+#include "qemu/main-loop.h"
+#include "block/aio-wait.h"
+#include "block/thread-pool.h"
+#include "system/runstate.h"
+#include "ide-internal.h"
+#include "opal-hd.h"
+#include "trace.h"
+
+struct IDEOpalJob {
+    IDEOpalDrive *d;
+    uint8_t protocol;
+    uint16_t sp_specific;
+    uint8_t *data;              /* a copy of the IF-SEND data (PINs) */
+    uint32_t len;
+    OpalIfStatus status;
+    IDEOpalSendDone *done;
+    bool orphaned;              /* a reset dropped the command */
+    bool media_changed;
+    IDEOpalMedia *media;        /* the view to publish, built by the worker */
+    IDEOpalSlotWrite *slot;     /* the save the worker waits for */
+    bool saved;
+    QemuEvent save_done;
+};
+
+/*
+ * A failed save is reported once, not once per method: a guest must not
+ * be able to flood the host's log while the image keeps failing.
+ */
+static void report_save(IDEOpalDrive *d, bool saved, const Error *err)
+{
+    if (!saved) {
+        trace_ide_opal_state_save_failed(d, error_get_pretty(err));
+        if (!d->save_failing) {
+            error_report("ide-opal-hd: %s (reported once until a save "
+                         "succeeds again)", error_get_pretty(err));
+        }
+    }
+    d->save_failing = !saved;
+}
+
+static void coroutine_fn job_save_co(void *opaque)
+{
+    IDEOpalJob *job = opaque;
+
+    job->saved = ide_opal_state_co_write(job->slot) >= 0;
+    report_save(job->d, job->saved, ide_opal_slot_write_error(job->slot));
+    qemu_event_set(&job->save_done);
+}
+
+static void job_save_bh(void *opaque)
+{
+    qemu_coroutine_enter(qemu_coroutine_create(job_save_co, opaque));
+}
+
+/* In the worker: the writes go to the main loop; wait for their outcome. */
+static bool job_save(IDEOpalJob *job)
+{
+    job->slot = ide_opal_state_prepare(job->d);
+    qemu_event_reset(&job->save_done);
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), job_save_bh, job);
+    qemu_event_wait(&job->save_done);
+    g_clear_pointer(&job->slot, ide_opal_slot_write_free);
+    return job->saved;
+}
+
+/*
+ * The engine's change listener: what an accepted method changed is in the
+ * image before the host hears of success, and reaches the media gate
+ * before the next command.
+ */
+bool ide_opal_engine_changed(void *opaque, unsigned changes)
+{
+    IDEOpalDrive *d = opaque;
+    IDEOpalJob *job = bql_locked() ? NULL : d->job;
+    Error *err = NULL;
+    bool saved = true;
+
+    /*
+     * Until an incoming migration completes, the image (and the state in
+     * it) is the source's, and the migrated state will replace this one.
+     */
+    if ((changes & OPAL_CHANGE_PERSISTENT) &&
+        !runstate_check(RUN_STATE_INMIGRATE)) {
+        if (job) {
+            saved = job_save(job);
+        } else {
+            saved = ide_opal_state_save(d, &err);
+            report_save(d, saved, err);
+            error_free(err);
+        }
+    }
+    if (changes & OPAL_CHANGE_MEDIA) {
+        if (job) {
+            job->media_changed = true;
+        } else {
+            ide_opal_media_publish(d, ide_opal_media_new(d));
+        }
+    }
+    return saved;
+}
+
+static int job_run(void *opaque)
+{
+    IDEOpalJob *job = opaque;
+
+    job->status = opal_if_send(job->d->tper, job->protocol, job->sp_specific,
+                               job->data, job->len);
+    if (job->media_changed) {
+        job->media = ide_opal_media_new(job->d);
+    }
+    return 0;
+}
+
+static void job_done(void *opaque, int ret)
+{
+    IDEOpalJob *job = opaque;
+    IDEOpalDrive *d = job->d;
+
+    if (job->media) {
+        ide_opal_media_publish(d, job->media);
+    }
+    d->job = NULL;
+    qemu_co_queue_restart_all(&d->engine_waiters);
+    aio_wait_kick();
+    trace_ide_opal_engine_done(d, opal_if_status_name(job->status),
+                               job->orphaned);
+    if (!job->orphaned) {
+        job->done(d, job->status);
+    }
+    opal_secret_free(job->data, job->len);
+    qemu_event_destroy(&job->save_done);
+    g_free(job);
+}
+
+bool ide_opal_engine_send(IDEOpalDrive *d, uint8_t protocol,
+                          uint16_t sp_specific, const uint8_t *data,
+                          uint32_t len, IDEOpalSendDone *done)
+{
+    IDEOpalJob *job;
+
+    if (d->job) {
+        return false;
+    }
+    job = g_new0(IDEOpalJob, 1);
+    job->d = d;
+    job->protocol = protocol;
+    job->sp_specific = sp_specific;
+    job->data = g_memdup2(data, len);
+    job->len = len;
+    job->done = done;
+    qemu_event_init(&job->save_done, false);
+    d->job = job;
+    trace_ide_opal_engine_start(d, protocol, sp_specific, len);
+    thread_pool_submit_aio(job_run, job, job_done, job);
+    return true;
+}
+
+bool ide_opal_engine_busy(IDEOpalDrive *d)
+{
+    return d->job;
+}
+
+void ide_opal_engine_orphan(IDEOpalDrive *d)
+{
+    if (d->job) {
+        d->job->orphaned = true;
+    }
+}
+
+void ide_opal_engine_quiesce(IDEOpalDrive *d)
+{
+    AIO_WAIT_WHILE(NULL, d->job);
+}
+
+void coroutine_fn ide_opal_engine_co_quiesce(IDEOpalDrive *d)
+{
+    while (d->job) {
+        qemu_co_queue_wait(&d->engine_waiters, NULL);
+    }
+}
+
+/* No command may be in flight in a stopped VM: migration, savevm, stop. */
+static void engine_vm_state_change(void *opaque, bool running, RunState state)
+{
+    if (!running) {
+        ide_opal_engine_quiesce(opaque);
+    }
+}
+
+void ide_opal_engine_init(IDEOpalDrive *d)
+{
+    qemu_co_queue_init(&d->engine_waiters);
+    d->vm_state = qemu_add_vm_change_state_handler(engine_vm_state_change, d);
+}
+
+void ide_opal_engine_cleanup(IDEOpalDrive *d)
+{
+    if (d->vm_state) {
+        ide_opal_engine_quiesce(d);
+        qemu_del_vm_change_state_handler(d->vm_state);
+        d->vm_state = NULL;
+    }
+}
