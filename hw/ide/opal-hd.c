@@ -426,13 +426,49 @@ static void ide_opal_finalize(Object *obj)
     ide_opal_migration_state_free(d);
 }
 
+/*
+ * The PSID reverts the drive with no other credential; unlike the MSID,
+ * which any host may read from the drive (Opal SSC 4.2.1.8), it is
+ * write-only: neither info qtree nor qom-get shows it.  psid-secret keeps
+ * it off the command line too.
+ */
+static void set_write_only_str(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    char **ptr = object_field_prop_ptr(obj, opaque);
+    char *str;
+
+    if (!visit_type_str(v, name, &str, errp)) {
+        return;
+    }
+    opal_secret_free(*ptr, *ptr ? strlen(*ptr) : 0);
+    *ptr = str;
+}
+
+static void release_write_only_str(Object *obj, const char *name,
+                                   void *opaque)
+{
+    char **ptr = object_field_prop_ptr(obj, opaque);
+
+    opal_secret_free(*ptr, *ptr ? strlen(*ptr) : 0);
+    *ptr = NULL;
+}
+
+static const PropertyInfo ide_opal_prop_write_only_str = {
+    .type = "str",
+    .description = "write-only string",
+    .set = set_write_only_str,
+    .release = release_write_only_str,
+};
+
 static const Property ide_opal_properties[] = {
     DEFINE_IDE_DEV_PROPERTIES(),
     DEFINE_BLOCK_CHS_PROPERTIES(IDEDrive, dev.conf),
     DEFINE_PROP_UINT16("rotation_rate", IDEDrive, dev.rotation_rate, 0),
     DEFINE_PROP_BOOL("encrypt", IDEOpalDrive, encrypt, true),
     DEFINE_PROP_STRING("msid", IDEOpalDrive, msid),
-    DEFINE_PROP_STRING("psid", IDEOpalDrive, psid),
+    DEFINE_PROP("psid", IDEOpalDrive, psid, ide_opal_prop_write_only_str,
+                char *),
     DEFINE_PROP_STRING("msid-secret", IDEOpalDrive, msid_secret),
     DEFINE_PROP_STRING("psid-secret", IDEOpalDrive, psid_secret),
     DEFINE_PROP_BOOL("reformat-state", IDEOpalDrive, reformat_state, false),
@@ -535,6 +571,39 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
     return info;
 }
 
+/* What -device ide-opal-hd,help says of the drive's own properties. */
+static void ide_opal_describe_properties(ObjectClass *klass)
+{
+    static const struct {
+        const char *name;
+        const char *description;
+    } descriptions[] = {
+        { "encrypt", "AES-256-XTS encrypt user data, a key per locking "
+          "range (off: the image holds it in the clear)" },
+        { "msid", "the factory SID password (C_PIN_MSID), which any host "
+          "may read from the drive; default: MSID and the serial number" },
+        { "msid-secret", "the id of an -object secret holding msid" },
+        { "psid", "the PSID printed on a real drive's label, for PSID "
+          "revert; write-only, prefer psid-secret; default: PSID and "
+          "the serial number" },
+        { "psid-secret", "the id of an -object secret holding the PSID "
+          "(keeps it off the command line)" },
+        { "reformat-state", "lay the Opal state region out anew: the drive "
+          "comes back from the factory, its data is lost" },
+        { "state-drive", "a drive for the Opal state (default: the last "
+          "MiBs of the drive's own image, hidden from the guest)" },
+        { "users", "Locking SP User authorities (8 to 64)" },
+        { "ranges", "locking ranges besides the global range (8 to 64)" },
+        { "mbr-size", "bytes of the shadow MBR table (128 MiB to 4 GiB)" },
+        { "datastore-size", "bytes of all DataStore tables (up to 1 GiB)" },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(descriptions); i++) {
+        object_class_property_set_description(klass, descriptions[i].name,
+                                              descriptions[i].description);
+    }
+}
+
 static void ide_opal_class_init(ObjectClass *klass, void *data)
 {
     OpalDriveClass *oc = OPAL_DRIVE_CLASS(klass);
@@ -556,6 +625,7 @@ static void ide_opal_class_init(ObjectClass *klass, void *data)
     device_class_set_legacy_reset(dc, ide_opal_reset);
     dc->vmsd = &vmstate_ide_opal;
     device_class_set_props(dc, ide_opal_properties);
+    ide_opal_describe_properties(klass);
 }
 
 static const TypeInfo ide_opal_info = {

@@ -3696,6 +3696,28 @@ static void test_device_help(void)
     g_assert_nonnull(strstr(out, "ide-opal-hd options:"));
     g_assert_nonnull(strstr(out, "drive="));
     g_assert_nonnull(strstr(out, "serial="));
+    /* The drive's own properties say what they are for. */
+    g_assert_nonnull(strstr(out, "psid=<str>             - the PSID printed"));
+    g_assert_nonnull(strstr(out, "mbr-size=<size>        - bytes of the shadow MBR"));
+}
+
+/* The PSID reverts the drive: info qtree and qom-get must not show it. */
+static void test_psid_write_only(void)
+{
+    QTestState *qts = qtest_initf("-M q35 -drive if=none,id=d0,"
+                                  "driver=null-co,size=1G -device "
+                                  "ide-opal-hd,drive=d0,bus=ide.0,"
+                                  "psid=LABEL-PSID-1234,id=opal0");
+    g_autofree char *qtree = NULL;
+    QDict *rsp;
+
+    qtree = qtest_hmp(qts, "info qtree");
+    g_assert_null(strstr(qtree, "LABEL-PSID-1234"));
+    rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                    "{ 'path': 'opal0', 'property': 'psid' } }");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
 }
 
 /*
@@ -3949,6 +3971,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
 
     qtest_add_func("/opal/device-help", test_device_help);
+    qtest_add_func("/opal/psid-write-only", test_psid_write_only);
 
     ret = g_test_run();
 
