@@ -40,6 +40,29 @@
  * media keys), belong to a running drive's state only (opal_tper_save_running,
  * for migration): a saved state that holds one is refused.
  *
+ * A snapshot's running state (opal_tper_save_snapshot) is the same format,
+ * read by the same loader, but kept in the image (qcow2 internal snapshots),
+ * where anyone with the file can read it; the image must not hold what
+ * decrypts a range that was locked when the snapshot was taken.  It has:
+ *   - no KEK record: a KEK unwraps every key its authority holds a copy of;
+ *   - no SESSIONS record: an open session would let whoever loads the image
+ *     act as its authorities without their PINs.  The drive resumes as after
+ *     a stack reset of its one ComID (Core 3.3.4.7.5): no session, no queued
+ *     response, the negotiated host properties back to their initial values,
+ *     TSNs counting afresh.  Nothing else resets: no LockOnReset or DoneOnReset
+ *     applies, the Block SID state stays (it ends only at a power cycle or
+ *     hardware reset);
+ *   - no clear key (K_AES_256 Key cell) of a range whose ReadLocked is True,
+ *     nor of a key no range uses: those come back only from a PIN, or as at
+ *     power-on from their public copy, if they have one (a range that comes
+ *     up readable, which no PIN protects).  The clear keys of the other
+ *     ranges stay, so that the restored guest still reads what it had
+ *     unlocked - the snapshot's RAM holds some of that data anyway;
+ *   - everything else as in the running state: the tables, the MBR and
+ *     DataStore bytes, Single User Mode, the BLOCK_SID record.
+ * The PIN verifiers and the keys' wrapped copies are in it too, as in the
+ * non-volatile state: they are what the image holds anyway.
+ *
  * New kinds of record extend the format without a new version: an engine
  * that does not know one refuses the state, with a reason, rather than drop what
  * it says (a BLOCK_SID record from a newer engine makes an older one refuse
@@ -142,7 +165,24 @@ typedef enum SaveMode {
     SAVE_ALL,           /* the non-volatile state */
     SAVE_APART,         /* the same, byte tables as chunk maps */
     SAVE_RUNNING,       /* everything, volatile state included (migration) */
+    SAVE_SNAPSHOT,      /* what of that the image may keep (savevm) */
 } SaveMode;
+
+/*
+ * Whether cell @column of @row goes into the state.  A snapshot keeps of the
+ * volatile cells only the clear keys of ranges that are not read-locked; any
+ * other volatile column is left out as well, until someone shows it is no
+ * secret.
+ */
+static bool cell_saved(const OpalSP *sp, const OpalRow *row,
+                       const OpalColumn *col, SaveMode mode)
+{
+    if (!(col->flags & OPAL_COL_VOLATILE) || mode == SAVE_RUNNING) {
+        return true;
+    }
+    return mode == SAVE_SNAPSHOT && row->def == &opal_tdef_k_aes_256 &&
+           opal_secrets_snapshot_keeps(sp, row);
+}
 
 static void save_sp(const OpalSP *sp, SaveMode mode, StateWriter *out)
 {
@@ -177,8 +217,7 @@ static void save_sp(const OpalSP *sp, SaveMode mode, StateWriter *out)
                 gsize len;
                 const void *data;
 
-                if (!row->cells[c] ||
-                    ((col->flags & OPAL_COL_VOLATILE) && mode != SAVE_RUNNING)) {
+                if (!row->cells[c] || !cell_saved(sp, row, col, mode)) {
                     continue;
                 }
                 data = g_bytes_get_data(row->cells[c], &len);
@@ -296,6 +335,8 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
             put_blob(out, g_hash_table_lookup(tper->keks, l->data), OPAL_KEK_LEN);
         }
         save_sessions(tper, out);
+    }
+    if (mode == SAVE_RUNNING || mode == SAVE_SNAPSHOT) {
         save_block_sid(tper, out);
     }
     put_u8(out, RECORD_END);
@@ -326,6 +367,11 @@ uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len)
 uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len)
 {
     return save(tper, SAVE_RUNNING, len);
+}
+
+uint8_t *opal_tper_save_snapshot(const OpalTPer *tper, size_t *len)
+{
+    return save(tper, SAVE_SNAPSHOT, len);
 }
 
 /* ---- reading ------------------------------------------------------------------------- */
@@ -373,17 +419,30 @@ static OpalSP *sp_of(OpalTPer *tper, uint64_t uid)
            uid == OPAL_UID_LOCKINGSP ? tper->locking_sp : NULL;
 }
 
-/* The columns secrets.c keeps hold records of their own shape. */
-static bool secret_cell_valid(const OpalRow *row, uint64_t column, const OpalValue *value)
+/*
+ * The columns secrets.c keeps hold records of their own shape; if one does
+ * not, @why says how.
+ */
+static bool secret_cell_valid(const OpalTPer *tper, const OpalRow *row,
+                              uint64_t column, const OpalValue *value,
+                              GString *why)
 {
     const uint8_t *bytes;
     size_t len;
 
     if (row->def == &opal_tdef_c_pin && column == OPAL_COL_C_PIN_VERIFIER) {
-        return opal_value_bytes(value, &bytes, &len) && opal_pin_record_valid(bytes, len);
+        if (!opal_value_bytes(value, &bytes, &len)) {
+            g_string_append(why, "not a byte sequence");
+            return false;
+        }
+        return opal_pin_record_valid(&tper->config, bytes, len, why);
     }
     if (row->def == &opal_tdef_k_aes_256 && column == OPAL_COL_K_AES_WRAPPED) {
-        return opal_value_bytes(value, &bytes, &len) && opal_wrapped_keys_valid(bytes, len);
+        if (!opal_value_bytes(value, &bytes, &len) ||
+            !opal_wrapped_keys_valid(bytes, len)) {
+            g_string_append(why, "not a list of wrapped keys");
+            return false;
+        }
     }
     return true;
 }
@@ -391,6 +450,7 @@ static bool secret_cell_valid(const OpalRow *row, uint64_t column, const OpalVal
 static bool load_cell(OpalTPer *tper, StateReader *r)
 {
     g_autoptr(GArray) tokens = g_array_new(false, false, sizeof(OpalToken));
+    g_autoptr(GString) why_secret = g_string_new(NULL);
     uint64_t sp_uid, row_uid, column;
     const OpalColumn *col;
     const uint8_t *data;
@@ -421,9 +481,15 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
         return false;
     }
     if (!opal_value_parse(data, len, tokens, &value, &why) ||
-        !opal_column_accepts(col, &value) || !secret_cell_valid(row, column, &value)) {
+        !opal_column_accepts(col, &value)) {
         g_string_append_printf(r->error, "%s.%s of %016" G_GINT64_MODIFIER "x: not a valid "
                                "value", row->def->name, col->name, row_uid);
+        return false;
+    }
+    if (!secret_cell_valid(tper, row, column, &value, why_secret)) {
+        g_string_append_printf(r->error, "%s.%s of %016" G_GINT64_MODIFIER
+                               "x: %s", row->def->name, col->name, row_uid,
+                               why_secret->str);
         return false;
     }
     if (row->cells[column]) {
@@ -791,9 +857,15 @@ static bool load(OpalTPer *tper, StateReader *r, char **error)
     OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
     bool sid_blocked = tper->sid_blocked;
     uint8_t sid_block_clear_events = tper->sid_block_clear_events;
+    uint32_t comid_request = tper->comid_request;
 
-    /* Onto a factory drive, so that a cell the state lacks has its factory value. */
+    /*
+     * Onto a factory drive, so that a cell the state lacks has its factory
+     * value; and onto a reset ComID, which a state without sessions (a saved
+     * state, a snapshot) resumes with: no ComID request pending either.
+     */
     opal_session_abort_all(tper);
+    tper->comid_request = OPAL_COMID_REQ_NONE;
     tper->sid_blocked = false;          /* unless a BLOCK_SID record says otherwise */
     tper->sid_block_clear_events = 0;
     tper->admin_sp = NULL;
@@ -809,6 +881,7 @@ static bool load(OpalTPer *tper, StateReader *r, char **error)
         g_hash_table_remove_all(tper->keks);
         tper->sid_blocked = sid_blocked;
         tper->sid_block_clear_events = sid_block_clear_events;
+        tper->comid_request = comid_request;
         opal_sid_value_forget(tper);
         *error = g_string_free(r->error, false);
         return false;
@@ -818,6 +891,8 @@ static bool load(OpalTPer *tper, StateReader *r, char **error)
     g_string_free(r->error, true);
     if (!r->running) {
         opal_secrets_power_on(tper);
+    } else {
+        opal_secrets_resume(tper);      /* what a snapshot left out */
     }
     return true;
 }

@@ -211,15 +211,38 @@ bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8
 }
 
 /*
- * A crafted image must not make every Authenticate take minutes: no drive
- * of ours writes more than 100x the default.
+ * The most PBKDF2 iterations a verifier on this drive can ask for: what the
+ * drive writes itself (opal_pin_store()), or the default, which a drive
+ * configured with fewer may have written before.  A real drive's firmware
+ * fixes its count; a verifier asking for more was not written by this
+ * drive, and a crafted image must not make every Authenticate take seconds
+ * (and hold the TPer, and the guest's TRUSTED SEND, that long).
  */
-#define MAX_KDF_ITERATIONS  (100 * OPAL_KDF_ITERATIONS_DEFAULT)
-
-bool opal_pin_record_valid(const uint8_t *record, size_t len)
+unsigned opal_kdf_iterations_max(const OpalConfig *config)
 {
-    return len == VERIFIER_RECORD_LEN && record[0] == VERIFIER_VERSION &&
-           opal_get_be32(record + 1) >= 1 && opal_get_be32(record + 1) <= MAX_KDF_ITERATIONS;
+    return MAX(config->kdf_iterations, OPAL_KDF_ITERATIONS_DEFAULT);
+}
+
+bool opal_pin_record_valid(const OpalConfig *config, const uint8_t *record,
+                           size_t len, GString *why)
+{
+    unsigned max = opal_kdf_iterations_max(config);
+    uint32_t iterations;
+
+    if (len != VERIFIER_RECORD_LEN || record[0] != VERIFIER_VERSION) {
+        g_string_append(why, "not a PIN verifier record");
+        return false;
+    }
+    iterations = opal_get_be32(record + 1);
+    if (iterations < 1 || iterations > max) {
+        g_string_append_printf(why, "its PIN verifier asks for %u PBKDF2 "
+                               "iterations, where this drive writes 1 to %u "
+                               "(a crafted image, or kdf-iterations set "
+                               "lower than when the PIN was set?)",
+                               (unsigned)iterations, max);
+        return false;
+    }
+    return true;
 }
 
 bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len)
@@ -426,6 +449,50 @@ void opal_secrets_power_on(OpalTPer *tper)
             g_clear_pointer(&key_row->cells[OPAL_COL_K_AES_KEY], g_bytes_unref);
         }
     }
+    unwrap_keys(tper, PUBLIC_KEK_OWNER, public_kek);
+}
+
+/*
+ * A snapshot resumes the drive where it was, so a readable range needs its
+ * clear key; but the snapshot is kept in the image, which must not hold what
+ * decrypts a range that was locked at the time.  So a key is kept only if
+ * no range using it has ReadLocked True - even one whose ReadLockEnabled is
+ * False: that range reads, but nothing is lost by leaving its key out, as
+ * such a range comes up readable at power-on and its key has a public copy,
+ * which opal_secrets_resume() unwraps.  A key no range uses has no reader.
+ */
+bool opal_secrets_snapshot_keeps(const OpalSP *sp, const OpalRow *key)
+{
+    const OpalTable *ranges = opal_sp_table(sp, OPAL_UID_TABLE_LOCKING);
+    bool used = false;
+
+    for (guint i = 0; ranges && i < ranges->rows->len; i++) {
+        const OpalRow *range = g_ptr_array_index(ranges->rows, i);
+        uint64_t key_uid, rl = 0;
+
+        if (!opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ||
+            key_uid != key->uid) {
+            continue;
+        }
+        opal_row_get_uint(range, OPAL_COL_LOCKING_READ_LOCKED, &rl);
+        if (rl) {
+            return false;
+        }
+        used = true;
+    }
+    return used;
+}
+
+void opal_secrets_resume(OpalTPer *tper)
+{
+    /*
+     * A snapshot left out the keys of read-locked ranges.  Those with a
+     * public copy - ranges that come up readable at power-on, which no PIN
+     * protects - come back from it, as at power-on; the others wait for a
+     * PIN.  Nothing else changes: a migrated drive has every such key
+     * already (power-on unwrapped them, and nothing but a power cycle
+     * forgets a key).
+     */
     unwrap_keys(tper, PUBLIC_KEK_OWNER, public_kek);
 }
 

@@ -332,8 +332,15 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *
                         size_t len);
 /* Whether @proof is @cpin's PIN; if so *@kek gets its KEK (or NULL), to g_free(). */
 bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8_t **kek);
-/* Whether saved bytes can be a verifier record / a wrapped-keys cell. */
-bool opal_pin_record_valid(const uint8_t *record, size_t len);
+/*
+ * Whether saved bytes can be a verifier record of this drive (if not,
+ * appends why to @why) / a wrapped-keys cell.  No verifier asks for more
+ * PBKDF2 iterations than opal_kdf_iterations_max(), the most the drive
+ * writes.
+ */
+unsigned opal_kdf_iterations_max(const OpalConfig *config);
+bool opal_pin_record_valid(const OpalConfig *config, const uint8_t *record,
+                           size_t len, GString *why);
 bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len);
 /* The authority whose Credential is @cpin_uid, or 0. */
 uint64_t opal_credential_owner(const OpalSP *sp, uint64_t cpin_uid);
@@ -355,6 +362,14 @@ bool opal_secrets_rewrap(OpalTPer *tper);
  * forgotten, the others unwrapped from their public copies.
  */
 void opal_secrets_power_on(OpalTPer *tper);
+/*
+ * Snapshots (opal_tper_save_snapshot): whether one may hold K_AES_256 row
+ * @key's clear key (only if every range using it is not read-locked); and,
+ * after loading a running state, the keys left out that have a public copy
+ * are unwrapped from it, the others wait for a PIN.
+ */
+bool opal_secrets_snapshot_keeps(const OpalSP *sp, const OpalRow *key);
+void opal_secrets_resume(OpalTPer *tper);
 /* Whether the K_AES_256 row @key / locking range @range's key is in memory. */
 bool opal_media_key_known(const OpalRow *key);
 bool opal_range_key_known(const OpalSP *sp, const OpalRow *range);

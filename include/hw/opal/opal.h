@@ -61,7 +61,10 @@ typedef struct OpalConfig {
     /*
      * PBKDF2 iterations for new PIN verifiers and key-encryption keys
      * (0: OPAL_KDF_ITERATIONS_DEFAULT).  Each verifier records its own, so a
-     * drive keeps working when this changes.
+     * drive keeps working when this changes - as long as none records more
+     * than max(kdf_iterations, OPAL_KDF_ITERATIONS_DEFAULT), the most this
+     * drive would write: a state with such a verifier is refused at load, as
+     * a crafted one that would make each PIN check take seconds.
      */
     unsigned kdf_iterations;
 } OpalConfig;
@@ -173,18 +176,43 @@ typedef bool OpalChunkReadFn(void *opaque, uint64_t table_uid, uint64_t offset,
 uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
 
 /*
- * Everything a running drive holds, for live migration and snapshots: the
- * state above with its byte tables, and the volatile rest - clear media keys,
- * KEKs, open sessions, the queued response.  Secrets in the clear: only for
- * QEMU's migration stream, which carries the guest's memory as well.  Free
- * the buffer with opal_secret_free(), and wipe any copy made of it, or of a
- * buffer handed to opal_tper_load_running(): a copy left in freed memory
- * would outlive the drive's keys.
+ * Everything a running drive holds, for live migration: the state above with
+ * its byte tables, and the volatile rest - clear media keys, KEKs, open
+ * sessions, the queued response.  Secrets in the clear: only for QEMU's
+ * migration stream, which carries the guest's memory as well, and never for
+ * a file that outlives the guest (a snapshot: see below).  Free the buffer
+ * with opal_secret_free(), and wipe any copy made of it, or of a buffer
+ * handed to opal_tper_load_running(): a copy left in freed memory would
+ * outlive the drive's keys.
  */
 uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len);
 bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
 bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
                           OpalChunkReadFn *read, void *opaque, char **error);
+
+/*
+ * The running state for a snapshot that is kept in the image (savevm, qcow2
+ * internal snapshots), which whoever holds the file can read: it must not
+ * hold what decrypts a range that was locked at the time.  Loaded with
+ * opal_tper_load_running(); free it with opal_secret_free(), as it still
+ * holds clear keys.  It is the running state less:
+ *   - every KEK (the key-encryption keys authorities' PINs gave);
+ *   - the session layer: the drive resumes as after a stack reset of its
+ *     ComID (Core 3.3.4.7.5) - no open session, no queued response or
+ *     ComID request, host properties at their initial values.  Ranges do
+ *     not lock and MBRControl.Done does not clear: no LockOnReset or
+ *     DoneOnReset event happens;
+ *   - the clear media key of every range whose ReadLocked is True (and of
+ *     any key no range uses).  Such a range stays locked, for writes as
+ *     well, until an authority that may unlock it presents its PIN, which
+ *     unwraps the key; a range that comes up readable at power-on gets its
+ *     key back at load from its public copy, as at power-on.
+ * It keeps the clear keys of the other ranges (the restored guest reads on
+ * what it had unlocked), the tables with their PIN verifiers and wrapped
+ * keys, the MBR and DataStore bytes, Single User Mode and the Block SID
+ * state.
+ */
+uint8_t *opal_tper_save_snapshot(const OpalTPer *tper, size_t *len);
 
 /*
  * What a PSID revert does (Opal PSID feature set), without a host: the whole
