@@ -176,6 +176,19 @@ typedef bool OpalChunkReadFn(void *opaque, uint64_t table_uid, uint64_t offset,
 uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
 
 /*
+ * The most bytes opal_tper_save_apart() returns, whatever the hosts did, for
+ * the largest drive a transport may configure (64 Users, 64 ranges, a 4 GiB
+ * MBR, 1 GiB of DataStore in 16 tables, MSID and PSID of at most 32 bytes):
+ * every cell a host may set is bounded, and byte tables go as chunk bitmaps.
+ * tests/unit/test-state-bound.c builds that worst case (every BooleanExpr,
+ * name, list and PIN at its longest, every key wrapped for every KEK) and
+ * measures 0.85 MiB; this leaves about twice that.  A transport that keeps
+ * the state in a slot of fixed size must make room for this, plus its own
+ * headers and whatever it saves with it (a method's byte-table writes).
+ */
+#define OPAL_STATE_MAX_SIZE     (2 * 1024 * 1024)
+
+/*
  * Everything a running drive holds, for live migration: the state above with
  * its byte tables, and the volatile rest - clear media keys, KEKs, open
  * sessions, the queued response.  Secrets in the clear: only for QEMU's
