@@ -538,7 +538,7 @@ bool opal_column_accepts(const OpalColumn *c, const OpalValue *v)
     case OPAL_T_UIDREF:
         return v->count == 1 && is_uid(t);
     case OPAL_T_ENUM_LIST:
-        /* A set of enumeration values (Core 5.1.3.58 reset_types): each once */
+        /* No longer than a set of the values (Core 5.1.3.58 reset_types) */
         return flat_list_of(v, c, c->max + 1, enum_element);
     case OPAL_T_UID_LIST:
         return flat_list_of(v, c, OPAL_UID_LIST_MAX_ELEMENTS, uid_element);

@@ -100,7 +100,7 @@ typedef struct OpalTable {
 
 /*
  * Longest list of UIDs a cell may hold (ACLs: the SSC's have one or two
- * ACEs).  A list of enumeration values holds each value at most once.
+ * ACEs).  A list of enumeration values is no longer than the set of them.
  */
 #define OPAL_UID_LIST_MAX_ELEMENTS  OPAL_MAX_ACL
 
