@@ -430,12 +430,18 @@ opal_media_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
                            QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
 {
     IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
-    g_autoptr(IDEOpalMedia) m = media_ref(d->media);
+    g_autoptr(IDEOpalMedia) m = NULL;
     uint64_t lba = offset / BDRV_SECTOR_SIZE;
-    OpalMediaVerdict verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, true);
+    OpalMediaVerdict verdict;
     QEMUIOVector bounce;
     int ret;
 
+    if (!d->media) {
+        /* Before the drive has powered on it has no keys to write with. */
+        return -EACCES;
+    }
+    m = media_ref(d->media);
+    verdict = opal_media_check(m->map, lba, bytes / BDRV_SECTOR_SIZE, true);
     if (verdict != OPAL_MEDIA_OK) {
         return refuse(d, "write", offset, bytes, verdict);
     }
@@ -458,9 +464,13 @@ static int coroutine_fn GRAPH_RDLOCK
 opal_media_co_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
 {
     IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
-    OpalMediaVerdict verdict = opal_media_check(d->media->map, offset / BDRV_SECTOR_SIZE,
-                                                bytes / BDRV_SECTOR_SIZE, true);
+    OpalMediaVerdict verdict;
 
+    if (!d->media) {
+        return -EACCES;
+    }
+    verdict = opal_media_check(d->media->map, offset / BDRV_SECTOR_SIZE,
+                               bytes / BDRV_SECTOR_SIZE, true);
     if (verdict != OPAL_MEDIA_OK) {
         return refuse(d, "discard", offset, bytes, verdict);
     }
@@ -480,11 +490,25 @@ static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
     bs->bl.request_alignment = BDRV_SECTOR_SIZE;
 }
 
+/*
+ * The node's options name its drive (a QOM path) and the bytes it hides:
+ * they stay in the options, since the block layer opens the node again
+ * from them alone (loadvm re-opens a filter above the node it reverts).
+ */
 static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Error **errp)
 {
+    BDRVOpalMedia *s = bs->opaque;
+    const char *drive = qdict_get_try_str(options, "drive");
+
+    s->drive = drive ? (IDEOpalDrive *)object_resolve_path_type(
+                           drive, TYPE_IDE_OPAL_HD, NULL) : NULL;
+    if (!s->drive) {
+        error_setg(errp, "opal-media: no ide-opal-hd at '%s'",
+                   drive ? drive : "");
+        return -EINVAL;
+    }
     /* Known before the node's length is first asked for, at the end of opening. */
-    ((BDRVOpalMedia *)bs->opaque)->reserved = qdict_get_try_int(options, "reserved", 0);
-    qdict_del(options, "reserved");
+    s->reserved = qdict_get_try_int(options, "reserved", 0);
     /*
      * Data only: the node keeps no metadata in its child, so the permissions
      * it takes there are its parent's, passed through - the device's, as
@@ -522,6 +546,7 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
     BlockBackend *blk = d->parent_obj.dev.conf.blk;
     BlockDriverState *bs = blk ? blk_bs(blk) : NULL;
     BlockDriverState *filter;
+    g_autofree char *path = object_get_canonical_path(OBJECT(d));
     QDict *options;
     int ret;
 
@@ -532,6 +557,7 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
     options = qdict_new();
     qdict_put_str(options, "file", bdrv_get_node_name(bs));
     qdict_put_int(options, "reserved", reserved);
+    qdict_put_str(options, "drive", path);
     /*
      * As the drive was opened: writable or not, discarding (discard=unmap) or
      * not, and inactive on an incoming migration's side until it completes.
@@ -543,7 +569,6 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
     if (!filter) {
         return false;
     }
-    ((BDRVOpalMedia *)filter->opaque)->drive = d;
     ret = blk_replace_bs(blk, filter, errp);
     bdrv_unref(filter);
     return ret == 0;

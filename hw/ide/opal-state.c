@@ -62,6 +62,14 @@
 #define SUPER_MAGIC         "QEMUOPAL"
 #define SLOT_MAGIC          "OPALSLOT"
 
+/*
+ * A slot holds the largest state the engine can have and the byte-table
+ * writes of one method (at most one IF-SEND's data, and a zeros entry per
+ * table): a save never fails for want of room.
+ */
+QEMU_BUILD_BUG_ON(HEADER_SIZE + OPAL_STATE_MAX_SIZE + OPAL_MAX_TRANSFER +
+                  64 * KiB > SLOT_SIZE);
+
 /* Journal entries: u64 table UID, u64 offset, u64 length, u8 zeros?, the bytes unless zeros. */
 #define JOURNAL_ENTRY_HEADER    25
 
@@ -73,7 +81,7 @@ typedef struct Layout {
 } Layout;
 
 struct IDEOpalState {
-    BdrvChild *file;            /* the image, below the media filter, or */
+    BlockBackend *image;        /* the device's: the image below its filter, or */
     BlockBackend *blk;          /* the state-drive */
     uint64_t start;             /* where the region begins in the image */
     Layout layout;
@@ -155,6 +163,15 @@ static void superblock_encode(const Layout *l, uint8_t *sector)
     put_le(sector + 12, header_crc(sector, 12), 4);
 }
 
+/*
+ * The image below the media filter, asked for each time: the block layer
+ * may attach it anew (loadvm re-opens the filter).  Under the graph lock.
+ */
+static BdrvChild *region_file(IDEOpalState *st)
+{
+    return blk_bs(st->image)->file;
+}
+
 /* ---- I/O on the region --------------------------------------------------------------- */
 
 static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t len)
@@ -163,7 +180,7 @@ static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t l
         return blk_pread(st->blk, st->start + offset, len, buf, 0);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
-    return bdrv_pread(st->file, st->start + offset, len, buf, 0);
+    return bdrv_pread(region_file(st), st->start + offset, len, buf, 0);
 }
 
 static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uint64_t len)
@@ -172,7 +189,7 @@ static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uin
         return blk_pwrite(st->blk, st->start + offset, len, buf, 0);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
-    return bdrv_pwrite(st->file, st->start + offset, len, buf, 0);
+    return bdrv_pwrite(region_file(st), st->start + offset, len, buf, 0);
 }
 
 static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
@@ -181,7 +198,7 @@ static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
         return blk_pwrite_zeroes(st->blk, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
-    return bdrv_pwrite_zeroes(st->file, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
+    return bdrv_pwrite_zeroes(region_file(st), st->start + offset, len, BDRV_REQ_MAY_UNMAP);
 }
 
 static int region_flush(IDEOpalState *st)
@@ -190,7 +207,7 @@ static int region_flush(IDEOpalState *st)
         return blk_flush(st->blk);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
-    return bdrv_flush(st->file->bs);
+    return bdrv_flush(region_file(st)->bs);
 }
 
 /*
@@ -204,7 +221,7 @@ static int coroutine_fn region_co_pwrite(IDEOpalState *st, uint64_t offset,
         return blk_co_pwrite(st->blk, st->start + offset, len, buf, 0);
     }
     GRAPH_RDLOCK_GUARD();
-    return bdrv_co_pwrite(st->file, st->start + offset, len, buf, 0);
+    return bdrv_co_pwrite(region_file(st), st->start + offset, len, buf, 0);
 }
 
 static int coroutine_fn region_co_zero(IDEOpalState *st, uint64_t offset,
@@ -215,7 +232,7 @@ static int coroutine_fn region_co_zero(IDEOpalState *st, uint64_t offset,
                                     BDRV_REQ_MAY_UNMAP);
     }
     GRAPH_RDLOCK_GUARD();
-    return bdrv_co_pwrite_zeroes(st->file, st->start + offset, len,
+    return bdrv_co_pwrite_zeroes(region_file(st), st->start + offset, len,
                                  BDRV_REQ_MAY_UNMAP);
 }
 
@@ -225,7 +242,7 @@ static int coroutine_fn region_co_flush(IDEOpalState *st)
         return blk_co_flush(st->blk);
     }
     GRAPH_RDLOCK_GUARD();
-    return bdrv_co_flush(st->file->bs);
+    return bdrv_co_flush(region_file(st)->bs);
 }
 
 /* Runs @fn(@opaque) in a coroutine and waits for it: main loop only. */
@@ -269,7 +286,7 @@ static bool region_is_zero(IDEOpalState *st, Error **errp)
 
         {
             GRAPH_RDLOCK_GUARD_MAINLOOP();
-            ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk) : st->file->bs, NULL,
+            ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk) : region_file(st)->bs, NULL,
                                           st->start + offset, len, &pnum, NULL, NULL);
         }
         if (ret < 0) {
@@ -655,11 +672,11 @@ static uint64_t find_moved_region(IDEOpalState *st, const uint8_t *expected)
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     for (uint64_t at = st->start; at >= REGION_ALIGN; at -= REGION_ALIGN) {
         int64_t pnum;
-        int ret = bdrv_block_status_above(st->file->bs, NULL, at - REGION_ALIGN,
+        int ret = bdrv_block_status_above(region_file(st)->bs, NULL, at - REGION_ALIGN,
                                           HEADER_SIZE, &pnum, NULL, NULL);
 
         if (ret >= 0 && !(ret & BDRV_BLOCK_ZERO) &&
-            bdrv_pread(st->file, at - REGION_ALIGN, HEADER_SIZE, sector, 0) >= 0 &&
+            bdrv_pread(region_file(st), at - REGION_ALIGN, HEADER_SIZE, sector, 0) >= 0 &&
             !memcmp(sector, expected, HEADER_SIZE)) {
             return at - REGION_ALIGN;
         }
@@ -682,12 +699,11 @@ static void foreign_data(IDEOpalState *st, Error **errp)
 
 void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start)
 {
-    BlockDriverState *filter = blk_bs(d->parent_obj.dev.conf.blk);
     IDEOpalState *st = g_new0(IDEOpalState, 1);
 
     d->state = st;
     st->blk = d->state_blk;
-    st->file = st->blk ? NULL : filter->file;
+    st->image = st->blk ? NULL : d->parent_obj.dev.conf.blk;
     st->start = st->blk ? 0 : start;
     st->layout = layout_of(d);
     st->journal = g_byte_array_new();
