@@ -39,6 +39,7 @@
 #define OPAL_MIN_MBR_SIZE       (128 * MiB)
 #define OPAL_MAX_MBR_SIZE       (4 * GiB)
 #define OPAL_MAX_DATASTORE_SIZE (1 * GiB)
+#define OPAL_MAX_CREDENTIAL_LEN 32
 
 static bool ide_opal_check_config(IDEOpalDrive *d, Error **errp)
 {
@@ -145,8 +146,17 @@ static int64_t ide_opal_clock_ms(void *opaque)
     return qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL);
 }
 
+/* A credential in a C string: wiped when freed. */
+typedef char IDEOpalSecretStr;
+
+static void ide_opal_secret_str_free(IDEOpalSecretStr *str)
+{
+    opal_secret_free(str, str ? strlen(str) : 0);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalSecretStr, ide_opal_secret_str_free)
+
 /*
- * A factory credential (to g_free()): the property @value, or the -object
+ * A factory credential (to ide_opal_secret_str_free()): the property @value, or the -object
  * secret its *-secret property names (QEMU's way to pass secrets), or -
  * like a real drive's, different between drives and the same across
  * restarts - @prefix and the serial number.  It stays out of the property,
@@ -155,14 +165,26 @@ static int64_t ide_opal_clock_ms(void *opaque)
 static char *ide_opal_credential(IDEDevice *dev, const char *value, const char *secret_id,
                                  const char *name, const char *prefix, Error **errp)
 {
+    char *cred;
+
     if (value && secret_id) {
         error_setg(errp, "give %s or %s-secret, not both", name, name);
         return NULL;
     }
     if (secret_id) {
-        return qcrypto_secret_lookup_as_utf8(secret_id, errp);
+        cred = qcrypto_secret_lookup_as_utf8(secret_id, errp);
+    } else {
+        cred = value ? g_strdup(value)
+                     : g_strdup_printf("%s%s", prefix, dev->serial);
     }
-    return value ? g_strdup(value) : g_strdup_printf("%s%s", prefix, dev->serial);
+    /* A C_PIN's PIN is a max_bytes_32 (Opal SSC 4.2.1.8): no longer. */
+    if (cred && strlen(cred) > OPAL_MAX_CREDENTIAL_LEN) {
+        error_setg(errp, "%s must be at most %d bytes long", name,
+                   OPAL_MAX_CREDENTIAL_LEN);
+        opal_secret_free(cred, strlen(cred));
+        cred = NULL;
+    }
+    return cred;
 }
 
 static void ide_opal_realize(IDEDevice *dev, Error **errp)
@@ -171,7 +193,8 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
     IDEBus *bus = DO_UPCAST(IDEBus, qbus, dev->qdev.parent_bus);
     BlockBackend *blk = dev->conf.blk;
-    g_autofree char *msid = NULL, *psid = NULL;
+    g_autoptr(IDEOpalSecretStr) msid = NULL;
+    g_autoptr(IDEOpalSecretStr) psid = NULL;
     int64_t image_size;
     uint64_t reserved;
     OpalConfig config;
@@ -259,7 +282,13 @@ static int ide_opal_pre_save(void *opaque)
 
     ide_opal_engine_quiesce(d);
     ide_opal_migration_state_free(d);
-    d->migration_state = opal_tper_save_running(d->tper, &len);
+    /*
+     * savevm writes this into the image: without the KEKs, open sessions
+     * and the keys of read-locked ranges, which only a PIN may bring back.
+     */
+    d->migration_state = runstate_check(RUN_STATE_SAVE_VM) ?
+                         opal_tper_save_snapshot(d->tper, &len) :
+                         opal_tper_save_running(d->tper, &len);
     d->migration_state_len = len;
     d->migration_generation = ide_opal_state_generation(d);
     return 0;
@@ -294,7 +323,10 @@ static int ide_opal_post_load(void *opaque, int version_id)
  * Everything the running drive holds - tables, clear keys of unlocked ranges,
  * KEKs, open sessions, a queued response - travels as the engine's running
  * state (opal_tper_save_running); the image, state region included, travels
- * as storage does (shared, or copied by the block layer).
+ * as storage does (shared, or copied by the block layer).  A snapshot
+ * (savevm) lands in the image itself, so it keeps less
+ * (opal_tper_save_snapshot): loadvm finds the sessions closed and the
+ * ranges that were read-locked without their keys.
  */
 /*
  * A TRUSTED command between its issue and its data phase travels with the

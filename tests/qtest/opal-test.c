@@ -101,6 +101,8 @@
 static char *image_path;
 /* Extra -drive options for the next boots ("" or ",opt=value...") */
 static const char *drive_opts = "";
+/* The image's format for the next boots */
+static const char *drive_format = "raw";
 
 typedef struct OpalTestState {
     AHCIQState *ahci;
@@ -142,8 +144,9 @@ static OpalTestState *opal_vboot(bool fresh, const char *device_fmt, va_list ap)
     }
 
     ahci->parent = qtest_pc_boot("-M q35 "
-                                 "-drive if=none,id=d0,file=%s,format=raw%s "
-                                 "%s", image_path, drive_opts, device);
+                                 "-drive if=none,id=d0,file=%s,format=%s%s "
+                                 "%s", image_path, drive_format, drive_opts,
+                                 device);
     alloc_set_flags(&ahci->parent->alloc, ALLOC_LEAK_ASSERT);
     ahci->dev = get_ahci_device(ahci->parent->qts, &ahci->fingerprint);
 
@@ -3338,6 +3341,10 @@ static void test_state_refusals(void)
     expect_start_refused("ide-opal-hd,drive=d0,datastore-size=10244K",
                          "laid out for another mbr-size or datastore-size");
     expect_start_refused("ide-opal-hd,drive=d0,mbr-size=256M", "hold other data");
+    /* A PIN is at most 32 bytes: a longer MSID would make a state none loads. */
+    expect_start_refused("ide-opal-hd,drive=d0,"
+                         "msid=0123456789abcdef0123456789abcdef0",
+                         "msid must be at most 32 bytes long");
 
     /* Grown by more than the region: the region's new place is all zeros. */
     g_assert(truncate(image_path, TEST_IMAGE_SIZE + 256 * MiB) == 0);
@@ -3489,6 +3496,160 @@ static void test_state_migrate(void)
     end_session(dst);
     expect_pattern(dst, RR2_START, 8, 6, "Range2 after migration and restart");
     opal_shutdown(dst);
+}
+
+/*
+ * A snapshot (savevm) is written into the image: it must not hold what
+ * decrypts a range that was read-locked then, nor the KEKs of the open
+ * session.  loadvm finds Range1 (unlocked) readable, Range2 (read-locked)
+ * without its key and the session closed; Admin1's password brings
+ * Range2's data back.
+ */
+static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp);
+
+static void test_state_savevm(void)
+{
+    g_autofree char *raw_path = image_path;
+    g_autofree char *qcow_path = g_strdup_printf("%s.qcow2", raw_path);
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    OpalTestState *s;
+    QDict *rsp, *range;
+
+    cmd = g_strdup_printf("%s create -q -f qcow2 %s %llu",
+                          g_getenv("QTEST_QEMU_IMG"), qcow_path,
+                          (unsigned long long)TEST_IMAGE_SIZE);
+    g_assert_cmpint(system(cmd), ==, 0);
+    image_path = qcow_path;
+    drive_format = "qcow2";
+
+    s = opal_restart(RESTART_DEVICE);
+    take_ownership_and_activate(s);
+    admin1_session(s);
+    set_range(s, 1, RR1_START, R1_LEN, false, false);
+    set_range(s, 2, RR2_START, R1_LEN, false, false);
+    end_session(s);
+    write_pattern(s, RR1_START, 8, 5);
+    write_pattern(s, RR2_START, 8, 6);
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 1),
+                     ==, 0);
+
+    out = qtest_hmp(s->ahci->parent->qts, "savevm opal-snap");
+    g_assert_cmpstr(out, ==, "");
+    g_clear_pointer(&out, g_free);
+    out = qtest_hmp(s->ahci->parent->qts, "loadvm opal-snap");
+    g_assert_cmpstr(out, ==, "");
+    s->tsn = 0;
+
+    range = query_range(s->ahci->parent->qts, 1, &rsp);
+    g_assert_true(qdict_get_bool(range, "key-in-memory"));
+    qobject_unref(rsp);
+    range = query_range(s->ahci->parent->qts, 2, &rsp);
+    g_assert_false(qdict_get_bool(range, "key-in-memory"));
+    g_assert_true(qdict_get_bool(range, "read-locked"));
+    qobject_unref(rsp);
+    rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
+                    "'arguments': { 'id': 'opal0' } }");
+    g_assert_true(qlist_empty(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                              "sessions")));
+    qobject_unref(rsp);
+
+    expect_pattern(s, RR1_START, 8, 5, "Range1 after loadvm");
+    expect_read_refused(s, &dma_read, RR2_START, 8);
+    admin1_session(s);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 0),
+                     ==, 0);
+    end_session(s);
+    expect_pattern(s, RR2_START, 8, 6, "Range2 unlocked after loadvm");
+    opal_shutdown(s);
+
+    unlink(qcow_path);
+    image_path = g_steal_pointer(&raw_path);
+    drive_format = "raw";
+}
+
+/*
+ * No command waits on the machine: persistent changes and PBA-sized shadow
+ * MBR writes (each made durable before it answers) interleaved with queued
+ * reads the drive accepts and refuses.  The drive once wrote its state
+ * synchronously from the vCPU thread, whose nested event loop could swallow
+ * the main loop's wakeup and stall a guest for good; every command here
+ * must finish within a second.
+ */
+#define STRESS_ROUNDS       4
+#define STRESS_MBR_BYTES    (2 * MiB)       /* a small PBA image */
+#define STRESS_MBR_CHUNK    (32 * KiB)
+#define STALL_LIMIT_US      G_USEC_PER_SEC
+
+typedef struct StallWatch {
+    int64_t start;
+    int64_t worst;
+    const char *worst_what;
+} StallWatch;
+
+static void stall_start(StallWatch *w)
+{
+    w->start = g_get_monotonic_time();
+}
+
+static void stall_stop(StallWatch *w, const char *what)
+{
+    int64_t took = g_get_monotonic_time() - w->start;
+
+    if (took > w->worst) {
+        w->worst = took;
+        w->worst_what = what;
+    }
+}
+
+static void test_stress_no_stall(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+    g_autofree uint8_t *chunk = g_malloc(STRESS_MBR_CHUNK);
+    uint8_t buf[8 * BLOCK_SIZE];
+    StallWatch w = { 0 };
+    NcqResult r;
+
+    write_pattern(s, GLOBAL_LBA, 8, 1);
+    setup_range1(s, R1_START, 16, true, true);
+    for (int round = 0; round < STRESS_ROUNDS; round++) {
+        stall_start(&w);
+        admin1_session(s);
+        stall_stop(&w, "StartSession as Admin1");
+        for (uint64_t off = 0; off < STRESS_MBR_BYTES;
+             off += STRESS_MBR_CHUNK) {
+            uint64_t n = off / STRESS_MBR_CHUNK;
+
+            memset(chunk, round + n, STRESS_MBR_CHUNK);
+            stall_start(&w);
+            g_assert_cmpuint(set_mbr(s, off, chunk, STRESS_MBR_CHUNK), ==, 0);
+            stall_stop(&w, "MBR Set");
+            if (n % 8 == 0) {
+                /* A table cell: the whole state is saved again. */
+                stall_start(&w);
+                g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1),
+                                          COL_RANGE_LENGTH,
+                                          16 + 8 * (n / 8 % 2)), ==, 0);
+                stall_stop(&w, "Range1 Set");
+            }
+        }
+        end_session(s);
+
+        stall_start(&w);
+        r = ncq_exec(s, false, round % 32, GLOBAL_LBA, 8, buf);
+        stall_stop(&w, "accepted NCQ read");
+        assert_success(r.ata, r.ata.xfer);
+        stall_start(&w);
+        r = ncq_exec(s, false, (round + 7) % 32, R1_START, 8, buf);
+        stall_stop(&w, "refused NCQ read");
+        g_assert_cmphex(r.ata.status, ==, MEDIA_STATUS);
+    }
+    g_test_message("slowest command: %s, %" PRId64 " us", w.worst_what,
+                   w.worst);
+    g_assert_cmpint(w.worst, <, STALL_LIMIT_US);
+    check_owned_usable(s);
+    opal_shutdown(s);
 }
 
 /*
@@ -3968,7 +4129,9 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/state-drive", test_state_drive);
     qtest_add_func("/opal/state/secrets", test_state_secrets);
     qtest_add_func("/opal/state/migrate", test_state_migrate);
+    qtest_add_func("/opal/state/savevm", test_state_savevm);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
+    qtest_add_func("/opal/state/stress-no-stall", test_stress_no_stall);
 
     qtest_add_func("/opal/device-help", test_device_help);
     qtest_add_func("/opal/psid-write-only", test_psid_write_only);
