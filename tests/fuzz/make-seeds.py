@@ -1,23 +1,48 @@
 #!/usr/bin/env python3
 """Write the seed corpus of fuzz-tper (tests/fuzz/corpus/).
 
-Each seed is a sequence of operations in fuzz-tper.c's input format: a 6-byte
-header (op, protocol, SP Specific, length) and, for IF-SEND, the payload.  The
-seeds are real client exchanges, so that the fuzzer starts from deep inside
-the protocol:  ./make-seeds.py [OUTDIR]
+Each seed is fuzz-tper.c's input: one byte that picks the starting state, then
+a sequence of operations, each a 6-byte header (op, protocol, SP Specific,
+length) and, for IF-SEND, the payload.  The seeds are real client exchanges,
+so that the fuzzer starts from deep inside the protocol, and most of them are
+what an authenticated host does in the states that fuzz-tper.c builds (the
+session it leaves open, PINs, ranges):  ./make-seeds.py [OUTDIR]
+
+The committed corpus is these seeds merged with what the fuzzer found, then
+minimized (tests/fuzz/README.md).
 """
 
 import os
 import struct
 import sys
 
+# ---- starting states (fuzz-tper.c's enum State) and what they leave open
+FACTORY, OWNED, ADMIN1_OPEN, USER1_OPEN, SUM_OPEN = range(5)
+ADMIN1_TSN = 0x1003      # STATE_ADMIN1: Admin1's LockingSP session
+USER1_TSN = 0x1004       # STATE_USER1: User1's
+SUM_TSN = 0x1003         # STATE_SUM: User2's, owner of single-user Range1
+NEXT_TSN = {FACTORY: 0x1000, OWNED: 0x1003, ADMIN1_OPEN: 0x1004, USER1_OPEN: 0x1005,
+            SUM_OPEN: 0x1004}
+AFTER_RESET_TSN = 0x1000     # any reset or power-on numbers sessions anew
+
+MSID = b"msid-pin"       # fuzz-tper.c's config
+PSID = b"psid-pin"
+SID_PIN = b"sid"         # FUZZ_*_PIN in fuzz-tper.c
+ADMIN1_PIN = b"admin1"
+USER1_PIN = b"user1"
+USER2_PIN = b"user2"
+
 # Indexes into fuzz-tper.c's table of protocol / SP Specific pairs.
 INFO_PROTOCOLS, INFO_CERT, DISCOVERY, BASE_COMID, GET_COMID, COMID_MGMT = range(6)
 RAW = 6
+EVENT = 7                # an event instead of a transfer: its number in byte 1
 OP_RECV = 0x01
 OP_BIG = 0x10            # length window around OPAL_MAX_TRANSFER
+# What the device does to the engine (fuzz-tper.c's enum Event).
+(EV_NONE, EV_CLOCK_SHORT, EV_CLOCK_LONG, EV_HARDWARE_RESET, EV_POWER_CYCLE, EV_MIGRATE,
+ EV_SNAPSHOT, EV_POWER_ON) = range(8)
 
-XFER = 2048              # what Linux's sed-opal moves every time
+XFER = 2048              # what Linux's sed-opal receives every time
 
 
 def op(recv, target, length, payload=b"", protocol=0, sp=0, big=False):
@@ -28,12 +53,19 @@ def op(recv, target, length, payload=b"", protocol=0, sp=0, big=False):
     return head + payload.ljust(length, b"\0")[:length]
 
 
-def send(target, payload, length=XFER):
+def send(target, payload, length=None):
+    """IF-SEND of whole 512-byte blocks, as ATA moves them: small seeds."""
+    if length is None:
+        length = max(512, (len(payload) + 511) & ~511)
     return op(False, target, length, payload)
 
 
 def recv(target, length=XFER):
     return op(True, target, length)
+
+
+def event(ev):
+    return struct.pack(">BBHH", EVENT << 1, ev, 0, 0)
 
 
 # ---- ComID management (protocol 0x02) requests: ComID, extension, request code
@@ -42,7 +74,7 @@ def comid_request(code):
 
 
 # ---- tokens (Core 3.2.2)
-CALL, END_OF_DATA = b"\xf8", b"\xf9"
+CALL, END_OF_DATA, END_SESSION = b"\xf8", b"\xf9", b"\xfa"
 START_LIST, END_LIST = b"\xf0", b"\xf1"
 START_NAME, END_NAME = b"\xf2", b"\xf3"
 STATUS_OK = START_LIST + b"\x00\x00\x00" + END_LIST
@@ -58,7 +90,9 @@ def uint(v):
 def bstr(b):
     if len(b) < 16:
         return bytes([0xA0 | len(b)]) + b                   # short atom, bytes
-    return bytes([0xD0 | len(b) >> 8, len(b) & 0xFF]) + b   # medium atom, bytes
+    if len(b) < 2048:
+        return bytes([0xD0 | len(b) >> 8, len(b) & 0xFF]) + b   # medium atom, bytes
+    return b"\xe2" + len(b).to_bytes(3, "big") + b          # long atom, bytes
 
 
 def uid(v):
@@ -69,14 +103,102 @@ def named(name, value):
     return START_NAME + name + value + END_NAME
 
 
+def lst(*items):
+    return START_LIST + b"".join(items) + END_LIST
+
+
 SMUID = 0x00000000000000FF
+THIS_SP = 0x0000000000000001
 PROPERTIES = 0x000000000000FF01
 START_SESSION = 0x000000000000FF02
 ADMIN_SP = 0x0000020500000001
-SID = 0x0000000900000006
+LOCKING_SP = 0x0000020500000002
+
+# Methods
+(NEXT, GETACL, GENKEY, REVERTSP, GET, SET, AUTHENTICATE, REVERT, ACTIVATE, RANDOM,
+ REACTIVATE, ERASE) = (
+    0x0000000600000008, 0x000000060000000D, 0x0000000600000010, 0x0000000600000011,
+    0x0000000600000016, 0x0000000600000017, 0x000000060000001C, 0x0000000600000202,
+    0x0000000600000203, 0x0000000600000601, 0x0000000600000801, 0x0000000600000803)
+
+# Authorities and their C_PIN rows
+ANYBODY, ADMINS, SID, PSID_AUTH = (0x0000000900000001, 0x0000000900000002,
+                                   0x0000000900000006, 0x000000090001FF01)
+C_PIN_MSID, C_PIN_SID = 0x0000000B00008402, 0x0000000B00000001
 
 
-def method_call(invoking, method, args):
+def admin(n):
+    return 0x0000000900010000 + n
+
+
+def user(n):
+    return 0x0000000900030000 + n
+
+
+def c_pin_admin(n):
+    return 0x0000000B00010000 + n
+
+
+def c_pin_user(n):
+    return 0x0000000B00030000 + n
+
+
+USERS = 0x0000000900030000
+ADMIN1, USER1, USER2 = admin(1), user(1), user(2)
+
+# Locking SP objects
+LOCKING_TABLE, GLOBAL_RANGE = 0x0000080200000000, 0x0000080200000001
+MBRCONTROL, MBR = 0x0000080300000001, 0x0000080400000000
+DATASTORE = 0x0000100100000000
+AUTHORITY_TABLE = 0x0000000900000000
+ACE_TABLE = 0x0000000800000000
+ACCESS_CONTROL = 0x0000000700000000
+LOCKING_INFO = 0x0000080100000001
+
+
+def datastore(n):
+    return DATASTORE if n == 1 else 0x0000100000000000 + (n << 32)
+
+
+def locking_range(n):
+    return GLOBAL_RANGE if n == 0 else 0x0000080200030000 + n
+
+
+def key_range(n):
+    return 0x0000080600000001 if n == 0 else 0x0000080600030000 + n
+
+
+def ace_rdlocked(n):
+    return 0x000000080003E000 + n
+
+
+def ace_wrlocked(n):
+    return 0x000000080003E800 + n
+
+
+ACE_DATASTORE_SET_ALL = 0x000000080003FC01
+ACE_MBRCONTROL_SET_DONETODOR = 0x000000080003F801
+ACE_LOCKING_ADMINS_RANGESTARTTOLOR = 0x000000080003F001
+
+# Locking table columns
+(RANGE_START, RANGE_LENGTH, RLE, WLE, RL, WL, LOCK_ON_RESET, ACTIVE_KEY) = range(3, 11)
+ENABLED = 5                                  # Authority
+PIN = 3                                      # C_PIN
+BOOLEAN_EXPR = 3                             # ACE
+MBR_ENABLE, MBR_DONE, MBR_DONE_ON_RESET = 1, 2, 3
+
+# Activate / Reactivate / RevertSP parameters (SUM FS, DSFS, Opal 5.1.3)
+SUM_SELECTION_LIST, SUM_POLICY, SUM_ADMIN1_PIN, DS_REACTIVATE_SIZES = (
+    0x060000, 0x060001, 0x060002, 0x060003)
+DS_ACTIVATE_SIZES = 0x060002
+KEEP_GLOBAL_RANGE_KEY = 0x060000
+
+# ACE BooleanExpr terms (Core 5.1.3): half-UIDs of the Type table.
+HALF_AUTHORITY_REF, HALF_BOOLEAN_ACE = b"\x00\x00\x0c\x05", b"\x00\x00\x04\x0e"
+AND, OR, NOT = 0, 1, 2
+
+
+def method_call(invoking, method, args=()):
     return (CALL + uid(invoking) + uid(method) + START_LIST + b"".join(args) +
             END_LIST + END_OF_DATA + STATUS_OK)
 
@@ -98,36 +220,26 @@ def properties():
     return compacket(method_call(SMUID, PROPERTIES, [host_props]))
 
 
-def start_session(host_sn=0x41, sp=ADMIN_SP, write=1, challenge=None, authority=None):
+def start_session(host_sn=0x41, sp=ADMIN_SP, write=1, challenge=None, authority=None,
+                  timeout=None):
     args = [uint(host_sn), uid(sp), uint(write)]
     if challenge is not None:
         args.append(named(uint(0), bstr(challenge)))        # HostChallenge
     if authority is not None:
         args.append(named(uint(3), uid(authority)))         # HostSigningAuthority
+    if timeout is not None:
+        args.append(named(uint(5), uint(timeout)))          # SessionTimeout
     return compacket(method_call(SMUID, START_SESSION, args))
 
 
-# ---- whole sessions: the TPer numbers sessions from 0x1000 in order, so a
-# seed can address the session it opened (HSN 0x41, as Linux).
-GET, SET, ACTIVATE, REVERT, GENKEY = (0x0000000600000016, 0x0000000600000017,
-                                      0x0000000600000203, 0x0000000600000202,
-                                      0x0000000600000010)
-LOCKING_SP = 0x0000020500000002
-C_PIN_MSID, C_PIN_SID = 0x0000000B00008402, 0x0000000B00000001
-ADMIN1, C_PIN_ADMIN1 = 0x0000000900010001, 0x0000000B00010001
-RANGE1, MBRCONTROL, MBR = 0x0000080200030001, 0x0000080300000001, 0x0000080400000000
-KEY_RANGE1 = 0x0000080600030001
-MSID = b"msid-pin"               # fuzz-tper.c's config
-END_SESSION = b"\xfa"
-
-
-def in_session(tsn, tokens):
-    return send(BASE_COMID, compacket(tokens, tsn, 0x41)) + recv(BASE_COMID)
-
-
+# ---- method calls
 def set_values(obj, cells):
     values = START_LIST + b"".join(named(uint(c), v) for c, v in cells) + END_LIST
     return method_call(obj, SET, [named(uint(1), values)])
+
+
+def set_bytes(table, where, data):
+    return method_call(table, SET, [named(uint(0), uint(where)), named(uint(1), bstr(data))])
 
 
 def get_columns(obj, first, last):
@@ -135,50 +247,262 @@ def get_columns(obj, first, last):
                                   named(uint(4), uint(last)) + END_LIST])
 
 
-def session(tsn, sp, authority=None, pin=None, calls=()):
+def get_bytes(table, first, last):
+    return method_call(table, GET, [START_LIST + named(uint(1), uint(first)) +
+                                    named(uint(2), uint(last)) + END_LIST])
+
+
+def set_ace(ace, *terms):
+    """ACE.Set of BooleanExpr, given in postfix: authority UIDs and AND/OR/NOT."""
+    expr = b"".join(named(bstr(HALF_AUTHORITY_REF), uid(t)) if t > 2 else
+                    named(bstr(HALF_BOOLEAN_ACE), uint(t)) for t in terms)
+    return set_values(ace, [(BOOLEAN_EXPR, lst(expr))])
+
+
+def authenticate(authority, pin):
+    return method_call(THIS_SP, AUTHENTICATE, [uid(authority), named(uint(0), bstr(pin))])
+
+
+def set_pin(cpin, pin):
+    return set_values(cpin, [(PIN, bstr(pin))])
+
+
+def range_cells(start, length, rle=1, wle=1, rl=0, wl=0):
+    return [(RANGE_START, uint(start)), (RANGE_LENGTH, uint(length)), (RLE, uint(rle)),
+            (WLE, uint(wle)), (RL, uint(rl)), (WL, uint(wl))]
+
+
+def sum_args(selection=None, policy=None, admin1_pin=None, sizes=None, reactivate=False):
+    args = []
+    if selection is not None:
+        args.append(named(uint(SUM_SELECTION_LIST), selection))
+    if policy is not None:
+        args.append(named(uint(SUM_POLICY), uint(policy)))
+    if admin1_pin is not None:
+        args.append(named(uint(SUM_ADMIN1_PIN), bstr(admin1_pin)))
+    if sizes is not None:
+        name = DS_REACTIVATE_SIZES if reactivate else DS_ACTIVATE_SIZES
+        args.append(named(uint(name), lst(*(uint(s) for s in sizes))))
+    return args
+
+
+# ---- whole exchanges: the TPer numbers sessions in order from the state's NEXT_TSN,
+# so a seed can address the session it opened (HSN 0x41, as Linux).
+def in_session(tsn, tokens, ev=EV_NONE):
+    before = event(ev) if ev != EV_NONE else b""
+    return before + send(BASE_COMID, compacket(tokens, tsn, 0x41)) + recv(BASE_COMID)
+
+
+def calls(tsn, *tokens):
+    return b"".join(in_session(tsn, t) for t in tokens)
+
+
+def session(tsn, sp, authority=None, pin=None, calls=(), end=True, timeout=None):
     """StartSession, the calls in it, EndOfSession."""
-    seed = send(BASE_COMID, start_session(sp=sp, challenge=pin, authority=authority))
+    seed = send(BASE_COMID, start_session(sp=sp, challenge=pin, authority=authority,
+                                          timeout=timeout))
     seed += recv(BASE_COMID)
     for c in calls:
         seed += in_session(tsn, c)
-    return seed + in_session(tsn, END_SESSION)
+    return seed + (in_session(tsn, END_SESSION) if end else b"")
 
 
 OWNERSHIP = (session(0x1000, ADMIN_SP, calls=[get_columns(C_PIN_MSID, 3, 3)]) +
              session(0x1001, ADMIN_SP, SID, MSID,
-                     [set_values(C_PIN_SID, [(3, bstr(b"sid"))]),
+                     [set_values(C_PIN_SID, [(3, bstr(SID_PIN))]),
                       method_call(LOCKING_SP, ACTIVATE, [])]))
+BOOT_BLOCK = bytes((i * 7 + 1) & 0xFF for i in range(510)) + b"\x55\xaa"
 
-SEEDS = {
-    "take-ownership-activate": OWNERSHIP,
-    "lock-range-mbr": OWNERSHIP + session(0x1002, LOCKING_SP, ADMIN1, b"sid", [
-        set_values(RANGE1, [(3, uint(64)), (4, uint(128)), (5, uint(1)), (7, uint(1))]),
-        get_columns(RANGE1, 3, 9),
-        set_values(MBRCONTROL, [(1, uint(1))]),
-        method_call(MBR, SET, [named(uint(0), uint(0)), named(uint(1), bstr(b"PBA"))]),
-        method_call(KEY_RANGE1, GENKEY, []),
-        set_values(C_PIN_ADMIN1, [(3, bstr(b"admin1"))])]),
-    "revert": OWNERSHIP + session(0x1002, ADMIN_SP, SID, b"sid",
-                                  [method_call(ADMIN_SP, REVERT, [])]),
-    "discovery": recv(DISCOVERY),
-    "supported-protocols": recv(INFO_PROTOCOLS, 512) + recv(INFO_CERT, 512),
-    "get-comid": recv(GET_COMID, 512),
-    "verify-comid-valid": send(COMID_MGMT, comid_request(1), 512) + recv(COMID_MGMT, 512),
-    "stack-reset": send(COMID_MGMT, comid_request(2), 512) + recv(COMID_MGMT, 512),
-    "properties": send(BASE_COMID, properties()) + recv(BASE_COMID),
-    "start-session-adminsp": recv(DISCOVERY) + send(BASE_COMID, start_session()) +
-                             recv(BASE_COMID),
-    "start-session-sid": send(BASE_COMID, start_session(challenge=b"password",
-                                                        authority=SID)) + recv(BASE_COMID),
-    # Length checks and raw values: zero-length send, oversized transfers,
-    # a protocol that does not exist.
-    "edges": (send(BASE_COMID, b"", 0) +
-              op(True, DISCOVERY, 0x100, big=True) +         # OPAL_MAX_TRANSFER exactly
-              op(True, DISCOVERY, 0x101, big=True) +         # one byte too many
-              op(True, RAW, 512, protocol=0xEE, sp=0x07FE) +
-              op(True, RAW, 19, protocol=0x01, sp=0x07FE) +  # shorter than a header
-              op(False, BASE_COMID, 0x1ff, big=True)),       # send too long: last
-}
+SEEDS = {}
+
+
+def seed(state, name, data):
+    SEEDS["%d-%s" % (state, name)] = bytes([state]) + data
+
+
+# ---- factory drive: the anonymous host, and the first steps of an owner
+seed(FACTORY, "take-ownership-activate", OWNERSHIP)
+seed(FACTORY, "lock-range-mbr", OWNERSHIP + session(0x1002, LOCKING_SP, ADMIN1, SID_PIN, [
+    set_values(locking_range(1), [(3, uint(64)), (4, uint(128)), (5, uint(1)), (7, uint(1))]),
+    get_columns(locking_range(1), 3, 9),
+    set_values(MBRCONTROL, [(1, uint(1))]),
+    set_bytes(MBR, 0, b"PBA"),
+    method_call(key_range(1), GENKEY),
+    set_pin(c_pin_admin(1), b"admin1")]))
+seed(FACTORY, "revert", OWNERSHIP + session(0x1002, ADMIN_SP, SID, SID_PIN,
+                                            [method_call(ADMIN_SP, REVERT)]))
+seed(FACTORY, "activate-sum", session(0x1000, ADMIN_SP, SID, MSID, [
+    method_call(LOCKING_SP, ACTIVATE, sum_args(uid(LOCKING_TABLE))),     # needs 9 Users
+    method_call(LOCKING_SP, ACTIVATE, sum_args(
+        lst(uid(GLOBAL_RANGE), uid(locking_range(1)), uid(locking_range(2))), 1,
+        sizes=[4096, 512]))]) +
+     session(0x1001, LOCKING_SP, USER1, b"", [set_pin(c_pin_user(1), b"u1"),
+                                               set_values(GLOBAL_RANGE, [(RL, uint(1))])]))
+seed(FACTORY, "discovery", recv(DISCOVERY))
+seed(FACTORY, "supported-protocols", recv(INFO_PROTOCOLS, 512) + recv(INFO_CERT, 512))
+seed(FACTORY, "get-comid", recv(GET_COMID, 512))
+seed(FACTORY, "verify-comid-valid",
+     send(COMID_MGMT, comid_request(1), 512) + recv(COMID_MGMT, 512))
+seed(FACTORY, "stack-reset", send(COMID_MGMT, comid_request(2), 512) + recv(COMID_MGMT, 512))
+seed(FACTORY, "properties", send(BASE_COMID, properties()) + recv(BASE_COMID))
+seed(FACTORY, "start-session-adminsp",
+     recv(DISCOVERY) + send(BASE_COMID, start_session()) + recv(BASE_COMID))
+seed(FACTORY, "start-session-sid",
+     send(BASE_COMID, start_session(challenge=b"password", authority=SID)) + recv(BASE_COMID))
+seed(FACTORY, "psid-revert", session(0x1000, ADMIN_SP, PSID_AUTH, PSID,
+                                     [method_call(ADMIN_SP, REVERT)], end=False))
+# Length checks and raw values: zero-length send, oversized transfers,
+# a protocol that does not exist.
+seed(FACTORY, "edges", (send(BASE_COMID, b"", 0) +
+                        op(True, DISCOVERY, 0x100, big=True) +         # OPAL_MAX_TRANSFER
+                        op(True, DISCOVERY, 0x101, big=True) +         # one byte too many
+                        op(True, RAW, 512, protocol=0xEE, sp=0x07FE) +
+                        op(True, RAW, 19, protocol=0x01, sp=0x07FE) +  # shorter than a header
+                        op(False, BASE_COMID, 0x1ff, big=True)))       # send too long: last
+
+# ---- owned and activated, no session open
+T = NEXT_TSN[OWNED]
+seed(OWNED, "admin1-ranges", session(T, LOCKING_SP, ADMIN1, SID_PIN, [
+    set_values(locking_range(3), range_cells(1 << 20, 1 << 16, rl=1, wl=1)),
+    set_values(locking_range(4), range_cells((1 << 20) + 8, 64)),      # overlaps Range3
+    get_columns(locking_range(3), 0, 10),
+    method_call(key_range(3), GENKEY),
+    method_call(LOCKING_TABLE, NEXT, [named(uint(1), uint(4))])]))
+seed(OWNED, "revert-adminsp", session(T, ADMIN_SP, SID, SID_PIN,
+                                      [method_call(ADMIN_SP, REVERT)], end=False) +
+     event(EV_SNAPSHOT))
+seed(OWNED, "revertsp-keep-global", session(T, LOCKING_SP, ADMIN1, SID_PIN, [
+    method_call(THIS_SP, REVERTSP, [named(uint(KEEP_GLOBAL_RANGE_KEY), uint(1))])], end=False))
+seed(OWNED, "revert-lockingsp-as-sid", session(T, ADMIN_SP, SID, SID_PIN, [
+    method_call(LOCKING_SP, REVERT)]))
+seed(OWNED, "block-sid-then-sid", send(COMID_MGMT, b"\x01", 512) +
+     op(False, RAW, 512, b"\x01", protocol=0x02, sp=0x0005) +
+     session(T, ADMIN_SP, SID, SID_PIN, end=False) + event(EV_HARDWARE_RESET) +
+     session(AFTER_RESET_TSN, ADMIN_SP, SID, SID_PIN, [get_columns(C_PIN_SID, 0, 7)]))
+seed(OWNED, "authenticate-wrong-pin-tries", session(T, LOCKING_SP, calls=[
+    authenticate(ADMIN1, b"wrong"), authenticate(ADMIN1, b"wrong"),
+    authenticate(USER1, b""), authenticate(ADMIN1, SID_PIN),
+    get_columns(c_pin_admin(1), 0, 7)]))
+seed(OWNED, "session-timeout", session(T, ADMIN_SP, SID, SID_PIN, timeout=1000, end=False) +
+     in_session(T, get_columns(C_PIN_MSID, 3, 3), ev=EV_CLOCK_SHORT) +
+     in_session(T, get_columns(C_PIN_MSID, 3, 3)))
+seed(OWNED, "power-on-then-unlock", event(EV_POWER_ON) +
+     session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN, [
+         set_values(GLOBAL_RANGE, [(RLE, uint(1)), (RL, uint(1)),
+                                   (LOCK_ON_RESET, lst(uint(0), uint(3)))])]) +
+     event(EV_POWER_CYCLE) + event(EV_SNAPSHOT) +
+     session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN,
+             [set_values(GLOBAL_RANGE, [(RL, uint(0))])]))
+seed(OWNED, "random-getacl", session(T, LOCKING_SP, ADMIN1, SID_PIN, [
+    method_call(THIS_SP, RANDOM, [uint(32)]),
+    method_call(ACCESS_CONTROL, GETACL, [uid(locking_range(1)), uid(SET)]),
+    get_columns(LOCKING_INFO, 0, 10)]))
+
+# ---- Admin1's session open (TSN 0x1003): what an administrator does
+A = ADMIN1_TSN
+seed(ADMIN1_OPEN, "set-ranges", calls(A,
+    set_values(locking_range(3), range_cells(1 << 18, 1 << 12)),
+    set_values(locking_range(1), [(RL, uint(0)), (WL, uint(0))]),
+    set_values(locking_range(2), [(RANGE_LENGTH, uint(0))]),
+    set_values(locking_range(3), [(LOCK_ON_RESET, lst(uint(0), uint(1), uint(3)))]),
+    set_values(locking_range(3), [(ACTIVE_KEY, uid(key_range(5)))]),
+    get_columns(locking_range(1), 0, 10)))
+seed(ADMIN1_OPEN, "ace-booleanexpr", calls(A,
+    set_ace(ace_rdlocked(2), USER2, ADMINS, OR),
+    set_ace(ace_wrlocked(2), USER2, USER1, AND, ADMINS, OR),
+    set_ace(ACE_DATASTORE_SET_ALL, USER1, NOT),
+    set_ace(ACE_MBRCONTROL_SET_DONETODOR, USER1, USER2, USER1, OR, OR),
+    get_columns(ace_wrlocked(2), 0, 4)))
+seed(ADMIN1_OPEN, "genkey-erase", calls(A,
+    method_call(key_range(1), GENKEY),
+    method_call(key_range(0), GENKEY),
+    method_call(locking_range(2), ERASE),
+    get_columns(key_range(1), 0, 4)) + event(EV_SNAPSHOT))
+seed(ADMIN1_OPEN, "mbr-datastore-where", calls(A,
+    set_bytes(MBR, 512, BOOT_BLOCK),
+    set_bytes(MBR, (128 << 20) - 4, b"tail"),
+    set_bytes(MBR, 128 << 20, b"x"),                                   # one past the end
+    set_bytes(DATASTORE, 4096, bytes(range(200))),
+    get_bytes(DATASTORE, 0, 255),
+    get_bytes(MBR, 510, 511),
+    set_values(MBRCONTROL, [(MBR_DONE, uint(1)), (MBR_DONE_ON_RESET, lst(uint(1)))])) +
+     event(EV_HARDWARE_RESET) + event(EV_SNAPSHOT))
+seed(ADMIN1_OPEN, "mbr-big-write", in_session(A, set_bytes(MBR, 4096, bytes(6000))))
+seed(ADMIN1_OPEN, "get-c-pin", calls(A,
+    get_columns(c_pin_admin(1), 0, 7),
+    get_columns(c_pin_user(1), 3, 3),
+    set_pin(c_pin_user(3), b"user3"),
+    set_values(user(3), [(ENABLED, uint(1))]),
+    get_columns(user(3), 0, 10),
+    method_call(AUTHORITY_TABLE, NEXT, [])))
+seed(ADMIN1_OPEN, "authenticate-second", calls(A,
+    authenticate(USER1, USER1_PIN),
+    set_values(locking_range(1), [(RL, uint(0))]),
+    authenticate(USER2, USER2_PIN)))
+seed(ADMIN1_OPEN, "revertsp", calls(A,
+    method_call(THIS_SP, REVERTSP, [])) + session(
+        NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID, SID_PIN, [get_columns(LOCKING_SP, 0, 7)]))
+seed(ADMIN1_OPEN, "snapshot-then-admin1", event(EV_SNAPSHOT) + in_session(A, END_SESSION) +
+     session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, ADMIN1_PIN, [
+         set_values(locking_range(1), [(RL, uint(0)), (WL, uint(0))]),
+         get_columns(locking_range(1), 7, 8)]) + event(EV_SNAPSHOT) + event(EV_POWER_ON))
+seed(ADMIN1_OPEN, "migrate-mid-session", calls(A,
+    set_values(locking_range(2), [(RL, uint(1))])) +
+     in_session(A, get_columns(locking_range(2), 7, 7), ev=EV_MIGRATE) +
+     in_session(A, END_SESSION, ev=EV_POWER_ON))
+seed(ADMIN1_OPEN, "sid-alongside", session(NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID, SID_PIN,
+    [method_call(LOCKING_SP, REVERT)], end=False) + in_session(A, get_columns(MBRCONTROL, 0, 3)))
+seed(ADMIN1_OPEN, "malformed-in-session", in_session(A, CALL + uid(GLOBAL_RANGE) + uid(SET) +
+                                                      START_LIST + START_NAME))
+
+# ---- User1's session open (TSN 0x1004): what a user may and may not do
+U = USER1_TSN
+seed(USER1_OPEN, "unlock-range1", calls(U,
+    set_values(locking_range(1), [(RL, uint(0)), (WL, uint(0))]),
+    get_columns(locking_range(1), 3, 10),
+    set_values(locking_range(1), [(RANGE_START, uint(0))]),            # not User1's
+    set_values(locking_range(2), [(RL, uint(1))])))                    # not User1's
+seed(USER1_OPEN, "datastore", calls(U,
+    get_bytes(DATASTORE, 0, 63),
+    set_bytes(DATASTORE, 0, b"user1 was here"),
+    get_bytes(datastore(2), 0, 0)))
+seed(USER1_OPEN, "own-pin-genkey", calls(U,
+    set_pin(c_pin_user(1), b"new user1 pin"),
+    get_columns(c_pin_user(1), 0, 7),
+    method_call(key_range(1), GENKEY),
+    set_values(MBRCONTROL, [(MBR_DONE, uint(1))]),
+    method_call(THIS_SP, REVERTSP, [])))
+seed(USER1_OPEN, "admin1-after-user1", in_session(U, END_SESSION) + session(
+    NEXT_TSN[USER1_OPEN], LOCKING_SP, ADMIN1, ADMIN1_PIN,
+    [set_values(USERS + 1, [(ENABLED, uint(0))])]) + event(EV_POWER_CYCLE))
+
+# ---- Single User Mode, the owner of Range1 (User2) in session (TSN 0x1003)
+S = SUM_TSN
+seed(SUM_OPEN, "owner-range1", calls(S,
+    set_values(locking_range(1), range_cells(16384, 8192)),
+    set_values(locking_range(1), [(LOCK_ON_RESET, lst(uint(0)))]),
+    method_call(key_range(1), GENKEY),
+    method_call(locking_range(1), ERASE),
+    get_columns(locking_range(1), 0, 10),
+    set_values(locking_range(2), [(RL, uint(1))])) + event(EV_SNAPSHOT))
+seed(SUM_OPEN, "owner-datastores", calls(S,
+    set_bytes(datastore(2), 0, b"two"),
+    get_bytes(datastore(2), 0, 15),
+    set_bytes(DATASTORE, (1 << 20) - 2, b"end"),
+    set_ace(0x000000080003FC03, USER2)))                               # DataStore2's Set ACE
+seed(SUM_OPEN, "admin1-reactivate", in_session(S, END_SESSION) + session(
+    NEXT_TSN[SUM_OPEN], LOCKING_SP, ADMIN1, SID_PIN, [
+        method_call(locking_range(1), ERASE),
+        method_call(THIS_SP, REACTIVATE, sum_args(lst(uid(locking_range(2)), uid(GLOBAL_RANGE)),
+                                                  1, b"new-admin1", [8192, 1024],
+                                                  reactivate=True))], end=False) +
+     session(NEXT_TSN[SUM_OPEN] + 1, LOCKING_SP, ADMIN1, b"new-admin1",
+             [get_columns(locking_range(2), 0, 10)]))
+seed(SUM_OPEN, "admin1-alongside-readonly",
+     send(BASE_COMID, start_session(sp=LOCKING_SP, write=0, challenge=SID_PIN,
+                                    authority=ADMIN1)) + recv(BASE_COMID) +
+     in_session(S, set_values(locking_range(1), [(RL, uint(0))])) +
+     event(EV_MIGRATE) + in_session(S, get_columns(c_pin_user(2), 0, 7)))
 
 
 def main():

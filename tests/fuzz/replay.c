@@ -6,7 +6,8 @@
  * Runs every file named (and every file in each directory named, in name
  * order) once, printing TAP.  A failed invariant aborts the harness, so the
  * last "# running" line names the culprit.  The `fuzz-corpus` test runs the
- * seed corpus this way, with any compiler.
+ * seed corpus this way, with any compiler.  LLVMFuzzerInitialize, if the
+ * target has one, runs first, as under libFuzzer.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -18,6 +19,8 @@
 #include <stdio.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* A target that prepares something once per process defines it, as libFuzzer expects. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static gint compare_names(gconstpointer a, gconstpointer b)
 {
@@ -56,6 +59,10 @@ int main(int argc, char **argv)
 {
     GPtrArray *files = collect(argc, argv);
     int failed = 0;
+
+    if (LLVMFuzzerInitialize) {
+        LLVMFuzzerInitialize(&argc, &argv);
+    }
 
     printf("1..%u\n", files->len);
     for (guint i = 0; i < files->len; i++) {
