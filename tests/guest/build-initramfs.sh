@@ -70,6 +70,15 @@ sh /bin/guest-find-opal | sed 's/^/GUEST-DOC find-opal /'
 echo "GUEST dmesg-begin"
 dmesg | grep -E 'ata[0-9]|sd [0-9]|scsi|[Oo]pal|TCG|ahci|I/O error' | sed 's/^/GUEST-DMESG /'
 echo "GUEST dmesg-end"
+
+# The stress case (run.sh asks with "opal_stress=1"): PBA-sized MBR writes and lock calls
+# while other processes read through NCQ and time a timer (opal-probe.c, stress). After
+# the dmesg lines above, and with the console quiet: each refused read makes the kernel
+# log a page of error recovery.
+if [ -b /dev/sda ] && grep -qw 'opal_stress=1' /proc/cmdline; then
+    dmesg -n 1
+    opal-probe /dev/sda stress
+fi
 if [ $media_reboot = 1 ]; then
     echo "GUEST-REBOOT"
     reboot -f

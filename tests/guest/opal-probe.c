@@ -31,6 +31,8 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -1084,6 +1086,182 @@ static uint8_t *read_whole(const char *path, size_t *size)
     return buf;
 }
 
+/*
+ * stress: no guest may ever stall.  The drive once saved its state with a
+ * synchronous write from the vCPU thread, whose nested event loop could
+ * swallow the main loop's wakeup: the guest then stopped for good, its
+ * timer overdue.  Here PBA-sized shadow MBR writes (each Set made durable)
+ * and lock/unlock calls run while a second process reads, through NCQ, a
+ * block the drive serves and one of Range1 (refused while it is locked),
+ * and a third one measures how late its 20 ms timer fires.  Every read
+ * must end, and every timer fire, within STRESS_LIMIT_MS; the host checks
+ * each TRUSTED command from the drive's trace (run.sh).  A sed-opal call
+ * makes many commands (a 64 KiB MBR write, 32 Set calls): it only must
+ * not take STRESS_CALL_LIMIT_MS, a stall's mark.
+ */
+#define STRESS_PBA_BYTES    (2 * 1024 * 1024)
+#define STRESS_PBA_IMAGES   4
+#define STRESS_CHUNK        (64 * 1024)
+#define STRESS_TICK_MS      20
+#define STRESS_LIMIT_MS     1000
+#define STRESS_CALL_LIMIT_MS 10000
+
+struct stress_shared {
+    volatile int stop;
+    double worst_read_ms, worst_late_ms;
+    long reads_ok, reads_refused, reads_bad, ticks;
+};
+
+static double stress_now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void stress_read(struct stress_shared *sh, int fd, uint8_t *buf,
+                        uint64_t lba, bool may_refuse)
+{
+    double t0 = stress_now_ms(), took;
+    ssize_t n = pread(fd, buf, MEDIA_BLOCK, (off_t)lba * 512);
+
+    took = stress_now_ms() - t0;
+    if (took > sh->worst_read_ms) {
+        sh->worst_read_ms = took;
+    }
+    if (n == MEDIA_BLOCK) {
+        sh->reads_ok++;
+    } else if (may_refuse && (errno == EIO || errno == EREMOTEIO)) {
+        sh->reads_refused++;
+    } else {
+        sh->reads_bad++;
+    }
+}
+
+static void stress_reader(struct stress_shared *sh, const char *device)
+{
+    int fd = open(device, O_RDONLY | O_DIRECT);
+    void *buf;
+
+    if (fd < 0 || posix_memalign(&buf, MEDIA_BLOCK, MEDIA_BLOCK)) {
+        sh->reads_bad++;
+        _exit(1);
+    }
+    /* Refused reads are rarer: each costs the guest an error recovery. */
+    for (long i = 0; !sh->stop; i++) {
+        stress_read(sh, fd, buf, i % 8 ? MEDIA_OUT_LBA : MEDIA_R1_LBA,
+                    i % 8 == 0);
+    }
+    _exit(0);
+}
+
+static void stress_ticker(struct stress_shared *sh)
+{
+    struct timespec tick = { 0, STRESS_TICK_MS * 1000000L };
+
+    while (!sh->stop) {
+        double t0 = stress_now_ms(), late;
+
+        nanosleep(&tick, NULL);
+        late = stress_now_ms() - t0 - STRESS_TICK_MS;
+        if (late > sh->worst_late_ms) {
+            sh->worst_late_ms = late;
+        }
+        sh->ticks++;
+    }
+    _exit(0);
+}
+
+static double stress_worst_ioctl_ms;
+static int stress_ioctl_failures;
+
+/* One timed sed-opal call; its outcome on a line of its own. */
+static void stress_timed(const char *step, int ret, double t0)
+{
+    double took = stress_now_ms() - t0;
+
+    if (took > stress_worst_ioctl_ms) {
+        stress_worst_ioctl_ms = took;
+    }
+    if (ret != 0) {
+        stress_ioctl_failures++;
+        printf("OPAL-STRESS step=%s failed rc=%d errno=%d\n", step, ret,
+               life_errno);
+    }
+}
+
+static void stress(int fd, const char *device)
+{
+    struct stress_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    static uint8_t pba[STRESS_CHUNK];
+    struct life_user_lr_setup setup;
+    struct life_shadow_mbr shadow;
+    pid_t reader, ticker;
+    double t0;
+    int calls = 0, ret;
+
+    life_fd = fd;
+    if (sh == MAP_FAILED) {
+        printf("OPAL-STRESS mmap errno=%d\n", errno);
+        return;
+    }
+    memset(sh, 0, sizeof(*sh));
+    life_take_ownership("take-ownership", SID_PW);
+    life_activate_lsp("activate-lsp", SID_PW);
+    memset(&setup, 0, sizeof(setup));
+    setup.range_start = MEDIA_R1_LBA;
+    setup.range_length = MEDIA_R1_LEN;
+    setup.rle = 1;
+    setup.wle = 1;
+    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+
+    reader = fork();
+    if (reader == 0) {
+        stress_reader(sh, device);
+    }
+    ticker = fork();
+    if (ticker == 0) {
+        stress_ticker(sh);
+    }
+    life_line_open = false;
+    for (int image = 0; image < STRESS_PBA_IMAGES; image++) {
+        for (uint64_t off = 0; off < STRESS_PBA_BYTES; off += STRESS_CHUNK) {
+            memset(pba, image * 64 + (int)(off / STRESS_CHUNK), sizeof(pba));
+            memset(&shadow, 0, sizeof(shadow));
+            life_set_key(&shadow.key, 0, SID_PW);
+            shadow.data = (uintptr_t)pba;
+            shadow.offset = off;
+            shadow.size = sizeof(pba);
+            t0 = stress_now_ms();
+            ret = ioctl(life_fd, LIFE_IOC_WRITE_SHADOW_MBR, &shadow);
+            life_errno = ret < 0 ? errno : 0;
+            stress_timed("write-mbr", ret, t0);
+            if (++calls % 8 == 0) {
+                t0 = stress_now_ms();
+                stress_timed("lock", life_lock_range("lock", LIFE_ADMIN1, 1,
+                                                     SID_PW, calls % 16 ?
+                                                     LIFE_LK : LIFE_RW, 1),
+                             t0);
+                printf("\n");
+            }
+        }
+        printf("OPAL-STRESS image=%d written\n", image + 1);
+    }
+    sh->stop = 1;
+    waitpid(reader, NULL, 0);
+    waitpid(ticker, NULL, 0);
+    printf("OPAL-STRESS result calls=%d failures=%d worst_ioctl_ms=%.0f "
+           "reads_ok=%ld reads_refused=%ld reads_bad=%ld worst_read_ms=%.0f "
+           "ticks=%ld worst_late_ms=%.0f limit_ms=%d call_limit_ms=%d\n",
+           calls, stress_ioctl_failures, stress_worst_ioctl_ms, sh->reads_ok,
+           sh->reads_refused, sh->reads_bad, sh->worst_read_ms, sh->ticks,
+           sh->worst_late_ms, STRESS_LIMIT_MS, STRESS_CALL_LIMIT_MS);
+    printf("OPAL-STRESS end\n");
+}
+
 static int command(int argc, char **argv)
 {
     const char *cmd = argv[2], *pw = argv[argc - 1];
@@ -1161,7 +1339,7 @@ static int usage(const char *argv0)
     fprintf(stderr,
             "usage: %s DEVICE status|discovery...\n"
             "       %s DEVICE lifecycle [PSID]\n"
-            "       %s DEVICE media|media-restart\n"
+            "       %s DEVICE media|media-restart|stress\n"
             "       %s DEVICE take-ownership SID_PW      (SID's PIN from MSID to SID_PW)\n"
             "       %s DEVICE activate-lsp SID_PW        (Admin1's PIN becomes SID_PW)\n"
             "       %s DEVICE setup-range RANGE START LENGTH PW  (RLE and WLE on; RANGE 0 "
@@ -1189,6 +1367,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[2], "media") == 0 || strcmp(argv[2], "media-restart") == 0) {
         media(fd, argv[1], strcmp(argv[2], "media-restart") == 0);
+        close(fd);
+        return 0;
+    }
+    if (strcmp(argv[2], "stress") == 0) {
+        stress(fd, argv[1]);
         close(fd);
         return 0;
     }

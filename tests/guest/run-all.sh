@@ -40,6 +40,8 @@ for series in "${SERIES[@]}"; do
     done
 done
 CASES+=("${SERIES[-1]} ide-opal-hd piix")
+# No guest may stall (issue 13): MBR writes and lock calls against NCQ reads and a timer.
+CASES+=("${SERIES[-1]} ide-opal-hd ahci stress")
 # The pre-boot authentication walkthrough of opal.rst, run from the document's text: SeaBIOS
 # boots a PBA (syslinux + the newest kernel) from the shadow MBR, then the real disk.
 CASES+=("${SERIES[-1]} ide-opal-hd ahci pba")

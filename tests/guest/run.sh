@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots one Debian kernel under TCG on a fresh disk attached as DEVICE (ide-opal-hd or
 # ide-hd) and asserts what the guest kernel itself reports about TCG Opal on it.
-# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER [lifecycle]]
+# Usage: [QEMU=...] [GUEST_TIMEOUT=seconds] run.sh WORKDIR SERIES DEVICE [CONTROLLER [lifecycle|media|stress]]
 #   WORKDIR holds kernels/SERIES/vmlinuz and initramfs-SERIES.cpio.gz (see run-all.sh);
 #   CONTROLLER is ahci (SATA on q35, the default) or piix (legacy IDE on the pc machine);
 #   the console log is written to WORKDIR/log-SERIES-DEVICE-CONTROLLER[-MODE].txt.
@@ -39,6 +39,7 @@ trace=$work/trace-$series-$device-$controller${mode:+-$mode}.txt
 here=$(cd "$(dirname "$0")" && pwd)
 life=0
 media=0
+stress=0
 noreboot=-no-reboot
 devprops=""
 append='console=ttyS0 panic=-1 quiet'
@@ -72,14 +73,25 @@ media)
            -trace 'ide_opal_media_refused' -trace 'ide_opal_ncq_error_log'
            -trace 'ide_opal_power_cycle')
     ;;
-*) echo "run: the 5th argument must be 'lifecycle', 'media' or absent" >&2; exit 1 ;;
+stress)
+    # No guest may stall: MBR writes and lock calls against NCQ reads and a timer
+    # (opal-probe stress). The media checks' Range1 needs the larger image.
+    [ "$device" = ide-opal-hd ] || { echo "run: stress needs ide-opal-hd" >&2; exit 1; }
+    stress=1
+    append="$append opal_stress=1"
+    # Each TRUSTED SEND's start and end in the drive's trace, with timestamps.
+    rm -f "$trace"
+    extra=(-msg timestamp=on -D "$trace" -trace 'ide_opal_engine_start'
+           -trace 'ide_opal_engine_done')
+    ;;
+*) echo "run: the 5th argument must be 'lifecycle', 'media', 'stress' or absent" >&2; exit 1 ;;
 esac
 
 # A factory-fresh drive every time: no state may leak between cases.
 rm -f "$img"
 # The drive keeps its state in the image's last 147 MiB; the media checks need LBAs beyond
 # the 128 MiB shadow MBR area (mbr-size's default) in what is left.
-truncate -s "$([ "$media" = 1 ] && echo 512M || echo 256M)" "$img"
+truncate -s "$([ "$media" = 1 ] || [ "$stress" = 1 ] && echo 512M || echo 256M)" "$img"
 
 start=$(date +%s)
 rc=0
@@ -512,8 +524,67 @@ check_media() {
     grep -a -m 3 'ide_opal_media_refused' "$trace" | sed 's/^/    /'
 }
 
+# The stress case: every call, read and timer fire within the limit, nothing failed that
+# should not have, and the reads met Range1 both locked and unlocked.
+check_stress() {
+    local result
+    result=$(grep -a '^OPAL-STRESS result ' "$log" | tr -d '\r' || true)
+    if [ -z "$result" ]; then
+        fail "stress: no result (the guest stalled or the probe died)"
+        return
+    fi
+    echo "  stress: ${result#OPAL-STRESS result }"
+    declare -A v
+    local kv
+    for kv in ${result#OPAL-STRESS result }; do
+        v[${kv%%=*}]=${kv#*=}
+    done
+    expect "${v[failures]}" 0 "stress: ${v[calls]} MBR writes and the lock calls all succeeded" \
+        "stress: ${v[failures]} sed-opal calls failed"
+    expect "${v[reads_bad]}" 0 "stress: no read failed but the refused ones" \
+        "stress: ${v[reads_bad]} reads failed unexpectedly"
+    if (( v[reads_ok] > 0 && v[reads_refused] > 0 )); then
+        pass "stress: reads served (${v[reads_ok]}) and refused (${v[reads_refused]})"
+    else
+        fail "stress: reads served ${v[reads_ok]}, refused ${v[reads_refused]}: want both"
+    fi
+    local what
+    for what in worst_read_ms worst_late_ms; do
+        if (( v[$what] < v[limit_ms] )); then
+            pass "stress: $what ${v[$what]} < ${v[limit_ms]}"
+        else
+            fail "stress: $what ${v[$what]} >= ${v[limit_ms]}: something waited on the machine"
+        fi
+    done
+    if (( v[worst_ioctl_ms] < v[call_limit_ms] )); then
+        pass "stress: slowest sed-opal call ${v[worst_ioctl_ms]} ms"
+    else
+        fail "stress: a sed-opal call took ${v[worst_ioctl_ms]} ms: a stall"
+    fi
+    # Every TRUSTED SEND, from the drive starting on it to its end, from the trace's
+    # timestamps (pid@seconds.micros:event): commands run one at a time, so pairs follow.
+    local cmds
+    cmds=$(awk -F'[@: ]' '
+        /:ide_opal_engine_start / { start = $2 }
+        /:ide_opal_engine_done / && start != "" {
+            ms = ($2 - start) * 1000; n++
+            if (ms > worst) worst = ms
+            start = ""
+        }
+        END { printf "%d %.0f\n", n, worst }' "$trace")
+    read -r n worst <<<"$cmds"
+    if (( n > 0 && worst < v[limit_ms] )); then
+        pass "stress: $n TRUSTED SEND commands, the slowest $worst ms"
+    else
+        fail "stress: $n TRUSTED SEND commands traced, the slowest $worst ms (limit ${v[limit_ms]})"
+    fi
+}
+
 if [ "$life" = 1 ]; then
     check_lifecycle
+fi
+if [ "$stress" = 1 ]; then
+    check_stress
 fi
 if [ "$media" = 1 ]; then
     check_media
