@@ -236,6 +236,12 @@ static void ahci_port_recover(OpalTestState *s)
  * performs the AHCI error recovery after a failed command, so that the
  * port accepts new commands afterwards.
  */
+/*
+ * Called once, right after the next command is issued (and then forgotten):
+ * what the host does while the drive works on it.
+ */
+static void (*ata_in_flight)(OpalTestState *s);
+
 static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
                           XferDir dir, void *buf, size_t len)
 {
@@ -303,6 +309,12 @@ static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
     qtest_memset(qts, ahci->port[port].fb, 0, 0x100);
 
     ahci_px_wreg(ahci, port, AHCI_PX_CI, 1u << slot);
+    if (ata_in_flight) {
+        void (*in_flight)(OpalTestState *s) = ata_in_flight;
+
+        ata_in_flight = NULL;
+        in_flight(s);
+    }
 
     deadline = g_get_monotonic_time() + CMD_TIMEOUT_US;
     for (;;) {
@@ -3499,6 +3511,36 @@ static void test_state_migrate(void)
 }
 
 /*
+ * The drive works on a TRUSTED SEND in a worker thread while the machine
+ * goes on (a password check is PBKDF2); a QMP command that arrives
+ * meanwhile waits for it: query-opal, sent right after StartSession is
+ * issued, already shows the session that StartSession opens.
+ */
+static int64_t in_flight_sessions = -1;
+
+static void query_sessions_in_flight(OpalTestState *s)
+{
+    QDict *rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
+                           "'arguments': { 'id': 'opal0' } }");
+    QList *sessions = qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                      "sessions");
+
+    in_flight_sessions = qlist_size(sessions);
+    qobject_unref(rsp);
+}
+
+static void test_engine_qmp_in_flight(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+
+    ata_in_flight = query_sessions_in_flight;
+    admin1_session(s);
+    g_assert_cmpint(in_flight_sessions, ==, 1);
+    end_session(s);
+    opal_shutdown(s);
+}
+
+/*
  * A snapshot (savevm) is written into the image: it must not hold what
  * decrypts a range that was read-locked then, nor the KEKs of the open
  * session.  loadvm finds Range1 (unlocked) readable, Range2 (read-locked)
@@ -4130,6 +4172,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/secrets", test_state_secrets);
     qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/savevm", test_state_savevm);
+    qtest_add_func("/opal/engine/qmp-in-flight", test_engine_qmp_in_flight);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
     qtest_add_func("/opal/state/stress-no-stall", test_stress_no_stall);
 
