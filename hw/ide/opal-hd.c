@@ -156,7 +156,8 @@ static void ide_opal_secret_str_free(IDEOpalSecretStr *str)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalSecretStr, ide_opal_secret_str_free)
 
 /*
- * A factory credential (to ide_opal_secret_str_free()): the property @value, or the -object
+ * A factory credential (to ide_opal_secret_str_free()): the property
+ * @value, or the -object
  * secret its *-secret property names (QEMU's way to pass secrets), or -
  * like a real drive's, different between drives and the same across
  * restarts - @prefix and the serial number.  It stays out of the property,

@@ -101,7 +101,7 @@ void ide_opal_media_unref(IDEOpalMedia *m)
     }
 }
 
-/* From now on, commands and I/O that begin see @m (the I/O under way keeps its view). */
+/* Commands and I/O that begin from now on see @m (I/O under way: its own). */
 void ide_opal_media_publish(IDEOpalDrive *d, IDEOpalMedia *m)
 {
     ide_opal_media_unref(d->media);
@@ -179,7 +179,7 @@ static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba, bool enc
         uint64_t run = MIN(len / BDRV_SECTOR_SIZE, e->end - lba);
 
         if (!h) {
-            /* No key, so the range is locked: nothing gets here (see xts_open). */
+            /* No key, so the range is locked: no I/O gets here (xts_open). */
             memset(buf, 0, run * BDRV_SECTOR_SIZE);
             buf += run * BDRV_SECTOR_SIZE;
             lba += run;

@@ -81,7 +81,7 @@ typedef struct Layout {
 } Layout;
 
 struct IDEOpalState {
-    BlockBackend *image;        /* the device's: the image below its filter, or */
+    BlockBackend *image;        /* the device's: the image below the filter, */
     BlockBackend *blk;          /* the state-drive */
     uint64_t start;             /* where the region begins in the image */
     Layout layout;
@@ -198,7 +198,8 @@ static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
         return blk_pwrite_zeroes(st->blk, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
-    return bdrv_pwrite_zeroes(region_file(st), st->start + offset, len, BDRV_REQ_MAY_UNMAP);
+    return bdrv_pwrite_zeroes(region_file(st), st->start + offset, len,
+                              BDRV_REQ_MAY_UNMAP);
 }
 
 static int region_flush(IDEOpalState *st)
@@ -286,7 +287,8 @@ static bool region_is_zero(IDEOpalState *st, Error **errp)
 
         {
             GRAPH_RDLOCK_GUARD_MAINLOOP();
-            ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk) : region_file(st)->bs, NULL,
+            ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk)
+                                                  : region_file(st)->bs, NULL,
                                           st->start + offset, len, &pnum, NULL, NULL);
         }
         if (ret < 0) {
@@ -672,11 +674,13 @@ static uint64_t find_moved_region(IDEOpalState *st, const uint8_t *expected)
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     for (uint64_t at = st->start; at >= REGION_ALIGN; at -= REGION_ALIGN) {
         int64_t pnum;
-        int ret = bdrv_block_status_above(region_file(st)->bs, NULL, at - REGION_ALIGN,
+        int ret = bdrv_block_status_above(region_file(st)->bs, NULL,
+                                          at - REGION_ALIGN,
                                           HEADER_SIZE, &pnum, NULL, NULL);
 
         if (ret >= 0 && !(ret & BDRV_BLOCK_ZERO) &&
-            bdrv_pread(region_file(st), at - REGION_ALIGN, HEADER_SIZE, sector, 0) >= 0 &&
+            bdrv_pread(region_file(st), at - REGION_ALIGN, HEADER_SIZE,
+                       sector, 0) >= 0 &&
             !memcmp(sector, expected, HEADER_SIZE)) {
             return at - REGION_ALIGN;
         }

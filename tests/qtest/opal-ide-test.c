@@ -107,9 +107,10 @@ static IdeOpal *ide_opal_boot(const char *uri)
                                     : g_strdup("");
     uint32_t prd[PRD_ENTRIES * 2];
 
-    ide_opal_attach(t, qtest_pc_boot("-M pc -nodefaults -drive if=none,id=d0,file=%s,"
-                                     "format=raw -device ide-opal-hd,"
-                                     "drive=d0,bus=ide.0,serial=IDEOPAL %s",
+    ide_opal_attach(t, qtest_pc_boot("-M pc -nodefaults -drive if=none,"
+                                     "id=d0,file=%s,format=raw -device "
+                                     "ide-opal-hd,drive=d0,bus=ide.0,"
+                                     "serial=IDEOPAL %s",
                                      image_path, incoming));
     if (uri) {
         return t;
