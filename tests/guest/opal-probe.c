@@ -878,10 +878,25 @@ static int media_lock(const char *step, uint32_t state)
     return life_lock(step, LIFE_ADMIN1, SID_PW, state);
 }
 
+/* Ownership (Admin1's PIN is SID's) and Range1, both locks enabled. */
+static void media_own_with_range1(void)
+{
+    struct life_user_lr_setup setup;
+
+    life_take_ownership("take-ownership", SID_PW);
+    life_activate_lsp("activate-lsp", SID_PW);
+    memset(&setup, 0, sizeof(setup));
+    setup.range_start = MEDIA_R1_LBA;
+    setup.range_length = MEDIA_R1_LEN;
+    setup.rle = 1;
+    setup.wle = 1;
+    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
+    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+}
+
 static void media_first_boot(void)
 {
     static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
-    struct life_user_lr_setup setup;
     struct life_shadow_mbr shadow;
     struct life_session_info si;
 
@@ -893,15 +908,7 @@ static void media_first_boot(void)
     /* Data first, as on a disk in use; then ownership and Range1 over it (Admin1 = SID's PIN). */
     media_io("write-lba0", 0, 1, lba0, 0);
     media_io("write-outside", MEDIA_OUT_LBA, 1, out, 0);
-    life_take_ownership("take-ownership", SID_PW);
-    life_activate_lsp("activate-lsp", SID_PW);
-    memset(&setup, 0, sizeof(setup));
-    setup.range_start = MEDIA_R1_LBA;
-    setup.range_length = MEDIA_R1_LEN;
-    setup.rle = 1;
-    setup.wle = 1;
-    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
-    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+    media_own_with_range1();
     media_io("write-range1", MEDIA_R1_LBA, 1, r1, 0);
     media_expect("read-range1", MEDIA_R1_LBA, r1);
 
@@ -1196,7 +1203,6 @@ static void stress(int fd, const char *device)
     struct stress_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
                                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     static uint8_t pba[STRESS_CHUNK];
-    struct life_user_lr_setup setup;
     struct life_shadow_mbr shadow;
     pid_t reader, ticker;
     double t0;
@@ -1208,15 +1214,7 @@ static void stress(int fd, const char *device)
         return;
     }
     memset(sh, 0, sizeof(*sh));
-    life_take_ownership("take-ownership", SID_PW);
-    life_activate_lsp("activate-lsp", SID_PW);
-    memset(&setup, 0, sizeof(setup));
-    setup.range_start = MEDIA_R1_LBA;
-    setup.range_length = MEDIA_R1_LEN;
-    setup.rle = 1;
-    setup.wle = 1;
-    life_set_session(&setup.session, LIFE_ADMIN1, 1, SID_PW);
-    life_ioctl("lr-setup", LIFE_IOC_LR_SETUP, &setup, 0);
+    media_own_with_range1();
 
     reader = fork();
     if (reader == 0) {
