@@ -550,10 +550,10 @@ typedef void (*FeatureCheck)(const uint8_t *d);
 
 static void check_feature_tper(const uint8_t *d)
 {
-    /* Sync and ComID Management supported */
-    g_assert_cmphex(d[4] & 0x41, ==, 0x41);
-    /* Async, AckNak, Buffer Management, Streaming not supported */
-    g_assert_cmphex(d[4] & 0x1E, ==, 0);
+    /* Sync, Streaming (Opal SSC 2.02, 3.1.1.2) and ComID Management */
+    g_assert_cmphex(d[4] & 0x51, ==, 0x51);
+    /* Async, AckNak, Buffer Management not supported */
+    g_assert_cmphex(d[4] & 0x0E, ==, 0);
 }
 
 static void check_feature_locking(const uint8_t *d)
@@ -583,6 +583,7 @@ static void check_feature_datastore(const uint8_t *d)
 
 static void check_feature_opal2(const uint8_t *d)
 {
+    g_assert_cmphex(d[2], ==, 0x22);        /* version 2, Opal SSC 2.02 */
     g_assert_cmphex(be16(d + 4), ==, OPAL_BASE_COMID);
     g_assert_cmpuint(be16(d + 6), ==, 1);
     g_assert_cmphex(d[8] & 0x01, ==, 0);               /* range crossing */

@@ -28,8 +28,14 @@ enum {
     FEATURE_BLOCK_SID = 0x0402,
 };
 
-/* TPer feature flags (Core 3.3.6.4). */
+/*
+ * TPer feature flags (Core 3.3.6.4).  Opal SSC 2.01/2.02, 3.1.1.2: Sync
+ * Supported and Streaming Supported shall be 1; Async, ACK/NAK and Buffer
+ * Management are VU (this TPer has none of them); ComID Management is VU
+ * (protocol 0x02 is implemented, comid.c).
+ */
 #define TPER_SYNC_SUPPORTED             0x01
+#define TPER_STREAMING_SUPPORTED        0x10
 #define TPER_COMID_MGMT_SUPPORTED       0x40
 
 /* Locking feature flags (Core 3.3.6.5). */
@@ -39,7 +45,12 @@ enum {
 #define LOCKING_MEDIA_ENCRYPTION        0x08
 #define LOCKING_MBR_ENABLED             0x10
 #define LOCKING_MBR_DONE                0x20
-/* Opal SSC 2.30 (Locking feature version 3): Hardware Reset in LockOnReset/DoneOnReset. */
+/*
+ * Opal SSC 2.02, 3.1.1.3 asks for version 1 "or any version that supports
+ * the defined features"; version 2 adds bit 6, MBR Shadowing Not Supported
+ * (0 here: the shadow MBR is implemented), and version 3 (Opal SSC 2.30)
+ * bit 7: Hardware Reset may be listed in LockOnReset/DoneOnReset (locking.c).
+ */
 #define LOCKING_HW_RESET_FOR_LOR_DOR    0x80
 
 /* Single User Mode feature (SUM FS 1.00, Level 0 Discovery), byte 4 of the body. */
@@ -54,14 +65,16 @@ enum {
 
 typedef struct Feature {
     uint16_t code;
-    uint8_t version;
+    uint8_t version;            /* byte 2, bits 7-4 */
+    uint8_t minor;              /* byte 2, bits 3-0: reserved but in Opal SSC V2 */
     uint8_t length;             /* bytes after the 4-byte feature header */
     void (*fill)(const OpalTPer *tper, uint8_t *body);
 } Feature;
 
 static void fill_tper(const OpalTPer *tper, uint8_t *body)
 {
-    body[0] = TPER_SYNC_SUPPORTED | TPER_COMID_MGMT_SUPPORTED;
+    body[0] = TPER_SYNC_SUPPORTED | TPER_STREAMING_SUPPORTED |
+              TPER_COMID_MGMT_SUPPORTED;
 }
 
 static bool cell_set(const OpalRow *row, uint32_t column)
@@ -155,7 +168,14 @@ static void fill_datastore(const OpalTPer *tper, uint8_t *body)
     opal_put_be32(body + 8, OPAL_DATASTORE_ALIGNMENT);
 }
 
-/* Opal SSC V2 feature (Opal SSC 2.02, 3.1.1.5). */
+/*
+ * Opal SSC V2 feature (Opal SSC 2.02, 3.1.1.5, Table 6).  Opal 2.02 made
+ * the descriptor's version 2 and gave the low nibble of byte 2 to the SSC
+ * Minor Version Number (Table 8: 0x0 v2.00, 0x1 v2.01, 0x2 v2.02), which
+ * earlier versions reserved; this TPer follows 2.02 (Block SID, PSID,
+ * Additional DataStore Tables), so 2 and 2.  Range Crossing Behavior 0:
+ * a command may span unlocked ranges (the media gate checks each range).
+ */
 static void fill_opal_v2(const OpalTPer *tper, uint8_t *body)
 {
     opal_put_be16(body + 0, OPAL_BASE_COMID);
@@ -186,14 +206,15 @@ static void fill_block_sid(const OpalTPer *tper, uint8_t *body)
               BLOCK_SID_HW_RESET : 0;
 }
 
+/* In increasing feature code order (Core 3.3.6). */
 static const Feature features[] = {
-    { FEATURE_TPER,      1, 0x0c, fill_tper },
-    { FEATURE_LOCKING,   3, 0x0c, fill_locking },
-    { FEATURE_GEOMETRY,  1, 0x1c, fill_geometry },
-    { FEATURE_SINGLE_USER_MODE, 1, 0x0c, fill_sum },
-    { FEATURE_DATASTORE, 1, 0x0c, fill_datastore },
-    { FEATURE_OPAL_V2,   1, 0x10, fill_opal_v2 },
-    { FEATURE_BLOCK_SID, 1, 0x0c, fill_block_sid },
+    { FEATURE_TPER,      1, 0, 0x0c, fill_tper },
+    { FEATURE_LOCKING,   3, 0, 0x0c, fill_locking },
+    { FEATURE_GEOMETRY,  1, 0, 0x1c, fill_geometry },
+    { FEATURE_SINGLE_USER_MODE, 1, 0, 0x0c, fill_sum },
+    { FEATURE_DATASTORE, 1, 0, 0x0c, fill_datastore },
+    { FEATURE_OPAL_V2,   2, 2, 0x10, fill_opal_v2 },
+    { FEATURE_BLOCK_SID, 1, 0, 0x0c, fill_block_sid },
 };
 
 size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
@@ -208,7 +229,7 @@ size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
         const Feature *f = &features[i];
 
         opal_put_be16(resp + pos, f->code);
-        resp[pos + 2] = f->version << 4;
+        resp[pos + 2] = f->version << 4 | f->minor;
         resp[pos + 3] = f->length;
         f->fill(tper, resp + pos + FEATURE_HEADER_LEN);
         pos += FEATURE_HEADER_LEN + f->length;
