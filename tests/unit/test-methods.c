@@ -552,6 +552,90 @@ static void test_psid_revert(void **state)
     assert_factory_state(*state);
 }
 
+/* The global range's media key as it is now (a new reference). */
+static GBytes *global_key(OpalTPer *tper)
+{
+    OpalRow *key = opal_sp_row(tper->locking_sp,
+                               OPAL_UID_K_AES_256_GLOBALRANGE_KEY);
+
+    assert_non_null(key->cells[OPAL_COL_K_AES_KEY]);
+    return g_bytes_ref(key->cells[OPAL_COL_K_AES_KEY]);
+}
+
+/*
+ * Opal SSC 2.01/2.02, 5.1.2 and 5.1.2.2: Revert on a Manufactured-Inactive
+ * SP has no effect, and user data is removed only if the LockingSP is not
+ * Manufactured-Inactive - for a Revert of the LockingSP or of the AdminSP
+ * (the whole TPer, by SID or by PSID).  The AdminSP itself does revert.
+ */
+static void test_revert_with_locking_sp_inactive(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GBytes) before = NULL, after = NULL;
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    before = global_key(tper);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP,
+                                     OPAL_UID_M_REVERT), 0);
+    host_end_session(tper, tsn);
+    after = global_key(tper);
+    assert_true(g_bytes_equal(before, after));
+
+    /* The AdminSP goes back to its factory state (SID's PIN is the MSID). */
+    revert_with(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN);
+    assert_factory_state(tper);
+    g_bytes_unref(after);
+    after = global_key(tper);
+    assert_true(g_bytes_equal(before, after));
+
+    revert_with(tper, OPAL_UID_AUTH_PSID, host_test_config.psid);
+    opal_tper_psid_revert(tper);        /* QMP's opal-psid-revert */
+    assert_factory_state(tper);
+    g_bytes_unref(after);
+    after = global_key(tper);
+    assert_true(g_bytes_equal(before, after));
+}
+
+/*
+ * The case that matters: RevertSP kept the global range's key (5.1.3), so
+ * its data is still there; a later TPer Revert must not erase it (5.1.2.2).
+ * Once the LockingSP is active again, a TPer Revert does erase it.
+ */
+static void test_revert_keeps_global_range_kept_by_revert_sp(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GBytes) before = NULL, after = NULL;
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    host_activate(tper);
+    before = global_key(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_put_named_uint(b, 0x060000, 1);        /* KeepGlobalRangeKey */
+    host_call_end(b);
+    assert_int_equal(host_call(tper, tsn, b, NULL), 0);
+    assert_false(opal_locking_sp_active(tper));
+
+    revert_with(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN);
+    assert_factory_state(tper);
+    after = global_key(tper);
+    assert_true(g_bytes_equal(before, after));
+
+    host_take_ownership(tper);
+    host_activate(tper);
+    revert_with(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN);
+    assert_factory_state(tper);
+    g_bytes_unref(after);
+    after = global_key(tper);
+    assert_false(g_bytes_equal(before, after));
+}
+
 /* An owned drive with an active LockingSP; Range1's K_AES_256 row and its key now. */
 static OpalRow *owned_range1_key(OpalTPer *tper, GBytes **key_now)
 {
@@ -632,6 +716,8 @@ int main(void)
         T(test_lockout),
         T(test_revert),
         T(test_psid_revert),
+        T(test_revert_with_locking_sp_inactive),
+        T(test_revert_keeps_global_range_kept_by_revert_sp),
         T(test_revert_sp_and_gen_key),
         T(test_read_only_session),
     };

@@ -4,9 +4,11 @@
  * Opal 5.1: the LockingSP leaves the factory Manufactured-Inactive; SID's
  * Activate makes it Manufactured (and gives Admin1 SID's PIN); Revert puts an
  * SP - or, on the AdminSP, the whole TPer - back to the factory state, and
- * RevertSP lets the LockingSP's Admins do that to their own SP.  Going back to
- * the factory state always means new media keys: the old data is gone
- * (cryptographic erase), which is also what GenKey does to one range.
+ * RevertSP lets the LockingSP's Admins do that to their own SP.  A LockingSP
+ * that goes back to the factory state gets new media keys: the old data is
+ * gone (cryptographic erase), which is also what GenKey does to one range.
+ * One that is Manufactured-Inactive already is left alone, keys included
+ * (Opal 5.1.2.2).
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -359,31 +361,75 @@ OpalStatus opal_method_erase(MethodContext *m)
     return OPAL_ST_SUCCESS;
 }
 
-/* Revert of the whole TPer (Opal 5.1.2): factory tables, new keys, no data. */
-static void revert_tper(OpalTPer *tper)
+/* KEKs of the AdminSP's authorities (SID, PSID, its Admins). */
+static gboolean kek_of_admin_sp(gpointer uid, gpointer kek, gpointer tper)
 {
-    erase_byte_tables(tper);
-    opal_sps_factory_reset(tper);
+    return !kek_of_locking_sp(uid, kek, tper);
+}
+
+/*
+ * Revert of the whole TPer (Opal SSC 2.01/2.02, 5.1.2): every SP back to
+ * its factory state, except that an SP already Manufactured-Inactive "is
+ * not affected", and user data is removed only if the LockingSP is not
+ * Manufactured-Inactive (5.1.2.2).  So with an inactive LockingSP only the
+ * AdminSP starts over (SID's PIN is MSID's again, Opal SSC V2 feature byte
+ * 14 = 0x00): the LockingSP keeps its tables and its keys, and the media
+ * its data - the global range's, for one, after a RevertSP that kept its
+ * key (5.1.3).  Returns whether user data was erased.
+ */
+static bool revert_tper(OpalTPer *tper)
+{
+    const OpalConfig *c = &tper->config;
+
+    if (opal_locking_sp_active(tper)) {
+        erase_byte_tables(tper);
+        opal_sps_factory_reset(tper);
+        return true;
+    }
+    g_hash_table_foreach_remove(tper->keks, kek_of_admin_sp, tper);
+    opal_sp_free(tper->admin_sp);
+    /* Its SP table says the LockingSP is Manufactured-Inactive: it still is. */
+    tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid,
+                                       strlen(c->msid),
+                                       (const uint8_t *)c->psid,
+                                       strlen(c->psid));
+    opal_sid_value_note(tper, false);
+    opal_secrets_rewrap(tper);
+    return false;
+}
+
+static const char *reverted_how(bool erased)
+{
+    return erased ? "all data erased" :
+           "the LockingSP was Manufactured-Inactive: it and the data are kept";
 }
 
 void opal_tper_psid_revert(OpalTPer *tper)
 {
+    bool erased;
+
     opal_session_abort_all(tper);
-    revert_tper(tper);
-    opal_trace(tper, "PSID revert from the host side: the TPer is in its factory state, "
-               "all data erased");
+    erased = revert_tper(tper);
+    opal_trace(tper, "PSID revert from the host side: the TPer is in its "
+               "factory state, %s", reverted_how(erased));
     opal_changed(tper, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
 }
 
 OpalStatus opal_method_revert(MethodContext *m)
 {
+    bool erased;
+
     if (m->call->nr_required || m->call->nr_optional) {
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (m->call->invoking_uid == OPAL_UID_LOCKINGSP) {
+        /* Manufactured-Inactive: no effect, no data removed (5.1.2.2). */
         if (opal_locking_sp_active(m->tper)) {
             revert_locking_sp(m->tper, NULL, NULL, 0);
             opal_trace(m->tper, "LockingSP reverted: its data is erased");
+        } else {
+            opal_trace(m->tper, "Revert of the Manufactured-Inactive "
+                       "LockingSP: no effect, its data is kept");
         }
         return OPAL_ST_SUCCESS;
     }
@@ -391,12 +437,13 @@ OpalStatus opal_method_revert(MethodContext *m)
         return OPAL_ST_INVALID_PARAMETER;
     }
     /* The whole TPer to its factory state; this session ends once answered. */
-    revert_tper(m->tper);
+    erased = revert_tper(m->tper);
     abort_sessions_on(m->tper, OPAL_UID_LOCKINGSP, NULL);
     abort_sessions_on(m->tper, OPAL_UID_ADMINSP, m->session);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(m->tper, "TPer reverted to its factory state: all data erased");
+    opal_trace(m->tper, "TPer reverted to its factory state: %s",
+               reverted_how(erased));
     return OPAL_ST_SUCCESS;
 }
 
