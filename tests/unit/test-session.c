@@ -298,6 +298,64 @@ static void test_response_too_big(void **state)
     host_response_free(r);
 }
 
+/* Frames @tokens for the session manager and offers them by IF-SEND. */
+static OpalIfStatus try_send(OpalTPer *tper, GByteArray *tokens)
+{
+    g_autoptr(GByteArray) p = opal_packet_build(OPAL_BASE_COMID, 0, 0,
+                                                tokens->data, tokens->len);
+    uint8_t buf[2048] = { 0 };
+
+    memcpy(buf, p->data, p->len);
+    return opal_if_send(tper, 0x01, OPAL_BASE_COMID, buf, sizeof(buf));
+}
+
+/*
+ * ETC-02 (IF-SEND/IF-RECV Synchronous Protocol): an IF-SEND before the
+ * response to the last one was retrieved fails with Synchronous Protocol
+ * Violation (Core 3.3.10), and the response waits for the host, whole.
+ */
+static void test_etc02_sync_protocol_violation(void **state)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t small[64], req[512] = { 0 };
+    HostResponse *r;
+
+    host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_PROPERTIES);
+    host_call_end(b);
+    assert_int_equal(try_send(*state, b), OPAL_IF_OK);
+    assert_int_equal(try_send(*state, b), OPAL_IF_SYNC_VIOLATION);
+    assert_int_equal(opal_if_send_check(*state, 0x01, OPAL_BASE_COMID, 512),
+                     OPAL_IF_SYNC_VIOLATION);
+    assert_string_equal(opal_if_status_name(OPAL_IF_SYNC_VIOLATION),
+                        "synchronous protocol violation");
+    /* An IF-RECV too short for it takes nothing: still a violation. */
+    assert_int_equal(opal_if_recv(*state, 0x01, OPAL_BASE_COMID, small,
+                                  sizeof(small)), OPAL_IF_OK);
+    assert_int_equal(opal_get_be32(small + 16), 0);
+    assert_int_equal(try_send(*state, b), OPAL_IF_SYNC_VIOLATION);
+    /* ComID requests (protocol 0x02) are not part of the exchange. */
+    opal_put_be16(req, OPAL_BASE_COMID);
+    opal_put_be32(req + 4, 1);
+    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req,
+                                  sizeof(req)), OPAL_IF_OK);
+    r = host_receive(*state);
+    assert_int_equal(host_status(r), 0);
+    assert_int_equal(host_token(r, 2)->type, OPAL_TOKEN_BYTES);
+    assert_int_equal(opal_get_be64(host_token(r, 2)->bytes),
+                     OPAL_UID_SM_PROPERTIES);
+    host_response_free(r);
+    /* Retrieved: the ComID awaits an IF-SEND again. */
+    assert_int_equal(try_send(*state, b), OPAL_IF_OK);
+    /* A STACK_RESET ends the wait too, dropping the response (3.3.4.7.5). */
+    opal_put_be32(req + 4, 2);
+    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req,
+                                  sizeof(req)), OPAL_IF_OK);
+    assert_int_equal(try_send(*state, b), OPAL_IF_OK);
+    r = host_receive(*state);
+    assert_int_equal(host_status(r), 0);
+    host_response_free(r);
+}
+
 static void test_stack_reset_aborts_sessions(void **state)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -333,6 +391,7 @@ int main(void)
         T(test_session_timeout),
         T(test_response_too_big),
         T(test_stack_reset_aborts_sessions),
+        T(test_etc02_sync_protocol_violation),
     };
 
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);

@@ -6,9 +6,10 @@
  * StartSession, answered by Properties and SyncSession calls from SMUID.
  * Other packets belong to an open session: an EndOfSession token closes it
  * (and is echoed), anything else is a method call for the session's SP.
- * Responses are queued for the next IF-RECV (tper.c); a ComPacket that cannot
- * be understood is dropped, so the host reads "no response" instead of
- * waiting forever.
+ * Responses are queued for the next IF-RECV (tper.c), which the host must
+ * issue before its next IF-SEND (Core 3.3.10); a ComPacket that cannot be
+ * understood is dropped, so the host reads "no response" instead of waiting
+ * forever.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -139,11 +140,11 @@ static void put_sm_call(GByteArray *out, uint64_t method)
 
 static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn, GByteArray *tokens)
 {
-    if (tper->response) {
-        /* The host sent again without reading: the old answer is lost. */
-        opal_trace(tper, "response of %u bytes never read, dropped", tper->response->len);
-        g_byte_array_unref(tper->response);
-    }
+    /*
+     * Never one waiting: an IF-SEND while one does is refused
+     * (opal_if_send_check, Core 3.3.10), and an IF-SEND queues one at most.
+     */
+    g_assert(!tper->response);
     tper->response = opal_packet_build(OPAL_BASE_COMID, tsn, hsn, tokens->data, tokens->len);
 }
 

@@ -134,6 +134,7 @@ const char *opal_if_status_name(OpalIfStatus status)
         [OPAL_IF_BAD_SP_SPECIFIC] = "ComID/SP Specific not valid",
         [OPAL_IF_BAD_LENGTH] = "transfer length not valid",
         [OPAL_IF_BAD_PAYLOAD] = "malformed data",
+        [OPAL_IF_SYNC_VIOLATION] = "synchronous protocol violation",
     };
 
     return status < G_N_ELEMENTS(names) && names[status] ? names[status] : "?";
@@ -198,10 +199,22 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
             /* The Block SID command needs its Clear Events byte. */
             return len ? OPAL_IF_OK : OPAL_IF_BAD_LENGTH;
         }
-        /* fall through */
-    case OPAL_PROTOCOL_TCG:
-        /* Both take IF-SEND on the base ComID (and 0x02 on Block SID's) only. */
+        /*
+         * ComID requests on the base ComID: they are not bound by the
+         * synchronous protocol, which applies to protocol 0x01 only
+         * (Core 3.3.10).
+         */
         return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
+    case OPAL_PROTOCOL_TCG:
+        if (sp_specific != OPAL_BASE_COMID) {
+            return OPAL_IF_BAD_SP_SPECIFIC;
+        }
+        /*
+         * Core 3.3.10: once an IF-SEND's payload was understood, the ComID
+         * waits for an IF-RECV to take all of the response; an IF-SEND
+         * before that is aborted, and the response stays for the host.
+         */
+        return tper->response ? OPAL_IF_SYNC_VIOLATION : OPAL_IF_OK;
     default:
         /* Protocol 0x00 only answers questions; others do not exist. */
         return OPAL_IF_BAD_PROTOCOL;
@@ -213,6 +226,10 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
 {
     OpalIfStatus status = opal_if_send_check(tper, protocol, sp_specific, len);
 
+    if (status == OPAL_IF_SYNC_VIOLATION) {
+        opal_trace(tper, "IF-SEND refused: the %u-byte response to the "
+                   "last one was not retrieved", tper->response->len);
+    }
     if (status != OPAL_IF_OK) {
         return status;
     }

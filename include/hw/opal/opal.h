@@ -85,6 +85,11 @@ typedef enum OpalIfStatus {
     OPAL_IF_BAD_SP_SPECIFIC,    /* ComID / SP Specific field not valid */
     OPAL_IF_BAD_LENGTH,         /* transfer length not acceptable */
     OPAL_IF_BAD_PAYLOAD,        /* IF-SEND data malformed for the protocol */
+    /*
+     * IF-SEND on a ComID whose last response the host has not retrieved
+     * (Core 3.3.10; SIIS: "Synchronous Protocol Violation").
+     */
+    OPAL_IF_SYNC_VIOLATION,
 } OpalIfStatus;
 
 typedef struct OpalTPer OpalTPer;
