@@ -247,6 +247,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .datastore_size = d->datastore_size,
         .msid = msid,
         .psid = psid,
+        .locking_pin_try_limit = d->pin_try_limit,
     };
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
@@ -510,6 +511,7 @@ static const Property ide_opal_properties[] = {
     DEFINE_PROP_UINT16("ranges", IDEOpalDrive, ranges, OPAL_MIN_RANGES),
     DEFINE_PROP_SIZE("mbr-size", IDEOpalDrive, mbr_size, OPAL_MIN_MBR_SIZE),
     DEFINE_PROP_SIZE("datastore-size", IDEOpalDrive, datastore_size, 10 * MiB),
+    DEFINE_PROP_UINT32("pin-try-limit", IDEOpalDrive, pin_try_limit, 0),
 };
 
 static void ide_opal_power_cycle_obj(Object *obj)
@@ -629,6 +631,9 @@ static void ide_opal_describe_properties(ObjectClass *klass)
         { "ranges", "locking ranges besides the global range (8 to 64)" },
         { "mbr-size", "bytes of the shadow MBR table (128 MiB to 4 GiB)" },
         { "datastore-size", "bytes of all DataStore tables (up to 1 GiB)" },
+        { "pin-try-limit", "failed tries that lock a Locking SP Admin or "
+          "User out until the next power cycle (0: no limit); taken with "
+          "the factory state" },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(descriptions); i++) {

@@ -112,6 +112,7 @@ struct IDEOpalDrive {
     uint16_t ranges;    /* locking ranges besides the global range */
     uint64_t mbr_size;  /* bytes of the shadow MBR table */
     uint64_t datastore_size;
+    uint32_t pin_try_limit;     /* LockingSP PINs' factory TryLimit (0: none) */
 };
 
 /*

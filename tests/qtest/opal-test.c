@@ -3278,6 +3278,78 @@ static void test_state_restart(void)
     opal_shutdown(s);
 }
 
+/* The LockingSP's Admin1 as query-opal shows it: tries, limit, lock-out. */
+static void assert_admin1_tries(QTestState *qts, int64_t tries,
+                                int64_t limit, bool locked_out)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                           " 'arguments': { 'id': 'opal0' } }");
+    QDict *admin1 = NULL;
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                        "authorities"), e) {
+        QDict *a = qobject_to(QDict, qlist_entry_obj(e));
+
+        /* The AdminSP has an Admin1 of its own. */
+        if (!strcmp(qdict_get_str(a, "sp"), "LockingSP") &&
+            !strcmp(qdict_get_str(a, "name"), "Admin1")) {
+            admin1 = a;
+        }
+    }
+    g_assert_nonnull(admin1);
+    g_assert_cmpint(qdict_get_int(admin1, "tries"), ==, tries);
+    g_assert_cmpint(qdict_get_int(admin1, "try-limit"), ==, limit);
+    g_assert_cmpint(qdict_get_bool(admin1, "locked-out"), ==, locked_out);
+    qobject_unref(rsp);
+}
+
+/*
+ * pin-try-limit=3: three wrong passwords lock Admin1 out, so that even the
+ * right one gets AUTHORITY_LOCKED_OUT through AHCI; query-opal and info
+ * opal say so, and opal-power-cycle ends it (Persistence False).  A
+ * restart with another pin-try-limit keeps the limit in the drive's state.
+ */
+static void test_pin_try_limit(void)
+{
+    OpalTestState *s = opal_boot_owned(",pin-try-limit=3");
+    QTestState *qts = s->ahci->parent->qts;
+    g_autofree char *hmp = NULL;
+    int i;
+
+    assert_admin1_tries(qts, 0, 3, false);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_ADMIN1,
+                                       "wrong"), ==, 0x01 /* NOT_AUTHORIZED */);
+    }
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_ADMIN1, SID_PIN),
+                     ==, 0x12 /* AUTHORITY_LOCKED_OUT */);
+    assert_admin1_tries(qts, 3, 3, true);
+    hmp = qtest_hmp(qts, "info opal opal0");
+    g_assert_nonnull(strstr(hmp, "3 failed tries (limit 3), LOCKED OUT"));
+    /* Each authority counts its own tries: SID still opens the AdminSP. */
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN),
+                     ==, 0);
+    end_session(s);
+
+    opal_power_cycle(s);
+    assert_admin1_tries(qts, 0, 3, false);
+    admin1_session(s);
+    end_session(s);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_ADMIN1,
+                                   "wrong"), ==, 0x01);
+    assert_admin1_tries(qts, 1, 3, false);
+    opal_shutdown(s);
+
+    /* A restart is a power cycle; the limit stays the one in the state. */
+    s = opal_restart(RESTART_DEVICE ",pin-try-limit=0");
+    qts = s->ahci->parent->qts;
+    assert_admin1_tries(qts, 0, 3, false);
+    admin1_session(s);
+    end_session(s);
+    opal_shutdown(s);
+}
+
 static bool image_contains(const void *needle, size_t n)
 {
     g_autofree char *data = NULL;
@@ -4167,6 +4239,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/sum/owner-restart-erase", test_single_user_mode);
     qtest_add_func("/opal/datastore/tables-restart", test_datastore_tables);
     qtest_add_func("/opal/state/restart", test_state_restart);
+    qtest_add_func("/opal/state/pin-try-limit", test_pin_try_limit);
     qtest_add_func("/opal/state/no-pins-in-image", test_state_no_pins_in_image);
     qtest_add_func("/opal/state/refusals", test_state_refusals);
     qtest_add_func("/opal/state/state-drive", test_state_drive);

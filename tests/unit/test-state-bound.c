@@ -71,6 +71,8 @@ static const OpalConfig bound_config = {
     .msid = MSID,
     .psid = PSID,
     .kdf_iterations = 1000,
+    /* pin-try-limit's largest: TryLimit cells at their longest. */
+    .locking_pin_try_limit = UINT32_MAX,
 };
 
 /* The bound leaves room in the device's slot for a journal and the header. */

@@ -141,18 +141,52 @@ static bool resets_on(const OpalRow *row, uint32_t column, OpalReset type)
     return opal_cell_uint_set(row->cells[column]) & (1ULL << type);
 }
 
+/*
+ * Core 5.3.2.12: a C_PIN row whose Persistence is False counts its failed
+ * Tries since the last success or power cycle, whichever came last; so a
+ * power cycle ends the lock-out of an authority whose Tries reached its
+ * TryLimit.  Returns how many rows had failed tries.
+ */
+static unsigned reset_tries(OpalSP *sp)
+{
+    const OpalTable *cpins = opal_sp_table(sp, OPAL_UID_TABLE_C_PIN);
+    unsigned n = 0;
+
+    for (guint i = 0; i < cpins->rows->len; i++) {
+        OpalRow *cpin = g_ptr_array_index(cpins->rows, i);
+        uint64_t tries = 0, persistence = 0;
+
+        opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRIES, &tries);
+        opal_row_get_uint(cpin, OPAL_COL_C_PIN_PERSISTENCE, &persistence);
+        if (tries && !persistence) {
+            opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
+            n++;
+        }
+    }
+    return n;
+}
+
 void opal_tper_reset(OpalTPer *tper, OpalReset type)
 {
     const OpalTable *ranges = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
     OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
-    unsigned changes = 0;
+    unsigned changes = 0, tries = 0;
 
     opal_session_abort_all(tper);
     opal_block_sid_reset(tper, type);
+    if (type == OPAL_RESET_POWER_CYCLE) {
+        tries = reset_tries(tper->admin_sp) + reset_tries(tper->locking_sp);
+    }
+    if (tries) {
+        opal_trace(tper, "power cycle: Tries back to 0 for %u C_PIN row%s, "
+                   "ending any lock-out", tries, tries == 1 ? "" : "s");
+        changes = OPAL_CHANGE_PERSISTENT;
+    }
     if (!opal_locking_sp_active(tper)) {
         /* Manufactured-Inactive: nothing is locked or shadowed. */
         opal_trace(tper, "reset (type %d): sessions ended", type);
         if (type == OPAL_RESET_POWER_CYCLE) {
+            opal_changed(tper, changes);
             opal_secrets_power_on(tper);
         }
         return;
@@ -172,7 +206,8 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
         changes = OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA;
     }
     opal_trace(tper, "reset (type %d): sessions ended%s", type,
-               changes ? ", LockOnReset/DoneOnReset applied" : "");
+               changes & OPAL_CHANGE_MEDIA ?
+               ", LockOnReset/DoneOnReset applied" : "");
     if (type == OPAL_RESET_POWER_CYCLE) {
         /* The state, wrapped copies included, is saved before memory is lost. */
         opal_changed(tper, changes);

@@ -16,12 +16,6 @@
 #include "sp-tables.h"
 #include "uid.h"
 
-/*
- * TryLimit of the Admin and User PINs: 0, no limit, as Pyrite 2.01 and
- * Opalite 1.00 spell out; Opal leaves it VU (4.3.1.9).  [verify]
- */
-#define LOCKING_SP_TRY_LIMIT    0
-
 /* K_AES_256 Mode (Core 5.7.2, symmetric_mode_media): 23, media encryption [verify]. */
 #define K_AES_MODE_MEDIA_ENCRYPTION     23
 
@@ -205,7 +199,14 @@ static void add_member(OpalSP *sp, const OpalConfig *config, bool user, unsigned
     opal_factory_add_authority(sp, uid, name, false,
                                user ? OPAL_UID_AUTH_USERS : OPAL_UID_AUTH_ADMINS,
                                !user && n == 1, cpin);
-    opal_factory_add_c_pin(sp, config, cpin, cpin_name, "", 0, LOCKING_SP_TRY_LIMIT);
+    /*
+     * TryLimit is VU in Opal (4.3.1.9); Pyrite 2.01 and Opalite 1.00 spell
+     * out 0, no limit, the default.  Drives that ship one reset Tries at
+     * power cycle (Persistence False), as SID's (sp-admin.c).  No ACE of the
+     * SSC grants the column: a host cannot change it.
+     */
+    opal_factory_add_c_pin(sp, config, cpin, cpin_name, "", 0,
+                           config->locking_pin_try_limit);
     OPAL_ALLOW(sp, uid, OPAL_UID_M_SET, OPAL_UID_ACE_AUTHORITY_SET_ENABLED,
                user ? OPAL_UID_ACE_USER_SET_COMMONNAME(n)
                     : OPAL_UID_ACE_ADMINS_SET_COMMONNAME);

@@ -67,6 +67,16 @@ typedef struct OpalConfig {
      * a crafted one that would make each PIN check take seconds.
      */
     unsigned kdf_iterations;
+    /*
+     * TryLimit of the LockingSP's Admin and User PINs (C_PIN_Admin1..,
+     * C_PIN_User1..; Core 5.3.2.12), which Opal leaves vendor unique: that
+     * many failed authentications in a row lock the authority out
+     * (AUTHORITY_LOCKED_OUT) until a power cycle resets Tries, their
+     * Persistence being False.  0: no limit.  A cell of the factory state,
+     * taken when the LockingSP gets it (a new TPer, Revert, RevertSP,
+     * Reactivate, a PSID revert); a loaded state keeps its own.
+     */
+    uint32_t locking_pin_try_limit;
 } OpalConfig;
 
 /* About 30 ms per PIN on a 2020s x86 core: slow for a guesser, quick for a host. */
