@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "opal-host.h"
+#include "sp.h"
 #include "uid.h"
 
 static int setup(void **state)
@@ -254,7 +255,31 @@ static void test_session_timeout(void **state)
     assert_int_equal(start_session(tper, OPAL_UID_ADMINSP, true, &tsn), 0);
 }
 
-/* Garbage gets no answer at all: the host reads an empty ComPacket. */
+/*
+ * The TPer's CloseSession for session @tsn, on the session manager
+ * (Core 5.2.3.5): Call SMUID CloseSession [ HSN TSN ] EndOfData [ 0 0 0 ].
+ */
+static void assert_close_session(HostResponse *r, uint32_t tsn)
+{
+    assert_non_null(r->tokens);
+    assert_int_equal(r->pkt.tsn, 0);
+    assert_int_equal(r->pkt.hsn, 0);
+    assert_true(opal_token_is(host_token(r, 0), OPAL_TK_CALL));
+    assert_int_equal(opal_get_be64(host_token(r, 1)->bytes), OPAL_UID_SMUID);
+    assert_int_equal(opal_get_be64(host_token(r, 2)->bytes),
+                     OPAL_UID_SM_CLOSE_SESSION);
+    assert_true(opal_token_is(host_token(r, 3), OPAL_TK_START_LIST));
+    assert_int_equal(host_token(r, 4)->uint, HOST_HSN);
+    assert_int_equal(host_token(r, 5)->uint, tsn);
+    assert_true(opal_token_is(host_token(r, 6), OPAL_TK_END_LIST));
+    assert_int_equal(r->tokens->len, 13);
+    assert_int_equal(host_status(r), 0);
+}
+
+/*
+ * Garbage for the session manager gets no answer at all: the host reads an
+ * empty ComPacket (Opal 3.3.4.1.3).  In a session it aborts the session.
+ */
 static void test_dropped(void **state)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -270,7 +295,7 @@ static void test_dropped(void **state)
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
     host_send(*state, tsn, b);                  /* malformed: aborts the session */
     r = host_receive(*state);
-    assert_null(r->tokens);
+    assert_close_session(r, tsn);
     host_response_free(r);
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
 }
@@ -296,6 +321,110 @@ static void test_response_too_big(void **state)
     assert_int_equal(host_status(r), 0);
     assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(r->buf + 16), need);
     host_response_free(r);
+}
+
+/*
+ * Sends @tokens in session @tsn, expects the TPer's CloseSession, and
+ * checks that the session is gone: a packet for it gets no answer.
+ */
+static void expect_aborted(OpalTPer *tper, uint32_t tsn, GByteArray *tokens)
+{
+    g_autoptr(GByteArray) get = g_byte_array_new();
+    HostResponse *r;
+
+    host_send(tper, tsn, tokens);
+    r = host_receive(tper);
+    assert_close_session(r, tsn);
+    host_response_free(r);
+    host_call_begin(get, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_uint(get, 4);
+    host_call_end(get);
+    host_send(tper, tsn, get);
+    r = host_receive(tper);
+    assert_null(r->tokens);
+    host_response_free(r);
+}
+
+/* User1's Enabled, read in a new session as Admin1. */
+static uint64_t user1_enabled(OpalTPer *tper)
+{
+    HostResponse *r;
+    uint32_t tsn;
+    uint64_t enabled;
+
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_USER(1),
+                                      OPAL_COL_AUTHORITY_ENABLED,
+                                      OPAL_COL_AUTHORITY_ENABLED, &r), 0);
+    enabled = host_cell(r, OPAL_COL_AUTHORITY_ENABLED)->uint;
+    host_response_free(r);
+    host_end_session(tper, tsn);
+    return enabled;
+}
+
+/*
+ * ETC-05 (Unexpected Token Outside of Method - Regular Session): an EndList
+ * before the Call of a Set that would disable User1.  The session is
+ * aborted and announced by a CloseSession; the Set is not made.
+ */
+static void test_etc05_unexpected_token_outside_method(void **state)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint32_t tsn;
+
+    host_take_ownership(*state);
+    host_activate(*state);
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_USER(1),
+                                   OPAL_COL_AUTHORITY_ENABLED, 1), 0);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_begin(b, OPAL_UID_USER(1), OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);                                  /* Values */
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, OPAL_COL_AUTHORITY_ENABLED, 0);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    expect_aborted(*state, tsn, b);
+    assert_int_equal(user1_enabled(*state), 1);
+}
+
+/*
+ * ETC-06 (Unexpected Token in Method Header - Regular Session): an EndList
+ * right after the Call.  The test case takes NOT_AUTHORIZED or a
+ * CloseSession; this TPer cannot read the call, so it aborts the session.
+ * A UID of 4 bytes where the method header needs 8 does the same.
+ */
+static void test_etc06_unexpected_token_in_method_header(void **state)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    static const uint8_t half_uid[4] = { 0x00, 0x00, 0x00, 0x01 };
+    uint32_t tsn;
+
+    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn), 0);
+    opal_token_put_control(b, OPAL_TK_CALL);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_uid(b, OPAL_UID_THISSP);
+    opal_token_put_uid(b, OPAL_UID_M_RANDOM);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_uint(b, 4);
+    host_call_end(b);
+    expect_aborted(*state, tsn, b);
+
+    g_byte_array_set_size(b, 0);
+    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn), 0);
+    opal_token_put_control(b, OPAL_TK_CALL);
+    opal_token_put_bytes(b, half_uid, sizeof(half_uid));
+    opal_token_put_uid(b, OPAL_UID_M_RANDOM);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_uint(b, 4);
+    host_call_end(b);
+    expect_aborted(*state, tsn, b);
+    /* The session manager still answers. */
+    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn), 0);
 }
 
 /* Frames @tokens for the session manager and offers them by IF-SEND. */
@@ -392,6 +521,8 @@ int main(void)
         T(test_response_too_big),
         T(test_stack_reset_aborts_sessions),
         T(test_etc02_sync_protocol_violation),
+        T(test_etc05_unexpected_token_outside_method),
+        T(test_etc06_unexpected_token_in_method_header),
     };
 
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);

@@ -5,7 +5,9 @@
  * TSN = HSN = 0 addresses the session manager (Core 5.2): Properties and
  * StartSession, answered by Properties and SyncSession calls from SMUID.
  * Other packets belong to an open session: an EndOfSession token closes it
- * (and is echoed), anything else is a method call for the session's SP.
+ * (and is echoed), anything else is a method call for the session's SP; a
+ * call that cannot be parsed aborts the session, which the TPer announces
+ * with a CloseSession.
  * Responses are queued for the next IF-RECV (tper.c), which the host must
  * issue before its next IF-SEND (Core 3.3.10); a ComPacket that cannot be
  * understood is dropped, so the host reads "no response" instead of waiting
@@ -434,6 +436,27 @@ void opal_session_expire(OpalTPer *tper)
     }
 }
 
+/*
+ * A streaming protocol violation once the session is resolved - a call the
+ * TPer cannot parse - aborts the session (Opal 3.3.4.1.3), and the host
+ * learns it from a CloseSession the TPer invokes on the session manager
+ * (Core 3.3.10 error handling, 5.2.3.5): SMUID.CloseSession[HSN, TSN], with
+ * the status list every call carries, 0 from the TPer as caller.  Without
+ * it the host would read an empty ComPacket and could not tell an aborted
+ * session from a response still to come.
+ */
+static void queue_close_session(OpalTPer *tper, const OpalSession *s)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+
+    put_sm_call(out, OPAL_UID_SM_CLOSE_SESSION);
+    opal_token_put_uint(out, s->hsn);
+    opal_token_put_uint(out, s->tsn);
+    opal_token_put_control(out, OPAL_TK_END_LIST);
+    opal_put_status(out, OPAL_ST_SUCCESS);
+    queue_response(tper, 0, 0, out);
+}
+
 static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt)
 {
     g_autoptr(GByteArray) out = g_byte_array_new();
@@ -450,9 +473,9 @@ static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt
         return;
     }
     if (!opal_call_parse(&call, pkt->data, pkt->len, &why)) {
-        /* A malformed call inside a session aborts the session (Opal 3.3.4). */
         opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
         opal_call_clear(&call);
+        queue_close_session(tper, s);
         memset(s, 0, sizeof(*s));
         return;
     }
