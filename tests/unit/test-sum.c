@@ -701,6 +701,144 @@ static void test_persist(void **state)
     assert_int_equal(tper->locking_sp->sum_objects, 0xa);       /* unchanged */
 }
 
+/*
+ * Gets LockingInfo as Anybody, all its columns (no cellblock) or columns
+ * @first..@last; the response.
+ */
+static HostResponse *get_locking_info(OpalTPer *tper, bool all,
+                                      uint64_t first, uint64_t last)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    HostResponse *r;
+    uint32_t tsn;
+
+    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
+    if (all) {
+        host_call_begin(b, OPAL_UID_LOCKINGINFO_OBJ, OPAL_UID_M_GET);
+        opal_token_put_control(b, OPAL_TK_START_LIST);
+        opal_token_put_control(b, OPAL_TK_END_LIST);
+        host_call_end(b);
+        assert_int_equal(host_call(tper, tsn, b, &r), 0);
+    } else {
+        assert_int_equal(host_get_columns(tper, tsn,
+                                          OPAL_UID_LOCKINGINFO_OBJ, first,
+                                          last, &r), 0);
+    }
+    host_end_session(tper, tsn);
+    return r;
+}
+
+/*
+ * SingleUserModeRanges in @r: a list of Locking objects, copied to @uids
+ * (room for 8); returns how many, or -1 if the value is not a list.
+ */
+static int sum_ranges(HostResponse *r, uint64_t *uids)
+{
+    const OpalToken *t = host_cell(r, OPAL_SUM_COL_RANGES);
+    size_t i;
+    int n = 0;
+
+    assert_non_null(t);
+    if (!opal_token_is(t, OPAL_TK_START_LIST)) {
+        return -1;
+    }
+    i = t - host_token(r, 0) + 1;
+    for (; !opal_token_is(host_token(r, i), OPAL_TK_END_LIST); i++) {
+        assert_int_equal(host_token(r, i)->len, 8);
+        assert_true(n < 8);
+        uids[n++] = opal_get_be64(host_token(r, i)->bytes);
+    }
+    return n;
+}
+
+static uint64_t sum_policy(HostResponse *r)
+{
+    const OpalToken *t = host_cell(r, OPAL_SUM_COL_POLICY);
+
+    assert_non_null(t);
+    assert_int_equal(t->type, OPAL_TOKEN_UINT);
+    return t->uint;
+}
+
+/*
+ * SUM FS, LockingInfo: columns 0x060000 SingleUserModeRanges and 0x060001
+ * RangeStartLengthPolicy follow Activate's selection and policy, after the
+ * Core columns, readable by Anybody, and may be asked for alone.
+ */
+static void test_locking_info_columns(void **state)
+{
+    OpalTPer *tper = *state;
+    HostResponse *r;
+    uint64_t uids[8];
+
+    /* Activated without Single User Mode: no range, policy 0. */
+    host_take_ownership(tper);
+    host_activate(tper);
+    r = get_locking_info(tper, true, 0, 0);
+    assert_non_null(host_cell(r, 10));          /* LowestAlignedLBA */
+    assert_int_equal(sum_ranges(r, uids), 0);
+    assert_int_equal(sum_policy(r), 0);
+    host_response_free(r);
+    opal_tper_free(tper);
+
+    /* Range1 User2's, the global range User1's; the Admins place them. */
+    *state = tper = opal_tper_new(&host_test_config);
+    host_take_ownership(tper);
+    assert_int_equal(activate_sum(tper, (const uint64_t[]){ RANGE1,
+                                  OPAL_UID_LOCKING_GLOBALRANGE }, 2, 1), 0);
+    r = get_locking_info(tper, true, 0, 0);
+    assert_int_equal(sum_ranges(r, uids), 2);
+    assert_int_equal(uids[0], OPAL_UID_LOCKING_GLOBALRANGE);
+    assert_int_equal(uids[1], RANGE1);
+    assert_int_equal(sum_policy(r), 1);
+    host_response_free(r);
+
+    /* Asked for by number, alone or both. */
+    r = get_locking_info(tper, false, OPAL_SUM_COL_RANGES,
+                         OPAL_SUM_COL_RANGES);
+    assert_int_equal(sum_ranges(r, uids), 2);
+    assert_null(host_cell(r, OPAL_SUM_COL_POLICY));
+    assert_null(host_cell(r, 4));
+    host_response_free(r);
+    r = get_locking_info(tper, false, 4, OPAL_SUM_COL_POLICY);
+    assert_non_null(host_cell(r, 4));           /* MaxRanges */
+    assert_int_equal(sum_ranges(r, uids), 2);
+    assert_int_equal(sum_policy(r), 1);
+    host_response_free(r);
+    opal_tper_free(tper);
+
+    /* The whole Locking table: its UID, as Activate's selection names it. */
+    {
+        OpalConfig config = host_test_config;
+        const OpalToken *t;
+
+        config.nr_users = config.nr_ranges + 1;
+        *state = tper = opal_tper_new(&config);
+        host_take_ownership(tper);
+        assert_int_equal(activate_sum(tper, (const uint64_t[]){
+                                      OPAL_UID_TABLE_LOCKING }, 0,
+                                      NO_POLICY), 0);
+        r = get_locking_info(tper, true, 0, 0);
+        t = host_cell(r, OPAL_SUM_COL_RANGES);
+        assert_non_null(t);
+        assert_int_equal(t->len, 8);
+        assert_int_equal(opal_get_be64(t->bytes), OPAL_UID_TABLE_LOCKING);
+        assert_int_equal(sum_policy(r), 0);
+        host_response_free(r);
+    }
+    /* No other row has them. */
+    {
+        uint32_t tsn;
+
+        assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
+        assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                          OPAL_SUM_COL_RANGES,
+                                          OPAL_SUM_COL_RANGES, NULL),
+                         OPAL_ST_INVALID_PARAMETER);
+        host_end_session(tper, tsn);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +853,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revert_ends_sum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revert_sp_keeps_no_users_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locking_info_columns, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,15 +135,25 @@ static OpalStatus get_bytes(MethodContext *m, OpalTable *table, const Cellblock 
     return OPAL_ST_SUCCESS;
 }
 
+/* Whether @row has column @number: a cell of its table, or one computed. */
+static bool row_has_column(const OpalRow *row, uint64_t number)
+{
+    return (number < OPAL_MAX_COLUMNS && opal_table_column(row->def, number)) ||
+           opal_sum_info_column(row, number);
+}
+
 static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
 {
     uint64_t first = cb->has[CELL_START_COLUMN] ? cb->value[CELL_START_COLUMN] : 0;
-    uint64_t last = cb->has[CELL_END_COLUMN] ? cb->value[CELL_END_COLUMN] : OPAL_MAX_COLUMNS - 1;
+    /* No endColumn: to the last column, SSC-numbered ones included. */
+    uint64_t last = cb->has[CELL_END_COLUMN] ? cb->value[CELL_END_COLUMN]
+                                             : UINT64_MAX;
 
     /* An object's Get names columns only (Core 5.3.3.6.3). */
     if (cb->has[CELL_TABLE] || cb->has[CELL_START_ROW] || cb->has[CELL_END_ROW] ||
-        first > last || (cb->has[CELL_START_COLUMN] && !opal_table_column(row->def, first)) ||
-        (cb->has[CELL_END_COLUMN] && !opal_table_column(row->def, last))) {
+        first > last ||
+        (cb->has[CELL_START_COLUMN] && !row_has_column(row, first)) ||
+        (cb->has[CELL_END_COLUMN] && !row_has_column(row, last))) {
         opal_trace(m->tper, "Get on %016" G_GINT64_MODIFIER "x refused: bad cell block",
                    row->uid);
         return OPAL_ST_INVALID_PARAMETER;
@@ -162,6 +172,10 @@ static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
         g_byte_array_append(m->results, g_bytes_get_data(row->cells[c->number], NULL),
                             g_bytes_get_size(row->cells[c->number]));
         opal_token_put_control(m->results, OPAL_TK_END_NAME);
+    }
+    /* LockingInfo's Single User Mode columns, for an ACE that grants All. */
+    if (row->uid == OPAL_UID_LOCKINGINFO_OBJ && m->columns == UINT32_MAX) {
+        opal_sum_info_get(&m->tper->config, m->sp, first, last, m->results);
     }
     opal_token_put_control(m->results, OPAL_TK_END_LIST);
     return OPAL_ST_SUCCESS;

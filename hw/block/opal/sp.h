@@ -282,6 +282,18 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *object
 void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
                     bool admins_own_range);
 /*
+ * LockingInfo's columns of the feature set (SUM FS, LockingInfo): beyond
+ * the cells a row keeps (OPAL_MAX_COLUMNS), so Get computes them from the
+ * SP's selection and policy.
+ */
+#define OPAL_SUM_COL_RANGES             0x060000    /* SingleUserModeRanges */
+#define OPAL_SUM_COL_POLICY             0x060001    /* RangeStartLengthPolicy */
+/* Whether @column of @row is one of those columns. */
+bool opal_sum_info_column(const OpalRow *row, uint64_t column);
+/* Appends the columns among @first..@last as Get's name-value pairs. */
+void opal_sum_info_get(const OpalConfig *config, const OpalSP *sp,
+                       uint64_t first, uint64_t last, GByteArray *out);
+/*
  * The owner of Locking object @n (0: the global range) in Single User Mode:
  * User n+1, as Linux's sed-opal authenticates for range n with sum set.
  */

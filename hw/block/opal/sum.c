@@ -241,3 +241,49 @@ void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
     /* The Table table's Rows of the tables Single User Mode grows. */
     opal_factory_count_rows(sp);
 }
+
+bool opal_sum_info_column(const OpalRow *row, uint64_t column)
+{
+    return row->uid == OPAL_UID_LOCKINGINFO_OBJ &&
+           (column == OPAL_SUM_COL_RANGES || column == OPAL_SUM_COL_POLICY);
+}
+
+/*
+ * SUM FS, LockingInfo: SingleUserModeRanges says which Locking objects are
+ * single-user and RangeStartLengthPolicy who places them, so that a host
+ * can tell without reading the ACEs.  The ranges take the form Activate's
+ * SingleUserSelectionList takes: the Locking table's UID when every
+ * Locking object is single-user, else the list of those that are (empty
+ * outside Single User Mode) [verify: the FS's wording for the "all"
+ * case].  The policy is 0 outside Single User Mode, as in Level 0
+ * Discovery (discovery.c).
+ */
+void opal_sum_info_get(const OpalConfig *config, const OpalSP *sp,
+                       uint64_t first, uint64_t last, GByteArray *out)
+{
+    uint64_t objects = sp->sum_objects & all_objects(config);
+
+    if (first <= OPAL_SUM_COL_RANGES && OPAL_SUM_COL_RANGES <= last) {
+        opal_token_put_control(out, OPAL_TK_START_NAME);
+        opal_token_put_uint(out, OPAL_SUM_COL_RANGES);
+        if (objects && objects == all_objects(config)) {
+            opal_token_put_uid(out, OPAL_UID_TABLE_LOCKING);
+        } else {
+            opal_token_put_control(out, OPAL_TK_START_LIST);
+            for (unsigned n = 0; n < 64; n++) {
+                if (objects & (1ULL << n)) {
+                    opal_token_put_uid(out, n ? OPAL_UID_LOCKING_RANGE(n) :
+                                       OPAL_UID_LOCKING_GLOBALRANGE);
+                }
+            }
+            opal_token_put_control(out, OPAL_TK_END_LIST);
+        }
+        opal_token_put_control(out, OPAL_TK_END_NAME);
+    }
+    if (first <= OPAL_SUM_COL_POLICY && OPAL_SUM_COL_POLICY <= last) {
+        opal_token_put_control(out, OPAL_TK_START_NAME);
+        opal_token_put_uint(out, OPAL_SUM_COL_POLICY);
+        opal_token_put_uint(out, objects && sp->sum_admins_own_range);
+        opal_token_put_control(out, OPAL_TK_END_NAME);
+    }
+}
