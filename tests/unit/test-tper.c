@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "opal-host.h"
+#include "sp-tables.h"
+#include "uid.h"
 
 static int setup(void **state)
 {
@@ -182,7 +184,7 @@ static void test_block_sid_transport(void **state)
     assert_int_equal(opal_if_send(*state, 0x02, 0x0005, NULL, 0), OPAL_IF_BAD_LENGTH);
     assert_int_equal(opal_if_send(*state, 0x01, 0x0005, buf, sizeof(buf)),
                      OPAL_IF_BAD_SP_SPECIFIC);
-    assert_int_equal(opal_if_send(*state, 0x02, 0x0004, buf, sizeof(buf)),
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0003, buf, sizeof(buf)),
                      OPAL_IF_BAD_SP_SPECIFIC);
     assert_int_equal(opal_if_send(*state, 0x02, 0x0006, buf, sizeof(buf)),
                      OPAL_IF_BAD_SP_SPECIFIC);
@@ -212,6 +214,202 @@ static void test_block_sid_transport(void **state)
     assert_int_equal(opal_if_send(*state, 0x02, 0x07fe, NULL, 0), OPAL_IF_OK);
 }
 
+/* TPER_RESET as the transport issues it (Opal 3.2.3, Table 13): 512 bytes. */
+static OpalIfStatus tper_reset(OpalTPer *tper)
+{
+    uint8_t buf[512];
+    OpalIfStatus status = opal_if_send_check(tper, 0x02, 0x0004, sizeof(buf));
+
+    /* The data is ignored, whatever it holds. */
+    memset(buf, 0xa5, sizeof(buf));
+    assert_int_equal(opal_if_send(tper, 0x02, 0x0004, buf, sizeof(buf)),
+                     status);
+    return status;
+}
+
+/*
+ * Opal 3.2.3: while TPerInfo's ProgrammaticResetEnable is False (as shipped)
+ * TPER_RESET is aborted at the interface level ("Other Invalid Command
+ * Parameter") and changes nothing; its transfer length is never zero; it
+ * has no IF-RECV response.
+ */
+static void test_tper_reset_disabled(void **state)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t buf[512];
+    uint32_t tsn;
+
+    assert_int_equal(host_admin_session(*state, 0, NULL, &tsn), 0);
+    assert_int_equal(tper_reset(*state), OPAL_IF_NOT_ENABLED);
+    assert_string_equal(opal_if_status_name(OPAL_IF_NOT_ENABLED),
+                        "command not enabled");
+    assert_int_equal(opal_if_send_check(*state, 0x02, 0x0004, 0),
+                     OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_send(*state, 0x02, 0x0004, NULL, 0),
+                     OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_recv(*state, 0x02, 0x0004, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    assert_int_equal(opal_if_send(*state, 0x01, 0x0004, buf, sizeof(buf)),
+                     OPAL_IF_BAD_SP_SPECIFIC);
+    /* The session is still there. */
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_uint(b, 4);
+    host_call_end(b);
+    assert_int_equal(host_call(*state, tsn, b, NULL), 0);
+
+    /* SID enables it; enabled, a zero length is still refused. */
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_TPERINFO_OBJ,
+                                   OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE,
+                                   1), OPAL_ST_NOT_AUTHORIZED);
+    host_end_session(*state, tsn);
+    host_take_ownership(*state);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn), 0);
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_TPERINFO_OBJ,
+                                   OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE,
+                                   1), 0);
+    assert_int_equal(opal_if_send_check(*state, 0x02, 0x0004, 0),
+                     OPAL_IF_BAD_LENGTH);
+    assert_int_equal(opal_if_send_check(*state, 0x02, 0x0004, 1), OPAL_IF_OK);
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_TPERINFO_OBJ,
+                                   OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE,
+                                   0), 0);
+    assert_int_equal(tper_reset(*state), OPAL_IF_NOT_ENABLED);
+    host_end_session(*state, tsn);
+}
+
+static unsigned changes_seen;
+
+static bool note_changes(void *opaque, unsigned changes)
+{
+    changes_seen |= changes;
+    return true;
+}
+
+/* Column @column of @object, read in a new session as Admin1. */
+static uint64_t locking_cell(OpalTPer *tper, uint64_t object, uint64_t column)
+{
+    HostResponse *r;
+    uint32_t tsn;
+    uint64_t value;
+
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_get_columns(tper, tsn, object, column, column, &r),
+                     0);
+    value = host_cell(r, column)->uint;
+    host_response_free(r);
+    host_end_session(tper, tsn);
+    return value;
+}
+
+/*
+ * SPF-12 (TPer Reset): enabled, TPER_RESET is a Programmatic reset (Opal
+ * 3.2.3).  Case 1: the global range, whose LockOnReset lists Programmatic,
+ * is ReadLocked and WriteLocked again; Range1, whose LockOnReset lists
+ * Power Cycle only, stays unlocked.  Case 2: MBRControl.Done is False again,
+ * DoneOnReset listing Programmatic.  Sessions on every ComID are aborted,
+ * the queued response and ComID request dropped, the host properties back
+ * to their initial values.
+ */
+static void test_spf12_tper_reset(void **state)
+{
+    static const uint64_t cycle_and_programmatic[] = {
+        OPAL_RESET_POWER_CYCLE, OPAL_RESET_PROGRAMMATIC,
+    };
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t req[512] = { 0 }, buf[512];
+    OpalTPer *tper = *state;
+    HostResponse *r;
+    uint32_t tsn, admin_tsn;
+
+    host_take_ownership(*state);
+    host_activate(*state);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &admin_tsn), 0);
+    assert_int_equal(host_set_uint(*state, admin_tsn, OPAL_UID_TPERINFO_OBJ,
+                                   OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE,
+                                   1), 0);
+    host_end_session(*state, admin_tsn);
+
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    for (uint64_t col = OPAL_COL_LOCKING_READ_LOCK_ENABLED;
+         col <= OPAL_COL_LOCKING_WRITE_LOCK_ENABLED; col++) {
+        assert_int_equal(host_set_uint(*state, tsn,
+                                       OPAL_UID_LOCKING_GLOBALRANGE, col, 1),
+                         0);
+        assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_LOCKING_RANGE(1),
+                                       col, 1), 0);
+    }
+    assert_int_equal(host_set_uint_list(*state, tsn,
+                                        OPAL_UID_LOCKING_GLOBALRANGE,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET,
+                                        cycle_and_programmatic, 2), 0);
+    assert_int_equal(host_set_uint_list(*state, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                        OPAL_COL_MBRCONTROL_DONE_ON_RESET,
+                                        cycle_and_programmatic, 2), 0);
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_ENABLE, 1), 0);
+    assert_int_equal(host_set_uint(*state, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_DONE, 1), 0);
+
+    /* A session open, a Properties response and a ComID request pending. */
+    host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_PROPERTIES);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 0);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_bytes(b, "MaxPacketSize", 13);
+    opal_token_put_uint(b, 8000);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    host_send(*state, 0, b);
+    opal_put_be16(req, OPAL_BASE_COMID);
+    opal_put_be32(req + 4, 1);                  /* VERIFY_COMID_VALID */
+    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req,
+                                  sizeof(req)), OPAL_IF_OK);
+    assert_int_equal(tper->host_properties[OPAL_HP_MAX_PACKET_SIZE], 8000);
+
+    changes_seen = 0;
+    opal_tper_set_change_listener(*state, note_changes, NULL);
+    assert_int_equal(tper_reset(*state), OPAL_IF_OK);
+    assert_true(changes_seen & OPAL_CHANGE_MEDIA);
+
+    /* Nothing to receive on either protocol, the session gone. */
+    r = host_receive(*state);
+    assert_null(r->tokens);
+    host_response_free(r);
+    assert_int_equal(opal_if_recv(*state, 0x02, OPAL_BASE_COMID, buf,
+                                  sizeof(buf)), OPAL_IF_OK);
+    assert_int_equal(opal_get_be32(buf + 4), 0);
+    assert_int_equal(tper->host_properties[OPAL_HP_MAX_PACKET_SIZE], 2028);
+    g_byte_array_set_size(b, 0);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_uint(b, 4);
+    host_call_end(b);
+    host_send(*state, tsn, b);
+    r = host_receive(*state);
+    assert_null(r->tokens);
+    host_response_free(r);
+
+    /* Case 1 and case 2. */
+    assert_int_equal(locking_cell(*state, OPAL_UID_LOCKING_GLOBALRANGE,
+                                  OPAL_COL_LOCKING_READ_LOCKED), 1);
+    assert_int_equal(locking_cell(*state, OPAL_UID_LOCKING_GLOBALRANGE,
+                                  OPAL_COL_LOCKING_WRITE_LOCKED), 1);
+    assert_int_equal(locking_cell(*state, OPAL_UID_LOCKING_RANGE(1),
+                                  OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(locking_cell(*state, OPAL_UID_LOCKING_RANGE(1),
+                                  OPAL_COL_LOCKING_WRITE_LOCKED), 0);
+    assert_int_equal(locking_cell(*state, OPAL_UID_MBRCONTROL_OBJ,
+                                  OPAL_COL_MBRCONTROL_DONE), 0);
+    assert_int_equal(locking_cell(*state, OPAL_UID_MBRCONTROL_OBJ,
+                                  OPAL_COL_MBRCONTROL_ENABLE), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +424,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stack_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_comid_bad_payload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_sid_transport, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tper_reset_disabled, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_spf12_tper_reset, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("tper", tests, NULL, NULL);

@@ -6,19 +6,20 @@
  * host then fetches by IF-RECV from the same ComID.  The drive has a single
  * static ComID (the base ComID), which is always issued.
  *
- * Protocol 0x02 also carries the Block SID command (TCG Storage Feature Set:
- * Block SID Authentication), at ComID 0x0005.  A host's firmware sends it at
- * every boot: until the next power cycle nobody can authenticate as
- * SID, the AdminSP's owner, so that malware cannot take ownership of a drive
- * whose SID PIN is still the MSID anybody can read - the firmware has
- * "closed the door" before the OS runs.  The state is volatile.
+ * Protocol 0x02 also carries two commands at ComIDs of their own: TPER_RESET
+ * (Opal 3.2.3) at 0x0004, and Block SID (TCG Storage Feature Set: Block SID
+ * Authentication) at 0x0005.  A host's firmware sends Block SID at every
+ * boot: until the next power cycle nobody can authenticate as SID, the
+ * AdminSP's owner, so that malware cannot take ownership of a drive whose
+ * SID PIN is still the MSID anybody can read - the firmware has "closed the
+ * door" before the OS runs.  The state is volatile.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "opal-internal.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 #define COMID_REQUEST_LEN       8       /* ComID, extension, request code */
@@ -42,11 +43,14 @@ OpalIfStatus opal_comid_send(OpalTPer *tper, uint16_t comid,
         opal_get_be16(buf + 2) != 0) {
         return OPAL_IF_BAD_PAYLOAD;
     }
-    tper->comid_request = opal_get_be32(buf + 4);
-    if (tper->comid_request == OPAL_COMID_REQ_STACK_RESET) {
-        /* The ComID's sessions and queued responses go (Core 3.3.4.7.5). */
+    if (opal_get_be32(buf + 4) == OPAL_COMID_REQ_STACK_RESET) {
+        /*
+         * The ComID's sessions and queued responses go (Core 3.3.4.7.5),
+         * before the request is noted: its own answer stays.
+         */
         opal_session_abort_all(tper);
     }
+    tper->comid_request = opal_get_be32(buf + 4);
     return OPAL_IF_OK;
 }
 
@@ -89,6 +93,41 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
         return OPAL_IF_BAD_SP_SPECIFIC;
     }
     opal_reply(buf, len, resp, resp_len);
+    return OPAL_IF_OK;
+}
+
+/* ---- TPER_RESET ---------------------------------------------------------- */
+
+/*
+ * TPerInfo's ProgrammaticResetEnable (Opal 4.2.3.1): False as shipped, and
+ * only SID may set it, so that no software below the owner's can reset the
+ * TPer - which relocks ranges and clears MBR Done - unless the owner says so.
+ */
+bool opal_tper_reset_enabled(const OpalTPer *tper)
+{
+    const OpalRow *info = opal_sp_row(tper->admin_sp, OPAL_UID_TPERINFO_OBJ);
+    uint64_t enabled = 0;
+
+    return info &&
+           opal_row_get_uint(info, OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE,
+                             &enabled) && enabled;
+}
+
+/*
+ * Called when enabled, with data (opal_if_send_check); the data is ignored.
+ * Opal 3.2.3 lists what happens before the next IF-SEND or IF-RECV, all of
+ * it a TCG reset of type Programmatic (opal_tper_reset): sessions aborted
+ * (no transaction or dynamic ComID exists to abort), the synchronous
+ * protocol back to "Awaiting IF-SEND" with every response and ComID request
+ * dropped, host properties back to their initial values, ReadLocked and
+ * WriteLocked set where LockOnReset lists Programmatic, MBRControl.Done
+ * cleared if DoneOnReset does.  The Block SID state stays (it ends on power
+ * cycles and, if asked, hardware resets only).  No response follows.
+ */
+OpalIfStatus opal_tper_reset_send(OpalTPer *tper)
+{
+    opal_trace(tper, "TPER_RESET: a Programmatic reset of the TPer");
+    opal_tper_reset(tper, OPAL_RESET_PROGRAMMATIC);
     return OPAL_IF_OK;
 }
 

@@ -316,7 +316,10 @@ void opal_session_init(OpalTPer *tper);
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len);
 /* Ends sessions idle for longer than their timeout (Core 5.2.3.1.9). */
 void opal_session_expire(OpalTPer *tper);
-/* Aborts every session and drops the queued response (STACK_RESET, resets). */
+/*
+ * Aborts every session and drops the queued response and ComID request:
+ * the TCG command and response buffers of STACK_RESET and resets.
+ */
 void opal_session_abort_all(OpalTPer *tper);
 const char *opal_status_name(OpalStatus status);
 /* Ends a method's response: EndOfData and the status list (Core 3.2.4.2). */
@@ -348,6 +351,13 @@ OpalIfStatus opal_comid_send(OpalTPer *tper, uint16_t comid,
                              const uint8_t *buf, size_t len);
 OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
                              uint8_t *buf, size_t len);
+
+/*
+ * TPER_RESET (comid.c): whether TPerInfo's ProgrammaticResetEnable allows
+ * it, and the command, a Programmatic reset of the whole TPer.
+ */
+bool opal_tper_reset_enabled(const OpalTPer *tper);
+OpalIfStatus opal_tper_reset_send(OpalTPer *tper);
 
 /* Block SID Authentication (comid.c): the command, and what a reset ends of it. */
 OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len);

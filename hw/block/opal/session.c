@@ -107,6 +107,11 @@ void opal_session_abort_all(OpalTPer *tper)
         g_byte_array_unref(tper->response);
         tper->response = NULL;
     }
+    /*
+     * A reset invalidates every TCG command and response buffer (Opal
+     * 3.2.3, 3.3.5.1): a ComID request's answer as well.
+     */
+    tper->comid_request = OPAL_COMID_REQ_NONE;
     /* Aborted sessions, and what the host negotiated, are gone (Core 3.3.4.7.5). */
     opal_session_init(tper);
 }

@@ -3,7 +3,8 @@
  *
  * Routes each security protocol to the layer that owns it: protocol 0x00
  * (which protocols exist) is answered here, 0x01 carries Level 0 Discovery
- * and the session ComPackets, 0x02 is ComID management and Block SID.
+ * and the session ComPackets, 0x02 is ComID management, TPER_RESET and
+ * Block SID.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -135,6 +136,7 @@ const char *opal_if_status_name(OpalIfStatus status)
         [OPAL_IF_BAD_LENGTH] = "transfer length not valid",
         [OPAL_IF_BAD_PAYLOAD] = "malformed data",
         [OPAL_IF_SYNC_VIOLATION] = "synchronous protocol violation",
+        [OPAL_IF_NOT_ENABLED] = "command not enabled",
     };
 
     return status < G_N_ELEMENTS(names) && names[status] ? names[status] : "?";
@@ -199,6 +201,18 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
             /* The Block SID command needs its Clear Events byte. */
             return len ? OPAL_IF_OK : OPAL_IF_BAD_LENGTH;
         }
+        if (sp_specific == OPAL_COMID_TPER_RESET) {
+            /*
+             * Opal 3.2.3: a non-zero transfer length, and the command
+             * aborted at the interface level unless ProgrammaticResetEnable
+             * is True.
+             */
+            if (!len) {
+                return OPAL_IF_BAD_LENGTH;
+            }
+            return opal_tper_reset_enabled(tper) ? OPAL_IF_OK
+                                                 : OPAL_IF_NOT_ENABLED;
+        }
         /*
          * ComID requests on the base ComID: they are not bound by the
          * synchronous protocol, which applies to protocol 0x01 only
@@ -229,12 +243,19 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
     if (status == OPAL_IF_SYNC_VIOLATION) {
         opal_trace(tper, "IF-SEND refused: the %u-byte response to the "
                    "last one was not retrieved", tper->response->len);
+    } else if (status == OPAL_IF_NOT_ENABLED) {
+        opal_trace(tper, "TPER_RESET refused: TPerInfo's "
+                   "ProgrammaticResetEnable is False");
     }
     if (status != OPAL_IF_OK) {
         return status;
     }
     if (protocol == OPAL_PROTOCOL_COMID_MGMT && sp_specific == OPAL_COMID_BLOCK_SID) {
         return opal_block_sid_send(tper, buf, len);
+    }
+    if (protocol == OPAL_PROTOCOL_COMID_MGMT &&
+        sp_specific == OPAL_COMID_TPER_RESET) {
+        return opal_tper_reset_send(tper);
     }
     if (protocol == OPAL_PROTOCOL_COMID_MGMT) {
         return opal_comid_send(tper, sp_specific, buf, len);

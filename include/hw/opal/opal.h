@@ -42,6 +42,14 @@ enum {
 #define OPAL_COMID_BLOCK_SID            0x0005
 #define OPAL_BLOCK_SID_CLEAR_HW_RESET   0x01
 
+/*
+ * ComID of protocol 0x02 for the TPER_RESET command (Opal SSC 2.01, 3.2.3):
+ * an IF-SEND of any non-zero length, whose data is ignored, that resets the
+ * TPer as a Programmatic reset - if TPerInfo's ProgrammaticResetEnable is
+ * True.  It has no IF-RECV response.
+ */
+#define OPAL_COMID_TPER_RESET           0x0004
+
 /* What the drive is, as far as the engine needs to know. */
 typedef struct OpalConfig {
     uint64_t nb_blocks;                 /* user-addressable logical blocks */
@@ -100,6 +108,12 @@ typedef enum OpalIfStatus {
      * (Core 3.3.10; SIIS: "Synchronous Protocol Violation").
      */
     OPAL_IF_SYNC_VIOLATION,
+    /*
+     * A command the host has not enabled: TPER_RESET while TPerInfo's
+     * ProgrammaticResetEnable is False (Opal 3.2.3; SIIS: "Other Invalid
+     * Command Parameter").
+     */
+    OPAL_IF_NOT_ENABLED,
 } OpalIfStatus;
 
 typedef struct OpalTPer OpalTPer;
