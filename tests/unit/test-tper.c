@@ -120,6 +120,50 @@ static void test_get_comid(void **state)
     assert_int_equal(opal_get_be16(buf + 2), 0x0000);
 }
 
+/*
+ * No ComID management (Opal 3.1.1.2: VU; 3.2.1): GET_COMID allocates
+ * nothing - it names the static ComID each time - and the dynamic range
+ * 0x1000-0xFFFF is unsupported on both protocols, refused as Opal 3.3.3's
+ * "Other Invalid Command Parameter", VERIFY_COMID_VALID included.  The
+ * static ComID stays Issued (Active), sessions or not.
+ */
+static void test_no_dynamic_comids(void **state)
+{
+    static const uint16_t dynamic[] = { 0x1000, 0x1001, 0x8000, 0xffff };
+    uint8_t buf[512], req[512] = { 0 };
+    uint32_t tsn;
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(opal_if_recv(*state, 0x02, 0x0000, buf, sizeof(buf)),
+                         OPAL_IF_OK);
+        assert_int_equal(opal_get_be16(buf), OPAL_BASE_COMID);
+        assert_int_equal(opal_get_be16(buf + 2), 0);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(dynamic); i++) {
+        opal_put_be16(req, dynamic[i]);
+        opal_put_be32(req + 4, 1);                  /* VERIFY_COMID_VALID */
+        assert_int_equal(opal_if_send(*state, 0x02, dynamic[i], req,
+                                      sizeof(req)), OPAL_IF_BAD_SP_SPECIFIC);
+        assert_int_equal(opal_if_recv(*state, 0x02, dynamic[i], buf,
+                                      sizeof(buf)), OPAL_IF_BAD_SP_SPECIFIC);
+        assert_int_equal(opal_if_send(*state, 0x01, dynamic[i], req,
+                                      sizeof(req)), OPAL_IF_BAD_SP_SPECIFIC);
+        assert_int_equal(opal_if_recv(*state, 0x01, dynamic[i], buf,
+                                      sizeof(buf)), OPAL_IF_BAD_SP_SPECIFIC);
+    }
+    assert_int_equal(host_admin_session(*state, 0, NULL, &tsn), 0);
+    opal_put_be16(req, OPAL_BASE_COMID);
+    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req,
+                                  sizeof(req)), OPAL_IF_OK);
+    assert_int_equal(opal_if_recv(*state, 0x02, OPAL_BASE_COMID, buf,
+                                  sizeof(buf)), OPAL_IF_OK);
+    assert_int_equal(opal_get_be32(buf + 4), 1);
+    assert_int_equal(opal_get_be32(buf + 12), 2);       /* Issued */
+    for (size_t i = 16; i < 46; i++) {
+        assert_int_equal(buf[i], 0);                    /* no times */
+    }
+}
+
 static void comid_request(void **state, uint32_t code)
 {
     uint8_t req[512] = { 0 };
@@ -420,6 +464,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_compacket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_comid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_dynamic_comids, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_verify_comid_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stack_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_comid_bad_payload, setup, teardown),

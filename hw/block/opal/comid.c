@@ -6,6 +6,19 @@
  * host then fetches by IF-RECV from the same ComID.  The drive has a single
  * static ComID (the base ComID), which is always issued.
  *
+ * It has no dynamic ComIDs (Core 3.3.4.3.1: GET_COMID allocating one of
+ * 0x1000-0xFFFF, which a TPER_RESET returns to Inactive, Opal 3.2.3).
+ * Opal leaves ComID management vendor unique (Opal SSC 2.01, 3.1.1.2: ComID
+ * Mgmt Supported = VU; 3.2.1: only its support is reported) and no Opal
+ * test case uses it; what Opal requires is a static ComID kept Active
+ * (3.3.3), STACK_RESET (3.2.2) and TPER_RESET (3.2.3).  So Level 0
+ * Discovery should not claim ComID Mgmt Supported; IF-SEND and IF-RECV on
+ * 0x1000-0xFFFF are refused as unsupported ComIDs, with "Other Invalid
+ * Command Parameter" (Opal 3.3.3's first choice).  A host that sends
+ * GET_COMID all the same gets the one ComID it can use - the static one,
+ * extension 0, always Issued - rather than an error: go-tcg-storage opens
+ * its control session with GET_COMID unless told a ComID.
+ *
  * Protocol 0x02 also carries two commands at ComIDs of their own: TPER_RESET
  * (Opal 3.2.3) at 0x0004, and Block SID (TCG Storage Feature Set: Block SID
  * Authentication) at 0x0005.  A host's firmware sends Block SID at every
@@ -25,10 +38,18 @@
 #define COMID_REQUEST_LEN       8       /* ComID, extension, request code */
 #define COMID_RESPONSE_HDR_LEN  12      /* ... plus reserved and data length */
 
-/* ComID states reported by VERIFY_COMID_VALID (Core 3.3.4.7.4). */
+/*
+ * ComID states reported by VERIFY_COMID_VALID (Core 3.3.4.7.4): 0 Invalid,
+ * 1 Inactive, 2 Issued, 3 Associated.  The static ComID is Issued, one of
+ * the two Active states Opal 3.3.3 keeps it in, whatever its sessions.
+ */
 #define COMID_STATE_ISSUED      2
 
-/* VERIFY_COMID_VALID data: state, then three 10-byte times we leave zero. */
+/*
+ * VERIFY_COMID_VALID data: state, then three 10-byte times (allocation,
+ * expiry, last reset) left zero: a static ComID is never allocated and
+ * never expires.
+ */
 #define VERIFY_COMID_DATA_LEN   (4 + 3 * 10)
 #define STACK_RESET_DATA_LEN    4
 
@@ -61,7 +82,7 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
     size_t resp_len;
 
     if (comid == 0x0000) {
-        /* GET_COMID: hand out the static ComID with extension 0. */
+        /* GET_COMID: no dynamic ComIDs; the static one, extension 0. */
         opal_put_be16(resp, OPAL_BASE_COMID);
         resp_len = 4;
     } else if (comid == OPAL_COMID_BLOCK_SID) {
