@@ -409,6 +409,61 @@ uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *p
     return status;
 }
 
+static void collect_trace(void *opaque, const char *message)
+{
+    g_ptr_array_add(opaque, g_strdup(message));
+}
+
+GPtrArray *host_trace_start(OpalTPer *tper)
+{
+    GPtrArray *trace = g_ptr_array_new_with_free_func(g_free);
+
+    opal_tper_set_trace(tper, collect_trace, trace);
+    return trace;
+}
+
+void host_trace_stop(OpalTPer *tper)
+{
+    opal_tper_set_trace(tper, NULL, NULL);
+}
+
+bool host_traced(const GPtrArray *trace, const char *text)
+{
+    for (guint i = 0; i < trace->len; i++) {
+        if (strstr(g_ptr_array_index(trace, i), text)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The dispatcher's line that names the status and nothing more. */
+static bool bare_status_line(const char *line, uint64_t status)
+{
+    g_autofree char *tail = g_strdup_printf(": %s", opal_status_name(status));
+
+    return g_str_has_prefix(line, "session ") && g_str_has_suffix(line, tail);
+}
+
+void host_assert_refusal_explained(OpalTPer *tper, uint32_t tsn, GByteArray *b,
+                                   uint64_t status)
+{
+    g_autoptr(GPtrArray) trace = host_trace_start(tper);
+    bool explained = false;
+
+    assert_int_equal(host_call(tper, tsn, b, NULL), status);
+    host_trace_stop(tper);
+    for (guint i = 0; i < trace->len; i++) {
+        explained |= !bare_status_line(g_ptr_array_index(trace, i), status);
+    }
+    if (!explained) {
+        for (guint i = 0; i < trace->len; i++) {
+            print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
+        }
+    }
+    assert_true(explained);
+}
+
 long host_find_feature(const uint8_t *buf, uint16_t code)
 {
     size_t end = opal_get_be32(buf) + 4;

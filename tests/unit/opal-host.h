@@ -88,6 +88,22 @@ uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pi
 void host_take_ownership(OpalTPer *tper);
 /* SID's Activate of @object with the parameters already tokenized in @params; its status. */
 uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *params);
+/* ---- the engine trace ---- */
+
+/* Starts collecting @tper's trace lines (g_free()d strings) in a new array. */
+GPtrArray *host_trace_start(OpalTPer *tper);
+/* Stops collecting; the array stays the caller's. */
+void host_trace_stop(OpalTPer *tper);
+/* Whether a line of @trace contains @text. */
+bool host_traced(const GPtrArray *trace, const char *text);
+/*
+ * Sends the call in @b in session @tsn, asserts that it fails with @status
+ * and that the trace says why: a line beyond the bare "session N (who):
+ * Method on Object: STATUS" one.  Prints the trace if not.
+ */
+void host_assert_refusal_explained(OpalTPer *tper, uint32_t tsn, GByteArray *b,
+                                   uint64_t status);
+
 /* Offset of feature descriptor @code in a Level 0 Discovery response, or -1. */
 long host_find_feature(const uint8_t *buf, uint16_t code);
 /* SID activates the LockingSP: Admin1's PIN is HOST_SID_PIN. */

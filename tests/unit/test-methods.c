@@ -271,6 +271,142 @@ static void test_refusal_explained(void **state)
     assert_true(named);
 }
 
+/*
+ * Every refusal says why in the engine trace: calls that fail with each
+ * kind of non-SUCCESS status a method returns, from the parameters'
+ * shape to the object and the rules of the method.
+ */
+static void test_every_refusal_explained(void **state)
+{
+    OpalTPer *tper = *state;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GPtrArray) trace = NULL;
+    uint32_t tsn;
+
+    host_take_ownership(tper);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn), 0);
+    /* Activate: an optional parameter of the wrong type, one it lacks. */
+    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
+    host_put_named_bytes(b, 0x060001, "1", 1);  /* RangeStartLengthPolicy */
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
+    host_put_named_uint(b, 0x060009, 1);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
+    opal_token_put_uint(b, 1);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Revert with a parameter, of an object that is no SP. */
+    host_call_begin(b, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT);
+    opal_token_put_uint(b, 0);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Random: too many bytes, a Count that is no uinteger. */
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_uint(b, 33);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_bytes(b, (const uint8_t *)"x", 1);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* GetACL of a pair without a rule. */
+    host_call_begin(b, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL);
+    opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
+    opal_token_put_uid(b, OPAL_UID_M_REVERT);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Authenticate: no authority; a class. */
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE);
+    opal_token_put_uid(b, OPAL_UID_AUTH_ADMINS);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* A method this SP does not have; one no rule allows here. */
+    host_call_begin(b, OPAL_UID_THISSP, 0x00000006000000ffULL);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_NOT_AUTHORIZED);
+    host_call_begin(b, OPAL_UID_C_PIN_MSID, OPAL_UID_M_SET);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_NOT_AUTHORIZED);
+    host_end_session(tper, tsn);
+
+    host_activate(tper);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn), 0);
+    /* Set: Values that are no list, a value of the wrong type, Where. */
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_SET);
+    host_put_named_bytes(b, 1, "x", 1);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Values = [ RangeStart = "x" ] */
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_SET);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 1);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, OPAL_COL_LOCKING_RANGE_START);
+    opal_token_put_bytes(b, (const uint8_t *)"x", 1);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_SET);
+    host_put_named_uint(b, 0, 0);
+    host_put_named_uint(b, 1, 0);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Get: of a column the row does not have, without a Cellblock. */
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 3, 25);
+    host_put_named_uint(b, 4, 25);
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_GET);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Next after a row that is not the table's. */
+    host_call_begin(b, OPAL_UID_TABLE_LOCKING, OPAL_UID_M_NEXT);
+    opal_token_put_control(b, OPAL_TK_START_NAME);
+    opal_token_put_uint(b, 0);
+    opal_token_put_uid(b, OPAL_UID_MBRCONTROL_OBJ);
+    opal_token_put_control(b, OPAL_TK_END_NAME);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* GenKey with a parameter; RevertSP's KeepGlobalRangeKey as bytes. */
+    host_call_begin(b, OPAL_UID_K_AES_256_RANGE_KEY(1), OPAL_UID_M_GENKEY);
+    host_put_named_uint(b, 0, 3);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
+    host_put_named_bytes(b, 0x060000, "1", 1);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_INVALID_PARAMETER);
+    /* Erase outside Single User Mode: no rule names it. */
+    host_call_begin(b, OPAL_UID_LOCKING_RANGE(1), OPAL_UID_M_ERASE);
+    host_call_end(b);
+    host_assert_refusal_explained(tper, tsn, b, OPAL_ST_NOT_AUTHORIZED);
+
+    /* The reason shares the status line when the method gives it. */
+    trace = host_trace_start(tper);
+    host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
+    opal_token_put_uint(b, 33);
+    host_call_end(b);
+    assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+    host_trace_stop(tper);
+    assert_true(host_traced(trace, "Random on ThisSP: INVALID_PARAMETER: "
+                            "Count 33 is above 32"));
+    host_end_session(tper, tsn);
+}
+
 /* Byte 4 of the Locking feature in Level 0 Discovery (Core 3.3.6.5). */
 static uint8_t locking_flags(OpalTPer *tper)
 {
@@ -707,6 +843,7 @@ int main(void)
         T(test_user_unlocks_range),
         T(test_discovery_follows_state),
         T(test_refusal_explained),
+        T(test_every_refusal_explained),
         T(test_change_listener),
         T(test_mbr_and_datastore),
         T(test_revert_sp_keep_locked_global),

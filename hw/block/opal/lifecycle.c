@@ -236,10 +236,17 @@ OpalStatus opal_method_activate(MethodContext *m)
      * (DSFS 3.1.2.1) are the optional parameters this TPer takes, all of them
      * about the LockingSP.
      */
-    if (m->call->nr_required || m->call->nr_optional != params ||
-        (params && m->call->invoking_uid != OPAL_UID_LOCKINGSP)) {
-        return OPAL_ST_INVALID_PARAMETER;
+    if (m->call->nr_required || m->call->nr_optional != params) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Activate takes no "
+                           "required parameter, and only the optional "
+                           "0x060000-0x060002 (Single User Mode, DataStore "
+                           "tables)");
     }
+    if (params && m->call->invoking_uid != OPAL_UID_LOCKINGSP) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Activate's optional "
+                           "parameters are about the LockingSP only");
+    }
+    /* These two trace their own reasons. */
     status = opal_sum_parse(m->tper, m->call, &sum_objects, &admins_own_range);
     if (status == OPAL_ST_SUCCESS) {
         status = opal_datastore_parse(m->tper, ds_list, ds_sizes, &nr_ds);
@@ -253,7 +260,8 @@ OpalStatus opal_method_activate(MethodContext *m)
     sid_pin = opal_sp_row(m->tper->admin_sp, OPAL_UID_C_PIN_SID);
     admin1_pin = opal_sp_row(m->tper->locking_sp, OPAL_UID_C_PIN_ADMIN(1));
     if (!sid_pin || !admin1_pin) {
-        return OPAL_ST_FAIL;
+        return opal_refuse(m, OPAL_ST_FAIL, "C_PIN_SID or the LockingSP's "
+                           "C_PIN_Admin1 is missing");
     }
     /* The same PIN: the same verifier, salt included, and so the same KEK. */
     g_clear_pointer(&admin1_pin->cells[OPAL_COL_C_PIN_VERIFIER], g_bytes_unref);
@@ -303,10 +311,20 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     OpalStatus status;
     OpalRow *cpin;
 
-    if (m->call->invoking_uid != OPAL_UID_THISSP || m->call->nr_required ||
-        m->call->nr_optional != known ||
-        (pin_v && (!opal_value_bytes(pin_v, &pin, &pin_len) || pin_len > pin_column->max))) {
-        return OPAL_ST_INVALID_PARAMETER;
+    if (m->call->invoking_uid != OPAL_UID_THISSP) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Reactivate is a "
+                           "method of ThisSP");
+    }
+    if (m->call->nr_required || m->call->nr_optional != known) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Reactivate takes no "
+                           "required parameter, and only the optional "
+                           "0x060000-0x060003");
+    }
+    if (pin_v && (!opal_value_bytes(pin_v, &pin, &pin_len) ||
+                  pin_len > pin_column->max)) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Admin1PIN is not "
+                           "bytes of at most %" G_GUINT64_FORMAT,
+                           pin_column->max);
     }
     status = opal_sum_parse(tper, m->call, &sum_objects, &admins_own_range);
     if (status == OPAL_ST_SUCCESS) {
@@ -367,15 +385,20 @@ OpalStatus opal_method_erase(MethodContext *m)
     uint64_t key_uid;
     unsigned n;
 
-    if (m->call->nr_required || m->call->nr_optional || !range ||
-        OPAL_UID_TABLE_OF(range->uid) != OPAL_UID_TABLE_LOCKING ||
+    if (m->call->nr_required || m->call->nr_optional) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Erase takes no "
+                           "parameter");
+    }
+    if (!range || OPAL_UID_TABLE_OF(range->uid) != OPAL_UID_TABLE_LOCKING ||
         !opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ||
         !(key = opal_sp_row(m->sp, key_uid))) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Erase is for a "
+                           "Locking object with a media key");
     }
     n = opal_range_number(range);
     if (n >= 64 || !(m->sp->sum_objects & (1ULL << n))) {
-        return OPAL_ST_NOT_AUTHORIZED;
+        return opal_refuse(m, OPAL_ST_NOT_AUTHORIZED, "Locking object %u is "
+                           "not single-user", n);
     }
     new_media_key(key);
     opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, false);
@@ -455,7 +478,8 @@ OpalStatus opal_method_revert(MethodContext *m)
     bool erased;
 
     if (m->call->nr_required || m->call->nr_optional) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Revert takes no "
+                           "parameter (Opal 5.1.2)");
     }
     if (m->call->invoking_uid == OPAL_UID_LOCKINGSP) {
         /* Manufactured-Inactive: no effect, no data removed (5.1.2.2). */
@@ -469,7 +493,9 @@ OpalStatus opal_method_revert(MethodContext *m)
         return OPAL_ST_SUCCESS;
     }
     if (m->call->invoking_uid != OPAL_UID_ADMINSP) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Revert is for the "
+                           "AdminSP's and the LockingSP's objects in the SP "
+                           "table");
     }
     /* The whole TPer to its factory state; this session ends once answered. */
     erased = revert_tper(m->tper);
@@ -491,10 +517,15 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
     const uint8_t *key;
     size_t len = 0;
 
-    if (m->call->invoking_uid != OPAL_UID_THISSP || m->call->nr_required ||
-        m->call->nr_optional != !!keep_v || (keep_v && !opal_value_uint(keep_v, &keep)) ||
-        keep > 1) {
-        return OPAL_ST_INVALID_PARAMETER;
+    if (m->call->invoking_uid != OPAL_UID_THISSP) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "RevertSP is a method "
+                           "of ThisSP");
+    }
+    if (m->call->nr_required || m->call->nr_optional != !!keep_v ||
+        (keep_v && !opal_value_uint(keep_v, &keep)) || keep > 1) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "RevertSP takes only "
+                           "the optional KeepGlobalRangeKey (0x060000, a "
+                           "boolean) (Opal 5.1.3)");
     }
     if (keep && (m->sp->sum_objects & 1)) {
         /*
@@ -536,9 +567,13 @@ OpalStatus opal_method_gen_key(MethodContext *m)
     OpalRow *key = opal_sp_row(m->sp, m->call->invoking_uid);
 
     /* PublicExponent and PinLength are for other credential types (Core 5.3.3.16). */
-    if (m->call->nr_required || m->call->nr_optional || !key ||
-        OPAL_UID_TABLE_OF(key->uid) != OPAL_UID_TABLE_K_AES_256) {
-        return OPAL_ST_INVALID_PARAMETER;
+    if (m->call->nr_required || m->call->nr_optional) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GenKey on a media "
+                           "key takes no parameter");
+    }
+    if (!key || OPAL_UID_TABLE_OF(key->uid) != OPAL_UID_TABLE_K_AES_256) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GenKey is for the "
+                           "K_AES_256 media keys");
     }
     new_media_key(key);
     opal_trace(m->tper, "new media key for %016" G_GINT64_MODIFIER "x: its range's data "

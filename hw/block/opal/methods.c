@@ -127,7 +127,9 @@ static OpalStatus get_bytes(MethodContext *m, OpalTable *table, const Cellblock 
     }
     /* Bounded by the host's MaxComPacketSize before it is ever sent (see below). */
     if (end - start + 1 > OPAL_MAX_TRANSFER) {
-        return OPAL_ST_RESPONSE_OVERFLOW;
+        return opal_refuse(m, OPAL_ST_RESPONSE_OVERFLOW, "%" G_GUINT64_FORMAT
+                           " bytes asked for, more than a response can carry",
+                           end - start + 1);
     }
     buf = g_malloc(end - start + 1);
     opal_table_read(table, start, buf, end - start + 1);
@@ -188,9 +190,14 @@ static OpalStatus method_get(MethodContext *m)
     OpalRow *row = opal_sp_row(m->sp, call->invoking_uid);
     OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
 
-    if (call->nr_required != 1 || call->nr_optional ||
-        !for_each_named(&call->required[0], cellblock_element, &cb)) {
-        return OPAL_ST_INVALID_PARAMETER;
+    if (call->nr_required != 1 || call->nr_optional) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Get takes one "
+                           "parameter, a Cellblock (Core 5.3.3.6)");
+    }
+    if (!for_each_named(&call->required[0], cellblock_element, &cb)) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "the Cellblock is not "
+                           "a list of distinct names 0-4 with uinteger values "
+                           "(startRow/endRow) or a UID (Table)");
     }
     if (row) {
         return get_row(m, row, &cb);
@@ -198,7 +205,8 @@ static OpalStatus method_get(MethodContext *m)
     if (table && table->chunks) {
         return get_bytes(m, table, &cb);
     }
-    return OPAL_ST_INVALID_PARAMETER;
+    return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "no row or byte table of "
+                       "this SP has that UID");
 }
 
 /* ---- Set -------------------------------------------------------------------------------- */
@@ -209,6 +217,7 @@ typedef struct RowValues {
     GBytes *cells[OPAL_MAX_COLUMNS];
     bool seen[OPAL_MAX_COLUMNS];
     OpalStatus status;
+    bool explained;         /* row_value() traced why it refused */
 } RowValues;
 
 static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
@@ -228,6 +237,7 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
                    (c->flags & OPAL_COL_READONLY) ? "the column is read-only" :
                    "the value does not fit the column's type");
         rv->status = OPAL_ST_INVALID_PARAMETER;
+        rv->explained = true;
         return false;
     }
     if (!(rv->m->columns & (1u << number))) {
@@ -235,6 +245,7 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
         opal_trace(rv->m->tper, "Set on %s.%s refused: no ACE of this method grants the "
                    "column to the session's authorities", object->str, c->name);
         rv->status = OPAL_ST_NOT_AUTHORIZED;
+        rv->explained = true;
         return false;
     }
     rv->seen[number] = true;
@@ -279,6 +290,10 @@ static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *value
     RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
     bool ok = for_each_named(values, row_value, &rv);
 
+    if (!ok && !rv.explained) {
+        opal_refuse(m, rv.status, "Values is not a list of column = value "
+                    "pairs (Core 5.3.3.7)");
+    }
     if (ok) {
         rv.status = opal_locking_check_set(m->tper, m->sp, row, rv.cells);
         ok = rv.status == OPAL_ST_SUCCESS;
@@ -325,7 +340,8 @@ static OpalStatus method_set(MethodContext *m)
     OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
 
     if (call->nr_required || call->nr_optional != (size_t)(!!where + !!values)) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Set takes only the "
+                           "optional Where (0) and Values (1) (Core 5.3.3.7)");
     }
     if (!values) {
         return OPAL_ST_SUCCESS;     /* nothing to set (Core 5.3.3.7.2) */
@@ -336,7 +352,9 @@ static OpalStatus method_set(MethodContext *m)
     if (table && table->chunks) {
         return set_bytes(m, table, where, values);
     }
-    return OPAL_ST_INVALID_PARAMETER;
+    return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, row ?
+                       "Where is for byte tables, not for an object's Set" :
+                       "no row or byte table of this SP has that UID");
 }
 
 /* ---- Next, GetACL, Authenticate, Random ----------------------------------------------------------- */
@@ -350,11 +368,17 @@ static OpalStatus method_next(MethodContext *m)
     uint64_t after = 0, count = UINT64_MAX;
     guint i = 0;
 
-    if (!table || !table->rows || call->nr_required ||
+    if (!table || !table->rows) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Next is for object "
+                           "tables");
+    }
+    if (call->nr_required ||
         call->nr_optional != (size_t)(!!where + !!count_v) ||
         (where && !opal_value_uid(where, &after)) ||
         (count_v && !opal_value_uint(count_v, &count))) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Next takes only the "
+                           "optional Where (0, a UID) and Count (1, a "
+                           "uinteger) (Core 5.3.3.8)");
     }
     if (where) {
         /* The listing starts after Where, which must be a row of this table. */
@@ -362,7 +386,8 @@ static OpalStatus method_next(MethodContext *m)
              ((OpalRow *)g_ptr_array_index(table->rows, i))->uid != after; i++) {
         }
         if (i == table->rows->len) {
-            return OPAL_ST_INVALID_PARAMETER;
+            return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Where is not a "
+                               "row of this table");
         }
         i++;
     }
@@ -382,9 +407,13 @@ static OpalStatus method_get_acl(MethodContext *m)
 
     if (call->nr_required != 2 || call->nr_optional ||
         !opal_value_uid(&call->required[0], &invoking) ||
-        !opal_value_uid(&call->required[1], &method) ||
-        !(rule = opal_sp_rule(m->sp, invoking, method))) {
-        return OPAL_ST_INVALID_PARAMETER;
+        !opal_value_uid(&call->required[1], &method)) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GetACL takes two "
+                           "UIDs, InvokingID and MethodID (Core 5.3.3.13)");
+    }
+    if (!(rule = opal_sp_rule(m->sp, invoking, method))) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "no AccessControl row "
+                           "for that method on that object");
     }
     opal_token_put_control(m->results, OPAL_TK_START_LIST);
     for (size_t i = 0; i < rule->nr_acl; i++) {
@@ -488,11 +517,16 @@ static OpalStatus method_authenticate(MethodContext *m)
     if (call->nr_required != 1 || call->nr_optional != !!proof_v ||
         !opal_value_uid(&call->required[0], &authority) ||
         (proof_v && !opal_value_bytes(proof_v, &proof, &proof_len))) {
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Authenticate takes "
+                           "an authority's UID and the optional Proof (0, "
+                           "bytes) (Core 5.3.3.12)");
     }
     status = opal_authenticate(m->tper, m->sp, authority, proof, proof_len, &proven);
     if (status != OPAL_ST_SUCCESS) {
-        return status;
+        /* opal_authenticate() traced the details. */
+        return opal_refuse(m, status, status == OPAL_ST_AUTHORITY_LOCKED_OUT ?
+                           "the authority is locked out" :
+                           "not an individual authority of this SP");
     }
     if (proven && authority != OPAL_UID_AUTH_ANYBODY) {
         bool known = false;
@@ -517,8 +551,14 @@ static OpalStatus method_random(MethodContext *m)
     uint64_t count;
 
     if (m->call->nr_required != 1 || m->call->nr_optional ||
-        !opal_value_uint(&m->call->required[0], &count) || count > RANDOM_MAX_COUNT) {
-        return OPAL_ST_INVALID_PARAMETER;
+        !opal_value_uint(&m->call->required[0], &count)) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Random takes one "
+                           "uinteger, Count (Opal 4.2.6.1)");
+    }
+    if (count > RANDOM_MAX_COUNT) {
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER,
+                           "Count %" G_GUINT64_FORMAT " is above %d", count,
+                           RANDOM_MAX_COUNT);
     }
     gcry_randomize(buf, count, GCRY_STRONG_RANDOM);
     opal_token_put_bytes(m->results, buf, count);
@@ -526,6 +566,20 @@ static OpalStatus method_random(MethodContext *m)
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
+
+OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    /* The first reason is the one: a caller may add none of its own. */
+    if (!m->why->len) {
+        va_start(ap, fmt);
+        g_string_append_vprintf(m->why, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
 
 #define PERSISTENT  OPAL_CHANGE_PERSISTENT
 #define BOTH        (OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA)
@@ -555,9 +609,10 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
 {
     g_autoptr(GByteArray) results = g_byte_array_new();
     g_autoptr(GString) why = g_string_new(NULL);
+    g_autoptr(GString) refused = g_string_new(NULL);
     MethodContext m = {
         .tper = tper, .session = s, .sp = opal_session_sp(tper, s->sp_uid), .call = call,
-        .results = results,
+        .results = results, .why = refused,
     };
     OpalStatus status = OPAL_ST_NOT_AUTHORIZED;
     size_t i;
@@ -586,9 +641,13 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
                        methods[i].name, what->str, why->str);
         } else {
             status = methods[i].fn(&m);
-            opal_trace(tper, "session %u (%s): %s on %s: %s", s->tsn, who->str,
-                       methods[i].name, what->str, opal_status_name(status));
+            opal_trace(tper, "session %u (%s): %s on %s: %s%s%s", s->tsn,
+                       who->str, methods[i].name, what->str,
+                       opal_status_name(status), refused->len ? ": " : "",
+                       refused->str);
             if (status == OPAL_ST_SUCCESS && !opal_changed(tper, methods[i].changes)) {
+                opal_trace(tper, "session %u: %s's changes could not be saved: "
+                           "TPER_MALFUNCTION", s->tsn, methods[i].name);
                 status = OPAL_ST_TPER_MALFUNCTION;
             }
         }

@@ -241,9 +241,18 @@ typedef struct MethodContext {
     const OpalCall *call;
     uint32_t columns;               /* what access control lets it touch */
     GByteArray *results;            /* inside the result list */
+    GString *why;                   /* a refusal's reason (opal_refuse) */
 } MethodContext;
 
 typedef OpalStatus MethodFn(MethodContext *m);
+
+/*
+ * Refuses the method with @status, saying why: the engine trace shows the
+ * reason with the status (Core 5.1.5 gives a host nothing but the status,
+ * so the trace is the only place to learn it).  Returns @status.
+ */
+OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
+                       const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* Table rules beyond types (locking.c): may @row take @new_cells (NULL: unchanged)? */
 OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp, const OpalRow *row,
