@@ -550,10 +550,10 @@ typedef void (*FeatureCheck)(const uint8_t *d);
 
 static void check_feature_tper(const uint8_t *d)
 {
-    /* Sync, Streaming (Opal SSC 2.02, 3.1.1.2) and ComID Management */
-    g_assert_cmphex(d[4] & 0x51, ==, 0x51);
-    /* Async, AckNak, Buffer Management not supported */
-    g_assert_cmphex(d[4] & 0x0E, ==, 0);
+    /* Sync, Streaming (Opal SSC 2.02, 3.1.1.2) */
+    g_assert_cmphex(d[4] & 0x11, ==, 0x11);
+    /* Async, AckNak, Buffer Management, ComID Management not supported */
+    g_assert_cmphex(d[4] & 0x4E, ==, 0);
 }
 
 static void check_feature_locking(const uint8_t *d)

@@ -86,12 +86,12 @@ static void test_header(void **state)
 
 /*
  * Opal SSC 2.02, 3.1.1.2: version 1, length 0x0C; Sync Supported and
- * Streaming Supported 1, ComID Mgmt Supported (VU) 1, Async, ACK/NAK and
- * Buffer Mgmt (VU) 0; bytes 5-15 reserved.
+ * Streaming Supported 1; ComID Mgmt Supported (VU) 0: no dynamic ComIDs;
+ * Async, ACK/NAK and Buffer Mgmt (VU) 0; bytes 5-15 reserved.
  */
 static void test_tper_descriptor(void **state)
 {
-    static const uint8_t body[12] = { 0x51 };
+    static const uint8_t body[12] = { 0x11 };
 
     expect_descriptor(*state, 0x0001, 0x10, 0x0c, body);
 }

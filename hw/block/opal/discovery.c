@@ -32,11 +32,11 @@ enum {
  * TPer feature flags (Core 3.3.6.4).  Opal SSC 2.01/2.02, 3.1.1.2: Sync
  * Supported and Streaming Supported shall be 1; Async, ACK/NAK and Buffer
  * Management are VU (this TPer has none of them); ComID Management is VU
- * (protocol 0x02 is implemented, comid.c).
+ * too (3.1.1.2), and not announced: it would promise dynamic ComIDs, which
+ * this TPer does not issue (comid.c; protocol 0x02 serves the static one).
  */
 #define TPER_SYNC_SUPPORTED             0x01
 #define TPER_STREAMING_SUPPORTED        0x10
-#define TPER_COMID_MGMT_SUPPORTED       0x40
 
 /* Locking feature flags (Core 3.3.6.5). */
 #define LOCKING_SUPPORTED               0x01
@@ -73,8 +73,7 @@ typedef struct Feature {
 
 static void fill_tper(const OpalTPer *tper, uint8_t *body)
 {
-    body[0] = TPER_SYNC_SUPPORTED | TPER_STREAMING_SUPPORTED |
-              TPER_COMID_MGMT_SUPPORTED;
+    body[0] = TPER_SYNC_SUPPORTED | TPER_STREAMING_SUPPORTED;
 }
 
 static bool cell_set(const OpalRow *row, uint32_t column)
