@@ -6,7 +6,8 @@
  * a reason and the drive untouched, and never crash.  The same holds for
  * the running state a migration stream carries (opal_tper_load_running).  What it accepts must
  * save back to the same bytes' meaning: a second load of the saved form
- * succeeds and saves identically.
+ * succeeds and saves identically.  So must a snapshot (opal_tper_save_snapshot,
+ * what savevm keeps in an image) of a drive loaded from a running state.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -64,8 +65,9 @@ static void check(OpalTPer *tper, OpalTPer *again, SaveFn *save, LoadFn *load,
     if (len != relen || memcmp(saved, resaved, len)) {
         abort();
     }
-    g_free(saved);
-    g_free(resaved);
+    /* They may hold clear keys: wiped, as the engine asks of every copy. */
+    opal_secret_free(saved, len);
+    opal_secret_free(resaved, relen);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,8 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tper = opal_tper_new(&config);
         again = opal_tper_new(&config);
     }
-    /* As read from an image, and as a migration stream carries it. */
+    /* As read from an image, as a migration stream carries it, as savevm keeps it. */
     check(tper, again, opal_tper_save, opal_tper_load, data, size);
     check(tper, again, opal_tper_save_running, opal_tper_load_running, data, size);
+    check(tper, again, opal_tper_save_snapshot, opal_tper_load_running, data, size);
     return 0;
 }

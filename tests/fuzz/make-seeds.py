@@ -8,8 +8,8 @@ so that the fuzzer starts from deep inside the protocol, and most of them are
 what an authenticated host does in the states that fuzz-tper.c builds (the
 session it leaves open, PINs, ranges):  ./make-seeds.py [OUTDIR]
 
-The committed corpus is these seeds merged with what the fuzzer found, then
-minimized (tests/fuzz/README.md).
+The committed corpus is these seeds and what a long run found that they do
+not cover, minimized with -merge=1 (tests/fuzz/README.md).
 """
 
 import os
@@ -154,6 +154,7 @@ AUTHORITY_TABLE = 0x0000000900000000
 ACE_TABLE = 0x0000000800000000
 ACCESS_CONTROL = 0x0000000700000000
 LOCKING_INFO = 0x0000080100000001
+TPER_INFO = 0x0000020100030001
 
 
 def datastore(n):
@@ -287,7 +288,9 @@ def sum_args(selection=None, policy=None, admin1_pin=None, sizes=None, reactivat
 
 
 # ---- whole exchanges: the TPer numbers sessions in order from the state's NEXT_TSN,
-# so a seed can address the session it opened (HSN 0x41, as Linux).
+# so a seed can address the session it opened (HSN 0x41, as Linux).  An input
+# gets one save event (EV_MIGRATE, EV_SNAPSHOT, EV_POWER_ON): fuzz-tper.c skips
+# the others.
 def in_session(tsn, tokens, ev=EV_NONE):
     before = event(ev) if ev != EV_NONE else b""
     return before + send(BASE_COMID, compacket(tokens, tsn, 0x41)) + recv(BASE_COMID)
@@ -379,6 +382,15 @@ seed(OWNED, "block-sid-then-sid", send(COMID_MGMT, b"\x01", 512) +
      op(False, RAW, 512, b"\x01", protocol=0x02, sp=0x0005) +
      session(T, ADMIN_SP, SID, SID_PIN, end=False) + event(EV_HARDWARE_RESET) +
      session(AFTER_RESET_TSN, ADMIN_SP, SID, SID_PIN, [get_columns(C_PIN_SID, 0, 7)]))
+seed(OWNED, "tper-reset", op(False, RAW, 512, b"", protocol=0x02, sp=0x0004) +  # not enabled
+     session(T, ADMIN_SP, SID, SID_PIN, [set_values(TPER_INFO, [(8, uint(1))])]) +
+     session(T + 1, LOCKING_SP, ADMIN1, SID_PIN, [
+         set_values(GLOBAL_RANGE, [(RLE, uint(1)), (LOCK_ON_RESET, lst(uint(0), uint(3)))]),
+         set_values(MBRCONTROL, [(MBR_ENABLE, uint(1)), (MBR_DONE, uint(1)),
+                                 (MBR_DONE_ON_RESET, lst(uint(0), uint(3)))])]) +
+     op(False, RAW, 512, b"", protocol=0x02, sp=0x0004) +
+     session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN, [
+         get_columns(GLOBAL_RANGE, 7, 9), get_columns(MBRCONTROL, 1, 3)]))
 seed(OWNED, "authenticate-wrong-pin-tries", session(T, LOCKING_SP, calls=[
     authenticate(ADMIN1, b"wrong"), authenticate(ADMIN1, b"wrong"),
     authenticate(USER1, b""), authenticate(ADMIN1, SID_PIN),
@@ -390,7 +402,7 @@ seed(OWNED, "power-on-then-unlock", event(EV_POWER_ON) +
      session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN, [
          set_values(GLOBAL_RANGE, [(RLE, uint(1)), (RL, uint(1)),
                                    (LOCK_ON_RESET, lst(uint(0), uint(3)))])]) +
-     event(EV_POWER_CYCLE) + event(EV_SNAPSHOT) +
+     event(EV_POWER_CYCLE) +
      session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN,
              [set_values(GLOBAL_RANGE, [(RL, uint(0))])]))
 seed(OWNED, "random-getacl", session(T, LOCKING_SP, ADMIN1, SID_PIN, [
@@ -445,11 +457,11 @@ seed(ADMIN1_OPEN, "revertsp", calls(A,
 seed(ADMIN1_OPEN, "snapshot-then-admin1", event(EV_SNAPSHOT) + in_session(A, END_SESSION) +
      session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, ADMIN1_PIN, [
          set_values(locking_range(1), [(RL, uint(0)), (WL, uint(0))]),
-         get_columns(locking_range(1), 7, 8)]) + event(EV_SNAPSHOT) + event(EV_POWER_ON))
+         get_columns(locking_range(1), 7, 8)]))
 seed(ADMIN1_OPEN, "migrate-mid-session", calls(A,
     set_values(locking_range(2), [(RL, uint(1))])) +
      in_session(A, get_columns(locking_range(2), 7, 7), ev=EV_MIGRATE) +
-     in_session(A, END_SESSION, ev=EV_POWER_ON))
+     in_session(A, END_SESSION))
 seed(ADMIN1_OPEN, "sid-alongside", session(NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID, SID_PIN,
     [method_call(LOCKING_SP, REVERT)], end=False) + in_session(A, get_columns(MBRCONTROL, 0, 3)))
 seed(ADMIN1_OPEN, "malformed-in-session", in_session(A, CALL + uid(GLOBAL_RANGE) + uid(SET) +
@@ -472,6 +484,11 @@ seed(USER1_OPEN, "own-pin-genkey", calls(U,
     method_call(key_range(1), GENKEY),
     set_values(MBRCONTROL, [(MBR_DONE, uint(1))]),
     method_call(THIS_SP, REVERTSP, [])))
+seed(USER1_OPEN, "power-on-unlock-range1", event(EV_POWER_ON) + event(EV_CLOCK_LONG) +
+     session(AFTER_RESET_TSN, LOCKING_SP, USER1, USER1_PIN, [
+         get_columns(locking_range(1), 7, 8),
+         set_values(locking_range(1), [(RL, uint(0)), (WL, uint(0))])]) +
+     event(EV_HARDWARE_RESET) + event(EV_POWER_CYCLE))
 seed(USER1_OPEN, "admin1-after-user1", in_session(U, END_SESSION) + session(
     NEXT_TSN[USER1_OPEN], LOCKING_SP, ADMIN1, ADMIN1_PIN,
     [set_values(USERS + 1, [(ENABLED, uint(0))])]) + event(EV_POWER_CYCLE))
