@@ -9,7 +9,8 @@
  *   1  owned (SID's PIN is FUZZ_SID_PIN) and the LockingSP activated
  *   2  as 1, with a read-write LockingSP session open as Admin1 (TSN 0x1003),
  *      in which Admin1 set its PIN (FUZZ_ADMIN1_PIN), placed Range1 (locked,
- *      LockOnReset power cycle) and Range2 (unlocked), made the global range
+ *      LockOnReset power cycle) and Range2 (unlocked) past the shadow MBR
+ *      area (RANGE1_START, RANGE2_START), made the global range
  *      lockable, enabled User1 and User2 with PINs, gave User1 Range1's
  *      RdLocked/WrLocked ACEs and DataStore's Get ACE, enabled MBR shadowing
  *      and wrote bytes to the MBR and DataStore tables
@@ -35,9 +36,11 @@
  *                   bit 4     length window near OPAL_MAX_TRANSFER:
  *                             len = OPAL_MAX_TRANSFER - 256 + (raw len & 0x1ff)
  *                   bits 7:5  ignored
- *   byte 1     protocol (raw); for an event, its number (enum Event) mod 8
+ *   byte 1     protocol (raw); for an event, bits 3:0 its number (enum Event)
+ *              and for a media access bits 7:4 its size (2^n blocks)
  *   bytes 2-3  SP Specific / ComID (raw, big-endian)
  *   bytes 4-5  transfer length in bytes (big-endian)
+ *              (for a media access, bytes 2-5: its LBA, big-endian)
  *
  * followed, for IF-SEND, by that many payload bytes (zeros once the input
  * runs out).  tests/fuzz/make-seeds.py writes inputs in this format.
@@ -116,6 +119,11 @@ enum Event {
     EV_MIGRATE,         /* a migration to a new drive: save_running, load_running */
     EV_SNAPSHOT,        /* savevm, then loadvm: save_snapshot, load_running */
     EV_POWER_ON,        /* the state saved, loaded back and powered on */
+    EV_PSID_REVERT,     /* the host's psid-revert command */
+    EV_MEDIA_READ,      /* a guest read through the media gate (and the shadow MBR) */
+    EV_MEDIA_WRITE,     /* a guest write through the media gate */
+    EV_STATUS,          /* query-opal (also run at the end of every input) */
+    /* 12-15: nothing */
 };
 
 #define CLOCK_START         1000000     /* ms: far from 0, so that 0 stands out */
@@ -142,6 +150,10 @@ static const OpalConfig config = {
 #define FUZZ_ADMIN1_PIN     "admin1"
 #define FUZZ_USER1_PIN      "user1"
 #define FUZZ_USER2_PIN      "user2"
+
+/* Where the states put their ranges: past the shadow MBR's 256 Ki blocks. */
+#define RANGE1_START        (1 << 20)
+#define RANGE2_START        (3 << 19)
 
 enum State {
     STATE_FACTORY,
@@ -231,6 +243,56 @@ static void check_media_map(const OpalTPer *tper)
           opal_media_nr_keys(map));
     CHECK(opal_media_shadow_blocks(map) * config.logical_block_size <= config.mbr_size,
           "%" PRIu64 " shadow blocks", opal_media_shadow_blocks(map));
+    opal_media_map_free(map);
+}
+
+/*
+ * A guest's access of @count blocks at @lba, as the device's data path makes
+ * it (hw/ide/opal-media.c): the gate's verdict agrees with the extents it
+ * covers and the shadow MBR, and a read of the shadow area reads the MBR.
+ */
+static void media_access(const OpalTPer *tper, uint64_t lba, uint64_t count, bool write)
+{
+    OpalMediaMap *map = opal_media_map_new(tper);
+    OpalMediaVerdict v = opal_media_check(map, lba, count, write);
+    uint64_t shadow = opal_media_shadow_blocks(map);
+    uint64_t from = lba;
+    bool locked = false;
+
+    CHECK(strcmp(opal_media_verdict_name(v), "?") != 0, "verdict %d", v);
+    if (lba >= config.nb_blocks || count > config.nb_blocks - lba) {
+        CHECK(v == OPAL_MEDIA_OUT_OF_RANGE, "%" PRIu64 "+%" PRIu64 ": %s", lba, count,
+              opal_media_verdict_name(v));
+        opal_media_map_free(map);
+        return;
+    }
+    if (lba < shadow) {
+        /* Reads of the shadow area ignore the ranges' locks; writes are refused. */
+        if (write) {
+            CHECK(v == OPAL_MEDIA_SHADOWED, "write at %" PRIu64 " below %" PRIu64 ": %s", lba,
+                  shadow, opal_media_verdict_name(v));
+            opal_media_map_free(map);
+            return;
+        } else {
+            uint64_t n = MIN(MIN(count, shadow - lba), 64);
+            uint8_t *buf = g_malloc(n * config.logical_block_size);
+
+            opal_tper_mbr_read(tper, lba * config.logical_block_size, buf,
+                               n * config.logical_block_size);
+            g_free(buf);
+            from = MIN(lba + count, shadow);
+        }
+    }
+    for (const OpalMediaExtent *e = opal_media_lookup(map, from);
+         e && from < lba + count && e->start < lba + count; e = opal_media_lookup(map, e->end)) {
+        CHECK(opal_media_key(map, e->range), "no key for range %u", e->range);
+        locked |= write ? e->write_locked : e->read_locked;
+    }
+    CHECK(v == (!locked ? OPAL_MEDIA_OK :
+                write ? OPAL_MEDIA_WRITE_LOCKED : OPAL_MEDIA_READ_LOCKED),
+          "%s of %" PRIu64 "+%" PRIu64 " (shadow %" PRIu64 "): %s, but %slocked",
+          write ? "write" : "read", lba, count, shadow, opal_media_verdict_name(v),
+          locked ? "" : "not ");
     opal_media_map_free(map);
 }
 
@@ -367,10 +429,10 @@ static uint32_t setup_admin1(OpalTPer *tper)
     SETUP(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, FUZZ_SID_PIN, &tsn));
     SETUP(host_set_pin(tper, tsn, OPAL_UID_C_PIN_ADMIN1, FUZZ_ADMIN1_PIN));
     set_range(tper, tsn, 0, 0, 0, false);
-    set_range(tper, tsn, 1, 4096, 4096, true);
+    set_range(tper, tsn, 1, RANGE1_START, 4096, true);
     SETUP(host_set_uint_list(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
                              OPAL_COL_LOCKING_LOCK_ON_RESET, power_cycle, 1));
-    set_range(tper, tsn, 2, 65536, 8192, false);
+    set_range(tper, tsn, 2, RANGE2_START, 8192, false);
     SETUP(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED, 1));
     SETUP(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), FUZZ_USER1_PIN));
     SETUP(host_set_uint(tper, tsn, OPAL_UID_USER(2), OPAL_COL_AUTHORITY_ENABLED, 1));
@@ -415,7 +477,7 @@ static uint32_t setup_sum(OpalTPer *tper)
     /* The owner's PIN is the factory's empty one until the owner sets it. */
     SETUP(host_locking_session(tper, OPAL_SUM_OWNER(1), "", &tsn));
     SETUP(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(2), FUZZ_USER2_PIN));
-    set_range(tper, tsn, 1, 8192, 8192, true);
+    set_range(tper, tsn, 1, RANGE1_START, 8192, true);
     return tsn;
 }
 
@@ -673,6 +735,14 @@ static void do_event(OpalTPer **tper, enum Event ev)
     case EV_POWER_ON:
         power_on(*tper);
         break;
+    case EV_PSID_REVERT:
+        opal_tper_psid_revert(*tper);
+        break;
+    case EV_STATUS:
+        check_status(*tper);
+        break;
+    default:
+        break;
     }
 }
 
@@ -703,7 +773,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     while (size >= OP_HEADER_LEN) {
-        uint8_t op = data[0];
+        const uint8_t *head = data;
+        uint8_t op = head[0];
         unsigned sel = (op >> 1) & 7;
         uint8_t protocol = data[1];
         uint16_t sp = get_be16(data + 2);
@@ -712,12 +783,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += OP_HEADER_LEN;
         size -= OP_HEADER_LEN;
         if (sel == EVENT_TARGET) {
-            enum Event ev = protocol & 7;
+            enum Event ev = protocol & 15;
 
-            if (ev >= EV_MIGRATE && saves++ >= MAX_SAVES) {
+            if (ev >= EV_MIGRATE && ev <= EV_POWER_ON && saves++ >= MAX_SAVES) {
                 continue;
             }
-            do_event(&tper, ev);
+            if (ev == EV_MEDIA_READ || ev == EV_MEDIA_WRITE) {
+                media_access(tper, get_be32(head + 2), 1u << (protocol >> 4),
+                             ev == EV_MEDIA_WRITE);
+            } else {
+                do_event(&tper, ev);
+            }
             continue;
         }
         if (sel < sizeof(targets) / sizeof(targets[0])) {

@@ -40,7 +40,9 @@ OP_RECV = 0x01
 OP_BIG = 0x10            # length window around OPAL_MAX_TRANSFER
 # What the device does to the engine (fuzz-tper.c's enum Event).
 (EV_NONE, EV_CLOCK_SHORT, EV_CLOCK_LONG, EV_HARDWARE_RESET, EV_POWER_CYCLE, EV_MIGRATE,
- EV_SNAPSHOT, EV_POWER_ON) = range(8)
+ EV_SNAPSHOT, EV_POWER_ON, EV_PSID_REVERT, EV_MEDIA_READ, EV_MEDIA_WRITE, EV_STATUS) = range(12)
+RANGE1_START, RANGE2_START = 1 << 20, 3 << 19    # fuzz-tper.c's, in states 2-4
+SHADOW_BLOCKS = (128 << 20) // 512               # the MBR table, while shadowed
 
 XFER = 2048              # what Linux's sed-opal receives every time
 
@@ -66,6 +68,12 @@ def recv(target, length=XFER):
 
 def event(ev):
     return struct.pack(">BBHH", EVENT << 1, ev, 0, 0)
+
+
+def media(write, lba, log2_blocks=0):
+    """A guest's read or write of 2^log2_blocks blocks at lba, through the media gate."""
+    ev = EV_MEDIA_WRITE if write else EV_MEDIA_READ
+    return struct.pack(">BBI", EVENT << 1, ev | log2_blocks << 4, lba)
 
 
 # ---- ComID management (protocol 0x02) requests: ComID, extension, request code
@@ -391,6 +399,12 @@ seed(OWNED, "tper-reset", op(False, RAW, 512, b"", protocol=0x02, sp=0x0004) +  
      op(False, RAW, 512, b"", protocol=0x02, sp=0x0004) +
      session(AFTER_RESET_TSN, LOCKING_SP, ADMIN1, SID_PIN, [
          get_columns(GLOBAL_RANGE, 7, 9), get_columns(MBRCONTROL, 1, 3)]))
+seed(OWNED, "psid-revert-host", event(EV_STATUS) + event(EV_PSID_REVERT) + event(EV_STATUS) +
+     recv(DISCOVERY) + session(AFTER_RESET_TSN, ADMIN_SP, SID, MSID, [
+         get_columns(C_PIN_MSID, 3, 3)]))
+seed(OWNED, "block-sid-migrate", op(False, RAW, 512, b"\x00", protocol=0x02, sp=0x0005) +
+     event(EV_MIGRATE) + session(T, ADMIN_SP, SID, SID_PIN) + event(EV_POWER_CYCLE) +
+     session(AFTER_RESET_TSN, ADMIN_SP, SID, SID_PIN))
 seed(OWNED, "authenticate-wrong-pin-tries", session(T, LOCKING_SP, calls=[
     authenticate(ADMIN1, b"wrong"), authenticate(ADMIN1, b"wrong"),
     authenticate(USER1, b""), authenticate(ADMIN1, SID_PIN),
@@ -439,6 +453,17 @@ seed(ADMIN1_OPEN, "mbr-datastore-where", calls(A,
     get_bytes(MBR, 510, 511),
     set_values(MBRCONTROL, [(MBR_DONE, uint(1)), (MBR_DONE_ON_RESET, lst(uint(1)))])) +
      event(EV_HARDWARE_RESET) + event(EV_SNAPSHOT))
+seed(ADMIN1_OPEN, "media", (
+    media(False, 0, 3) + media(True, 0) +                              # shadow MBR
+    media(False, SHADOW_BLOCKS - 2, 2) +                               # out of the shadow
+    media(False, RANGE1_START, 4) + media(True, RANGE1_START + 4095) +  # Range1: locked
+    media(False, RANGE1_START + 4095, 1) +                             # into the global range
+    media(True, RANGE2_START, 13) +                                    # Range2: unlocked
+    media(False, (2 << 20) - 1, 1) + media(False, 2 << 20) +           # past the end
+    calls(A, set_values(locking_range(1), [(RL, uint(0))]),
+          set_values(MBRCONTROL, [(MBR_DONE, uint(1))]),
+          set_values(GLOBAL_RANGE, [(WL, uint(1))])) +
+    media(False, RANGE1_START, 15) + media(True, 0, 1) + media(True, RANGE2_START + 8191, 1)))
 seed(ADMIN1_OPEN, "mbr-big-write", in_session(A, set_bytes(MBR, 4096, bytes(6000))))
 seed(ADMIN1_OPEN, "get-c-pin", calls(A,
     get_columns(c_pin_admin(1), 0, 7),
@@ -502,6 +527,12 @@ seed(SUM_OPEN, "owner-range1", calls(S,
     method_call(locking_range(1), ERASE),
     get_columns(locking_range(1), 0, 10),
     set_values(locking_range(2), [(RL, uint(1))])) + event(EV_SNAPSHOT))
+seed(SUM_OPEN, "lockinginfo", calls(S,
+    method_call(LOCKING_INFO, GET, [lst(named(uint(3), uint(0)))]),
+    method_call(LOCKING_INFO, GET, [lst(named(uint(3), uint(0x60000)),
+                                        named(uint(4), uint(0x60001)))]),
+    get_columns(locking_range(1), 0, 0x60001)) +
+     media(False, RANGE1_START, 3) + media(True, RANGE1_START + 8191, 1))
 seed(SUM_OPEN, "owner-datastores", calls(S,
     set_bytes(datastore(2), 0, b"two"),
     get_bytes(datastore(2), 0, 15),
