@@ -105,3 +105,69 @@ fuzz:
 
 clean:
 	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/tests-guest $(FUZZ_BUILD)
+
+# ---- Device fuzzing and sanitizer checks (scripts/fuzz-device.sh) ---------------------------
+# QEMU's generic-fuzz target on ide-opal-hd, in a clang + libFuzzer + ASan + UBSan build of
+# QEMU of its own (build/qemu-fuzz), with the drive on q35's AHCI or pc's PIIX IDE:
+#   make fuzz-device [FUZZ_MACHINE=q35|pc] [FUZZ_SECONDS=60] [FUZZ_ARGS=...]
+# It fuzzes a copy of tests/fuzz/device/corpus-MACHINE in build/fuzz-device/corpus-MACHINE,
+# which keeps what it finds; crashes land in build/fuzz-device/artifacts/.  The dictionary
+# is tests/fuzz/device/ide-opal-hd.dict.  `make fuzz-device-merge FUZZ_MACHINE=...` minimises
+# the seeds (tests/fuzz/device/make-seeds.py) and what runs found into the committed corpus.
+FUZZ_MACHINE ?= q35
+FUZZ_DEVICE_QEMU := $(BUILD)/qemu-fuzz
+ENGINE_ASAN := $(BUILD)/engine-asan
+# Engine tests that cannot run under ASan: test-wipe interposes malloc() and free() itself.
+ENGINE_ASAN_SKIP := test-wipe
+# Sanitizer settings of check-asan's qtests: UBSan stops QEMU; both know upstream QEMU's own
+# undefined behaviour and leaks (tests/fuzz/device/*-suppressions.txt).
+ASAN_QTEST_ENV := \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/fuzz/device/ubsan-suppressions.txt \
+    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/device/lsan-suppressions.txt:print_suppressions=0
+# opal-test's tests that meet those leaks: run apart with full malloc stacks, which the
+# suppressions need to match (glib has no frame pointers) and which slow everything down.
+ASAN_FULL_STACK_TESTS := /x86_64/opal/state/savevm
+
+.PHONY: fuzz-device-build fuzz-device fuzz-device-merge check-fuzz-device
+.PHONY: check-asan check-asan-engine check-asan-qtest
+
+fuzz-device-build:
+	scripts/install-deps.sh $(BUILD)/apt-install fuzz
+	scripts/fuzz-device.sh $(BUILD) build
+
+fuzz-device: fuzz-device-build
+	scripts/fuzz-device.sh $(BUILD) run $(FUZZ_MACHINE) $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+fuzz-device-merge: fuzz-device-build
+	scripts/fuzz-device.sh $(BUILD) merge $(FUZZ_MACHINE)
+
+# Every committed input of both machines, once each, under ASan and UBSan.
+check-fuzz-device: fuzz-device-build
+	scripts/fuzz-device.sh $(BUILD) replay q35
+	scripts/fuzz-device.sh $(BUILD) replay pc
+
+# The engine's tests (unit and corpus replays) and the qtests, under ASan and UBSan.
+check-asan: check-asan-engine check-asan-qtest
+
+check-asan-engine:
+	test -f $(ENGINE_ASAN)/build.ninja || \
+	    meson setup $(ENGINE_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ENGINE_ASAN)
+	meson test -C $(ENGINE_ASAN) --no-rebuild --print-errorlogs --timeout-multiplier=3 \
+	    $$(meson test -C $(ENGINE_ASAN) --no-rebuild --list 2>/dev/null | sed 's|.* / ||' | \
+	       grep -vxF $(addprefix -e ,$(ENGINE_ASAN_SKIP)))
+
+check-asan-qtest: fuzz-device-build
+	rc=0; for t in $(QTESTS); do \
+	    $(ASAN_QTEST_ENV) \
+	    QTEST_QEMU_BINARY=./$(FUZZ_DEVICE_QEMU)/qemu-system-x86_64 \
+	    QTEST_QEMU_IMG=./$(FUZZ_DEVICE_QEMU)/qemu-img \
+	    $(FUZZ_DEVICE_QEMU)/tests/qtest/$$t --tap -k $(addprefix -s ,$(ASAN_FULL_STACK_TESTS)) \
+	    || rc=1; \
+	done; \
+	$(ASAN_QTEST_ENV) ASAN_OPTIONS=fast_unwind_on_malloc=0 \
+	    QTEST_QEMU_BINARY=./$(FUZZ_DEVICE_QEMU)/qemu-system-x86_64 \
+	    QTEST_QEMU_IMG=./$(FUZZ_DEVICE_QEMU)/qemu-img \
+	    $(FUZZ_DEVICE_QEMU)/tests/qtest/opal-test --tap -k $(addprefix -p ,$(ASAN_FULL_STACK_TESTS)) \
+	    || rc=1; \
+	exit $$rc
