@@ -260,7 +260,9 @@ static void set_pin(MethodContext *m, OpalRow *cpin)
      * The PIN stays in its cell, held here while opal_pin_store() empties
      * the row's: no copy to wipe, and the cell wipes itself once let go.
      */
-    g_autoptr(GBytes) cell = g_bytes_ref(cpin->cells[OPAL_COL_C_PIN_PIN]);
+    /* Held, not read: the PIN stays where it is until it is a verifier. */
+    G_GNUC_UNUSED g_autoptr(GBytes) cell =
+        g_bytes_ref(cpin->cells[OPAL_COL_C_PIN_PIN]);
     const uint8_t *pin;
     uint64_t owner = opal_credential_owner(m->sp, cpin->uid);
     uint8_t *kek;
