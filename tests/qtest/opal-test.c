@@ -1602,16 +1602,14 @@ static const HostToken *resp_token(HostResponse *r, size_t i)
  * (@tsn, @hsn), IF-SEND it on the base ComID with TRUSTED SEND DMA and
  * IF-RECV (TRUSTED RECEIVE DMA) until the response is there.
  */
-static HostResponse *host_exchange(OpalTestState *s, uint32_t tsn,
-                                   uint32_t hsn, GByteArray *tokens)
+/* The IF-SEND half of host_exchange(). */
+static void host_send(OpalTestState *s, uint32_t tsn, uint32_t hsn,
+                      GByteArray *tokens)
 {
     size_t sub_len = 12 + ROUND_UP(tokens->len, 4);
     size_t total = 20 + 24 + sub_len;
     uint16_t blocks = DIV_ROUND_UP(total, BLOCK_SIZE);
     g_autofree uint8_t *out = g_malloc0((size_t)blocks * BLOCK_SIZE);
-    HostResponse *r = g_new0(HostResponse, 1);
-    uint32_t clen, plen, dlen;
-    int tries;
 
     stw_be_p(out + 4, OPAL_BASE_COMID);
     stl_be_p(out + 16, 24 + sub_len);           /* ComPacket Length */
@@ -1623,6 +1621,16 @@ static HostResponse *host_exchange(OpalTestState *s, uint32_t tsn,
     memcpy(out + 56, tokens->data, tokens->len);
     assert_success(trusted_send(s, true, SECP_TCG, OPAL_BASE_COMID, blocks,
                                 out), (size_t)blocks * BLOCK_SIZE);
+}
+
+static HostResponse *host_exchange(OpalTestState *s, uint32_t tsn,
+                                   uint32_t hsn, GByteArray *tokens)
+{
+    HostResponse *r = g_new0(HostResponse, 1);
+    uint32_t clen, plen, dlen;
+    int tries;
+
+    host_send(s, tsn, hsn, tokens);
 
     /* An empty ComPacket means "not yet": ask again */
     for (tries = 0;; tries++) {
@@ -1681,15 +1689,9 @@ static const HostToken *resp_cell(HostResponse *r, uint64_t column)
 }
 
 /* StartSession (Write=1) on @sp, as @authority with @pin unless 0 */
-static uint64_t start_session(OpalTestState *s, uint64_t sp,
-                              uint64_t authority, const char *pin)
+static void start_session_call(GByteArray *b, uint64_t sp,
+                               uint64_t authority, const char *pin)
 {
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    g_autoptr(HostResponse) r = NULL;
-    const HostToken *m;
-    uint64_t status;
-
-    g_assert_cmpuint(s->tsn, ==, 0);
     call_begin(b, UID_SMUID, UID_SM_START_SESSION);
     tk_uint(b, HOST_HSN);
     tk_uid(b, sp);
@@ -1702,6 +1704,18 @@ static uint64_t start_session(OpalTestState *s, uint64_t sp,
         tk_control(b, TK_END_NAME);
     }
     call_end(b);
+}
+
+static uint64_t start_session(OpalTestState *s, uint64_t sp,
+                              uint64_t authority, const char *pin)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    const HostToken *m;
+    uint64_t status;
+
+    g_assert_cmpuint(s->tsn, ==, 0);
+    start_session_call(b, sp, authority, pin);
     r = host_exchange(s, 0, 0, b);
 
     /* SMUID.SyncSession [ HostSessionID, SPSessionID ] */
@@ -3602,6 +3616,41 @@ static void query_sessions_in_flight(OpalTestState *s)
     qobject_unref(rsp);
 }
 
+static void power_cycle_in_flight(OpalTestState *s)
+{
+    QDict *rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': "
+                           "'opal-power-cycle', 'arguments': "
+                           "{ 'id': 'opal0' } }");
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+/*
+ * A power cycle from the host while StartSession is in flight waits for
+ * it: the command completes, then the power cycle ends the session it
+ * opened and drops its response, as a drive that loses power after
+ * answering would.  The drive then works as after any power cycle.
+ */
+static void test_engine_power_cycle_in_flight(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t buf[HOST_RECV_BLOCKS * BLOCK_SIZE];
+
+    start_session_call(b, UID_LOCKINGSP, UID_AUTH_ADMIN1, SID_PIN);
+    ata_in_flight = power_cycle_in_flight;
+    host_send(s, 0, 0, b);
+    assert_success(trusted_recv(s, true, SECP_TCG, OPAL_BASE_COMID,
+                                HOST_RECV_BLOCKS, buf), sizeof(buf));
+    g_assert_cmpuint(be32(buf + 16), ==, 0);     /* no ComPacket left */
+    query_sessions_in_flight(s);
+    g_assert_cmpint(in_flight_sessions, ==, 0);
+    admin1_session(s);
+    end_session(s);
+    opal_shutdown(s);
+}
+
 static void test_engine_qmp_in_flight(void)
 {
     OpalTestState *s = opal_boot_owned("%s", "");
@@ -4247,6 +4296,8 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/savevm", test_state_savevm);
     qtest_add_func("/opal/engine/qmp-in-flight", test_engine_qmp_in_flight);
+    qtest_add_func("/opal/engine/power-cycle-in-flight",
+                   test_engine_power_cycle_in_flight);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
     qtest_add_func("/opal/state/stress-no-stall", test_stress_no_stall);
 
