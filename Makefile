@@ -3,7 +3,7 @@
 #   make          QEMU with ide-opal-hd (build/qemu-system-x86_64), tools, engine
 #   make check    every test: engine unit tests, qtests, the guide's commands, Linux guests
 #   make demo     boot a small Linux guest on a fresh ide-opal-hd (the README's main job)
-#   make bench    benchmarks
+#   make bench    benchmarks (make bench-stall: the stall measurement alone)
 #   make fuzz     fuzz the engine (FUZZ_SECONDS=60)
 
 BUILD := build
@@ -14,7 +14,8 @@ JOBS ?= $(shell nproc)
 BUNDLE_DATADIR = $(firstword $(wildcard $(QEMU_BUILD)/qemu-bundle/*/share/qemu \
                                         $(QEMU_BUILD)/qemu-bundle/*/*/share/qemu))
 
-.PHONY: all qemu engine firmware check check-unit check-qtest check-docs check-guest demo bench clean
+.PHONY: all qemu engine firmware check check-unit check-qtest check-docs check-guest demo bench \
+        bench-stall clean
 
 all: qemu engine
 
@@ -71,10 +72,16 @@ demo: qemu
 
 # The engine's gate lookup and raw XTS speed per core, then the guest-driven disk benchmark
 # (tests/bench/README.md): ide-hd on raw and on luks against ide-opal-hd, encryption on and
-# off.  Settings: BENCH_RUNS=3 BENCH_IMG_MIB=1024 BENCH_SECS=5 ...
+# off.  Settings: BENCH_RUNS=3 BENCH_IMG_MIB=1024 BENCH_SECS=5 ...  Then the stall step.
 bench: qemu engine
 	$(BUILD)/engine/bench-engine
 	tests/bench/run-bench.sh $(BUILD)
+	tests/bench/run-stall.sh $(BUILD)
+
+# Does a guest's wrong-password loop on ide-opal-hd stop the machine?  QMP round trips and
+# another disk's reads with and without it (tests/bench/README.md, "Stall").  STALL_SECS=30
+bench-stall: qemu
+	tests/bench/run-stall.sh $(BUILD)
 
 # Fuzz the engine (libFuzzer + ASan + UBSan; needs clang):  make fuzz [FUZZ_SECONDS=600]
 # FUZZ_TARGET=tper (the transport, default) or state (a saved state read from an image).

@@ -31,6 +31,16 @@
  * completed (from /sys/block/DEV/stat): it shows whether a 1 MiB read reached the drive as
  * one command or was split by the block layer.
  *
+ *   opal-bench stall OPAL_DEV READ_DEV SECONDS loop|baseline
+ *
+ * The stall measurement (tests/bench/run-stall.sh): takes ownership of OPAL_DEV through the
+ * kernel's sed-opal ioctls, activates the Locking SP and sets up Range1; then prints
+ * "STALL-START" and for SECONDS a child process reads READ_DEV (another disk, filled with
+ * run-stall.sh's offset stamps) in 1 MiB O_DIRECT reads, checked like the reads above,
+ * while with "loop" this process asks IOC_OPAL_LOCK_UNLOCK as Admin1 with a wrong password
+ * as fast as the drive answers. Output: BENCH test=stall-read ... (as above),
+ * STALL-LOOP attempts=N refused=N other=N secs=S per_sec=R, then BENCH-DONE.
+ *
  * Copyright (c) the ide-opal-hd authors
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -40,6 +50,7 @@
 #include <inttypes.h>
 #include <linux/aio_abi.h>
 #include <linux/fs.h>
+#include <linux/sed-opal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +60,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,6 +354,150 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
     report("randread-qd32", ios * RAND_REQ, ios, t - t0, before, disk_stat(0));
 }
 
+/* ---- stall: wrong passwords on one disk against reads of another ---- */
+
+#define STALL_SID_PW    "stall-sid-pw"  /* SID's PIN, and so Admin1's after activation */
+#define STALL_WRONG_PW  "not-the-pin"
+
+static void stall_key(struct opal_key *k, uint8_t lr, const char *pw)
+{
+    memset(k, 0, sizeof(*k));
+    k->lr = lr;
+    k->key_len = strlen(pw);
+    memcpy(k->key, pw, k->key_len);
+}
+
+static void stall_ioctl(int fd, const char *what, unsigned long req, void *arg)
+{
+    int ret = ioctl(fd, req, arg);
+
+    if (ret != 0) {
+        die("%s: rc=%d (%s)", what, ret, ret < 0 ? strerror(errno) : "TCG status");
+    }
+}
+
+/* A fresh drive: owned, Locking SP active, Range1 (1 MiB at LBA 2048) lock-enabled. */
+static void stall_setup(int fd)
+{
+    struct opal_key key;
+    struct opal_lr_act act;
+    struct opal_user_lr_setup lr;
+
+    stall_key(&key, 0, STALL_SID_PW);
+    stall_ioctl(fd, "take-ownership", IOC_OPAL_TAKE_OWNERSHIP, &key);
+    memset(&act, 0, sizeof(act));
+    stall_key(&act.key, 0, STALL_SID_PW);
+    act.num_lrs = 1;            /* Linux 6.1 wants 1..9 ranges named */
+    stall_ioctl(fd, "activate-lsp", IOC_OPAL_ACTIVATE_LSP, &act);
+    memset(&lr, 0, sizeof(lr));
+    lr.range_start = 2048;
+    lr.range_length = 2048;
+    lr.RLE = lr.WLE = 1;
+    lr.session.who = OPAL_ADMIN1;
+    stall_key(&lr.session.opal_key, 1, STALL_SID_PW);
+    stall_ioctl(fd, "lr-setup", IOC_OPAL_LR_SETUP, &lr);
+}
+
+/* 1 MiB O_DIRECT reads in passes over the whole disk, the clock read after each. */
+static void stall_reader(const char *dev, double secs)
+{
+    uint64_t size, off = 0, ios = 0;
+    struct dstat before;
+    uint8_t *buf;
+    double t0, t;
+    int fd = open(dev, O_RDONLY | O_DIRECT);
+
+    if (fd < 0 || ioctl(fd, BLKGETSIZE64, &size) < 0 || size < SEQ_REQ) {
+        die("reader: %s: %s", dev, fd < 0 ? strerror(errno) : "no size");
+    }
+    dev_name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+    buf = alloc_buf(SEQ_REQ);
+    before = disk_stat(0);
+    t0 = t = now();
+    while (t - t0 < secs) {
+        ssize_t n = pread(fd, buf, SEQ_REQ, off);
+
+        if (n != SEQ_REQ) {
+            die("reader: read at %" PRIu64 ": %zd (%s)", off, n,
+                n < 0 ? strerror(errno) : "short");
+        }
+        check(buf, SEQ_REQ, off);
+        ios++;
+        off = off + 2 * SEQ_REQ > size ? 0 : off + SEQ_REQ;
+        t = now();
+    }
+    report("stall-read", ios * SEQ_REQ, ios, t - t0, before, disk_stat(0));
+    printf("BENCH-VERIFY errors=%" PRIu64 "\n", verify_errors);
+    fflush(stdout);
+    exit(verify_errors != 0);
+}
+
+/* IOC_OPAL_LOCK_UNLOCK of Range1 as Admin1 with a wrong password, back to back. */
+static int stall_passwords(int fd, double secs)
+{
+    struct opal_lock_unlock lk;
+    uint64_t attempts = 0, refused = 0, other = 0;
+    int last_other = 0;
+    double t0, t;
+
+    memset(&lk, 0, sizeof(lk));
+    lk.session.who = OPAL_ADMIN1;
+    stall_key(&lk.session.opal_key, 1, STALL_WRONG_PW);
+    lk.l_state = OPAL_RW;
+    t0 = t = now();
+    while (t - t0 < secs) {
+        int ret = ioctl(fd, IOC_OPAL_LOCK_UNLOCK, &lk);
+
+        attempts++;
+        if (ret > 0) {
+            refused++;          /* a TCG status: NOT_AUTHORIZED */
+        } else {
+            other++;
+            last_other = ret < 0 ? -errno : 0;
+        }
+        t = now();
+    }
+    printf("STALL-LOOP attempts=%" PRIu64 " refused=%" PRIu64 " other=%" PRIu64
+           " last_other=%d secs=%.3f per_sec=%.1f\n",
+           attempts, refused, other, last_other, t - t0, attempts / (t - t0));
+    return other == 0;
+}
+
+static int stall(char **argv)
+{
+    double secs = strtod(argv[4], NULL);
+    int loop = !strcmp(argv[5], "loop"), status, ok = 1;
+    int fd = open(argv[2], O_RDWR);
+    pid_t pid;
+
+    if (fd < 0) {
+        die("open %s: %s", argv[2], strerror(errno));
+    }
+    if (secs <= 0 || (!loop && strcmp(argv[5], "baseline"))) {
+        die("stall: SECONDS must be positive, the mode loop or baseline");
+    }
+    stall_setup(fd);
+    printf("STALL-START mode=%s secs=%g opal=%s reader=%s\n", argv[5], secs, argv[2], argv[3]);
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0) {
+        die("fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        stall_reader(argv[3], secs);
+    }
+    if (loop) {
+        ok = stall_passwords(fd, secs);
+    }
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        die("the reader failed");
+    }
+    printf(ok ? "BENCH-DONE\n"
+              : "BENCH-ERROR msg=wrong-password unlocks not refused by the drive (STALL-LOOP)\n");
+    fflush(stdout);
+    return !ok;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t size, bytes;
@@ -350,8 +506,12 @@ int main(int argc, char **argv)
     double t;
     int fd;
 
+    if (argc == 6 && !strcmp(argv[1], "stall")) {
+        return stall(argv);
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: opal-bench DEV SEQ_MIB RAND_SECONDS\n");
+        fprintf(stderr, "usage: opal-bench DEV SEQ_MIB RAND_SECONDS\n"
+                        "       opal-bench stall OPAL_DEV READ_DEV SECONDS loop|baseline\n");
         return 2;
     }
     dev_name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
