@@ -45,7 +45,7 @@ firmware:
 engine: $(BUILD)/engine/build.ninja
 	ninja -C $(BUILD)/engine
 
-check: check-unit check-qtest check-docs check-guest
+check: check-unit check-qtest check-docs check-guest check-fuzz-device
 
 check-unit: engine
 	meson test -C $(BUILD)/engine --print-errorlogs
@@ -153,7 +153,9 @@ check-fuzz-device: fuzz-device-build
 	scripts/fuzz-device.sh $(BUILD) replay q35
 	scripts/fuzz-device.sh $(BUILD) replay pc
 
-# The engine's tests (unit and corpus replays) and the qtests, under ASan and UBSan.
+# The engine's tests (unit and corpus replays) and the qtests, under ASan and UBSan.  Not in
+# `check` until it passes: opal-test's /x86_64/opal/psid-write-only reads a null-co image
+# without read-zeroes=on (uninitialised data, which ASan's allocator makes non-zero).
 check-asan: check-asan-engine check-asan-qtest
 
 check-asan-engine:

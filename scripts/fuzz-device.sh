@@ -132,12 +132,15 @@ EOF
     fi
 }
 
-# The summary line of a libFuzzer log (fork mode's status lines): exec/s, coverage, corpus.
+# The summary line of a libFuzzer log (fork mode's status lines, "#RUNS: cov: ... time: Ns"):
+# executions and their rate over the run, coverage, findings, corpus.
 summary() {
-    local log=$1 corpus=$2
-    echo "fuzz-device: $(grep -o 'exec/s: [0-9]*' "$log" | tail -n 1) (last job)," \
-         "$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1)," \
-         "$(grep -o 'oom/timeout/crash: [0-9/]*' "$log" | tail -n 1)," \
+    local log=$1 corpus=$2 last
+    last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
+    echo "fuzz-device: $(echo "$last" | sed -E 's/^#([0-9]+):.* time: ([0-9]+)s.*/\1 executions in \2s, \1 \2/' |
+                         awk '{ printf "%s %s %s %s %d exec/s", $1, $2, $3, $4, $5 / ($6 ? $6 : 1) }')," \
+         "$(echo "$last" | grep -o 'cov: [0-9]* ft: [0-9]*')," \
+         "$(echo "$last" | grep -o 'oom/timeout/crash: [0-9/]*')," \
          "corpus $(find "$corpus" -type f | wc -l) inputs" \
          "($(du -sk "$corpus" | cut -f1) KiB), log $log"
 }
@@ -185,7 +188,8 @@ do_replay() {
     local files=("$corpus"/*)
     [ -f "${files[0]}" ] || die "no corpus in $corpus"
     local rc=0 start=$SECONDS
-    "$fuzzer" --fuzz-target=generic-fuzz -runs=1 "${files[@]}" >"$log" 2>&1 || rc=$?
+    "$fuzzer" --fuzz-target=generic-fuzz -runs=1 -rss_limit_mb=4096 "${files[@]}" >"$log" 2>&1 ||
+        rc=$?
     local ran
     ran=$(grep -c '^Executed ' "$log" || true)
     echo "fuzz-device: replayed $ran of ${#files[@]} $machine inputs in $((SECONDS - start))s," \
