@@ -45,7 +45,9 @@ firmware:
 engine: $(BUILD)/engine/build.ninja
 	ninja -C $(BUILD)/engine
 
-check: check-unit check-qtest check-docs check-guest check-fuzz-device
+# check-fuzz-device (the device fuzzing corpora under ASan/UBSan) needs a clang build of QEMU
+# of its own, not yet timed from a clean clone against CI's 90 minutes: run it apart for now.
+check: check-unit check-qtest check-docs check-guest
 
 check-unit: engine
 	meson test -C $(BUILD)/engine --print-errorlogs

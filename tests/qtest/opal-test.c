@@ -4030,8 +4030,8 @@ static void test_device_help(void)
 static void test_psid_write_only(void)
 {
     QTestState *qts = qtest_initf("-M q35 -drive if=none,id=d0,"
-                                  "driver=null-co,size=1G -device "
-                                  "ide-opal-hd,drive=d0,bus=ide.0,"
+                                  "driver=null-co,size=1G,read-zeroes=on "
+                                  "-device ide-opal-hd,drive=d0,bus=ide.0,"
                                   "psid=LABEL-PSID-1234,id=opal0");
     g_autofree char *qtree = NULL;
     QDict *rsp;
