@@ -228,53 +228,48 @@ static void assert_guest_buffer_untouched(IdeOpal *t)
 }
 
 /*
- * A TRUSTED SEND DMA of one block, a software reset before the bus master
- * starts, then the largest length the registers can say: the command is
- * gone with the reset, so starting the bus master moves nothing.
+ * A one-block TRUSTED DMA (@cmd), a software reset before the bus master
+ * starts and, with @rewrite, the largest length the registers can say: the
+ * command is gone with the reset, so starting the bus master moves nothing,
+ * neither into the drive's buffer nor, for a receive, out of it.
  */
-static void test_srst_then_bigger_send(void)
+static void srst_case(uint8_t cmd, bool rewrite)
 {
+    bool receive = cmd == ATA_TRUSTED_RCV_DMA;
     IdeOpal *t = ide_opal_boot(NULL);
 
-    trusted_issue(t, ATA_TRUSTED_SND_DMA, SECP_COMID_MGMT,
-                  OPAL_BASE_COMID, 1);
+    trusted_issue(t, cmd, receive ? SECP_TCG : SECP_COMID_MGMT,
+                  receive ? COMID_DISCOVERY : OPAL_BASE_COMID, 1);
     soft_reset(t);
-    outb_reg(t, REG_NSECTOR, 0xff);
-    outb_reg(t, REG_LBA_LOW, 0xff);
-    assert_aborted(t, bm_run(t, false));
+    if (rewrite) {
+        outb_reg(t, REG_NSECTOR, 0xff);
+        outb_reg(t, REG_LBA_LOW, 0xff);
+    }
+    assert_aborted(t, bm_run(t, receive));
+    if (receive) {
+        assert_guest_buffer_untouched(t);
+    }
     assert_discovery_dma(t);
     ide_opal_shutdown(t);
 }
 
-/* The same for a receive: nothing past the drive's buffer reaches the guest. */
+static void test_srst_then_bigger_send(void)
+{
+    srst_case(ATA_TRUSTED_SND_DMA, true);
+}
+
 static void test_srst_then_bigger_receive(void)
 {
-    IdeOpal *t = ide_opal_boot(NULL);
-
-    trusted_issue(t, ATA_TRUSTED_RCV_DMA, SECP_TCG, COMID_DISCOVERY, 1);
-    soft_reset(t);
-    outb_reg(t, REG_NSECTOR, 0xff);
-    outb_reg(t, REG_LBA_LOW, 0xff);
-    assert_aborted(t, bm_run(t, true));
-    assert_guest_buffer_untouched(t);
-    assert_discovery_dma(t);
-    ide_opal_shutdown(t);
+    srst_case(ATA_TRUSTED_RCV_DMA, true);
 }
 
 /*
  * With the registers as a software reset leaves them (a count of 1 and an
- * LBA of 1, which would say 257 blocks): the command is gone all the same.
+ * LBA of 1, which would say 257 blocks).
  */
 static void test_srst_then_start(void)
 {
-    IdeOpal *t = ide_opal_boot(NULL);
-
-    trusted_issue(t, ATA_TRUSTED_RCV_DMA, SECP_TCG, COMID_DISCOVERY, 1);
-    soft_reset(t);
-    assert_aborted(t, bm_run(t, true));
-    assert_guest_buffer_untouched(t);
-    assert_discovery_dma(t);
-    ide_opal_shutdown(t);
+    srst_case(ATA_TRUSTED_RCV_DMA, false);
 }
 
 /* A destination QEMU for @src's migration; @src is shut down. */
