@@ -72,6 +72,10 @@ enum {
 #define PRD_ENTRIES         512
 #define PRD_EOT             0x80000000u
 #define GUEST_FILL          0x5a
+#define BM_TIMEOUT_US       (10 * G_USEC_PER_SEC)
+/* Guest-physical memory that is no RAM: DMA there needs a bounce buffer */
+#define NOT_RAM             0xd0000000u
+#define ATA_READ_DMA        0xc8
 
 static char *image_path;
 
@@ -170,15 +174,20 @@ static void trusted_issue(IdeOpal *t, uint8_t cmd, uint8_t protocol,
     outb_reg(t, REG_COMMAND, cmd);
 }
 
-/* Start the bus master and wait for the command to end; the ATA status. */
+/*
+ * Start the bus master and wait for the command to end, at most
+ * BM_TIMEOUT_US; the ATA status.
+ */
 static uint8_t bm_run(IdeOpal *t, bool to_memory)
 {
+    int64_t deadline = g_get_monotonic_time() + BM_TIMEOUT_US;
     uint8_t bm;
 
     qpci_io_writeb(t->dev, t->bm_bar, BM_REG_CMD,
                    BM_CMD_START | (to_memory ? BM_CMD_TO_MEMORY : 0));
     do {
         bm = qpci_io_readb(t->dev, t->bm_bar, BM_REG_STATUS);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
     } while ((bm & (BM_STS_ACTIVE | BM_STS_INTR)) == BM_STS_ACTIVE);
     qpci_io_writeb(t->dev, t->bm_bar, BM_REG_CMD, 0);
     return wait_not_busy(t);
@@ -377,6 +386,59 @@ static void test_migrate_armed_send_dma(void)
     ide_opal_shutdown(t);
 }
 
+/* READ DMA of @blocks blocks from LBA 0 through the PRD table @prd. */
+static uint8_t read_dma(IdeOpal *t, const uint32_t *prd, size_t prd_len,
+                        uint8_t blocks)
+{
+    qtest_memwrite(t->qs->qts, t->prdt, prd, prd_len);
+    qpci_io_writeb(t->dev, t->bm_bar, BM_REG_CMD, 0);
+    qpci_io_writeb(t->dev, t->bm_bar, BM_REG_STATUS, BM_STS_INTR);
+    qpci_io_writel(t->dev, t->bm_bar, BM_REG_PRDT, t->prdt);
+    outb_reg(t, REG_DEVICE, DEVICE_LBA);
+    outb_reg(t, REG_NSECTOR, blocks);
+    outb_reg(t, REG_LBA_LOW, 0);
+    outb_reg(t, REG_LBA_MID, 0);
+    outb_reg(t, REG_LBA_HIGH, 0);
+    outb_reg(t, REG_COMMAND, ATA_READ_DMA);
+    return bm_run(t, true);
+}
+
+/*
+ * A PRD table whose mapping stops at an odd byte count: 100 bytes of RAM,
+ * then memory that is no RAM, more than the bus master's one 4 KiB bounce
+ * buffer holds.  The DMA helpers trim the mapping to whole sectors; they
+ * must give the bounce buffer back when they do (upstream QEMU kept it,
+ * and every later DMA to such memory waited forever: patch 0011).
+ */
+static void test_unaligned_bounce(void)
+{
+    IdeOpal *t = ide_opal_boot(NULL);
+    const uint32_t split[] = {
+        cpu_to_le32(t->buf), cpu_to_le32(100),
+        cpu_to_le32(NOT_RAM), cpu_to_le32(4096),
+        cpu_to_le32(NOT_RAM + 4096), cpu_to_le32(412 | PRD_EOT),
+    };
+    const uint32_t bounce_only[] = {
+        cpu_to_le32(NOT_RAM), cpu_to_le32(BLOCK_SIZE | PRD_EOT),
+    };
+    const uint32_t ram_only[] = {
+        cpu_to_le32(t->buf), cpu_to_le32(BLOCK_SIZE | PRD_EOT),
+    };
+    uint8_t expected[100], head[100];
+
+    g_assert_cmphex(read_dma(t, ram_only, sizeof(ram_only), 1) & STAT_ERR,
+                    ==, 0);
+    qtest_memread(t->qs->qts, t->buf, expected, sizeof(expected));
+    qtest_memset(t->qs->qts, t->buf, GUEST_FILL, sizeof(head));
+
+    g_assert_cmphex(read_dma(t, split, sizeof(split), 9) & STAT_ERR, ==, 0);
+    qtest_memread(t->qs->qts, t->buf, head, sizeof(head));
+    g_assert_cmpmem(head, sizeof(head), expected, sizeof(expected));
+    g_assert_cmphex(read_dma(t, bounce_only, sizeof(bounce_only), 1) &
+                    STAT_ERR, ==, 0);
+    ide_opal_shutdown(t);
+}
+
 int main(int argc, char **argv)
 {
     int fd, ret;
@@ -399,6 +461,8 @@ int main(int argc, char **argv)
     qtest_add_func("/opal-ide/migrate/armed-send-dma",
                    test_migrate_armed_send_dma);
     qtest_add_func("/opal-ide/migrate/pio-send", test_migrate_pio_send);
+    qtest_add_func("/opal-ide/bus-master/unaligned-bounce",
+                   test_unaligned_bounce);
 
     ret = g_test_run();
     unlink(image_path);
