@@ -2663,6 +2663,62 @@ static void test_media_trim_verify(void)
 }
 
 /*
+ * A PIO WRITE SECTORS moves each block through the command list.  The
+ * drive's throttling (on the virtual clock under qtest) holds one block's
+ * write in flight while the host stops and restarts the port, which takes
+ * the command away.  When the write completes, the next block must not be
+ * fetched through the list that went away: upstream QEMU read the command
+ * header through a NULL pointer there (patch 0012).  The device waits for
+ * data that never comes, as a real one would, until the host resets the
+ * port; then the drive works.
+ */
+static void test_media_pio_port_restart(void)
+{
+    uint8_t buf[4 * BLOCK_SIZE], back[4 * BLOCK_SIZE];
+    OpalTestState *s;
+    AHCIQState *ahci;
+    AHCICommand *cmd;
+    uint64_t gbuf;
+    uint32_t tfd;
+
+    drive_opts = ",throttling.iops-total=1";
+    s = opal_boot_default();
+    drive_opts = "";
+    ahci = s->ahci;
+
+    fill_pattern(buf, GLOBAL_LBA, 4, 3);
+    gbuf = ahci_alloc(ahci, sizeof(buf));
+    qtest_bufwrite(ahci->parent->qts, gbuf, buf, sizeof(buf));
+    cmd = ahci_command_create(CMD_WRITE_PIO);
+    ahci_command_set_buffer(cmd, gbuf);
+    ahci_command_set_size(cmd, sizeof(buf));
+    ahci_command_set_offset(cmd, GLOBAL_LBA);
+    ahci_command_commit(ahci, cmd, s->port);
+    ahci_command_issue_async(ahci, cmd);
+
+    ahci_px_clr(ahci, s->port, AHCI_PX_CMD, AHCI_PX_CMD_ST);
+    ahci_px_set(ahci, s->port, AHCI_PX_CMD, AHCI_PX_CMD_ST);
+    qtest_clock_step(ahci->parent->qts, 10 * G_USEC_PER_SEC * 1000);
+    g_assert_cmphex(ahci_px_rreg(ahci, s->port, AHCI_PX_CI), ==, 0);
+    tfd = ahci_px_rreg(ahci, s->port, AHCI_PX_TFD);
+    ASSERT_BIT_SET(tfd & AHCI_PX_TFD_STS, ATA_STAT_DRQ);
+
+    /* COMRESET (AHCI 1.3 section 10.4.2) */
+    ahci_px_wreg(ahci, s->port, AHCI_PX_SCTL, 1);
+    ahci_px_wreg(ahci, s->port, AHCI_PX_SCTL, 0);
+    ahci_px_wreg(ahci, s->port, AHCI_PX_SERR, 0xffffffff);
+    ahci_px_wreg(ahci, s->port, AHCI_PX_IS, 0xffffffff);
+    ahci_command_free(cmd);
+    ahci_free(ahci, gbuf);
+
+    write_pattern(s, GLOBAL_LBA, 4, 4);
+    assert_success(io_exec(s, &read_cmds[0], GLOBAL_LBA, 4, back),
+                   sizeof(back));
+    check_pattern(back, GLOBAL_LBA, 4, 4, "after the port reset");
+    opal_shutdown(s);
+}
+
+/*
  * TRIM of an unlocked range, on a drive whose backend discards
  * (discard=unmap), must reach the image as ide-hd's does: the sectors
  * become a hole.  Today the opal-media filter node is opened without
@@ -4274,6 +4330,8 @@ int main(int argc, char **argv)
                    test_media_ncq_after_error);
     qtest_add_func("/opal/media/trim-verify", test_media_trim_verify);
     qtest_add_func("/opal/media/trim-discards", test_media_trim_discards);
+    qtest_add_func("/opal/media/pio-port-restart",
+                   test_media_pio_port_restart);
     qtest_add_func("/opal/media/shadow-mbr", test_media_shadow_mbr);
     qtest_add_func("/opal/media/shadow-mbr/capped",
                    test_media_shadow_mbr_capped);
