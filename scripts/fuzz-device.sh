@@ -45,7 +45,7 @@ QEMU_FLAGS=(--target-list=x86_64-softmmu
             --python=/usr/bin/python3 --cc="ccache clang" --cxx="ccache clang++"
             --enable-fuzzing --enable-asan --enable-ubsan
             --extra-cflags=-fsanitize=fuzzer-no-link --extra-ldflags=-fsanitize=fuzzer-no-link)
-FUZZING_ENGINE="-fsanitize=fuzzer -Wl,--wrap=thread_pool_submit_aio -Wl,--wrap=qemu_system_reset"
+FUZZING_ENGINE="-fsanitize=fuzzer -Wl,--wrap=ide_opal_engine_submit -Wl,--wrap=qemu_system_reset"
 FUZZING_ENGINE+=" -Wl,--wrap=ide_opal_state_save -Wl,--wrap=ide_opal_state_prepare"
 FUZZING_ENGINE+=" -Wl,--wrap=gcry_kdf_derive $hooks_obj"
 

@@ -4,13 +4,20 @@
  * A TRUSTED SEND can take long: a password check is PBKDF2 (about 30 ms),
  * a Revert two of them, and a persistent change is made durable (writes
  * and flushes) before the method answers.  A real drive does this on its
- * own processor; here the method runs in a worker thread of QEMU's thread
- * pool, the state is written by a coroutine in the main loop, and the vCPU
- * and the main loop go on meanwhile.  The command stays BSY (outstanding on
- * AHCI) until all of it is done.
+ * own processor; here the method runs in a thread of the drive's own, the
+ * state is written by a coroutine in the main loop, and the vCPU and the
+ * main loop go on meanwhile.  The command stays BSY (outstanding on AHCI)
+ * until all of it is done.
+ *
+ * That thread runs at the lowest priority the host gives (nice 19): what a
+ * real drive computes on its own hardware takes the host's CPU here, and
+ * the machine's vCPUs and I/O must have it first - a guest that tries
+ * wrong passwords in a loop must not slow its other disks down.  (QEMU's
+ * thread pool would not do: its threads also do the block layer's I/O, and
+ * an unprivileged thread cannot take its priority back once lowered.)
  *
  * Who may touch the TPer (d->tper):
- * - while d->job is set, only the job's worker thread;
+ * - while d->job is set, only the drive's thread;
  * - otherwise whoever holds the BQL.
  * So the main loop's users of the TPer (QMP, system reset, migration) wait
  * for a job first (ide_opal_engine_quiesce), a read of the shadow MBR waits
@@ -29,16 +36,71 @@
  */
 
 #include "qemu/osdep.h"
+#ifdef CONFIG_LINUX
+#include <sys/resource.h>
+#endif
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/coroutine.h"
 #include "qemu/main-loop.h"
+#include "qemu/thread.h"
 #include "block/aio-wait.h"
 #include "block/thread-pool.h"
 #include "system/runstate.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
 #include "trace.h"
+
+/* The drive's processor: one thread, one piece of work at a time. */
+struct IDEOpalEngine {
+    QemuThread thread;
+    QemuSemaphore posted;       /* work, or the end, is posted */
+    bool exit;
+    ThreadPoolFunc *run;
+    void *arg;
+    BlockCompletionFunc *done;
+    void *opaque;
+    int ret;
+};
+
+static void engine_done_bh(void *opaque)
+{
+    IDEOpalEngine *e = opaque;
+
+    e->done(e->opaque, e->ret);
+}
+
+static void *engine_thread(void *opaque)
+{
+    IDEOpalEngine *e = opaque;
+
+#ifdef CONFIG_LINUX
+    /* On Linux, each thread has a priority of its own: this one's. */
+    if (setpriority(PRIO_PROCESS, qemu_get_thread_id(), 19) < 0) {
+        trace_ide_opal_engine_priority(errno);
+    }
+#endif
+    for (;;) {
+        qemu_sem_wait(&e->posted);
+        if (qatomic_read(&e->exit)) {
+            return NULL;
+        }
+        e->ret = e->run(e->arg);
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), engine_done_bh, e);
+    }
+}
+
+void ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *run, void *arg,
+                            BlockCompletionFunc *done, void *opaque)
+{
+    IDEOpalEngine *e = d->engine;
+
+    e->run = run;
+    e->arg = arg;
+    e->done = done;
+    e->opaque = opaque;
+    qemu_sem_post(&e->posted);
+}
 
 struct IDEOpalJob {
     IDEOpalDrive *d;
@@ -185,7 +247,7 @@ bool ide_opal_engine_send(IDEOpalDrive *d, uint8_t protocol,
     qemu_event_init(&job->save_done, false);
     d->job = job;
     trace_ide_opal_engine_start(d, protocol, sp_specific, len);
-    thread_pool_submit_aio(job_run, job, job_done, job);
+    ide_opal_engine_submit(d, job_run, job, job_done, job);
     return true;
 }
 
@@ -223,6 +285,12 @@ static void engine_vm_state_change(void *opaque, bool running, RunState state)
 
 void ide_opal_engine_init(IDEOpalDrive *d)
 {
+    IDEOpalEngine *e = g_new0(IDEOpalEngine, 1);
+
+    qemu_sem_init(&e->posted, 0);
+    qemu_thread_create(&e->thread, "opal-engine", engine_thread, e,
+                       QEMU_THREAD_JOINABLE);
+    d->engine = e;
     qemu_co_queue_init(&d->engine_waiters);
     d->vm_state = qemu_add_vm_change_state_handler(engine_vm_state_change, d);
 }
@@ -233,5 +301,12 @@ void ide_opal_engine_cleanup(IDEOpalDrive *d)
         ide_opal_engine_quiesce(d);
         qemu_del_vm_change_state_handler(d->vm_state);
         d->vm_state = NULL;
+    }
+    if (d->engine) {
+        qatomic_set(&d->engine->exit, true);
+        qemu_sem_post(&d->engine->posted);
+        qemu_thread_join(&d->engine->thread);
+        qemu_sem_destroy(&d->engine->posted);
+        g_clear_pointer(&d->engine, g_free);
     }
 }

@@ -19,6 +19,7 @@
 #include "qom/object.h"
 #include "qapi/qapi-types-opal.h"
 #include "qemu/coroutine.h"
+#include "block/thread-pool.h"
 #include "system/runstate.h"
 
 /* What the management interface (opal-qmp.c) may do to any Opal drive. */
@@ -56,7 +57,8 @@ typedef struct IDEOpalState IDEOpalState;
 /* The media gate's view: the engine's media map and a cipher per range (opal-media.c). */
 typedef struct IDEOpalMedia IDEOpalMedia;
 
-/* A TRUSTED SEND the engine works on in a worker thread (opal-engine.c). */
+/* A TRUSTED SEND the engine works on in the drive's thread (opal-engine.c). */
+typedef struct IDEOpalEngine IDEOpalEngine;
 typedef struct IDEOpalJob IDEOpalJob;
 
 /* The next state slot, taken from the TPer, to be written (opal-state.c). */
@@ -101,6 +103,7 @@ struct IDEOpalDrive {
     bool save_failing;          /* the last save failed (reported once) */
     IDEOpalJob *job;            /* owns the TPer while set */
     CoQueue engine_waiters;     /* coroutines waiting for the job to end */
+    IDEOpalEngine *engine;      /* the drive's processor: a thread */
     VMChangeStateEntry *vm_state;
     BlockBackend *state_blk;    /* state-drive: the state apart from the image */
     bool reformat_state;    /* lay the state region out anew, whatever it holds */
@@ -173,7 +176,7 @@ bool ide_opal_cmd_trusted(IDEState *s, uint8_t cmd);
 
 /*
  * The engine off the main loop (opal-engine.c).  ide_opal_engine_send runs
- * an IF-SEND in a worker thread and calls @done in the main loop once its
+ * an IF-SEND in the drive's thread and calls @done in the main loop once its
  * changes are durable and visible to the media gate; false if a job is in
  * flight already (only after a reset dropped the command that began it).
  */
@@ -190,6 +193,12 @@ void ide_opal_engine_orphan(IDEOpalDrive *d);
 void ide_opal_engine_quiesce(IDEOpalDrive *d);
 void coroutine_fn ide_opal_engine_co_quiesce(IDEOpalDrive *d);
 OpalChangeFn ide_opal_engine_changed;
+/*
+ * Runs @run(@arg) in the drive's thread, then @done(@opaque, its result)
+ * in the main loop.  (Device fuzzing replaces it to wait for the work.)
+ */
+void ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *run, void *arg,
+                            BlockCompletionFunc *done, void *opaque);
 /* IDEDeviceClass hooks for the TRUSTED command in its data phase. */
 void ide_opal_trusted_reset(IDEDevice *dev);
 bool ide_opal_trusted_restart(IDEDevice *dev);

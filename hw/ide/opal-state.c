@@ -396,8 +396,8 @@ static uint64_t slot_offset(const IDEOpalState *st, uint64_t generation)
 }
 
 /*
- * The next slot's contents, taken from the TPer by whoever holds it (a
- * worker thread during a TRUSTED SEND, opal-engine.c), written later by a
+ * The next slot's contents, taken from the TPer by whoever holds it (the
+ * drive's thread during a TRUSTED SEND, opal-engine.c), written later by a
  * coroutine in the main loop.  It takes the journal: the writes it holds
  * are this slot's.
  */

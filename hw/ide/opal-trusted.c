@@ -74,7 +74,7 @@ static void trusted_send_done(IDEOpalDrive *d, OpalIfStatus status)
 
 /*
  * The end of a data-out phase: hand what the host sent to the TPer, which
- * works on it in a worker thread (opal-engine.c) while the drive is busy.
+ * works on it in the drive's thread (opal-engine.c) while it is busy.
  * The engine keeps a copy; the I/O buffer forgets the PINs it carried.
  */
 static void trusted_deliver(IDEOpalDrive *d, IDEState *s)

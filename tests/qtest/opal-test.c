@@ -2698,7 +2698,7 @@ static void test_media_pio_port_restart(void)
 
     ahci_px_clr(ahci, s->port, AHCI_PX_CMD, AHCI_PX_CMD_ST);
     ahci_px_set(ahci, s->port, AHCI_PX_CMD, AHCI_PX_CMD_ST);
-    qtest_clock_step(ahci->parent->qts, 10 * G_USEC_PER_SEC * 1000);
+    qtest_clock_step(ahci->parent->qts, 10 * G_USEC_PER_SEC * 1000LL);
     g_assert_cmphex(ahci_px_rreg(ahci, s->port, AHCI_PX_CI), ==, 0);
     tfd = ahci_px_rreg(ahci, s->port, AHCI_PX_TFD);
     ASSERT_BIT_SET(tfd & AHCI_PX_TFD_STS, ATA_STAT_DRQ);
@@ -3707,6 +3707,50 @@ static void test_engine_power_cycle_in_flight(void)
     opal_shutdown(s);
 }
 
+/*
+ * The drive's thread runs at the lowest priority (nice 19): a guest that
+ * keeps it busy checking passwords leaves the host's CPU to the machine's
+ * vCPUs and I/O.  Found by its name among QEMU's threads (proc(5)).
+ */
+static void test_engine_priority(void)
+{
+    OpalTestState *s;
+    g_autofree char *dir = NULL;
+    const char *tid;
+    GDir *tasks;
+    int found = 0;
+
+    if (!g_file_test("/proc/self/task", G_FILE_TEST_IS_DIR)) {
+        g_test_skip("no /proc/PID/task here");
+        return;
+    }
+    s = opal_boot("-name debug-threads=on "
+                  "-device ide-opal-hd,drive=d0,bus=ide.0");
+    dir = g_strdup_printf("/proc/%d/task", qtest_pid(s->ahci->parent->qts));
+    tasks = g_dir_open(dir, 0, NULL);
+    g_assert(tasks);
+    while ((tid = g_dir_read_name(tasks))) {
+        g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", dir, tid);
+        g_autofree char *stat_path = g_strdup_printf("%s/%s/stat", dir, tid);
+        g_autofree char *comm = NULL, *stat = NULL;
+        g_auto(GStrv) fields = NULL;
+
+        if (!g_file_get_contents(comm_path, &comm, NULL, NULL) ||
+            strcmp(g_strchomp(comm), "opal-engine")) {
+            continue;
+        }
+        g_assert(g_file_get_contents(stat_path, &stat, NULL, NULL));
+        /* Fields from the 3rd (state) on follow the name's parenthesis */
+        fields = g_strsplit(strrchr(stat, ')') + 2, " ", 0);
+        g_assert_cmpuint(g_strv_length(fields), >, 19 - 3);
+        g_assert_cmpstr(fields[19 - 3], ==, "19");      /* nice */
+        found++;
+    }
+    g_dir_close(tasks);
+    g_assert_cmpint(found, ==, 1);
+    opal_shutdown(s);
+}
+
 static void test_engine_qmp_in_flight(void)
 {
     OpalTestState *s = opal_boot_owned("%s", "");
@@ -4354,6 +4398,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/savevm", test_state_savevm);
     qtest_add_func("/opal/engine/qmp-in-flight", test_engine_qmp_in_flight);
+    qtest_add_func("/opal/engine/priority", test_engine_priority);
     qtest_add_func("/opal/engine/power-cycle-in-flight",
                    test_engine_power_cycle_in_flight);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);

@@ -7,22 +7,22 @@
  * passes it in LIB_FUZZING_ENGINE with -Wl,--wrap=...), never into
  * qemu-system-x86_64; QEMU's sources stay as they are.
  *
- * 1. Waiting for the TPer (--wrap=thread_pool_submit_aio).
- *    ide-opal-hd runs a TRUSTED SEND's method in a worker of QEMU's thread
- *    pool (hw/ide/opal-engine.c): the command stays BSY until the worker is
+ * 1. Waiting for the TPer (--wrap=ide_opal_engine_submit).
+ *    ide-opal-hd runs a TRUSTED SEND's method in a thread of the drive's
+ *    own (hw/ide/opal-engine.c): the command stays BSY until the thread is
  *    done, which takes a PBKDF2 or two when a password is checked.
  *    generic-fuzz never waits for a worker - it runs its next operation at
  *    once, and resets the machine at the end of the input - so whether a
  *    command that follows a TRUSTED SEND runs, and with which DMA contents,
  *    would depend on the host's timing, and every input would end at its
  *    first password check.  Here the submitting MMIO/PIO access runs the
- *    work in a thread of its own, as the pool would (without the BQL, so the
+ *    work in a thread of its own, as the drive would (without the BQL, so the
  *    engine takes its worker path: the state is saved by a coroutine in the
  *    main loop, which this polls meanwhile), waits for it, and schedules the
  *    completion as a bottom half, which generic-fuzz runs before its next
  *    operation.  The device sees what it sees with a fast worker: the
  *    command completes after the submitting access returns.
- *    QEMU_FUZZ_OPAL_ENGINE=async leaves the thread pool alone (the shipped
+ *    QEMU_FUZZ_OPAL_ENGINE=async leaves the drive's thread alone (the shipped
  *    timing; inputs then are not reproducible); QEMU_FUZZ_OPAL_ENGINE=inline
  *    runs the work in the submitting thread itself, with the BQL (to tell a
  *    finding from an effect of the polling above).
@@ -62,10 +62,6 @@
 #include "system/runstate.h"
 #include <gcrypt.h>
 
-BlockAIOCB *__real_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
-                                          BlockCompletionFunc *cb, void *opaque);
-BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
-                                          BlockCompletionFunc *cb, void *opaque);
 void __real_qemu_system_reset(ShutdownCause reason);
 void __wrap_qemu_system_reset(ShutdownCause reason);
 /* hw/ide/opal-qmp.c (QMP's opal-psid-revert) */
@@ -73,6 +69,13 @@ void qmp_opal_psid_revert(const char *id, Error **errp);
 /* hw/ide/opal-state.c: the two ways a state is saved (opal-hd.h) */
 typedef struct IDEOpalDrive IDEOpalDrive;
 typedef struct IDEOpalSlotWrite IDEOpalSlotWrite;
+/* hw/ide/opal-engine.c: work for the drive's thread (opal-hd.h) */
+void __real_ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *func,
+                                   void *arg, BlockCompletionFunc *cb,
+                                   void *opaque);
+void __wrap_ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *func,
+                                   void *arg, BlockCompletionFunc *cb,
+                                   void *opaque);
 bool __real_ide_opal_state_save(IDEOpalDrive *d, Error **errp);
 bool __wrap_ide_opal_state_save(IDEOpalDrive *d, Error **errp);
 IDEOpalSlotWrite *__real_ide_opal_state_prepare(IDEOpalDrive *d);
@@ -143,8 +146,9 @@ static void waited_work_complete(void *opaque)
     g_free(w);
 }
 
-BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
-                                          BlockCompletionFunc *cb, void *opaque)
+void __wrap_ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *func,
+                                   void *arg, BlockCompletionFunc *cb,
+                                   void *opaque)
 {
     static int async = -1;
     WaitedWork *w;
@@ -154,7 +158,8 @@ BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
         async = !g_strcmp0(g_getenv("QEMU_FUZZ_OPAL_ENGINE"), "async");
     }
     if (async) {
-        return __real_thread_pool_submit_aio(func, arg, cb, opaque);
+        __real_ide_opal_engine_submit(d, func, arg, cb, opaque);
+        return;
     }
     w = g_new0(WaitedWork, 1);
     *w = (WaitedWork) {
@@ -164,7 +169,7 @@ BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
     if (!g_strcmp0(g_getenv("QEMU_FUZZ_OPAL_ENGINE"), "inline")) {
         w->ret = func(arg);
         aio_bh_schedule_oneshot(w->ctx, waited_work_complete, w);
-        return NULL;
+        return;
     }
     qemu_thread_create(&thread, "fuzz-worker", waited_work_thread, w,
                        QEMU_THREAD_JOINABLE);
@@ -173,8 +178,6 @@ BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
     }
     qemu_thread_join(&thread);
     aio_bh_schedule_oneshot(w->ctx, waited_work_complete, w);
-    /* Nobody in ide-opal-hd cancels its work: no AIOCB to hand out. */
-    return NULL;
 }
 
 void __wrap_qemu_system_reset(ShutdownCause reason)
