@@ -174,6 +174,7 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
     if (!expect_control(&r, OPAL_TK_END_LIST)) {
         return call_fail(why, r.error ? r.error : "status list not closed");
     }
+    call->len = r.pos - data;
     return split_args(call, why);
 }
 

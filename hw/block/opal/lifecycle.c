@@ -168,11 +168,14 @@ static unsigned reset_tries(OpalSP *sp)
 
 void opal_tper_reset(OpalTPer *tper, OpalReset type)
 {
-    const OpalTable *ranges = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
-    OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
+    const OpalTable *ranges;
+    OpalRow *mbr;
     unsigned changes = 0, tries = 0;
 
+    /* First, for an open transaction's abort puts other SPs in place. */
     opal_session_abort_all(tper);
+    ranges = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_LOCKING);
+    mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
     opal_block_sid_reset(tper, type);
     if (type == OPAL_RESET_POWER_CYCLE) {
         tries = reset_tries(tper->admin_sp) + reset_tries(tper->locking_sp);

@@ -91,8 +91,11 @@ static void copy_key(const OpalSP *sp, const OpalRow *range, uint8_t *out)
     /* else still wrapped: @out stays zero, and extent_of() keeps the range locked */
 }
 
-OpalMediaMap *opal_media_map_new(const OpalTPer *tper)
+OpalMediaMap *opal_media_map_new(const OpalTPer *live)
 {
+    OpalTPer view;
+    /* The media change at a transaction's commit, not before. */
+    const OpalTPer *tper = opal_committed(live, &view);
     const OpalSP *sp = tper->locking_sp;
     const OpalTable *ranges = opal_sp_table(sp, OPAL_UID_TABLE_LOCKING);
     const OpalRow *global = opal_sp_row(sp, OPAL_UID_LOCKING_GLOBALRANGE);
@@ -230,8 +233,10 @@ unsigned opal_media_nr_keys(const OpalMediaMap *map)
     return map->nr_keys;
 }
 
-void opal_tper_mbr_read(const OpalTPer *tper, uint64_t offset, uint8_t *buf, size_t len)
+void opal_tper_mbr_read(const OpalTPer *live, uint64_t offset, uint8_t *buf, size_t len)
 {
+    OpalTPer view;
+    const OpalTPer *tper = opal_committed(live, &view);
     const OpalTable *table = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR);
 
     g_assert(offset <= table->byte_size && len <= table->byte_size - offset);

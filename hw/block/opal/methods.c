@@ -328,6 +328,11 @@ static OpalStatus set_bytes(MethodContext *m, OpalTable *table, const OpalValue 
                    " bytes", table->def->name, table->byte_size);
         return OPAL_ST_INVALID_PARAMETER;
     }
+    if (!opal_transaction_may_write(m->tper, len)) {
+        return opal_refuse(m, OPAL_ST_INSUFFICIENT_SPACE, "the transaction has "
+                           "written what one may (%d bytes with its records): "
+                           "commit it first", OPAL_TRANSACTION_MAX_WRITE);
+    }
     opal_table_write(table, offset, data, len);
     opal_byte_written(m->tper, table->def->uid, offset, data, len);
     return OPAL_ST_SUCCESS;
@@ -643,6 +648,18 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
                        methods[i].name, what->str, why->str);
         } else {
             status = methods[i].fn(&m);
+            if (status == OPAL_ST_SUCCESS && s->end_after_response &&
+                opal_transaction_open(tper)) {
+                /*
+                 * It ends its session, which aborts the transaction: what
+                 * it did cannot last.  Undone now, so that no
+                 * EndTransaction after it in the packet commits it.
+                 */
+                opal_transaction_session_ended(tper, s);
+                status = opal_refuse(&m, OPAL_ST_TRANSACTION_FAILURE, "it ends "
+                                     "the session, whose transaction aborts: "
+                                     "undone");
+            }
             opal_trace(tper, "session %u (%s): %s on %s: %s%s%s", s->tsn,
                        who->str, methods[i].name, what->str,
                        opal_status_name(status), refused->len ? ": " : "",

@@ -143,6 +143,7 @@ typedef struct OpalValue {
 typedef struct OpalCall {
     uint64_t invoking_uid;
     uint64_t method_uid;
+    size_t len;                 /* bytes of the data it takes, status list included */
     GArray *tokens;             /* OpalToken: everything inside the argument list */
     size_t nr_required;
     OpalValue required[OPAL_MAX_ARGS];
@@ -245,6 +246,31 @@ typedef enum OpalHostProperty {
 
 typedef struct OpalSP OpalSP;
 
+/*
+ * Transactions (transaction.c; Core 3.2.6): at most this many open at once,
+ * nested, in the one session that holds them - MaxTransactionLimit in
+ * Properties, which Opal 4.1.1 wants at least 1.
+ */
+#define OPAL_MAX_TRANSACTIONS   2
+
+/* One open transaction: what its abort puts back, as it was at its start. */
+typedef struct OpalTransactionLevel {
+    OpalSP *admin_sp;
+    OpalSP *locking_sp;
+    GHashTable *keks;
+    guint writes;               /* byte-table writes held before it */
+    uint64_t written;           /* and what they count (OPAL_TRANSACTION_MAX_WRITE) */
+} OpalTransactionLevel;
+
+typedef struct OpalTransactions {
+    unsigned depth;             /* 0: none open */
+    uint32_t tsn;               /* the session that holds them */
+    OpalTransactionLevel levels[OPAL_MAX_TRANSACTIONS];
+    unsigned changes;           /* OPAL_CHANGE_* the listener hears at the commit */
+    GPtrArray *writes;          /* byte-table writes the byte listener hears then */
+    uint64_t written;
+} OpalTransactions;
+
 struct OpalTPer {
     OpalConfig config;
     OpalSP *admin_sp;
@@ -284,6 +310,7 @@ struct OpalTPer {
     GBytes *sid_value_verifier;
     bool sid_value_known;
     bool sid_value_differs;
+    OpalTransactions txn;
 };
 
 /*
@@ -306,6 +333,46 @@ bool opal_changed(OpalTPer *tper, unsigned changes);
 /* Tells the byte listener, if any, of a method's write to a byte table (tper.c). */
 void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
                        const uint8_t *data, uint64_t len);
+
+/*
+ * Transactions (transaction.c).  opal_transaction_init() and _free() belong
+ * to the TPer's life; _open() tells whether one is, _busy() whether one that
+ * @s does not hold is (@s NULL: any).
+ */
+void opal_transaction_init(OpalTPer *tper);
+void opal_transaction_free(OpalTPer *tper);
+bool opal_transaction_open(const OpalTPer *tper);
+bool opal_transaction_busy(const OpalTPer *tper, const OpalSession *s);
+/*
+ * StartTransaction and EndTransaction with the host's @status, in session
+ * @s: appends the TPer's answer, the same token and the outcome's status.
+ */
+void opal_transaction_start(OpalTPer *tper, OpalSession *s, uint64_t status,
+                            GByteArray *out);
+void opal_transaction_end(OpalTPer *tper, OpalSession *s, uint64_t status,
+                          GByteArray *out);
+/* Session @s ends (NULL: every session): the transactions it holds abort. */
+void opal_transaction_session_ended(OpalTPer *tper, const OpalSession *s);
+/* Whether a transaction may write @len more bytes of byte tables. */
+bool opal_transaction_may_write(const OpalTPer *tper, uint64_t len);
+/*
+ * While a transaction is open, opal_changed() and opal_byte_written() keep
+ * what they hear for the commit: these take it.
+ */
+void opal_transaction_defer(OpalTPer *tper, unsigned changes);
+void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid, uint64_t offset,
+                                 const uint8_t *data, uint64_t len);
+/*
+ * The state as committed, for whoever reads it from outside the session
+ * that holds a transaction (saves, the media view, the shadow MBR, the
+ * status): @tper itself if none is open, or @view made to show it.
+ */
+const OpalTPer *opal_committed(const OpalTPer *tper, OpalTPer *view);
+/*
+ * A copy of @tper's SPs, byte tables included, and KEKs (persist.c): what
+ * a transaction rolls back to.
+ */
+void opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level);
 
 /* Explains what the engine did or refused, when someone listens (tper.c). */
 void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

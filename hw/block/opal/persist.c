@@ -166,6 +166,7 @@ typedef enum SaveMode {
     SAVE_APART,         /* the same, byte tables as chunk maps */
     SAVE_RUNNING,       /* everything, volatile state included (migration) */
     SAVE_SNAPSHOT,      /* what of that the image may keep (savevm) */
+    SAVE_COPY,          /* the running state less the session layer (transactions) */
 } SaveMode;
 
 /*
@@ -177,7 +178,7 @@ typedef enum SaveMode {
 static bool cell_saved(const OpalSP *sp, const OpalRow *row,
                        const OpalColumn *col, SaveMode mode)
 {
-    if (!(col->flags & OPAL_COL_VOLATILE) || mode == SAVE_RUNNING) {
+    if (!(col->flags & OPAL_COL_VOLATILE) || mode == SAVE_RUNNING || mode == SAVE_COPY) {
         return true;
     }
     return mode == SAVE_SNAPSHOT && row->def == &opal_tdef_k_aes_256 &&
@@ -325,7 +326,7 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
     }
     save_sp(tper->admin_sp, mode, out);
     save_sp(tper->locking_sp, mode, out);
-    if (mode == SAVE_RUNNING) {
+    if (mode == SAVE_RUNNING || mode == SAVE_COPY) {
         /* In UID order: the same state always saves to the same bytes. */
         g_autoptr(GList) uids = g_list_sort(g_hash_table_get_keys(tper->keks), compare_uid);
 
@@ -334,6 +335,8 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
             put_le(out, *(uint64_t *)l->data, 8);
             put_blob(out, g_hash_table_lookup(tper->keks, l->data), OPAL_KEK_LEN);
         }
+    }
+    if (mode == SAVE_RUNNING) {
         save_sessions(tper, out);
     }
     if (mode == SAVE_RUNNING || mode == SAVE_SNAPSHOT) {
@@ -342,9 +345,16 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
     put_u8(out, RECORD_END);
 }
 
-static uint8_t *save(const OpalTPer *tper, SaveMode mode, size_t *len)
+static uint8_t *save(const OpalTPer *live, SaveMode mode, size_t *len)
 {
     StateWriter count = { 0 }, out;
+    OpalTPer view;
+    /*
+     * What a transaction changed is not the drive's until the commit: not in
+     * the image, nor in a migration or a snapshot, whose drive resumes as if
+     * the transaction had aborted - the session that held it has none.
+     */
+    const OpalTPer *tper = mode == SAVE_COPY ? live : opal_committed(live, &view);
 
     write_state(tper, mode, &count);
     out = (StateWriter) { .buf = g_malloc(count.len) };
@@ -854,17 +864,21 @@ static void forget_factory_keys(OpalTPer *tper)
 
 static bool load(OpalTPer *tper, StateReader *r, char **error)
 {
-    OpalSP *admin = tper->admin_sp, *locking = tper->locking_sp;
     bool sid_blocked = tper->sid_blocked;
     uint8_t sid_block_clear_events = tper->sid_block_clear_events;
     uint32_t comid_request = tper->comid_request;
+    OpalSP *admin, *locking;
 
     /*
      * Onto a factory drive, so that a cell the state lacks has its factory
      * value; and onto a reset ComID, which a state without sessions (a saved
      * state, a snapshot) resumes with: no ComID request pending either.
+     * Aborting the sessions aborts their transactions first, which puts
+     * other SPs in place.
      */
     opal_session_abort_all(tper);
+    admin = tper->admin_sp;
+    locking = tper->locking_sp;
     tper->comid_request = OPAL_COMID_REQ_NONE;
     tper->sid_blocked = false;          /* unless a BLOCK_SID record says otherwise */
     tper->sid_block_clear_events = 0;
@@ -920,4 +934,32 @@ bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char
 bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
 {
     return opal_tper_load_apart(tper, buf, len, NULL, NULL, error);
+}
+
+void opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level)
+{
+    OpalTPer *copy = g_new0(OpalTPer, 1);
+    g_autofree char *error = NULL;
+    StateReader r;
+    uint8_t *buf;
+    size_t len;
+    bool loaded;
+
+    buf = save(tper, SAVE_COPY, &len);
+    r = (StateReader) {
+        .pos = buf, .end = buf + len, .error = g_string_new(NULL), .running = true,
+    };
+    /* A TPer of its own to load into, which only lends its new SPs and KEKs. */
+    copy->config = tper->config;
+    opal_session_init(copy);
+    opal_secrets_init(copy);
+    loaded = load(copy, &r, &error);
+    opal_secret_free(buf, len);
+    /* What this engine saved a moment ago, it loads: anything else is a bug. */
+    g_assert(loaded);
+    level->admin_sp = copy->admin_sp;
+    level->locking_sp = copy->locking_sp;
+    level->keks = copy->keks;
+    opal_sid_value_forget(copy);
+    g_free(copy);
 }

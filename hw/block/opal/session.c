@@ -5,9 +5,10 @@
  * TSN = HSN = 0 addresses the session manager (Core 5.2): Properties and
  * StartSession, answered by Properties and SyncSession calls from SMUID.
  * Other packets belong to an open session: an EndOfSession token closes it
- * (and is echoed), anything else is a method call for the session's SP; a
- * call that cannot be parsed aborts the session, which the TPer announces
- * with a CloseSession.
+ * (and is echoed), anything else is a method call for the session's SP,
+ * which StartTransaction and EndTransaction tokens may precede and follow
+ * (transaction.c); a call that cannot be parsed aborts the session, which
+ * the TPer announces with a CloseSession.
  * Responses are queued for the next IF-RECV (tper.c), which the host must
  * issue before its next IF-SEND (Core 3.3.10); a ComPacket that cannot be
  * understood is dropped, so the host reads "no response" instead of waiting
@@ -103,6 +104,7 @@ void opal_session_init(OpalTPer *tper)
 
 void opal_session_abort_all(OpalTPer *tper)
 {
+    opal_transaction_session_ended(tper, NULL);
     if (tper->response) {
         g_byte_array_unref(tper->response);
         tper->response = NULL;
@@ -212,8 +214,7 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
         { "MaxMethods", 1 },
         { "MaxSessions", OPAL_MAX_SESSIONS },
         { "MaxAuthentications", OPAL_MAX_AUTHENTICATIONS },
-        /* Transactions are not implemented yet: announce none. */
-        { "MaxTransactionLimit", 0 },
+        { "MaxTransactionLimit", OPAL_MAX_TRANSACTIONS },
         { "DefSessionTimeout", DEF_SESSION_TIMEOUT },
         { "MinSessionTimeout", MIN_SESSION_TIMEOUT },
         { "MaxSessionTimeout", MAX_SESSION_TIMEOUT },
@@ -332,6 +333,12 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
                                             : "no SP");
         return OPAL_ST_INVALID_PARAMETER;
     }
+    if (opal_transaction_busy(tper, NULL)) {
+        /* Until it ends, the transaction's session is the only one at work. */
+        opal_trace(tper, "StartSession refused: session %u holds a transaction",
+                   tper->txn.tsn);
+        return OPAL_ST_SP_BUSY;
+    }
     status = check_session_limits(tper, sp, write, &slot);
     if (status != OPAL_ST_SUCCESS) {
         return status;
@@ -432,6 +439,13 @@ static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
     }
 }
 
+/* Session @s is over, and any transaction it holds. */
+static void end_session(OpalTPer *tper, OpalSession *s)
+{
+    opal_transaction_session_ended(tper, s);
+    memset(s, 0, sizeof(*s));
+}
+
 void opal_session_expire(OpalTPer *tper)
 {
     int64_t now = opal_now_ms(tper);
@@ -442,7 +456,7 @@ void opal_session_expire(OpalTPer *tper)
         if (s->tsn && s->timeout_ms && now - s->last_activity_ms > s->timeout_ms) {
             opal_trace(tper, "session %u/%u timed out after %" G_GINT64_FORMAT " ms idle",
                        s->tsn, s->hsn, now - s->last_activity_ms);
-            memset(s, 0, sizeof(*s));
+            end_session(tper, s);
         }
     }
 }
@@ -468,35 +482,104 @@ static void queue_close_session(OpalTPer *tper, const OpalSession *s)
     queue_response(tper, 0, 0, out);
 }
 
+/*
+ * Reads the StartTransaction and EndTransaction tokens, each with its status,
+ * at the start of @r's data and acts on them (Core 3.2.6), leaving @r at the
+ * first other token, if any; false if one has no uinteger status.
+ */
+static bool transaction_tokens(OpalTPer *tper, OpalSession *s, OpalTokenReader *r,
+                               GByteArray *out)
+{
+    for (;;) {
+        const uint8_t *at = r->pos;
+        OpalToken t, status;
+
+        if (!opal_token_read(r, &t) ||
+            (!opal_token_is(&t, OPAL_TK_START_TRANSACTION) &&
+             !opal_token_is(&t, OPAL_TK_END_TRANSACTION))) {
+            r->pos = at;
+            return true;
+        }
+        if (!opal_token_read(r, &status) || status.type != OPAL_TOKEN_UINT) {
+            return false;
+        }
+        if (t.control == OPAL_TK_START_TRANSACTION) {
+            opal_transaction_start(tper, s, status.uint, out);
+        } else {
+            opal_transaction_end(tper, s, status.uint, out);
+        }
+    }
+}
+
+/* The session's one method call at @data, or false if it cannot be parsed. */
+static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data, size_t len,
+                         size_t *used, GByteArray *out, const char **why)
+{
+    OpalCall call;
+
+    if (!opal_call_parse(&call, data, len, why)) {
+        opal_call_clear(&call);
+        return false;
+    }
+    if (opal_transaction_busy(tper, s)) {
+        opal_trace(tper, "session %u: method refused: session %u holds a transaction",
+                   s->tsn, tper->txn.tsn);
+        opal_token_put_control(out, OPAL_TK_START_LIST);
+        opal_token_put_control(out, OPAL_TK_END_LIST);
+        opal_put_status(out, OPAL_ST_SP_BUSY);
+    } else {
+        opal_method_invoke(tper, s, &call, out);
+    }
+    *used = call.len;
+    opal_call_clear(&call);
+    return true;
+}
+
+/*
+ * A session's packet: EndOfSession, or a method call, or both of them
+ * preceded by transaction tokens, and a call followed by some as well.
+ */
 static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt)
 {
     g_autoptr(GByteArray) out = g_byte_array_new();
-    OpalCall call;
-    const char *why = NULL;
+    OpalTokenReader r;
+    const char *why = "malformed StartTransaction or EndTransaction";
+    size_t used = 0;
 
     s->last_activity_ms = opal_now_ms(tper);
-    if (pkt->len >= 1 && pkt->data[0] == OPAL_TK_END_OF_SESSION) {
+    opal_token_reader_init(&r, pkt->data, pkt->len);
+    if (!transaction_tokens(tper, s, &r, out)) {
+        goto abort;
+    }
+    if (r.pos < r.end && r.pos[0] == OPAL_TK_END_OF_SESSION) {
         /* The host closes; the TPer confirms with its own EndOfSession (Core 3.3.7.3). */
         opal_trace(tper, "session %u/%u closed by the host", s->tsn, s->hsn);
         opal_token_put_control(out, OPAL_TK_END_OF_SESSION);
         queue_response(tper, s->tsn, s->hsn, out);
-        memset(s, 0, sizeof(*s));
+        end_session(tper, s);
         return;
     }
-    if (!opal_call_parse(&call, pkt->data, pkt->len, &why)) {
-        opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
-        opal_call_clear(&call);
-        queue_close_session(tper, s);
-        memset(s, 0, sizeof(*s));
-        return;
+    /* Transaction tokens alone are a packet too; anything else is a call. */
+    if (r.pos == pkt->data || r.pos < r.end) {
+        if (!session_call(tper, s, r.pos, r.end - r.pos, &used, out, &why)) {
+            goto abort;
+        }
+        r.pos += used;
+        why = "malformed StartTransaction or EndTransaction";
+        if (!transaction_tokens(tper, s, &r, out)) {
+            goto abort;
+        }
     }
-    opal_method_invoke(tper, s, &call, out);
-    opal_call_clear(&call);
     queue_response(tper, s->tsn, s->hsn, out);
     if (s->end_after_response) {
         opal_trace(tper, "session %u/%u ended by the TPer", s->tsn, s->hsn);
-        memset(s, 0, sizeof(*s));
+        end_session(tper, s);
     }
+    return;
+abort:
+    opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
+    queue_close_session(tper, s);
+    end_session(tper, s);
 }
 
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)

@@ -75,8 +75,11 @@ static void add_authorities(const OpalSP *sp, GArray *out)
     }
 }
 
-OpalStatusReport *opal_tper_status(const OpalTPer *tper)
+OpalStatusReport *opal_tper_status(const OpalTPer *live)
 {
+    OpalTPer view;
+    /* What an open transaction changed is not the drive's yet. */
+    const OpalTPer *tper = opal_committed(live, &view);
     OpalStatusReport *r = g_new0(OpalStatusReport, 1);
     const OpalSP *lsp = tper->locking_sp;
     const OpalTable *ranges = opal_sp_table(lsp, OPAL_UID_TABLE_LOCKING);

@@ -39,6 +39,7 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
     tper->config.psid = g_strdup(config->psid);
     opal_session_init(tper);
     opal_secrets_init(tper);
+    opal_transaction_init(tper);
     opal_sps_factory_reset(tper);
     return tper;
 }
@@ -46,6 +47,7 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
 void opal_tper_free(OpalTPer *tper)
 {
     opal_session_abort_all(tper);
+    opal_transaction_free(tper);
     opal_sp_free(tper->admin_sp);
     opal_sp_free(tper->locking_sp);
     g_hash_table_destroy(tper->keks);
@@ -91,6 +93,11 @@ bool opal_changed(OpalTPer *tper, unsigned changes)
         /* New PINs, keys or locks: the keys' wrapped copies follow before any save. */
         opal_secrets_rewrap(tper);
     }
+    if (opal_transaction_open(tper)) {
+        /* Nothing reaches the image or the media before the commit. */
+        opal_transaction_defer(tper, changes);
+        return true;
+    }
     if (tper->changed && changes && !tper->changed(tper->changed_opaque, changes)) {
         opal_trace(tper, "the change could not be saved: it lasts until power-off");
         return false;
@@ -108,7 +115,9 @@ void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
         table_uid = OPAL_UID_TABLE_DATASTORE;
         offset += place;
     }
-    if (tper->byte_written) {
+    if (opal_transaction_open(tper)) {
+        opal_transaction_hold_write(tper, table_uid, offset, data, len);
+    } else if (tper->byte_written) {
         tper->byte_written(tper->byte_written_opaque, table_uid, offset, data, len);
     }
 }

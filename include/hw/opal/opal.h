@@ -140,6 +140,16 @@ enum {
  * It returns false if it could not keep the change (persistence failed): the
  * method that made it then fails with TPER_MALFUNCTION, though the change
  * stays in effect until power-off, as on a drive whose flash failed.
+ *
+ * Inside a TCG transaction (Core 3.2.6) the listeners hear nothing until the
+ * commit: then the byte listener hears every write the transaction made to
+ * the byte tables, and the change listener once what all its methods
+ * changed, so that one save takes the whole transaction.  If that save
+ * fails, the commit fails (TRANSACTION_FAILURE) and the drive goes back to
+ * the state before the transaction: the byte listener then hears the old
+ * bytes of what was written, and the change listener OPAL_CHANGE_MEDIA if
+ * the transaction changed the media.  An aborted transaction is never heard
+ * of.
  */
 typedef bool OpalChangeFn(void *opaque, unsigned changes);
 void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque);
@@ -216,6 +226,18 @@ uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
  * headers and whatever it saves with it (a method's byte-table writes).
  */
 #define OPAL_STATE_MAX_SIZE     (2 * 1024 * 1024)
+
+/*
+ * The most a TCG transaction may write to the byte tables before its
+ * commit, all of which the byte listener hears at once, just before the
+ * save that makes the transaction durable: a transport that saves those
+ * writes with the state makes room for this beside OPAL_STATE_MAX_SIZE.
+ * Each write counts its bytes and OPAL_TRANSACTION_WRITE_COST, room for the
+ * transport's record of it.  A Set that would pass it fails with
+ * INSUFFICIENT_SPACE, and the host may commit and go on in a new transaction.
+ */
+#define OPAL_TRANSACTION_MAX_WRITE  (1024 * 1024)
+#define OPAL_TRANSACTION_WRITE_COST 32
 
 /*
  * Everything a running drive holds, for live migration: the state above with
