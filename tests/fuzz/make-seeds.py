@@ -85,6 +85,7 @@ def comid_request(code):
 CALL, END_OF_DATA, END_SESSION = b"\xf8", b"\xf9", b"\xfa"
 START_LIST, END_LIST = b"\xf0", b"\xf1"
 START_NAME, END_NAME = b"\xf2", b"\xf3"
+START_TRANSACTION, END_TRANSACTION = b"\xfb", b"\xfc"
 STATUS_OK = START_LIST + b"\x00\x00\x00" + END_LIST
 
 
@@ -491,6 +492,38 @@ seed(ADMIN1_OPEN, "sid-alongside", session(NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID,
     [method_call(LOCKING_SP, REVERT)], end=False) + in_session(A, get_columns(MBRCONTROL, 0, 3)))
 seed(ADMIN1_OPEN, "malformed-in-session", in_session(A, CALL + uid(GLOBAL_RANGE) + uid(SET) +
                                                       START_LIST + START_NAME))
+
+
+# Transactions (Core 3.2.6): alone in a packet, or around a call in its packet.
+def txn(token, status=0):
+    return token + uint(status)
+
+
+seed(ADMIN1_OPEN, "transaction-commit", calls(A,
+    txn(START_TRANSACTION),
+    set_values(locking_range(3), range_cells(1 << 18, 1 << 12, rl=1)),
+    set_bytes(MBR, 1024, BOOT_BLOCK),
+    set_bytes(DATASTORE, 0, b"committed"),
+    set_pin(c_pin_user(3), b"user3"),
+    txn(END_TRANSACTION)) +
+     media(False, 1 << 18, 2) + media(False, 2, 1) +
+     session(NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID, SID_PIN, [get_columns(LOCKING_SP, 0, 7)]))
+seed(ADMIN1_OPEN, "transaction-nested-abort", calls(A,
+    txn(START_TRANSACTION),
+    method_call(key_range(1), GENKEY),
+    txn(START_TRANSACTION) + set_values(locking_range(1), [(RL, uint(0))]),
+    txn(START_TRANSACTION),                                             # past the limit
+    set_bytes(DATASTORE, 4096, bytes(300)) + txn(END_TRANSACTION, 1),
+    authenticate(USER1, b"wrong"),
+    method_call(THIS_SP, REVERTSP, [])) +                              # ends it all
+     media(False, RANGE1_START, 8) + event(EV_STATUS))
+seed(ADMIN1_OPEN, "transaction-across-events", calls(A,
+    txn(START_TRANSACTION) + set_values(MBRCONTROL, [(MBR_DONE, uint(1))]),
+    txn(END_TRANSACTION, 0) + txn(START_TRANSACTION)) +
+     session(NEXT_TSN[ADMIN1_OPEN], ADMIN_SP, SID, SID_PIN) +         # SP_BUSY
+     in_session(A, set_bytes(MBR, 0, BOOT_BLOCK), ev=EV_MIGRATE) +
+     in_session(A, txn(END_TRANSACTION)) +
+     calls(A, txn(START_TRANSACTION)) + event(EV_HARDWARE_RESET) + media(False, 0, 1))
 
 # ---- User1's session open (TSN 0x1004): what a user may and may not do
 U = USER1_TSN
