@@ -108,6 +108,7 @@ typedef struct OpalTestState {
     AHCIQState *ahci;
     uint8_t port;
     uint32_t tsn;       /* the open TCG session, 0 if none */
+    bool dropped;       /* ata_in_flight reset the machine under the command */
 } OpalTestState;
 
 typedef enum XferDir {
@@ -314,6 +315,14 @@ static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
 
         ata_in_flight = NULL;
         in_flight(s);
+        if (s->dropped) {
+            /* Its table went with the reset (ahci_clean_mem), not its data */
+            s->dropped = false;
+            if (gbuf) {
+                ahci_free(ahci, gbuf);
+            }
+            return (AtaResult) { 0 };
+        }
     }
 
     deadline = g_get_monotonic_time() + CMD_TIMEOUT_US;
@@ -1603,14 +1612,16 @@ static const HostToken *resp_token(HostResponse *r, size_t i)
  * IF-RECV (TRUSTED RECEIVE DMA) until the response is there.
  */
 /* The IF-SEND half of host_exchange(). */
-static void host_send(OpalTestState *s, uint32_t tsn, uint32_t hsn,
-                      GByteArray *tokens)
+/* A ComPacket of one Packet of one SubPacket of @tokens, in @blocks */
+static uint8_t *host_compacket(uint32_t tsn, uint32_t hsn, GByteArray *tokens,
+                               uint16_t *blocks)
 {
     size_t sub_len = 12 + ROUND_UP(tokens->len, 4);
     size_t total = 20 + 24 + sub_len;
-    uint16_t blocks = DIV_ROUND_UP(total, BLOCK_SIZE);
-    g_autofree uint8_t *out = g_malloc0((size_t)blocks * BLOCK_SIZE);
+    uint8_t *out;
 
+    *blocks = DIV_ROUND_UP(total, BLOCK_SIZE);
+    out = g_malloc0((size_t)*blocks * BLOCK_SIZE);
     stw_be_p(out + 4, OPAL_BASE_COMID);
     stl_be_p(out + 16, 24 + sub_len);           /* ComPacket Length */
     stl_be_p(out + 20, tsn);
@@ -1619,6 +1630,15 @@ static void host_send(OpalTestState *s, uint32_t tsn, uint32_t hsn,
     stw_be_p(out + 44 + 6, 0);                  /* Kind: data */
     stl_be_p(out + 44 + 8, tokens->len);        /* SubPacket Length */
     memcpy(out + 56, tokens->data, tokens->len);
+    return out;
+}
+
+static void host_send(OpalTestState *s, uint32_t tsn, uint32_t hsn,
+                      GByteArray *tokens)
+{
+    uint16_t blocks;
+    g_autofree uint8_t *out = host_compacket(tsn, hsn, tokens, &blocks);
+
     assert_success(trusted_send(s, true, SECP_TCG, OPAL_BASE_COMID, blocks,
                                 out), (size_t)blocks * BLOCK_SIZE);
 }
@@ -3751,6 +3771,39 @@ static void test_engine_priority(void)
     opal_shutdown(s);
 }
 
+static void system_reset_in_flight(OpalTestState *s)
+{
+    system_reset(s);
+    s->dropped = true;
+}
+
+/*
+ * A hardware reset (QMP system_reset) while StartSession is in flight
+ * waits for the job, then drops the command: the session it opened ends
+ * with the reset, no response is left to read, and the drive works.
+ */
+static void test_engine_reset_in_flight(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t buf[HOST_RECV_BLOCKS * BLOCK_SIZE];
+    g_autofree uint8_t *out = NULL;
+    uint16_t blocks;
+
+    start_session_call(b, UID_LOCKINGSP, UID_AUTH_ADMIN1, SID_PIN);
+    out = host_compacket(0, 0, b, &blocks);
+    ata_in_flight = system_reset_in_flight;
+    trusted_send(s, true, SECP_TCG, OPAL_BASE_COMID, blocks, out);
+    assert_success(trusted_recv(s, true, SECP_TCG, OPAL_BASE_COMID,
+                                HOST_RECV_BLOCKS, buf), sizeof(buf));
+    g_assert_cmpuint(be32(buf + 16), ==, 0);     /* no ComPacket left */
+    query_sessions_in_flight(s);
+    g_assert_cmpint(in_flight_sessions, ==, 0);
+    admin1_session(s);
+    end_session(s);
+    opal_shutdown(s);
+}
+
 static void test_engine_qmp_in_flight(void)
 {
     OpalTestState *s = opal_boot_owned("%s", "");
@@ -4399,6 +4452,8 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/savevm", test_state_savevm);
     qtest_add_func("/opal/engine/qmp-in-flight", test_engine_qmp_in_flight);
     qtest_add_func("/opal/engine/priority", test_engine_priority);
+    qtest_add_func("/opal/engine/reset-in-flight",
+                   test_engine_reset_in_flight);
     qtest_add_func("/opal/engine/power-cycle-in-flight",
                    test_engine_power_cycle_in_flight);
     qtest_add_func("/opal/state/sigkill", test_state_sigkill);
