@@ -372,7 +372,7 @@ const OpalTPer *opal_committed(const OpalTPer *tper, OpalTPer *view);
  * A copy of @tper's SPs, byte tables included, and KEKs (persist.c): what
  * a transaction rolls back to.
  */
-void opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level);
+bool opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level);
 
 /* Explains what the engine did or refused, when someone listens (tper.c). */
 void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

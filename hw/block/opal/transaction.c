@@ -304,7 +304,13 @@ void opal_transaction_start(OpalTPer *tper, OpalSession *s, uint64_t status,
         return;
     }
     level = &tper->txn.levels[tper->txn.depth];
-    opal_state_copy(tper, level);
+    if (!opal_state_copy(tper, level)) {
+        opal_trace(tper, "session %u: StartTransaction failed: the state "
+                   "does not copy", s->tsn);
+        level_free(level);
+        put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
+        return;
+    }
     level->writes = tper->txn.writes->len;
     level->written = tper->txn.written;
     tper->txn.tsn = s->tsn;
