@@ -65,9 +65,11 @@
 /*
  * A slot holds the largest state the engine can have and the byte-table
  * writes of one method (at most one IF-SEND's data, and a zeros entry per
- * table): a save never fails for want of room.
+ * table) or of one transaction (which the engine bounds, entry headers
+ * included): a save never fails for want of room.
  */
-QEMU_BUILD_BUG_ON(HEADER_SIZE + OPAL_STATE_MAX_SIZE + OPAL_MAX_TRANSFER +
+QEMU_BUILD_BUG_ON(HEADER_SIZE + OPAL_STATE_MAX_SIZE +
+                  MAX_CONST(OPAL_MAX_TRANSFER, OPAL_TRANSACTION_MAX_WRITE) +
                   64 * KiB > SLOT_SIZE);
 
 /* Journal entries: u64 table UID, u64 offset, u64 length, u8 zeros?, the bytes unless zeros. */
