@@ -45,7 +45,8 @@
 static bool ide_opal_check_config(IDEOpalDrive *d, Error **errp)
 {
     if (d->users < OPAL_MIN_USERS || d->users > OPAL_MAX_USERS) {
-        error_setg(errp, "users must be between %d and %d", OPAL_MIN_USERS, OPAL_MAX_USERS);
+        error_setg(errp, "users must be between %d and %d", OPAL_MIN_USERS,
+                   OPAL_MAX_USERS);
         return false;
     }
     if (d->ranges < OPAL_MIN_RANGES || d->ranges > OPAL_MAX_RANGES) {
@@ -164,8 +165,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IDEOpalSecretStr, ide_opal_secret_str_free)
  * restarts - @prefix and the serial number.  It stays out of the property,
  * where info qtree would show it.
  */
-static char *ide_opal_credential(IDEDevice *dev, const char *value, const char *secret_id,
-                                 const char *name, const char *prefix, Error **errp)
+static char *ide_opal_credential(IDEDevice *dev, const char *value,
+                                 const char *secret_id, const char *name,
+                                 const char *prefix, Error **errp)
 {
     char *cred;
 
@@ -210,19 +212,26 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     }
     image_size = blk && blk_bs(blk) ? blk_getlength(blk) : -ENOMEDIUM;
     if (image_size < 0) {
-        error_setg_errno(errp, -image_size, "ide-opal-hd needs a drive with a medium");
+        error_setg_errno(errp, -image_size,
+                         "ide-opal-hd needs a drive with a medium");
         return;
     }
-    /* The guest sees the image up to the state region, through the media gate. */
+    /*
+     * The guest sees the image up to the state region, through the media gate.
+     */
     if (d->state_blk) {
         reserved = 0;
-        if (blk_set_perm(d->state_blk, BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
+        if (blk_set_perm(d->state_blk,
+                         BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE,
                          BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED,
                          errp) < 0) {
             return;
         }
-    } else if (!(reserved = ide_opal_state_reserved(d, image_size, errp))) {
-        return;
+    } else {
+        reserved = ide_opal_state_reserved(d, image_size, errp);
+        if (!reserved) {
+            return;
+        }
     }
     if (!ide_opal_media_attach(d, reserved, errp)) {
         return;
@@ -231,8 +240,10 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     if (*errp) {
         return;
     }
-    msid = ide_opal_credential(dev, d->msid, d->msid_secret, "msid", "MSID", errp);
-    psid = msid ? ide_opal_credential(dev, d->psid, d->psid_secret, "psid", "PSID", errp)
+    msid = ide_opal_credential(dev, d->msid, d->msid_secret, "msid", "MSID",
+                               errp);
+    psid = msid ? ide_opal_credential(dev, d->psid, d->psid_secret, "psid",
+                                      "PSID", errp)
                 : NULL;
     if (!psid) {
         return;
@@ -254,7 +265,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
     if (runstate_check(RUN_STATE_INMIGRATE)) {
-        /* The source still runs on the image: the migrated state brings the TPer's. */
+        /* The source still runs on the image: the TPer's state migrates. */
         ide_opal_state_attach(d, image_size - reserved);
     } else if (!ide_opal_state_open(d, image_size - reserved, errp)) {
         return;
@@ -268,7 +279,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
     ide_opal_engine_init(d);
 }
 
-/* ---- migration and snapshots --------------------------------------------------------- */
+/* ---- migration and snapshots --------------------------------------------- */
 
 /* The running state holds clear keys and KEKs. */
 static void ide_opal_migration_state_free(IDEOpalDrive *d)
@@ -309,12 +320,13 @@ static int ide_opal_post_load(void *opaque, int version_id)
 {
     IDEOpalDrive *d = opaque;
     g_autofree char *why = NULL;
-    bool ok = opal_tper_load_running(d->tper, d->migration_state, d->migration_state_len,
-                                     &why);
+    bool ok = opal_tper_load_running(d->tper, d->migration_state,
+                                     d->migration_state_len, &why);
 
     ide_opal_migration_state_free(d);
     if (!ok) {
-        error_report("ide-opal-hd: the migrated Opal state cannot be taken: %s", why);
+        error_report("ide-opal-hd: the migrated Opal state cannot be taken: %s",
+                     why);
         return -EINVAL;
     }
     ide_opal_state_set_generation(d, d->migration_generation);
@@ -551,23 +563,28 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
     ide_opal_engine_quiesce(d);
     r = opal_tper_status(d->tper);
 
-    /* OpalReset and OpalResetType number the reset types alike (Core 5.1.3.58). */
-    QEMU_BUILD_BUG_ON((int)OPAL_RESET_TYPE_PROGRAMMATIC != (int)OPAL_RESET_PROGRAMMATIC);
+    /*
+     * OpalReset and OpalResetType number the reset types alike (Core 5.1.3.58).
+     */
+    QEMU_BUILD_BUG_ON((int)OPAL_RESET_TYPE_PROGRAMMATIC !=
+                      (int)OPAL_RESET_PROGRAMMATIC);
     info->admin_sp = g_strdup(r->admin_sp);
     info->locking_sp = g_strdup(r->locking_sp);
     for (int i = r->sessions->len - 1; i >= 0; i--) {
-        const OpalSessionStatus *s = &g_array_index(r->sessions, OpalSessionStatus, i);
+        const OpalSessionStatus *s =
+            &g_array_index(r->sessions, OpalSessionStatus, i);
         OpalSession *q = g_new0(OpalSession, 1);
 
-        *q = (OpalSession) { .tsn = s->tsn, .hsn = s->hsn, .sp = g_strdup(s->sp),
-                             .write = s->write };
+        *q = (OpalSession) { .tsn = s->tsn, .hsn = s->hsn,
+                             .sp = g_strdup(s->sp), .write = s->write };
         for (int a = g_strv_length(s->authorities) - 1; a >= 0; a--) {
             QAPI_LIST_PREPEND(q->authorities, g_strdup(s->authorities[a]));
         }
         QAPI_LIST_PREPEND(info->sessions, q);
     }
     for (int i = r->ranges->len - 1; i >= 0; i--) {
-        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
+        const OpalRangeStatus *s =
+            &g_array_index(r->ranges, OpalRangeStatus, i);
         OpalLockingRange *q = g_new0(OpalLockingRange, 1);
 
         *q = (OpalLockingRange) {
@@ -582,7 +599,8 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
         QAPI_LIST_PREPEND(info->ranges, q);
     }
     for (int i = r->authorities->len - 1; i >= 0; i--) {
-        const OpalAuthorityStatus *s = &g_array_index(r->authorities, OpalAuthorityStatus, i);
+        const OpalAuthorityStatus *s =
+            &g_array_index(r->authorities, OpalAuthorityStatus, i);
         OpalAuthority *q = g_new0(OpalAuthority, 1);
 
         *q = (OpalAuthority) {

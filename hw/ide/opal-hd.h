@@ -51,10 +51,15 @@ enum {
  */
 #define IDE_OPAL_MEDIA_ERROR    ABRT_ERR
 
-/* Where the drive keeps its Opal state: a region of its image (opal-state.c). */
+/*
+ * Where the drive keeps its Opal state: a region of its image (opal-state.c).
+ */
 typedef struct IDEOpalState IDEOpalState;
 
-/* The media gate's view: the engine's media map and a cipher per range (opal-media.c). */
+/*
+ * The media gate's view: the engine's media map and a cipher per range
+ * (opal-media.c).
+ */
 typedef struct IDEOpalMedia IDEOpalMedia;
 
 /* A TRUSTED SEND the engine works on in the drive's thread (opal-engine.c). */
@@ -95,7 +100,10 @@ struct IDEOpalDrive {
     /* A pending TRUSTED RECEIVE DMA's data, in migration only */
     uint8_t *trusted_data;
     uint32_t trusted_data_len;
-    /* The running TPer's state and the state slot's generation, in migration (VMState). */
+    /*
+     * In migration (VMState): the running TPer's state and the state slot's
+     * generation.
+     */
     uint8_t *migration_state;
     uint32_t migration_state_len;
     uint64_t migration_generation;
@@ -105,8 +113,10 @@ struct IDEOpalDrive {
     CoQueue engine_waiters;     /* coroutines waiting for the job to end */
     IDEOpalEngine *engine;      /* the drive's processor: a thread */
     VMChangeStateEntry *vm_state;
-    BlockBackend *state_blk;    /* state-drive: the state apart from the image */
-    bool reformat_state;    /* lay the state region out anew, whatever it holds */
+    /* state-drive: the state apart from the image */
+    BlockBackend *state_blk;
+    /* reformat-state: lay the state region out anew, whatever it holds */
+    bool reformat_state;
     char *msid;         /* C_PIN_MSID: the factory SID password */
     char *psid;         /* the PSID of a real drive's label */
     char *msid_secret;  /* or the IDs of -object secret that hold them */
@@ -136,7 +146,8 @@ bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd);
  * after the TPer exists loads the state, or lays out a new region for a new
  * image; saving makes the TPer's state durable.
  */
-uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size, Error **errp);
+uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size,
+                                 Error **errp);
 bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp);
 /*
  * An incoming migration's drive: the region is the source's until the

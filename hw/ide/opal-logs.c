@@ -19,7 +19,10 @@
 
 #define LOG_PAGE_SIZE           512
 
-/* Status bit 1 (ACS-3, 6.2.9) and the sense data of a locked range (SPC-4, 4.5.6). */
+/*
+ * Status bit 1 (ACS-3, 6.2.9) and the sense data of a locked range
+ * (SPC-4, 4.5.6).
+ */
 #define ATA_SENSE_DATA_AVAILABLE    0x02
 #define SENSE_KEY_DATA_PROTECT      0x07
 #define ASC_ACCESS_DENIED           0x20
@@ -42,13 +45,16 @@ typedef struct LogSpec {
 } LogSpec;
 
 static bool fill_directory(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
-static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
+static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page,
+                                   uint8_t *buf);
 static bool fill_identify_device(IDEOpalDrive *d, uint16_t page, uint8_t *buf);
 
 static const LogSpec logs[] = {
     { LOG_DIRECTORY, 1, fill_directory },
     { LOG_NCQ_COMMAND_ERROR, 1, fill_ncq_command_error },
-    /* Pages 0..6 exist as far as the directory says; only 0 and 6 are filled. */
+    /*
+     * Pages 0..6 exist as far as the directory says; only 0 and 6 are filled.
+     */
     { LOG_IDENTIFY_DEVICE, IDENTIFY_PAGE_SECURITY + 1, fill_identify_device },
 };
 
@@ -117,7 +123,9 @@ static bool fill_ncq_command_error(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
     return true;
 }
 
-/* Every IDENTIFY DEVICE data log page starts with this header (ACS-3, 9.10.1). */
+/*
+ * Every IDENTIFY DEVICE data log page starts with this header (ACS-3, 9.10.1).
+ */
 static void identify_page_header(uint8_t *buf, uint8_t page)
 {
     stq_le_p(buf, (1ULL << 63) | ((uint64_t)page << 16) | 0x0001);
@@ -143,8 +151,8 @@ static bool fill_identify_device(IDEOpalDrive *d, uint16_t page, uint8_t *buf)
 }
 
 /* Fills @count pages of @log from @page into @buf; false to abort. */
-static bool read_log(IDEOpalDrive *d, uint8_t address, uint16_t page, uint16_t count,
-                     uint8_t *buf, const char **reason)
+static bool read_log(IDEOpalDrive *d, uint8_t address, uint16_t page,
+                     uint16_t count, uint8_t *buf, const char **reason)
 {
     const LogSpec *log = find_log(address);
 
@@ -178,13 +186,15 @@ bool ide_opal_cmd_read_log_ext(IDEState *s, uint8_t cmd)
     const char *reason = NULL;
 
     trace_ide_opal_read_log(s, address, page, count);
-    if (!read_log(ide_opal_drive(s), address, page, count, s->io_buffer, &reason)) {
+    if (!read_log(ide_opal_drive(s), address, page, count, s->io_buffer,
+                  &reason)) {
         trace_ide_opal_read_log_abort(s, address, page, count, reason);
         ide_abort_command(s);
         return true;
     }
     s->status = READY_STAT | SEEK_STAT;
-    ide_transfer_start(s, s->io_buffer, count * LOG_PAGE_SIZE, ide_transfer_stop);
+    ide_transfer_start(s, s->io_buffer, count * LOG_PAGE_SIZE,
+                       ide_transfer_stop);
     ide_bus_set_irq(s->bus);
     return false;
 }

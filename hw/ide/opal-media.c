@@ -18,7 +18,8 @@
  *
  * Both work from an IDEOpalMedia: the engine's OpalMediaMap plus one XTS
  * cipher per range, rebuilt whenever the engine reports OPAL_CHANGE_MEDIA and
- * reference-counted, because a request in flight keeps the view it started with.
+ * reference-counted, because a request in flight keeps the view it started
+ * with.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -45,7 +46,7 @@ struct IDEOpalMedia {
     gcry_cipher_hd_t ciphers[];     /* by range number; none with encrypt=off */
 };
 
-/* ---- the media view ------------------------------------------------------------------ */
+/* ---- the media view ------------------------------------------------------ */
 
 /*
  * A cipher for @key; NULL if libgcrypt refuses the key.  It can: a range
@@ -109,13 +110,14 @@ void ide_opal_media_publish(IDEOpalDrive *d, IDEOpalMedia *m)
     trace_ide_opal_media_update(d, opal_media_shadow_blocks(m->map));
 }
 
-/* ---- the command-level check ---------------------------------------------------------- */
+/* ---- the command-level check --------------------------------------------- */
 
 /*
  * The NCQ Command Error log (ACS-3, A.13) names the queued command that
  * failed, so that the host knows which one without resetting anything.
  */
-static void record_ncq_error(IDEOpalDrive *d, int tag, uint64_t lba, uint64_t count)
+static void record_ncq_error(IDEOpalDrive *d, int tag, uint64_t lba,
+                             uint64_t count)
 {
     d->ncq_error = (IDEOpalNcqError) {
         .pending = true,
@@ -129,12 +131,14 @@ bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
                            bool write, int ncq_tag)
 {
     IDEOpalDrive *d = IDE_OPAL_HD(dev);
-    OpalMediaVerdict verdict = opal_media_check(d->media->map, sector, nb_sectors, write);
+    OpalMediaVerdict verdict = opal_media_check(d->media->map, sector,
+                                                nb_sectors, write);
 
     if (verdict == OPAL_MEDIA_OK) {
         return true;
     }
-    trace_ide_opal_media_refused(d, write ? "write" : "read", sector, nb_sectors, ncq_tag,
+    trace_ide_opal_media_refused(d, write ? "write" : "read", sector,
+                                 nb_sectors, ncq_tag,
                                  opal_media_verdict_name(verdict));
     if (ncq_tag >= 0) {
         record_ncq_error(d, ncq_tag, sector, nb_sectors);
@@ -142,11 +146,11 @@ bool ide_opal_media_access(IDEDevice *dev, uint64_t sector, uint64_t nb_sectors,
     return false;
 }
 
-/* ---- the block filter ----------------------------------------------------------------- */
+/* ---- the block filter ---------------------------------------------------- */
 
 typedef struct BDRVOpalMedia {
     IDEOpalDrive *drive;
-    uint64_t reserved;          /* the state region at the image's end (opal-state.c) */
+    uint64_t reserved;          /* the state region at the image's end */
 } BDRVOpalMedia;
 
 /*
@@ -170,8 +174,12 @@ static gcry_cipher_hd_t xts_cipher(XtsKeys *k, unsigned range)
     return k->own[range];
 }
 
-/* Encrypts (or decrypts) @len bytes at @buf, which hold sectors from @lba on, in place. */
-static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba, bool encrypt)
+/*
+ * Encrypts (or decrypts) @len bytes at @buf, which hold sectors from @lba on,
+ * in place.
+ */
+static void xts_buf(XtsKeys *k, uint8_t *buf, size_t len, uint64_t lba,
+                    bool encrypt)
 {
     while (len) {
         const OpalMediaExtent *e = opal_media_lookup(k->m->map, lba);
@@ -238,9 +246,12 @@ static bool qiov_sector_aligned(QEMUIOVector *qiov, size_t offset, size_t bytes)
     return true;
 }
 
-/* xts_buf() on @bytes of a sector-aligned @qiov from @offset on: sectors from @lba on. */
-static void xts_qiov(XtsKeys *k, QEMUIOVector *qiov, size_t offset, size_t bytes,
-                     uint64_t lba, bool encrypt)
+/*
+ * xts_buf() on @bytes of a sector-aligned @qiov from @offset on: sectors from
+ * @lba on.
+ */
+static void xts_qiov(XtsKeys *k, QEMUIOVector *qiov, size_t offset,
+                     size_t bytes, uint64_t lba, bool encrypt)
 {
     uint8_t *base;
     size_t len;
@@ -268,7 +279,8 @@ typedef struct XtsJob {
 static int xts_job_run(void *opaque)
 {
     XtsJob *j = opaque;
-    g_autofree gcry_cipher_hd_t *own = g_new0(gcry_cipher_hd_t, j->m->nr_ciphers);
+    g_autofree gcry_cipher_hd_t *own = g_new0(gcry_cipher_hd_t,
+                                              j->m->nr_ciphers);
     XtsKeys k = { .m = j->m, .own = own };
 
     if (j->qiov) {
@@ -302,13 +314,18 @@ static void xts_job_done(void *opaque, int ret)
  */
 #define XTS_SPLIT_MIN   (128 * KiB)
 
-/* Encrypts or decrypts @bytes of @qiov from @offset on (or of @buf): sectors from @lba. */
-static void coroutine_fn xts_run(IDEOpalMedia *m, QEMUIOVector *qiov, uint8_t *buf,
-                                 size_t offset, size_t bytes, uint64_t lba, bool encrypt)
+/*
+ * Encrypts or decrypts @bytes of @qiov from @offset on (or of @buf): sectors
+ * from @lba.
+ */
+static void coroutine_fn xts_run(IDEOpalMedia *m, QEMUIOVector *qiov,
+                                 uint8_t *buf, size_t offset, size_t bytes,
+                                 uint64_t lba, bool encrypt)
 {
     XtsKeys here = { .m = m };
     XtsJob job = {
-        .m = m, .qiov = qiov, .buf = buf, .offset = offset, .lba = lba, .encrypt = encrypt,
+        .m = m, .qiov = qiov, .buf = buf, .offset = offset, .lba = lba,
+        .encrypt = encrypt,
     };
     size_t half;
 
@@ -320,10 +337,11 @@ static void coroutine_fn xts_run(IDEOpalMedia *m, QEMUIOVector *qiov, uint8_t *b
         thread_pool_submit_aio(xts_job_run, &job, xts_job_done, &job);
     }
     if (qiov) {
-        xts_qiov(&here, qiov, offset + half, bytes - half, lba + half / BDRV_SECTOR_SIZE,
-                 encrypt);
+        xts_qiov(&here, qiov, offset + half, bytes - half,
+                 lba + half / BDRV_SECTOR_SIZE, encrypt);
     } else {
-        xts_buf(&here, buf + half, bytes - half, lba + half / BDRV_SECTOR_SIZE, encrypt);
+        xts_buf(&here, buf + half, bytes - half, lba + half / BDRV_SECTOR_SIZE,
+                encrypt);
     }
     if (half && !job.done) {
         /* xts_job_done() runs in this thread too: no race with setting this. */
@@ -353,8 +371,8 @@ static void coroutine_fn read_shadow(IDEOpalDrive *d, uint64_t offset,
     }
 }
 
-static int refuse(IDEOpalDrive *d, const char *what, int64_t offset, int64_t bytes,
-                  OpalMediaVerdict verdict)
+static int refuse(IDEOpalDrive *d, const char *what, int64_t offset,
+                  int64_t bytes, OpalMediaVerdict verdict)
 {
     trace_ide_opal_media_filter_refused(d, what, offset, bytes,
                                         opal_media_verdict_name(verdict));
@@ -363,7 +381,8 @@ static int refuse(IDEOpalDrive *d, const char *what, int64_t offset, int64_t byt
 
 static int coroutine_fn GRAPH_RDLOCK
 opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
-                          QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
+                          QEMUIOVector *qiov, size_t qiov_offset,
+                          BdrvRequestFlags flags)
 {
     IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
     g_autoptr(IDEOpalMedia) m = NULL;
@@ -401,25 +420,29 @@ opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
         return 0;
     }
     if (!m->nr_ciphers) {
-        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+        return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
+                                   flags);
     }
     if (qiov_sector_aligned(qiov, qiov_offset, bytes)) {
         /* The usual case: decrypt where the data landed, no copy. */
-        ret = bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+        ret = bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset,
+                                  flags);
         if (ret >= 0) {
             xts_run(m, qiov, NULL, qiov_offset, bytes, lba, false);
         }
         return ret;
     }
     /* Sectors split across buffers: decrypt in a bounce buffer. */
-    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes), bytes);
+    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes),
+                        bytes);
     if (!bounce.local_iov.iov_base) {
         return -ENOMEM;
     }
     ret = bdrv_co_preadv(bs->file, offset, bytes, &bounce, flags);
     if (ret >= 0) {
         xts_run(m, NULL, bounce.local_iov.iov_base, 0, bytes, lba, false);
-        qemu_iovec_from_buf(qiov, qiov_offset, bounce.local_iov.iov_base, bytes);
+        qemu_iovec_from_buf(qiov, qiov_offset, bounce.local_iov.iov_base,
+                            bytes);
     }
     qemu_vfree(bounce.local_iov.iov_base);
     return ret;
@@ -427,7 +450,8 @@ opal_media_co_preadv_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
 
 static int coroutine_fn GRAPH_RDLOCK
 opal_media_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
-                           QEMUIOVector *qiov, size_t qiov_offset, BdrvRequestFlags flags)
+                           QEMUIOVector *qiov, size_t qiov_offset,
+                           BdrvRequestFlags flags)
 {
     IDEOpalDrive *d = ((BDRVOpalMedia *)bs->opaque)->drive;
     g_autoptr(IDEOpalMedia) m = NULL;
@@ -446,10 +470,12 @@ opal_media_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
         return refuse(d, "write", offset, bytes, verdict);
     }
     if (!m->nr_ciphers) {
-        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
+        return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov, qiov_offset,
+                                    flags);
     }
     /* The guest's buffer stays as it is: encrypt a copy (one bounce buffer). */
-    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes), bytes);
+    qemu_iovec_init_buf(&bounce, qemu_try_blockalign(bs->file->bs, bytes),
+                        bytes);
     if (!bounce.local_iov.iov_base) {
         return -ENOMEM;
     }
@@ -477,7 +503,8 @@ opal_media_co_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
     return bdrv_co_pdiscard(bs->file, offset, bytes);
 }
 
-static int64_t coroutine_fn GRAPH_RDLOCK opal_media_co_getlength(BlockDriverState *bs)
+static int64_t coroutine_fn GRAPH_RDLOCK
+opal_media_co_getlength(BlockDriverState *bs)
 {
     int64_t len = bdrv_co_getlength(bs->file->bs);
 
@@ -486,7 +513,9 @@ static int64_t coroutine_fn GRAPH_RDLOCK opal_media_co_getlength(BlockDriverStat
 
 static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
 {
-    /* XTS works on whole sectors: the block layer does any read-modify-write. */
+    /*
+     * XTS works on whole sectors: the block layer does any read-modify-write.
+     */
     bs->bl.request_alignment = BDRV_SECTOR_SIZE;
 }
 
@@ -495,7 +524,8 @@ static void opal_media_refresh_limits(BlockDriverState *bs, Error **errp)
  * they stay in the options, since the block layer opens the node again
  * from them alone (loadvm re-opens a filter above the node it reverts).
  */
-static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Error **errp)
+static int opal_media_open(BlockDriverState *bs, QDict *options, int flags,
+                           Error **errp)
 {
     BDRVOpalMedia *s = bs->opaque;
     const char *drive = qdict_get_try_str(options, "drive");
@@ -507,7 +537,9 @@ static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Erro
                    drive ? drive : "");
         return -EINVAL;
     }
-    /* Known before the node's length is first asked for, at the end of opening. */
+    /*
+     * Known before the node's length is first asked for, at the end of opening.
+     */
     s->reserved = qdict_get_try_int(options, "reserved", 0);
     /*
      * Data only: the node keeps no metadata in its child, so the permissions
@@ -520,7 +552,8 @@ static int opal_media_open(BlockDriverState *bs, QDict *options, int flags, Erro
     }
     bdrv_graph_rdlock_main_loop();
     bs->supported_write_flags = BDRV_REQ_WRITE_UNCHANGED |
-                                (BDRV_REQ_FUA & bs->file->bs->supported_write_flags);
+                                (BDRV_REQ_FUA &
+                                 bs->file->bs->supported_write_flags);
     bdrv_graph_rdunlock_main_loop();
     return 0;
 }
@@ -548,6 +581,7 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
     BlockDriverState *filter;
     g_autofree char *path = object_get_canonical_path(OBJECT(d));
     QDict *options;
+    int flags;
     int ret;
 
     if (!bs) {
@@ -562,9 +596,9 @@ bool ide_opal_media_attach(IDEOpalDrive *d, uint64_t reserved, Error **errp)
      * As the drive was opened: writable or not, discarding (discard=unmap) or
      * not, and inactive on an incoming migration's side until it completes.
      */
-    filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options,
-                                       bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP |
-                                                          BDRV_O_INACTIVE),
+    flags = bdrv_get_flags(bs) & (BDRV_O_RDWR | BDRV_O_UNMAP |
+                                  BDRV_O_INACTIVE);
+    filter = bdrv_new_open_driver_opts(&bdrv_opal_media, NULL, options, flags,
                                        errp);
     if (!filter) {
         return false;

@@ -32,7 +32,8 @@ static Object *find_opal_drive(const char *id, Error **errp)
         obj = dev ? object_dynamic_cast(OBJECT(dev), TYPE_OPAL_DRIVE) : NULL;
     }
     if (!obj) {
-        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "'%s' is not an Opal drive", id);
+        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND,
+                  "'%s' is not an Opal drive", id);
     }
     return obj;
 }
@@ -62,11 +63,13 @@ OpalInfo *qmp_query_opal(const char *id, Error **errp)
     return obj ? OPAL_DRIVE_GET_CLASS(obj)->query(obj) : NULL;
 }
 
-static void print_resets(Monitor *mon, const char *what, OpalResetTypeList *list)
+static void print_resets(Monitor *mon, const char *what,
+                         OpalResetTypeList *list)
 {
     monitor_printf(mon, ", %s {", what);
     for (; list; list = list->next) {
-        monitor_printf(mon, "%s%s", OpalResetType_str(list->value), list->next ? "," : "");
+        monitor_printf(mon, "%s%s", OpalResetType_str(list->value),
+                       list->next ? "," : "");
     }
     monitor_printf(mon, "}");
 }
@@ -93,53 +96,64 @@ void hmp_info_opal(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;
     g_autoptr(OpalInfo) info = qmp_query_opal(qdict_get_str(qdict, "id"), &err);
+    uint64List *t;
+    strList *who;
 
     if (hmp_handle_error(mon, err)) {
         return;
     }
-    monitor_printf(mon, "AdminSP: %s, LockingSP: %s\n", info->admin_sp, info->locking_sp);
+    monitor_printf(mon, "AdminSP: %s, LockingSP: %s\n", info->admin_sp,
+                   info->locking_sp);
     for (OpalAuthorityList *a = info->authorities; a; a = a->next) {
         OpalAuthority *v = a->value;
 
-        monitor_printf(mon, "  %s %-8s %s", v->sp, v->name, v->enabled ? "enabled" : "disabled");
+        monitor_printf(mon, "  %s %-8s %s", v->sp, v->name,
+                       v->enabled ? "enabled" : "disabled");
         if (v->has_tries) {
-            monitor_printf(mon, ", %" PRIu64 " failed tries (limit %" PRIu64 ")%s", v->tries,
-                           v->try_limit, v->locked_out ? ", LOCKED OUT" : "");
+            monitor_printf(mon,
+                           ", %" PRIu64 " failed tries (limit %" PRIu64 ")%s",
+                           v->tries, v->try_limit,
+                           v->locked_out ? ", LOCKED OUT" : "");
         }
         monitor_printf(mon, "\n");
     }
     for (OpalLockingRangeList *r = info->ranges; r; r = r->next) {
         OpalLockingRange *v = r->value;
 
-        g_autofree char *name = v->number ? g_strdup_printf("Range%u", v->number) :
-                                g_strdup("GlobalRange");
+        g_autofree char *name = v->number ?
+            g_strdup_printf("Range%u", v->number) : g_strdup("GlobalRange");
 
-        monitor_printf(mon, "  %s: LBA %" PRIu64 "+%" PRIu64 ", read %s%s, write %s%s",
+        monitor_printf(mon,
+                       "  %s: LBA %" PRIu64 "+%" PRIu64
+                       ", read %s%s, write %s%s",
                        name, v->start, v->length,
                        v->read_locked ? "locked" : "unlocked",
                        v->read_lock_enabled ? "" : " (lock disabled)",
                        v->write_locked ? "locked" : "unlocked",
                        v->write_lock_enabled ? "" : " (lock disabled)");
         print_resets(mon, "LockOnReset", v->lock_on_reset);
-        monitor_printf(mon, ", key %s", v->key_in_memory ? "in memory" : "wrapped");
+        monitor_printf(mon, ", key %s",
+                       v->key_in_memory ? "in memory" : "wrapped");
         if (v->owner) {
             monitor_printf(mon, ", single-user: %s's", v->owner);
         }
         monitor_printf(mon, "\n");
     }
-    monitor_printf(mon, "  MBR: %s, %s, %" PRIu64 " bytes", info->mbr->enable ? "enabled" :
-                   "disabled", info->mbr->done ? "done" : "not done", info->mbr->size);
+    monitor_printf(mon, "  MBR: %s, %s, %" PRIu64 " bytes",
+                   info->mbr->enable ? "enabled" : "disabled",
+                   info->mbr->done ? "done" : "not done", info->mbr->size);
     print_resets(mon, "DoneOnReset", info->mbr->done_on_reset);
     monitor_printf(mon, "\n  DataStore tables (bytes):");
-    for (uint64List *t = info->datastore_tables; t; t = t->next) {
+    for (t = info->datastore_tables; t; t = t->next) {
         monitor_printf(mon, " %" PRIu64, t->value);
     }
     monitor_printf(mon, "\n");
     for (OpalSessionList *s = info->sessions; s; s = s->next) {
-        monitor_printf(mon, "  session %u (host %u): %s, %s,", s->value->tsn, s->value->hsn,
-                       s->value->sp, s->value->write ? "read-write" : "read-only");
-        for (strList *a = s->value->authorities; a; a = a->next) {
-            monitor_printf(mon, " %s", a->value);
+        monitor_printf(mon, "  session %u (host %u): %s, %s,", s->value->tsn,
+                       s->value->hsn, s->value->sp,
+                       s->value->write ? "read-write" : "read-only");
+        for (who = s->value->authorities; who; who = who->next) {
+            monitor_printf(mon, " %s", who->value);
         }
         monitor_printf(mon, "%s\n", s->value->authorities ? "" : " Anybody");
     }

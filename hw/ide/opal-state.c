@@ -72,7 +72,10 @@ QEMU_BUILD_BUG_ON(HEADER_SIZE + OPAL_STATE_MAX_SIZE +
                   MAX_CONST(OPAL_MAX_TRANSFER, OPAL_TRANSACTION_MAX_WRITE) +
                   64 * KiB > SLOT_SIZE);
 
-/* Journal entries: u64 table UID, u64 offset, u64 length, u8 zeros?, the bytes unless zeros. */
+/*
+ * Journal entries: u64 table UID, u64 offset, u64 length, u8 zeros?, the
+ * bytes unless zeros.
+ */
 #define JOURNAL_ENTRY_HEADER    25
 
 typedef struct Layout {
@@ -91,7 +94,7 @@ struct IDEOpalState {
     GByteArray *journal;        /* byte-table writes not yet in a slot */
 };
 
-/* ---- layout -------------------------------------------------------------------------- */
+/* ---- layout -------------------------------------------------------------- */
 
 static Layout layout_of(IDEOpalDrive *d)
 {
@@ -101,19 +104,22 @@ static Layout layout_of(IDEOpalDrive *d)
     l.mbr_size = d->mbr_size;
     l.datastore_offset = ROUND_UP(l.mbr_offset + l.mbr_size, AREA_ALIGN);
     l.datastore_size = d->datastore_size;
-    l.region_size = ROUND_UP(l.datastore_offset + l.datastore_size, REGION_ALIGN);
+    l.region_size = ROUND_UP(l.datastore_offset + l.datastore_size,
+                             REGION_ALIGN);
     return l;
 }
 
-uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size, Error **errp)
+uint64_t ide_opal_state_reserved(IDEOpalDrive *d, uint64_t image_size,
+                                 Error **errp)
 {
     Layout l = layout_of(d);
     uint64_t start;
 
     if (image_size < l.region_size + REGION_ALIGN) {
-        error_setg(errp, "ide-opal-hd keeps its Opal state in the last %" PRIu64 " MiB of "
-                   "its image (mbr-size and datastore-size set how much): the image is too "
-                   "small (%" PRIu64 " bytes)", l.region_size / MiB, image_size);
+        error_setg(errp, "ide-opal-hd keeps its Opal state in the last %"
+                   PRIu64 " MiB of its image (mbr-size and datastore-size "
+                   "set how much): the image is too small (%" PRIu64 " bytes)",
+                   l.region_size / MiB, image_size);
         return 0;
     }
     start = ROUND_DOWN(image_size - l.region_size, REGION_ALIGN);
@@ -174,9 +180,10 @@ static BdrvChild *region_file(IDEOpalState *st)
     return blk_bs(st->image)->file;
 }
 
-/* ---- I/O on the region --------------------------------------------------------------- */
+/* ---- I/O on the region --------------------------------------------------- */
 
-static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t len)
+static int region_pread(IDEOpalState *st, uint64_t offset, void *buf,
+                        uint64_t len)
 {
     if (st->blk) {
         return blk_pread(st->blk, st->start + offset, len, buf, 0);
@@ -185,7 +192,8 @@ static int region_pread(IDEOpalState *st, uint64_t offset, void *buf, uint64_t l
     return bdrv_pread(region_file(st), st->start + offset, len, buf, 0);
 }
 
-static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uint64_t len)
+static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf,
+                         uint64_t len)
 {
     if (st->blk) {
         return blk_pwrite(st->blk, st->start + offset, len, buf, 0);
@@ -197,7 +205,8 @@ static int region_pwrite(IDEOpalState *st, uint64_t offset, const void *buf, uin
 static int region_zero(IDEOpalState *st, uint64_t offset, uint64_t len)
 {
     if (st->blk) {
-        return blk_pwrite_zeroes(st->blk, st->start + offset, len, BDRV_REQ_MAY_UNMAP);
+        return blk_pwrite_zeroes(st->blk, st->start + offset, len,
+                                 BDRV_REQ_MAY_UNMAP);
     }
     GRAPH_RDLOCK_GUARD_MAINLOOP();
     return bdrv_pwrite_zeroes(region_file(st), st->start + offset, len,
@@ -291,17 +300,20 @@ static bool region_is_zero(IDEOpalState *st, Error **errp)
             GRAPH_RDLOCK_GUARD_MAINLOOP();
             ret = bdrv_block_status_above(st->blk ? blk_bs(st->blk)
                                                   : region_file(st)->bs, NULL,
-                                          st->start + offset, len, &pnum, NULL, NULL);
+                                          st->start + offset, len, &pnum,
+                                          NULL, NULL);
         }
         if (ret < 0) {
-            error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+            error_setg_errno(errp, -ret,
+                             "cannot read the image's Opal state region");
             return false;
         }
         if (!(ret & BDRV_BLOCK_ZERO)) {
             len = MIN(len, (uint64_t)pnum);
             ret = region_pread(st, offset, buf, len);
             if (ret < 0) {
-                error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+                error_setg_errno(errp, -ret,
+                                 "cannot read the image's Opal state region");
                 return false;
             }
             if (!buffer_is_zero(buf, len)) {
@@ -315,9 +327,10 @@ static bool region_is_zero(IDEOpalState *st, Error **errp)
     return true;
 }
 
-/* ---- the journal of byte-table writes --------------------------------------------------- */
+/* ---- the journal of byte-table writes ------------------------------------ */
 
-static bool area_of(IDEOpalState *st, uint64_t table_uid, uint64_t *offset, uint64_t *size)
+static bool area_of(IDEOpalState *st, uint64_t table_uid, uint64_t *offset,
+                    uint64_t *size)
 {
     switch (table_uid) {
     case OPAL_TABLE_UID_MBR:
@@ -333,8 +346,9 @@ static bool area_of(IDEOpalState *st, uint64_t table_uid, uint64_t *offset, uint
     }
 }
 
-void ide_opal_state_byte_written(void *opaque, uint64_t table_uid, uint64_t offset,
-                                 const uint8_t *data, uint64_t len)
+void ide_opal_state_byte_written(void *opaque, uint64_t table_uid,
+                                 uint64_t offset, const uint8_t *data,
+                                 uint64_t len)
 {
     IDEOpalDrive *d = opaque;
     uint8_t header[JOURNAL_ENTRY_HEADER];
@@ -379,7 +393,8 @@ static int coroutine_fn journal_co_apply(IDEOpalState *st, const uint8_t *j,
         ret = zeros ? region_co_zero(st, area + offset, bytes)
                     : region_co_pwrite(st, area + offset, j + pos, bytes);
         if (ret < 0) {
-            error_setg_errno(errp, -ret, "cannot write the MBR or DataStore table");
+            error_setg_errno(errp, -ret,
+                             "cannot write the MBR or DataStore table");
             return ret;
         }
         pos += zeros ? 0 : bytes;
@@ -390,7 +405,7 @@ bad:
     return -EINVAL;
 }
 
-/* ---- saving ------------------------------------------------------------------------- */
+/* ---- saving -------------------------------------------------------------- */
 
 static uint64_t slot_offset(const IDEOpalState *st, uint64_t generation)
 {
@@ -518,7 +533,7 @@ const Error *ide_opal_slot_write_error(const IDEOpalSlotWrite *w)
     return w->err;
 }
 
-/* ---- loading ------------------------------------------------------------------------ */
+/* ---- loading ------------------------------------------------------------- */
 
 typedef struct Slot {
     uint64_t generation;        /* 0: not a valid slot */
@@ -527,7 +542,8 @@ typedef struct Slot {
 } Slot;
 
 /* Reads slot @n; false with @errp set only if the image cannot be read. */
-static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Error **errp)
+static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank,
+                      Error **errp)
 {
     uint64_t off = SUPERBLOCK_SIZE + n * st->layout.slot_size;
     uint8_t header[HEADER_SIZE];
@@ -542,14 +558,17 @@ static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Err
     *blank = buffer_is_zero(header, sizeof(header));
     state_len = get_le(header + 24, 4);
     journal_len = get_le(header + 28, 4);
-    if (memcmp(header, SLOT_MAGIC, 8) || get_le(header + 8, 4) != SLOT_VERSION ||
+    if (memcmp(header, SLOT_MAGIC, 8) ||
+        get_le(header + 8, 4) != SLOT_VERSION ||
         get_le(header + 12, 4) != header_crc(header, 12) ||
-        (uint64_t)state_len + journal_len > st->layout.slot_size - HEADER_SIZE) {
+        (uint64_t)state_len + journal_len >
+            st->layout.slot_size - HEADER_SIZE) {
         return true;
     }
     slot->payload = g_byte_array_sized_new(state_len + journal_len);
     g_byte_array_set_size(slot->payload, state_len + journal_len);
-    ret = region_pread(st, off + HEADER_SIZE, slot->payload->data, slot->payload->len);
+    ret = region_pread(st, off + HEADER_SIZE, slot->payload->data,
+                       slot->payload->len);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "cannot read the image's Opal state");
         g_byte_array_unref(slot->payload);
@@ -564,8 +583,8 @@ static bool slot_read(IDEOpalState *st, unsigned n, Slot *slot, bool *blank, Err
     return true;
 }
 
-static bool read_chunk(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t *buf,
-                       size_t len)
+static bool read_chunk(void *opaque, uint64_t table_uid, uint64_t offset,
+                       uint8_t *buf, size_t len)
 {
     IDEOpalState *st = opaque;
     uint64_t area, size;
@@ -574,7 +593,10 @@ static bool read_chunk(void *opaque, uint64_t table_uid, uint64_t offset, uint8_
            region_pread(st, area + offset, buf, len) >= 0;
 }
 
-/* A region for this drive: zeros, a superblock, then the factory state in slot 0. */
+/*
+ * A region for this drive: zeros, a superblock, then the factory state in
+ * slot 0.
+ */
 static bool format(IDEOpalDrive *d, Error **errp)
 {
     IDEOpalState *st = d->state;
@@ -589,7 +611,8 @@ static bool format(IDEOpalDrive *d, Error **errp)
         ret = region_pwrite(st, 0, sector, sizeof(sector));
     }
     if (ret < 0) {
-        error_setg_errno(errp, -ret, "cannot lay out the Opal state region in the image");
+        error_setg_errno(errp, -ret,
+                         "cannot lay out the Opal state region in the image");
         return false;
     }
     trace_ide_opal_state_formatted(d, st->start, st->layout.region_size);
@@ -620,7 +643,10 @@ static int replay_journal(IDEOpalState *st, const Slot *slot, Error **errp)
     return region_run_sync(replay_co_entry, &r);
 }
 
-/* The newest valid slot's state onto the TPer; false with @errp if there is none. */
+/*
+ * The newest valid slot's state onto the TPer; false with @errp if there is
+ * none.
+ */
 static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
 {
     IDEOpalState *st = d->state;
@@ -641,20 +667,22 @@ static bool load(IDEOpalDrive *d, bool *blank, Error **errp)
     newest = slots[1].generation > slots[0].generation ? &slots[1] : &slots[0];
     if (!newest->generation) {
         if (!*blank) {
-            error_setg(errp, "both copies of the drive's Opal state in the image are "
-                       "corrupted; reformat-state=on starts the drive afresh (its data "
-                       "is lost)");
+            error_setg(errp, "both copies of the drive's Opal state in the "
+                       "image are corrupted; reformat-state=on starts the "
+                       "drive afresh (its data is lost)");
         }
     } else if (replay_journal(st, newest, errp) >= 0 &&
                region_flush(st) >= 0) {
-        ok = opal_tper_load_apart(d->tper, newest->payload->data, newest->state_len,
-                                  read_chunk, st, &why);
+        ok = opal_tper_load_apart(d->tper, newest->payload->data,
+                                  newest->state_len, read_chunk, st, &why);
         if (!ok) {
-            error_setg(errp, "the drive's Opal state in the image cannot be loaded: %s; "
-                       "reformat-state=on starts the drive afresh (its data is lost)", why);
+            error_setg(errp, "the drive's Opal state in the image cannot be "
+                       "loaded: %s; reformat-state=on starts the drive afresh "
+                       "(its data is lost)", why);
         } else {
             st->generation = newest->generation;
-            trace_ide_opal_state_loaded(d, newest->generation, newest == &slots[1]);
+            trace_ide_opal_state_loaded(d, newest->generation,
+                                        newest == &slots[1]);
         }
     }
     g_clear_pointer(&slots[0].payload, g_byte_array_unref);
@@ -693,14 +721,17 @@ static uint64_t find_moved_region(IDEOpalState *st, const uint8_t *expected)
 static void foreign_data(IDEOpalState *st, Error **errp)
 {
     if (st->blk) {
-        error_setg(errp, "the state-drive holds other data; reformat-state=on overwrites it");
+        error_setg(errp, "the state-drive holds other data; "
+                   "reformat-state=on overwrites it");
         return;
     }
-    error_setg(errp, "the last %" PRIu64 " MiB of the image, where ide-opal-hd keeps "
-               "its Opal state, hold other data; reformat-state=on overwrites them",
+    error_setg(errp, "the last %" PRIu64 " MiB of the image, where "
+               "ide-opal-hd keeps its Opal state, hold other data; "
+               "reformat-state=on overwrites them",
                st->layout.region_size / MiB);
-    error_append_hint(errp, "A drive whose mbr-size or datastore-size changed, or whose "
-                      "image was resized, looks for its state elsewhere.\n");
+    error_append_hint(errp, "A drive whose mbr-size or datastore-size "
+                      "changed, or whose image was resized, looks for its "
+                      "state elsewhere.\n");
 }
 
 void ide_opal_state_attach(IDEOpalDrive *d, uint64_t start)
@@ -736,23 +767,26 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
     ide_opal_state_attach(d, start);
     st = d->state;
     if (!blk_is_writable(st->blk ?: d->parent_obj.dev.conf.blk)) {
-        error_setg(errp, "ide-opal-hd keeps its Opal state in %s, which must be writable",
-                   st->blk ? "its state-drive" : "its image");
+        error_setg(errp,
+                   "ide-opal-hd keeps its Opal state in %s, which must be "
+                   "writable", st->blk ? "its state-drive" : "its image");
         return false;
     }
     if (st->blk) {
         int64_t len = blk_getlength(st->blk);
 
         if (len < 0 || (uint64_t)len < st->layout.region_size) {
-            error_setg(errp, "the state-drive must hold at least %" PRIu64 " MiB (with this "
-                       "mbr-size and datastore-size)", st->layout.region_size / MiB);
+            error_setg(errp, "the state-drive must hold at least %" PRIu64
+                       " MiB (with this mbr-size and datastore-size)",
+                       st->layout.region_size / MiB);
             return false;
         }
     }
     superblock_encode(&st->layout, expected);
     ret = region_pread(st, 0, sector, sizeof(sector));
     if (ret < 0) {
-        error_setg_errno(errp, -ret, "cannot read the image's Opal state region");
+        error_setg_errno(errp, -ret,
+                         "cannot read the image's Opal state region");
         return false;
     }
     if (d->reformat_state) {
@@ -763,16 +797,17 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
             uint64_t moved = st->blk ? 0 : find_moved_region(st, expected);
 
             if (moved) {
-                error_setg(errp, "the image was resized: its Opal state is at byte %"
-                           PRIu64 ", but an image of this size keeps it at byte %" PRIu64,
-                           moved, st->start);
-                error_append_hint(errp, "Resize the image back to %" PRIu64 " bytes "
-                                  "(qemu-img resize --shrink), or start a factory-fresh "
-                                  "drive with reformat-state=on (its data is lost).\n",
+                error_setg(errp, "the image was resized: its Opal state is "
+                           "at byte %" PRIu64 ", but an image of this size "
+                           "keeps it at byte %" PRIu64, moved, st->start);
+                error_append_hint(errp, "Resize the image back to %" PRIu64
+                                  " bytes (qemu-img resize --shrink), or "
+                                  "start a factory-fresh drive with "
+                                  "reformat-state=on (its data is lost).\n",
                                   moved + st->layout.region_size);
                 return false;
             }
-            return format(d, errp);     /* a new drive, fresh from the factory */
+            return format(d, errp); /* a new drive, fresh from the factory */
         }
         if (!*errp) {
             foreign_data(st, errp);
@@ -784,17 +819,18 @@ bool ide_opal_state_open(IDEOpalDrive *d, uint64_t start, Error **errp)
         return false;
     }
     if (get_le(sector + 8, 4) != LAYOUT_VERSION) {
-        error_setg(errp, "the image's Opal state was laid out by another version of "
-                   "ide-opal-hd (layout version %u; this one reads version %u); "
-                   "reformat-state=on starts the drive afresh (its data is lost)",
+        error_setg(errp, "the image's Opal state was laid out by another "
+                   "version of ide-opal-hd (layout version %u; this one "
+                   "reads version %u); reformat-state=on starts the drive "
+                   "afresh (its data is lost)",
                    (unsigned)get_le(sector + 8, 4), LAYOUT_VERSION);
         return false;
     }
     if (memcmp(sector, expected, sizeof(sector))) {
-        error_setg(errp, "the image's Opal state was laid out for another mbr-size or "
-                   "datastore-size (MBR %" PRIu64 " bytes, DataStore %" PRIu64 " bytes), "
-                   "or the image was resized", get_le(sector + 40, 8),
-                   get_le(sector + 56, 8));
+        error_setg(errp, "the image's Opal state was laid out for another "
+                   "mbr-size or datastore-size (MBR %" PRIu64 " bytes, "
+                   "DataStore %" PRIu64 " bytes), or the image was resized",
+                   get_le(sector + 40, 8), get_le(sector + 56, 8));
         return false;
     }
     if (!load(d, &blank, errp)) {
