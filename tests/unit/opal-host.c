@@ -47,19 +47,28 @@ void host_wipe(void *p, size_t len)
     }
 }
 
-void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens)
+OpalIfStatus host_try_send(OpalTPer *tper, uint32_t tsn, uint32_t hsn,
+                           GByteArray *tokens)
 {
-    g_autoptr(GByteArray) p = opal_packet_build(OPAL_BASE_COMID, tsn, tsn ? HOST_HSN : 0,
+    g_autoptr(GByteArray) p = opal_packet_build(OPAL_BASE_COMID, tsn, hsn,
                                                 tokens->data, tokens->len);
     g_autofree uint8_t *buf = g_malloc0(OPAL_MAX_TRANSFER);
     /* Whole 512-byte blocks, as ATA moves them. */
     size_t len = MAX(2048, (p->len + 511) & ~511u);
+    OpalIfStatus status;
 
     assert_true(len <= OPAL_MAX_TRANSFER);
     memcpy(buf, p->data, p->len);
-    assert_int_equal(opal_if_send(tper, 0x01, OPAL_BASE_COMID, buf, len), OPAL_IF_OK);
+    status = opal_if_send(tper, 0x01, OPAL_BASE_COMID, buf, len);
     host_wipe(buf, OPAL_MAX_TRANSFER);
     host_wipe(p->data, p->len);
+    return status;
+}
+
+void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens)
+{
+    assert_int_equal(host_try_send(tper, tsn, tsn ? HOST_HSN : 0, tokens),
+                     OPAL_IF_OK);
 }
 
 HostResponse *host_receive(OpalTPer *tper)
@@ -491,3 +500,60 @@ uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pi
     return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin, tsn);
 }
 
+
+uint64_t host_property(OpalTPer *tper, const char *name)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+
+    host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_PROPERTIES);
+    host_call_end(b);
+    assert_int_equal(host_call(tper, 0, b, &r), 0);
+    /* The TPer's own properties come first, before HostProperties. */
+    for (size_t i = 0; i + 1 < r->tokens->len; i++) {
+        const OpalToken *t = host_token(r, i);
+
+        if (t->type == OPAL_TOKEN_BYTES && t->len == strlen(name) &&
+            !memcmp(t->bytes, name, t->len)) {
+            return host_token(r, i + 1)->uint;
+        }
+    }
+    return 0;
+}
+
+uint64_t host_write_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                          uint64_t offset, const void *data, size_t len)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    host_call_begin(b, table, OPAL_UID_M_SET);
+    host_put_named_uint(b, 0, offset);                      /* Where */
+    host_put_named_bytes(b, 1, data, len);                  /* Values */
+    host_call_end(b);
+    return host_call(tper, tsn, b, NULL);
+}
+
+uint64_t host_read_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                         uint64_t offset, void *buf, size_t len)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+    uint64_t status;
+
+    host_call_begin(b, table, OPAL_UID_M_GET);
+    opal_token_put_control(b, OPAL_TK_START_LIST);
+    host_put_named_uint(b, 1, offset);                      /* startRow */
+    host_put_named_uint(b, 2, offset + len - 1);            /* endRow */
+    opal_token_put_control(b, OPAL_TK_END_LIST);
+    host_call_end(b);
+    status = host_call(tper, tsn, b, &r);
+    if (status == 0) {
+        /* An empty result list: nothing granted. */
+        if (host_token(r, 1)->control == OPAL_TK_END_LIST) {
+            return OPAL_ST_NOT_AUTHORIZED;
+        }
+        assert_int_equal(host_token(r, 1)->len, len);
+        memcpy(buf, host_token(r, 1)->bytes, len);
+    }
+    return status;
+}

@@ -31,6 +31,9 @@ void host_wipe(void *p, size_t len);
 
 /* Frames and sends @tokens for session @tsn (0: the session manager). */
 void host_send(OpalTPer *tper, uint32_t tsn, GByteArray *tokens);
+/* The same with Packet HSN @hsn, for the IF-SEND's status whatever it is. */
+OpalIfStatus host_try_send(OpalTPer *tper, uint32_t tsn, uint32_t hsn,
+                           GByteArray *tokens);
 HostResponse *host_receive(OpalTPer *tper);
 void host_response_free(HostResponse *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostResponse, host_response_free)
@@ -103,6 +106,18 @@ bool host_traced(const GPtrArray *trace, const char *text);
  */
 void host_assert_refusal_explained(OpalTPer *tper, uint32_t tsn, GByteArray *b,
                                    uint64_t status);
+
+/* The TPer's value of property @name (Properties), 0 if it names none. */
+uint64_t host_property(OpalTPer *tper, const char *name);
+/* Byte table.Set[ Where = @offset, Values = @len bytes ]; its status. */
+uint64_t host_write_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                          uint64_t offset, const void *data, size_t len);
+/*
+ * Byte table.Get[ startRow = @offset, endRow = @offset + @len - 1 ] into
+ * @buf; NOT_AUTHORIZED for an empty result list (nothing granted).
+ */
+uint64_t host_read_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                         uint64_t offset, void *buf, size_t len);
 
 /* Offset of feature descriptor @code in a Level 0 Discovery response, or -1. */
 long host_find_feature(const uint8_t *buf, uint16_t code);

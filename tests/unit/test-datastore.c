@@ -98,45 +98,6 @@ static void expect_one_table(OpalTPer *tper)
     host_end_session(tper, tsn);
 }
 
-/* Table.Set[ Where = @offset, Values = @len bytes ]. */
-static uint64_t write_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t offset,
-                            const void *data, size_t len)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-
-    host_call_begin(b, table, OPAL_UID_M_SET);
-    host_put_named_uint(b, 0, offset);
-    host_put_named_bytes(b, 1, data, len);
-    host_call_end(b);
-    return host_call(tper, tsn, b, NULL);
-}
-
-/* Table.Get[ startRow = @offset, endRow = @offset + @len - 1 ] into @buf. */
-static uint64_t read_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t offset,
-                           void *buf, size_t len)
-{
-    g_autoptr(GByteArray) b = g_byte_array_new();
-    g_autoptr(HostResponse) r = NULL;
-    uint64_t status;
-
-    host_call_begin(b, table, OPAL_UID_M_GET);
-    opal_token_put_control(b, OPAL_TK_START_LIST);
-    host_put_named_uint(b, 1, offset);
-    host_put_named_uint(b, 2, offset + len - 1);
-    opal_token_put_control(b, OPAL_TK_END_LIST);
-    host_call_end(b);
-    status = host_call(tper, tsn, b, &r);
-    if (status == 0) {
-        /* An empty result list: nothing granted. */
-        if (host_token(r, 1)->control == OPAL_TK_END_LIST) {
-            return OPAL_ST_NOT_AUTHORIZED;
-        }
-        assert_int_equal(host_token(r, 1)->len, len);
-        memcpy(buf, host_token(r, 1)->bytes, len);
-    }
-    return status;
-}
-
 /* ---- Activate ------------------------------------------------------------------------ */
 
 static void test_activate_sizes(void **state)
@@ -286,7 +247,7 @@ static void test_activate_drops_stray_bytes(void **state)
     opal_table_write(opal_sp_table(tper->locking_sp, DS1), 100, (const uint8_t *)"old", 4);
     assert_int_equal(activate(tper, three, G_N_ELEMENTS(three)), 0);
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(read_bytes(tper, tsn, DS1, 100, buf, 4), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS1, 100, buf, 4), 0);
     assert_memory_equal(buf, "\0\0\0\0", 4);
     host_end_session(tper, tsn);
 }
@@ -308,22 +269,22 @@ static void test_get_set(void **state)
 
     owned_with_three(tper);
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS1, 0, one, sizeof(one)), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 0, two, sizeof(two)), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS1, 0, one, sizeof(one)), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, two, sizeof(two)), 0);
     /* The last bytes of DataStore2, and one past them. */
-    assert_int_equal(write_bytes(tper, tsn, DS2, 64 * 1024 - 4, "end", 4), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 64 * 1024 - 3, "end", 4),
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 64 * 1024 - 4, "end", 4), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 64 * 1024 - 3, "end", 4),
                      OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(read_bytes(tper, tsn, DS2, 64 * 1024 - 4, buf, 5),
+    assert_int_equal(host_read_bytes(tper, tsn, DS2, 64 * 1024 - 4, buf, 5),
                      OPAL_ST_INVALID_PARAMETER);
     /* Each table its own bytes. */
-    assert_int_equal(read_bytes(tper, tsn, DS1, 0, buf, sizeof(one)), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS1, 0, buf, sizeof(one)), 0);
     assert_string_equal(buf, one);
-    assert_int_equal(read_bytes(tper, tsn, DS2, 0, buf, sizeof(two)), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS2, 0, buf, sizeof(two)), 0);
     assert_string_equal(buf, two);
-    assert_int_equal(read_bytes(tper, tsn, DS2, 64 * 1024 - 4, buf, 4), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS2, 64 * 1024 - 4, buf, 4), 0);
     assert_string_equal(buf, "end");
-    assert_int_equal(read_bytes(tper, tsn, DS3, 0, buf, 4), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS3, 0, buf, 4), 0);
     assert_memory_equal(buf, "\0\0\0\0", 4);
     host_end_session(tper, tsn);
 }
@@ -339,13 +300,13 @@ static void test_access_per_table(void **state)
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED,
                                    1), 0);
     assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS3, 0, "admins", 7), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS3, 0, "admins", 7), 0);
     host_end_session(tper, tsn);
 
     /* By default only the Admins, on every table. */
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
-    assert_int_not_equal(read_bytes(tper, tsn, DS2, 0, buf, 4), 0);
-    assert_int_not_equal(write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
+    assert_int_not_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 4), 0);
+    assert_int_not_equal(host_write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
     host_end_session(tper, tsn);
 
     /* DataStore2's ACEs are personalizable: User1 gets DataStore2, and only it. */
@@ -356,20 +317,20 @@ static void test_access_per_table(void **state)
                              OPAL_UID_AUTH_USER1), 0);
     host_end_session(tper, tsn);
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
-    assert_int_equal(read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
     assert_string_equal(buf, "u1");
-    assert_int_not_equal(read_bytes(tper, tsn, DS1, 0, buf, 4), 0);
-    assert_int_not_equal(read_bytes(tper, tsn, DS3, 0, buf, 4), 0);
-    assert_int_not_equal(write_bytes(tper, tsn, DS3, 0, "u1", 3), 0);
+    assert_int_not_equal(host_read_bytes(tper, tsn, DS1, 0, buf, 4), 0);
+    assert_int_not_equal(host_read_bytes(tper, tsn, DS3, 0, buf, 4), 0);
+    assert_int_not_equal(host_write_bytes(tper, tsn, DS3, 0, "u1", 3), 0);
     /* Nor may User1 change the ACEs. */
     assert_int_not_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(3),
                                  OPAL_UID_AUTH_USER1), 0);
     host_end_session(tper, tsn);
     /* And the Admins no longer read DataStore2; DataStore3 is still theirs. */
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_not_equal(read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
-    assert_int_equal(read_bytes(tper, tsn, DS3, 0, buf, 7), 0);
+    assert_int_not_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS3, 0, buf, 7), 0);
     assert_string_equal(buf, "admins");
     host_end_session(tper, tsn);
 }
@@ -423,8 +384,8 @@ static void test_store_places(void **state)
     owned_with_three(tper);
     opal_tper_set_byte_listener(tper, note_write, writes);
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 100, "abc", 3), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS3, 7, "de", 2), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 100, "abc", 3), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS3, 7, "de", 2), 0);
     /* DataStore2 after DataStore's 1 MiB, DataStore3 after DataStore2's 64 KiB. */
     assert_int_equal(writes->len, 2);
     w = &g_array_index(writes, Write, 0);
@@ -466,8 +427,8 @@ static void test_persistence(void **state)
     owned_with_three(tper);
     opal_tper_set_byte_listener(tper, area_write, area);
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 70000 - 65536, "in two", 7), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS3, 4090, "three", 6), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 70000 - 65536, "in two", 7), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS3, 4090, "three", 6), 0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(3),
                              OPAL_UID_AUTH_USER1), 0);
     host_end_session(tper, tsn);
@@ -490,11 +451,11 @@ static void test_persistence(void **state)
         assert_int_equal(rows, 64 * 1024);
         assert_int_equal(rows_of(copy, tsn, DS1, &rows), 0);
         assert_int_equal(rows, 1024 * 1024);
-        assert_int_equal(read_bytes(copy, tsn, DS2, 70000 - 65536, buf, 7), 0);
+        assert_int_equal(host_read_bytes(copy, tsn, DS2, 70000 - 65536, buf, 7), 0);
         assert_string_equal(buf, "in two");
         /* DataStore3's Get ACE is User1's now, its Set ACE still the Admins'. */
-        assert_int_not_equal(read_bytes(copy, tsn, DS3, 4090, buf, 6), 0);
-        assert_int_equal(write_bytes(copy, tsn, DS3, 0, "x", 1), 0);
+        assert_int_not_equal(host_read_bytes(copy, tsn, DS3, 4090, buf, 6), 0);
+        assert_int_equal(host_write_bytes(copy, tsn, DS3, 0, "x", 1), 0);
         host_end_session(copy, tsn);
     }
 
@@ -568,7 +529,7 @@ static void test_reactivate(void **state)
     host_end_session(tper, tsn);
 
     assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(write_bytes(tper, tsn, DS2, 0, "old", 4), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, "old", 4), 0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(2),
                              OPAL_UID_AUTH_USER1), 0);
     /* Refused sizes change nothing. */
@@ -597,7 +558,7 @@ static void test_reactivate(void **state)
     assert_int_equal(rows_of(tper, tsn, DS2, &rows), 0);
     assert_int_equal(rows, 2 * 1024 * 1024);
     assert_int_not_equal(rows_of(tper, tsn, DS3, &rows), 0);
-    assert_int_equal(read_bytes(tper, tsn, DS2, 0, buf, 4), 0);
+    assert_int_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 4), 0);
     assert_memory_equal(buf, "\0\0\0\0", 4);
     /* Without the parameter: one table of the whole size again. */
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE);
