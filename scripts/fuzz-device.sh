@@ -87,6 +87,7 @@ do_build() {
     "$srcdir/scripts/overlay.sh" "$tree" "$build/src/pristine"
     # The hooks, compiled as QEMU compiles its own files (same flags, headers, config).
     if [ ! -f "$hooks_obj" ] || [ "$srcdir/tests/fuzz/device/fuzz-hooks.c" -nt "$hooks_obj" ] ||
+       [ "$srcdir/tests/fuzz/device/fuzz-hooks.h" -nt "$hooks_obj" ] ||
        [ "$qbuild/build.ninja" -nt "$hooks_obj" ]; then
     python3 - "$qbuild" "$srcdir/tests/fuzz/device/fuzz-hooks.c" "$hooks_obj" <<'EOF'
 import json, shlex, subprocess, sys

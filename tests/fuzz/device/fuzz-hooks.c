@@ -57,48 +57,21 @@
 #include "qapi/error.h"
 #include "qemu/thread.h"
 #include "qemu/atomic.h"
-#include "block/aio.h"
-#include "block/thread-pool.h"
-#include "system/runstate.h"
-#include <gcrypt.h>
-
-void __real_qemu_system_reset(ShutdownCause reason);
-void __wrap_qemu_system_reset(ShutdownCause reason);
-/* hw/ide/opal-qmp.c (QMP's opal-psid-revert) */
-void qmp_opal_psid_revert(const char *id, Error **errp);
-/* hw/ide/opal-state.c: the two ways a state is saved (opal-hd.h) */
-typedef struct IDEOpalDrive IDEOpalDrive;
-typedef struct IDEOpalSlotWrite IDEOpalSlotWrite;
-/* hw/ide/opal-engine.c: work for the drive's thread (opal-hd.h) */
-void __real_ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *func,
-                                   void *arg, BlockCompletionFunc *cb,
-                                   void *opaque);
-void __wrap_ide_opal_engine_submit(IDEOpalDrive *d, ThreadPoolFunc *func,
-                                   void *arg, BlockCompletionFunc *cb,
-                                   void *opaque);
-bool __real_ide_opal_state_save(IDEOpalDrive *d, Error **errp);
-bool __wrap_ide_opal_state_save(IDEOpalDrive *d, Error **errp);
-IDEOpalSlotWrite *__real_ide_opal_state_prepare(IDEOpalDrive *d);
-IDEOpalSlotWrite *__wrap_ide_opal_state_prepare(IDEOpalDrive *d);
-
-gpg_error_t __real_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt, size_t saltlen,
-                                   unsigned long iterations, size_t keysize, void *keybuffer);
-gpg_error_t __wrap_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt, size_t saltlen,
-                                   unsigned long iterations, size_t keysize, void *keybuffer);
+#include "fuzz-hooks.h"
 
 gpg_error_t __wrap_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt, size_t saltlen,
-                                   unsigned long iterations, size_t keysize, void *keybuffer)
+                                   int algo, int subalgo, const void *salt,
+                                   size_t saltlen, unsigned long iterations,
+                                   size_t keysize, void *keybuffer)
 {
     static int real = -1;
 
     if (real < 0) {
         real = !g_strcmp0(g_getenv("QEMU_FUZZ_OPAL_KDF"), "real");
     }
-    return __real_gcry_kdf_derive(passphrase, passphraselen, algo, subalgo, salt, saltlen,
-                                  real ? iterations : 1, keysize, keybuffer);
+    return __real_gcry_kdf_derive(passphrase, passphraselen, algo, subalgo,
+                                  salt, saltlen, real ? iterations : 1, keysize,
+                                  keybuffer);
 }
 
 /* The drive's persistent state changed since the last revert. */
