@@ -1423,15 +1423,8 @@ static void test_etc_14_exceed_tper_properties(void **state)
     tsn = admin1_session(tper);
     datastore_set(b);
     assert_int_equal(send_subpackets(tper, tsn, b, max + 1), OPAL_IF_OK);
-    if (!no_data_or_close_session(tper, tsn)) {
-        /*
-         * Step #4 wants a new read-write session of Admin1 to SUCCEED,
-         * which only a TPer that ended this one grants; this TPer drops the
-         * ComPacket and keeps the session (SP_BUSY for step #4), so the
-         * host closes it first.  Reported, not fixed here.
-         */
-        host_end_session(tper, tsn);
-    }
+    assert_true(no_data_or_close_session(tper, tsn));
+    /* Step #4 SUCCEEDS only if the TPer ended the session of step #3 */
     tsn = admin1_session(tper);
     host_end_session(tper, tsn);
 }

@@ -120,7 +120,11 @@ typedef struct OpalPacket {
     size_t len;
 } OpalPacket;
 
-/* Parses one IF-SEND ComPacket for @comid; false with *why on any violation. */
+/*
+ * Parses one IF-SEND ComPacket for @comid; false with *why on any violation,
+ * @pkt's tsn and hsn then naming the session of a Packet whose header
+ * arrived (0 if none did).
+ */
 bool opal_packet_parse(const uint8_t *buf, size_t len, uint16_t comid,
                        OpalPacket *pkt, const char **why);
 /* Frames @tokens as the response ComPacket of session @tsn/@hsn on @comid. */

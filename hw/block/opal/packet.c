@@ -57,6 +57,9 @@ bool opal_packet_parse(const uint8_t *buf, size_t len, uint16_t comid,
     }
 
     packet = buf + OPAL_COMPACKET_HEADER_LEN;
+    /* Whatever is wrong further in, the Packet says whose it is. */
+    pkt->tsn = opal_get_be32(packet);
+    pkt->hsn = opal_get_be32(packet + 4);
     packet_len = opal_get_be32(packet + 20);
     if (packet_len > compacket_len - OPAL_PACKET_HEADER_LEN) {
         return parse_fail(why, "Packet length beyond the ComPacket");
@@ -82,8 +85,6 @@ bool opal_packet_parse(const uint8_t *buf, size_t len, uint16_t comid,
         return parse_fail(why, "more than one SubPacket (MaxSubpackets is 1)");
     }
 
-    pkt->tsn = opal_get_be32(packet);
-    pkt->hsn = opal_get_be32(packet + 4);
     pkt->seq_number = opal_get_be32(packet + 8);
     pkt->data = sub + OPAL_SUBPACKET_HEADER_LEN;
     pkt->len = sub_len;

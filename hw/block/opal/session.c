@@ -584,12 +584,25 @@ abort:
 
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
 {
-    OpalPacket pkt;
+    OpalPacket pkt = { 0 };
     OpalSession *s;
     const char *why = NULL;
 
     if (!opal_packet_parse(buf, len, OPAL_BASE_COMID, &pkt, &why)) {
-        opal_trace(tper, "ComPacket dropped: %s", why);
+        s = pkt.tsn ? find_session(tper, pkt.tsn, pkt.hsn) : NULL;
+        if (!s) {
+            opal_trace(tper, "ComPacket dropped: %s", why);
+            return;
+        }
+        /*
+         * A session's packet the TPer cannot take - more SubPackets than
+         * the Properties allow, say - ends the session as a call it cannot
+         * parse does (Core 3.3.7.1.5; the Opal Test Cases' ETC-14 expects
+         * a new session of the same authority to open after it).
+         */
+        opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
+        queue_close_session(tper, s);
+        end_session(tper, s);
         return;
     }
     if (pkt.tsn == 0 && pkt.hsn == 0) {
