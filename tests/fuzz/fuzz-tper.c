@@ -25,8 +25,8 @@
  * state: opal_tper_save_running, the migration format, which keeps open
  * sessions, KEKs and clear media keys.  An input in state 0 runs on a new
  * TPer; the others load their state onto one TPer the process keeps
- * (FUZZ_TPER_CHECK_RESTORE=1 checks that this gives exactly the state).  The rest of the input is a sequence of operations, each a 6-byte
- * header
+ * (FUZZ_TPER_CHECK_RESTORE=1 checks that this gives exactly the state).  The
+ * rest of the input is a sequence of operations, each a 6-byte header
  *
  *   byte 0     op:  bit 0     0 = IF-SEND, 1 = IF-RECV
  *                   bits 3:1  0-5: protocol/ComID from the table below
@@ -49,10 +49,10 @@
  * and every IF-RECV is checked for invariants that hold for any input.  The
  * events are what the device does around the engine - session timeouts on
  * its clock, resets, migration, savevm/loadvm, a save and power-on - each
- * with its invariants (a state saves as it loads).  The listeners the device sets are
- * set and checked: the media map it builds on every media change covers the
- * medium, byte-table writes stay in their table.  The management view
- * (query-opal) is checked at the end of each input.  The clock is the
+ * with its invariants (a state saves as it loads).  The listeners the device
+ * sets are set and checked: the media map it builds on every media change
+ * covers the medium, byte-table writes stay in their table.  The management
+ * view (query-opal) is checked at the end of each input.  The clock is the
  * harness's, so that a run is deterministic.  A TPer an input made is freed
  * at its end so that LeakSanitizer sees what it leaks.
  *
@@ -78,15 +78,13 @@
 #include "opal-host.h"
 #include "sp.h"
 #include "uid.h"
+#include "fuzz-target.h"
 
 #define OP_HEADER_LEN       6
 #define GUARD_LEN           64
 #define GUARD_BYTE          0x5a
 #define FILL_BYTE           0xa5
 #define COMPACKET_HDR_LEN   20
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The protocol / SP Specific pairs that reach real code. */
 static const struct {
@@ -116,17 +114,18 @@ enum Event {
     EV_CLOCK_LONG,      /* a day passes: every timeout expires */
     EV_HARDWARE_RESET,  /* a guest reboot (ide_opal_reset) */
     EV_POWER_CYCLE,     /* the power-cycle command, without a reload */
-    EV_MIGRATE,         /* a migration to a new drive: save_running, load_running */
+    EV_MIGRATE,         /* to a new drive: save_running, load_running */
     EV_SNAPSHOT,        /* savevm, then loadvm: save_snapshot, load_running */
     EV_POWER_ON,        /* the state saved, loaded back and powered on */
     EV_PSID_REVERT,     /* the host's psid-revert command */
-    EV_MEDIA_READ,      /* a guest read through the media gate (and the shadow MBR) */
+    EV_MEDIA_READ,      /* a guest read via the media gate, shadow MBR too */
     EV_MEDIA_WRITE,     /* a guest write through the media gate */
     EV_STATUS,          /* query-opal (also run at the end of every input) */
     /* 12-15: nothing */
 };
 
-#define CLOCK_START         1000000     /* ms: far from 0, so that 0 stands out */
+/* ms: far from 0, so that 0 stands out */
+#define CLOCK_START         1000000
 #define CLOCK_SHORT         1500
 #define CLOCK_LONG          (25LL * 3600 * 1000)
 
@@ -142,7 +141,8 @@ static const OpalConfig config = {
     .datastore_size = 10 * 1024 * 1024,
     .msid = "msid-pin",
     .psid = "psid-pin",
-    .kdf_iterations = 1,        /* speed: the fuzzer is after parsing, not PBKDF2 */
+    /* speed: the fuzzer is after parsing, not PBKDF2 */
+    .kdf_iterations = 1,
 };
 
 /* The starting states' PINs and sessions: make-seeds.py uses the same. */
@@ -164,7 +164,10 @@ enum State {
     NR_STATES
 };
 
-/* The TSN of the session each state leaves open (0: none), as the seeds address it. */
+/*
+ * The TSN of the session each state leaves open (0: none), as the seeds address
+ * it.
+ */
 static const uint32_t state_tsn[NR_STATES] = {
     [STATE_ADMIN1] = 0x1003, [STATE_USER1] = 0x1004, [STATE_SUM] = 0x1003,
 };
@@ -194,7 +197,7 @@ static uint32_t get_be32(const uint8_t *p)
     return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
 }
 
-/* ---- the device's side: clock and listeners -------------------------------------- */
+/* ---- the device's side: clock and listeners ------------------------------ */
 
 static int64_t fuzz_clock;
 
@@ -209,11 +212,15 @@ static int64_t clock_ms(void *opaque)
  * what an input does.
  */
 static bool print_trace;
-/* FUZZ_TPER_CHECK_RESTORE=1: check that each input starts from its state exactly. */
+/*
+ * FUZZ_TPER_CHECK_RESTORE=1: check that each input starts from its state
+ * exactly.
+ */
 static bool check_restore;
 
 static void trace(void *opaque, const char *message)
 {
+    /* volatile: reads the whole message, for ASan, even when not printed */
     volatile size_t len = strlen(message);
 
     if (print_trace) {
@@ -221,7 +228,10 @@ static void trace(void *opaque, const char *message)
     }
 }
 
-/* The media map covers the whole medium with contiguous extents of known ranges. */
+/*
+ * The media map covers the whole medium with contiguous extents of known
+ * ranges.
+ */
 static void check_media_map(const OpalTPer *tper)
 {
     OpalMediaMap *map = opal_media_map_new(tper);
@@ -232,8 +242,10 @@ static void check_media_map(const OpalTPer *tper)
         const OpalMediaExtent *e = opal_media_lookup(map, lba);
 
         CHECK(e, "no extent holds LBA %" PRIu64, lba);
-        CHECK(e->start == lba && e->end > e->start && e->end <= config.nb_blocks,
-              "extent [%" PRIu64 ", %" PRIu64 ") after LBA %" PRIu64, e->start, e->end, lba);
+        CHECK(e->start == lba && e->end > e->start &&
+                  e->end <= config.nb_blocks,
+              "extent [%" PRIu64 ", %" PRIu64 ") after LBA %" PRIu64, e->start,
+              e->end, lba);
         CHECK(e->range <= config.nr_ranges, "extent of range %u", e->range);
         CHECK(++extents <= 2u * config.nr_ranges + 1, "%u extents", extents);
         lba = e->end;
@@ -241,7 +253,8 @@ static void check_media_map(const OpalTPer *tper)
     CHECK(!opal_media_lookup(map, config.nb_blocks), "an extent past the end");
     CHECK(opal_media_nr_keys(map) == config.nr_ranges + 1u, "%u keys",
           opal_media_nr_keys(map));
-    CHECK(opal_media_shadow_blocks(map) * config.logical_block_size <= config.mbr_size,
+    CHECK(opal_media_shadow_blocks(map) * config.logical_block_size <=
+              config.mbr_size,
           "%" PRIu64 " shadow blocks", opal_media_shadow_blocks(map));
     opal_media_map_free(map);
 }
@@ -251,7 +264,8 @@ static void check_media_map(const OpalTPer *tper)
  * it (hw/ide/opal-media.c): the gate's verdict agrees with the extents it
  * covers and the shadow MBR, and a read of the shadow area reads the MBR.
  */
-static void media_access(const OpalTPer *tper, uint64_t lba, uint64_t count, bool write)
+static void media_access(const OpalTPer *tper, uint64_t lba, uint64_t count,
+                         bool write)
 {
     OpalMediaMap *map = opal_media_map_new(tper);
     OpalMediaVerdict v = opal_media_check(map, lba, count, write);
@@ -261,16 +275,20 @@ static void media_access(const OpalTPer *tper, uint64_t lba, uint64_t count, boo
 
     CHECK(strcmp(opal_media_verdict_name(v), "?") != 0, "verdict %d", v);
     if (lba >= config.nb_blocks || count > config.nb_blocks - lba) {
-        CHECK(v == OPAL_MEDIA_OUT_OF_RANGE, "%" PRIu64 "+%" PRIu64 ": %s", lba, count,
-              opal_media_verdict_name(v));
+        CHECK(v == OPAL_MEDIA_OUT_OF_RANGE, "%" PRIu64 "+%" PRIu64 ": %s", lba,
+              count, opal_media_verdict_name(v));
         opal_media_map_free(map);
         return;
     }
     if (lba < shadow) {
-        /* Reads of the shadow area ignore the ranges' locks; writes are refused. */
+        /*
+         * Reads of the shadow area ignore the ranges' locks; writes are
+         * refused.
+         */
         if (write) {
-            CHECK(v == OPAL_MEDIA_SHADOWED, "write at %" PRIu64 " below %" PRIu64 ": %s", lba,
-                  shadow, opal_media_verdict_name(v));
+            CHECK(v == OPAL_MEDIA_SHADOWED,
+                  "write at %" PRIu64 " below %" PRIu64 ": %s", lba, shadow,
+                  opal_media_verdict_name(v));
             opal_media_map_free(map);
             return;
         } else {
@@ -284,22 +302,28 @@ static void media_access(const OpalTPer *tper, uint64_t lba, uint64_t count, boo
         }
     }
     for (const OpalMediaExtent *e = opal_media_lookup(map, from);
-         e && from < lba + count && e->start < lba + count; e = opal_media_lookup(map, e->end)) {
+         e && from < lba + count && e->start < lba + count;
+         e = opal_media_lookup(map, e->end)) {
         CHECK(opal_media_key(map, e->range), "no key for range %u", e->range);
         locked |= write ? e->write_locked : e->read_locked;
     }
     CHECK(v == (!locked ? OPAL_MEDIA_OK :
                 write ? OPAL_MEDIA_WRITE_LOCKED : OPAL_MEDIA_READ_LOCKED),
-          "%s of %" PRIu64 "+%" PRIu64 " (shadow %" PRIu64 "): %s, but %slocked",
-          write ? "write" : "read", lba, count, shadow, opal_media_verdict_name(v),
-          locked ? "" : "not ");
+          "%s of %" PRIu64 "+%" PRIu64 " (shadow %" PRIu64
+          "): %s, but %slocked",
+          write ? "write" : "read", lba, count, shadow,
+          opal_media_verdict_name(v), locked ? "" : "not ");
     opal_media_map_free(map);
 }
 
-/* The device rebuilds its media map on every media change (hw/ide/opal-media.c). */
+/*
+ * The device rebuilds its media map on every media change
+ * (hw/ide/opal-media.c).
+ */
 static bool changed(void *opaque, unsigned changes)
 {
-    CHECK(!(changes & ~(OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA)), "changes 0x%x", changes);
+    CHECK(!(changes & ~(OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA)),
+          "changes 0x%x", changes);
     if (changes & OPAL_CHANGE_MEDIA) {
         check_media_map(opaque);
     }
@@ -307,16 +331,19 @@ static bool changed(void *opaque, unsigned changes)
 }
 
 /* Byte-table writes stay inside their table. */
-static void byte_written(void *opaque, uint64_t table, uint64_t offset, const uint8_t *data,
-                         uint64_t len)
+static void byte_written(void *opaque, uint64_t table, uint64_t offset,
+                         const uint8_t *data, uint64_t len)
 {
     uint64_t size = table == OPAL_TABLE_UID_MBR ? config.mbr_size :
-                    table == OPAL_TABLE_UID_DATASTORE ? config.datastore_size : 0;
+                    table == OPAL_TABLE_UID_DATASTORE ? config.datastore_size :
+                    0;
 
     CHECK(size, "a write to table %016" PRIx64, table);
     CHECK(offset <= size && len <= size - offset,
-          "%" PRIu64 " bytes at %" PRIu64 " of table %016" PRIx64, len, offset, table);
+          "%" PRIu64 " bytes at %" PRIu64 " of table %016" PRIx64, len, offset,
+          table);
     if (data && len) {
+        /* volatile: the reads stay, for ASan to check the bounds */
         volatile uint8_t sink = data[0] ^ data[len - 1];
 
         (void)sink;
@@ -334,21 +361,21 @@ static OpalTPer *new_tper(void)
     return tper;
 }
 
-/* ---- building the starting states ------------------------------------------------ */
+/* ---- building the starting states ---------------------------------------- */
 
 #define SETUP(call) \
     do { \
         uint64_t st_ = (call); \
         if (st_ != OPAL_ST_SUCCESS) { \
-            fprintf(stderr, "fuzz-tper: set-up step failed (status 0x%" PRIx64 "): %s\n", \
-                    st_, #call); \
+            fprintf(stderr, "fuzz-tper: set-up step failed (status 0x%" \
+                    PRIx64 "): %s\n", st_, #call); \
             abort(); \
         } \
     } while (0)
 
 /* Object.Set [ Where = @where, Values = @len bytes ] of a byte table. */
-static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t where,
-                          const void *data, size_t len)
+static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                          uint64_t where, const void *data, size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -359,18 +386,24 @@ static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t
     return host_call(tper, tsn, b, NULL);
 }
 
-/* A Locking range placed and its locks set, as Admin1 (or its single user) does. */
+/*
+ * A Locking range placed and its locks set, as Admin1 (or its single user)
+ * does.
+ */
 static void set_range(OpalTPer *tper, uint32_t tsn, unsigned n, uint64_t start,
                       uint64_t length, bool locked)
 {
     uint64_t uid = n ? OPAL_UID_LOCKING_RANGE(n) : OPAL_UID_LOCKING_GLOBALRANGE;
 
     if (n) {
-        SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START, start));
-        SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_LENGTH, length));
+        SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START,
+                            start));
+        SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_LENGTH,
+                            length));
     }
     SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1));
-    SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1));
+    SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED,
+                        1));
     SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCKED, locked));
     SETUP(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_WRITE_LOCKED, locked));
 }
@@ -388,7 +421,10 @@ static void take_ownership(OpalTPer *tper)
     host_end_session(tper, tsn);
 }
 
-/* SID's Activate of the LockingSP with the parameters in @params (may be empty). */
+/*
+ * SID's Activate of the LockingSP with the parameters in @params (may be
+ * empty).
+ */
 static void activate(OpalTPer *tper, const GByteArray *params)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -410,7 +446,10 @@ static void setup_owned(OpalTPer *tper)
     activate(tper, none);
 }
 
-/* Admin1 sets the drive up as a host's management tool does; the session stays open. */
+/*
+ * Admin1 sets the drive up as a host's management tool does; the session stays
+ * open.
+ */
 static uint32_t setup_admin1(OpalTPer *tper)
 {
     static const uint64_t power_cycle[] = { OPAL_RESET_POWER_CYCLE };
@@ -433,16 +472,23 @@ static uint32_t setup_admin1(OpalTPer *tper)
     SETUP(host_set_uint_list(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
                              OPAL_COL_LOCKING_LOCK_ON_RESET, power_cycle, 1));
     set_range(tper, tsn, 2, RANGE2_START, 8192, false);
-    SETUP(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED, 1));
+    SETUP(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1,
+                        OPAL_COL_AUTHORITY_ENABLED, 1));
     SETUP(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), FUZZ_USER1_PIN));
-    SETUP(host_set_uint(tper, tsn, OPAL_UID_USER(2), OPAL_COL_AUTHORITY_ENABLED, 1));
+    SETUP(host_set_uint(tper, tsn, OPAL_UID_USER(2), OPAL_COL_AUTHORITY_ENABLED,
+                        1));
     SETUP(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(2), FUZZ_USER2_PIN));
-    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1), range1_who, 2));
-    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_WRLOCKED(1), range1_who, 2));
-    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_GET_ALL, range1_who, 2));
-    SETUP(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE, 1));
+    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1),
+                       range1_who, 2));
+    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_WRLOCKED(1),
+                       range1_who, 2));
+    SETUP(host_set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_GET_ALL, range1_who,
+                       2));
+    SETUP(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                        OPAL_COL_MBRCONTROL_ENABLE, 1));
     SETUP(set_bytes(tper, tsn, OPAL_UID_TABLE_MBR, 0, block, sizeof(block)));
-    SETUP(set_bytes(tper, tsn, OPAL_UID_TABLE_DATASTORE, 0, store, sizeof(store)));
+    SETUP(set_bytes(tper, tsn, OPAL_UID_TABLE_DATASTORE, 0, store,
+                    sizeof(store)));
     return tsn;
 }
 
@@ -451,7 +497,8 @@ static uint32_t setup_user1(OpalTPer *tper, uint32_t admin1_tsn)
     uint32_t tsn;
 
     host_end_session(tper, admin1_tsn);
-    SETUP(host_locking_session(tper, OPAL_UID_AUTH_USER1, FUZZ_USER1_PIN, &tsn));
+    SETUP(host_locking_session(tper, OPAL_UID_AUTH_USER1, FUZZ_USER1_PIN,
+                               &tsn));
     return tsn;
 }
 
@@ -481,7 +528,9 @@ static uint32_t setup_sum(OpalTPer *tper)
     return tsn;
 }
 
-/* The running state of @tper as the snapshot of @state; its session is checked. */
+/*
+ * The running state of @tper as the snapshot of @state; its session is checked.
+ */
 static void keep(OpalTPer *tper, enum State state, uint32_t tsn)
 {
     uint8_t *again;
@@ -489,15 +538,21 @@ static void keep(OpalTPer *tper, enum State state, uint32_t tsn)
     OpalTPer *copy;
     char *error = NULL;
 
-    CHECK(tsn == state_tsn[state], "state %d: session %u open, the seeds expect %u", state,
-          tsn, state_tsn[state]);
+    CHECK(tsn == state_tsn[state],
+          "state %d: session %u open, the seeds expect %u", state, tsn,
+          state_tsn[state]);
     snapshots[state].buf = opal_tper_save_running(tper, &snapshots[state].len);
-    /* A loaded snapshot saves as the same bytes: every input starts from the same drive. */
+    /*
+     * A loaded snapshot saves as the same bytes: every input starts from the
+     * same drive.
+     */
     copy = new_tper();
-    CHECK(opal_tper_load_running(copy, snapshots[state].buf, snapshots[state].len, &error),
+    CHECK(opal_tper_load_running(copy, snapshots[state].buf,
+                                 snapshots[state].len, &error),
           "state %d does not load: %s", state, error);
     again = opal_tper_save_running(copy, &len);
-    CHECK(len == snapshots[state].len && !memcmp(again, snapshots[state].buf, len),
+    CHECK(len == snapshots[state].len &&
+              !memcmp(again, snapshots[state].buf, len),
           "state %d changes when loaded", state);
     opal_secret_free(again, len);
     opal_tper_free(copy);
@@ -536,7 +591,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* ---- the transport's side --------------------------------------------------------- */
+/* ---- the transport's side ------------------------------------------------ */
 
 /*
  * Every outcome is one of the enum's: opal_if_status_name() names each, and
@@ -585,7 +640,8 @@ static void do_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp, size_t len)
     s = opal_if_recv(tper, protocol, sp, buf, len);
     CHECK(status_valid(s), "recv status %d", s);
     for (size_t i = 0; i < GUARD_LEN; i++) {
-        CHECK(buf[len + i] == GUARD_BYTE, "recv (0x%02x, 0x%04x, %zu) wrote byte %zu past the end",
+        CHECK(buf[len + i] == GUARD_BYTE,
+              "recv (0x%02x, 0x%04x, %zu) wrote byte %zu past the end",
               protocol, sp, len, i);
     }
     if (len > OPAL_MAX_TRANSFER) {
@@ -610,14 +666,18 @@ static void check_status(const OpalTPer *tper)
 
     CHECK(r->admin_sp && r->locking_sp, "a life cycle without a name");
     CHECK(r->ranges->len == config.nr_ranges + 1u, "%u ranges", r->ranges->len);
-    CHECK(r->sessions->len <= OPAL_MAX_SESSIONS, "%u sessions", r->sessions->len);
+    CHECK(r->sessions->len <= OPAL_MAX_SESSIONS, "%u sessions",
+          r->sessions->len);
     for (guint i = 0; i < r->authorities->len; i++) {
-        const OpalAuthorityStatus *a = &g_array_index(r->authorities, OpalAuthorityStatus, i);
+        const OpalAuthorityStatus *a =
+            &g_array_index(r->authorities, OpalAuthorityStatus, i);
 
-        CHECK(a->name && a->sp, "authority %016" PRIx64 " without a name", a->uid);
+        CHECK(a->name && a->sp, "authority %016" PRIx64 " without a name",
+              a->uid);
     }
     for (guint i = 0; i < r->sessions->len; i++) {
-        const OpalSessionStatus *s = &g_array_index(r->sessions, OpalSessionStatus, i);
+        const OpalSessionStatus *s =
+            &g_array_index(r->sessions, OpalSessionStatus, i);
 
         CHECK(s->tsn && s->sp && s->authorities, "session %u", s->tsn);
     }
@@ -641,7 +701,8 @@ static void restore(OpalTPer *tper, enum State state)
 {
     char *error = NULL;
 
-    CHECK(opal_tper_load_running(tper, snapshots[state].buf, snapshots[state].len, &error),
+    CHECK(opal_tper_load_running(tper, snapshots[state].buf,
+                                 snapshots[state].len, &error),
           "state %d does not load: %s", state, error);
 }
 
@@ -656,7 +717,8 @@ static OpalTPer *migrate(const OpalTPer *tper)
     saved = opal_tper_save_running(tper, &len);
     CHECK(opal_tper_load_running(dest, saved, len, &error),
           "a running state does not migrate: %s", error);
-    CHECK(same_state(dest, saved, len), "a running state changes when migrated");
+    CHECK(same_state(dest, saved, len),
+          "a running state changes when migrated");
     opal_secret_free(saved, len);
     return dest;
 }
@@ -672,10 +734,11 @@ static void snapshot(OpalTPer *tper)
     char *error = NULL;
 
     saved = opal_tper_save_snapshot(tper, &len);
-    CHECK(opal_tper_load_running(tper, saved, len, &error), "a snapshot does not load: %s",
-          error);
+    CHECK(opal_tper_load_running(tper, saved, len, &error),
+          "a snapshot does not load: %s", error);
     again = opal_tper_save_snapshot(tper, &relen);
-    CHECK(relen == len && !memcmp(saved, again, len), "a snapshot changes when loaded");
+    CHECK(relen == len && !memcmp(saved, again, len),
+          "a snapshot changes when loaded");
     opal_secret_free(saved, len);
     opal_secret_free(again, relen);
 }
@@ -688,10 +751,11 @@ static void power_on(OpalTPer *tper)
     char *error = NULL;
 
     saved = opal_tper_save(tper, &len);
-    CHECK(opal_tper_load(tper, saved, len, &error), "a saved state does not load: %s",
-          error);
+    CHECK(opal_tper_load(tper, saved, len, &error),
+          "a saved state does not load: %s", error);
     again = opal_tper_save(tper, &relen);
-    CHECK(relen == len && !memcmp(saved, again, len), "a saved state changes when loaded");
+    CHECK(relen == len && !memcmp(saved, again, len),
+          "a saved state changes when loaded");
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
 }
 
@@ -768,8 +832,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         tper = drive;
         restore(tper, state);
-        CHECK(!check_restore || same_state(tper, snapshots[state].buf, snapshots[state].len),
-              "state %d restored onto the last input's drive is not state %d", state, state);
+        CHECK(!check_restore ||
+                  same_state(tper, snapshots[state].buf, snapshots[state].len),
+              "state %d restored onto the last input's drive is not state %d",
+              state, state);
     }
 
     while (size >= OP_HEADER_LEN) {
