@@ -582,7 +582,10 @@ static void check_feature_geometry(const uint8_t *d)
     g_assert_cmpuint(be64(d + 24), ==, 0);         /* lowest aligned */
 }
 
-/* Additional DataStore Tables (DSFS 4.2.1): 16 tables, 10 MiB in all, sizes in 512 bytes. */
+/*
+ * Additional DataStore Tables (DSFS 4.2.1): 16 tables, 10 MiB in all, sizes in
+ * 512 bytes.
+ */
 static void check_feature_datastore(const uint8_t *d)
 {
     g_assert_cmpuint(be16(d + 6), ==, 16);
@@ -1854,7 +1857,9 @@ static uint64_t set_pin(OpalTestState *s, uint64_t cpin, const char *pin)
 }
 
 /* MBR.Set[ Where = @where, Values = @data ] (a byte table) */
-/* Table.Set[ Where, Values ] of byte table @table (MBR, DataStore, DataStoreN). */
+/*
+ * Table.Set[ Where, Values ] of byte table @table (MBR, DataStore, DataStoreN).
+ */
 static uint64_t set_table(OpalTestState *s, uint64_t table, uint64_t where,
                           const void *data, size_t len)
 {
@@ -2511,12 +2516,13 @@ static void test_media_range_boundaries(void)
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         uint64_t lba = R1_START + cases[i].lba;
         uint16_t n = cases[i].nsect;
+        bool ok = cases[i].ok;
+        const char *expected = ok ? "success" : "refusal";
 
         for (j = 0; j < ARRAY_SIZE(readers); j++) {
             g_test_message("%s LBA %" PRIu64 "+%u, expected %s",
-                           readers[j]->name, lba, n,
-                           cases[i].ok ? "success" : "refusal");
-            if (cases[i].ok) {
+                           readers[j]->name, lba, n, expected);
+            if (ok) {
                 assert_success(io_exec(s, readers[j], lba, n, buf),
                                (size_t)n * BLOCK_SIZE);
                 check_pattern(buf, lba, n, 1, readers[j]->name);
@@ -2527,9 +2533,8 @@ static void test_media_range_boundaries(void)
         for (j = 0; j < ARRAY_SIZE(writers); j++) {
             fill_pattern(buf, lba, n, 2);
             g_test_message("%s LBA %" PRIu64 "+%u, expected %s",
-                           writers[j]->name, lba, n,
-                           cases[i].ok ? "success" : "refusal");
-            if (cases[i].ok) {
+                           writers[j]->name, lba, n, expected);
+            if (ok) {
                 /* Write back what is there, so that the next case sees it */
                 fill_pattern(buf, lba, n, 1);
                 assert_success(io_exec(s, writers[j], lba, n, buf),
@@ -3112,11 +3117,13 @@ static void test_block_sid(void)
 /* The management interface refuses what is not an Opal drive. */
 static void test_media_qmp_errors(void)
 {
-    OpalTestState *s = opal_boot("-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0");
+    OpalTestState *s = opal_boot("-device ide-opal-hd,drive=d0,bus=ide.0,"
+                                 "id=opal0");
     QTestState *qts = s->ahci->parent->qts;
     QDict *rsp, *err;
 
-    rsp = qtest_qmp(qts, "{ 'execute': 'opal-power-cycle', 'arguments': { 'id': 'ahci' } }");
+    rsp = qtest_qmp(qts, "{ 'execute': 'opal-power-cycle',"
+                    " 'arguments': { 'id': 'ahci' } }");
     err = qdict_get_qdict(rsp, "error");
     g_assert_nonnull(err);
     g_assert_cmpstr(qdict_get_str(err, "class"), ==, "DeviceNotFound");
@@ -3205,10 +3212,12 @@ static void test_qmp_query_opal(void)
     admin1_session(s);
     set_range(s, 1, RR1_START, R1_LEN, true, false);
     end_session(s);
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, "wrong"), ==, 0x01);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, "wrong"), ==,
+                     0x01);
     admin1_session(s);
 
-    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                    " 'arguments': { 'id': 'opal0' } }");
     info = qdict_get_qdict(rsp, "return");
     g_assert_nonnull(info);
     g_assert_cmpstr(qdict_get_str(info, "locking-sp"), ==, "manufactured");
@@ -3252,7 +3261,8 @@ static void test_qmp_query_opal(void)
 
     /* The HMP form of the power cycle relocks Range1 as QMP's does. */
     admin1_session(s);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==,
+                     0);
     end_session(s);
     g_free(hmp);
     hmp = qtest_hmp(qts, "opal_power_cycle opal0");
@@ -3262,13 +3272,17 @@ static void test_qmp_query_opal(void)
     hmp = qtest_hmp(qts, "opal_psid_revert ahci");
     g_assert_nonnull(strstr(hmp, "is not an Opal drive"));
 
-    /* Host-side PSID revert: the factory drive, its data gone with the old keys. */
+    /*
+     * Host-side PSID revert: the factory drive, its data gone with the old
+     * keys.
+     */
     write_pattern(s, RR2_START, 8, 7);
     qtest_qmp_assert_success(qts, "{ 'execute': 'opal-psid-revert',"
                              " 'arguments': { 'id': 'opal0' } }");
-    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
-    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "locking-sp"), ==,
-                    "manufactured-inactive");
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                    " 'arguments': { 'id': 'opal0' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "locking-sp"),
+                    ==, "manufactured-inactive");
     qobject_unref(rsp);
     take_ownership_and_activate(s);
     {
@@ -3278,7 +3292,8 @@ static void test_qmp_query_opal(void)
         fill_pattern(ref, RR2_START, 8, 7);
         g_assert_true(memcmp(buf, ref, sizeof(buf)) != 0);
     }
-    rsp = qtest_qmp(qts, "{ 'execute': 'opal-psid-revert', 'arguments': { 'id': 'ahci' } }");
+    rsp = qtest_qmp(qts, "{ 'execute': 'opal-psid-revert',"
+                    " 'arguments': { 'id': 'ahci' } }");
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "class"), ==,
                     "DeviceNotFound");
     qobject_unref(rsp);
@@ -3287,12 +3302,13 @@ static void test_qmp_query_opal(void)
 
 /*** The state in the image: restarts, refusals, SIGKILL ***/
 
-#define RESTART_DEVICE  "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,serial=" TEST_SERIAL
+#define RESTART_DEVICE \
+    "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,serial=" TEST_SERIAL
 
 /* @len bytes of the MBR table from @offset (a byte table's rows are bytes) */
 /* Table.Get[ startRow, endRow ] of byte table @table into @buf; the status. */
-static uint64_t get_table(OpalTestState *s, uint64_t table, uint64_t offset, void *buf,
-                          size_t len)
+static uint64_t get_table(OpalTestState *s, uint64_t table, uint64_t offset,
+                          void *buf, size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(HostResponse) r = NULL;
@@ -3354,7 +3370,8 @@ static void test_state_restart(void)
                     L0_MEDIA_ENCRYPTION | L0_MBR_ENABLED);
     g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==,
                      0x01 /* NOT_AUTHORIZED */);
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==,
+                     0);
     end_session(s);
     expect_read_refused(s, &dma_read, RR1_START, 8);
     expect_pattern(s, RR2_START, 8, 4, "global range after restart");
@@ -3362,7 +3379,8 @@ static void test_state_restart(void)
     g_assert_cmpmem(buf, BLOCK_SIZE, mbr, BLOCK_SIZE);
 
     admin1_session(s);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==,
+                     0);
     end_session(s);
     expect_pattern(s, RR1_START, 8, 3, "Range1 unlocked after restart");
     opal_shutdown(s);
@@ -3471,11 +3489,15 @@ static void test_state_no_pins_in_image(void)
     g_assert_true(image_contains(TEST_MSID, strlen(TEST_MSID)));
 }
 
-/* QEMU, run for @device on the test image, must fail with a message holding @expected. */
+/*
+ * QEMU, run for @device on the test image, must fail with a message holding
+ * @expected.
+ */
 static void expect_start_refused(const char *device, const char *expected)
 {
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *drive = g_strdup_printf("if=none,id=d0,file=%s,format=raw", image_path);
+    g_autofree char *drive = g_strdup_printf("if=none,id=d0,file=%s,format=raw",
+                                             image_path);
     g_autofree char *err = NULL;
     g_autoptr(GError) gerr = NULL;
     int status;
@@ -3505,31 +3527,41 @@ static void test_state_refusals(void)
 
     fresh_image();
     fd = open(image_path, O_WRONLY);
-    g_assert_cmpint(pwrite(fd, "a filesystem", 12, TEST_IMAGE_SIZE - 100 * MiB), ==, 12);
+    g_assert_cmpint(pwrite(fd, "a filesystem", 12, TEST_IMAGE_SIZE - 100 * MiB),
+                    ==, 12);
     close(fd);
-    expect_start_refused(device, "hold other data; reformat-state=on overwrites them");
+    expect_start_refused(device,
+                         "hold other data; reformat-state=on overwrites them");
 
     s = opal_restart(RESTART_DEVICE ",reformat-state=on");
     take_ownership_and_activate(s);     /* a factory drive: the MSID opens it */
     opal_shutdown(s);
-    /* A DataStore 4 KiB larger: the region's size, so its place, stays the same. */
+    /*
+     * A DataStore 4 KiB larger: the region's size, so its place, stays the
+     * same.
+     */
     expect_start_refused("ide-opal-hd,drive=d0,datastore-size=10244K",
                          "laid out for another mbr-size or datastore-size");
-    expect_start_refused("ide-opal-hd,drive=d0,mbr-size=256M", "hold other data");
-    /* A PIN is at most 32 bytes: a longer MSID would make a state none loads. */
+    expect_start_refused("ide-opal-hd,drive=d0,mbr-size=256M",
+                         "hold other data");
+    /*
+     * A PIN is at most 32 bytes: a longer MSID would make a state none loads.
+     */
     expect_start_refused("ide-opal-hd,drive=d0,"
                          "msid=0123456789abcdef0123456789abcdef0",
                          "msid must be at most 32 bytes long");
 
     /* Grown by more than the region: the region's new place is all zeros. */
     g_assert(truncate(image_path, TEST_IMAGE_SIZE + 256 * MiB) == 0);
-    expect_start_refused(device, "the image was resized: its Opal state is at byte");
+    expect_start_refused(device,
+                         "the image was resized: its Opal state is at byte");
     g_assert(truncate(image_path, TEST_IMAGE_SIZE) == 0);
 
     /* A superblock of another layout version (byte 8) */
     fd = open(image_path, O_RDWR);
     g_assert_cmpint(pwrite(fd, "\x01", 1, TEST_CAPACITY + 8), ==, 1);
-    expect_start_refused(device, "laid out by another version of ide-opal-hd (layout "
+    expect_start_refused(device,
+                         "laid out by another version of ide-opal-hd (layout "
                          "version 1; this one reads version 2)");
     g_assert_cmpint(pwrite(fd, "\x02", 1, TEST_CAPACITY + 8), ==, 1);
     close(fd);
@@ -3537,14 +3569,17 @@ static void test_state_refusals(void)
     /* Both slots (after the 64 KiB superblock) spoilt */
     fd = open(image_path, O_WRONLY);
     for (int slot = 0; slot < 2; slot++) {
-        g_assert_cmpint(pwrite(fd, "XX", 2, TEST_CAPACITY + 64 * KiB + slot * 4 * MiB + 600),
+        g_assert_cmpint(pwrite(fd, "XX", 2,
+                               TEST_CAPACITY + 64 * KiB + slot * 4 * MiB + 600),
                         ==, 2);
     }
     close(fd);
-    expect_start_refused(device, "both copies of the drive's Opal state in the image are "
+    expect_start_refused(device,
+                         "both copies of the drive's Opal state in the image are "
                          "corrupted");
 
-    g_assert(truncate(image_path, 0) == 0 && truncate(image_path, 100 * MiB) == 0);
+    g_assert(truncate(image_path, 0) == 0 &&
+             truncate(image_path, 100 * MiB) == 0);
     expect_start_refused(device, "the image is too small");
     fresh_image();
 }
@@ -3582,29 +3617,38 @@ static void test_state_drive(void)
     opal_shutdown(s);
 
     s = opal_restart("%s", device);
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==,
+                     0);
     end_session(s);
-    expect_pattern(s, TEST_IMAGE_SIZE / BLOCK_SIZE - 8, 8, 8, "the image's last blocks");
+    expect_pattern(s, TEST_IMAGE_SIZE / BLOCK_SIZE - 8, 8, 8,
+                   "the image's last blocks");
     opal_shutdown(s);
     unlink(state_path);
 }
 
-/* msid-secret= and psid-secret= take the factory credentials from -object secret. */
+/*
+ * msid-secret= and psid-secret= take the factory credentials from -object
+ * secret.
+ */
 static void test_state_secrets(void)
 {
-    OpalTestState *s = opal_boot("-object secret,id=msid0,data=MSID-FROM-SECRET "
-                                 "-object secret,id=psid0,data=PSID-FROM-SECRET "
-                                 "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,"
-                                 "msid-secret=msid0,psid-secret=psid0");
+    OpalTestState *s =
+        opal_boot("-object secret,id=msid0,data=MSID-FROM-SECRET "
+                  "-object secret,id=psid0,data=PSID-FROM-SECRET "
+                  "-device ide-opal-hd,drive=d0,bus=ide.0,id=opal0,"
+                  "msid-secret=msid0,psid-secret=psid0");
     g_autoptr(HostResponse) r = NULL;
     const HostToken *pin;
 
     g_assert_cmpuint(start_session(s, UID_ADMINSP, 0, NULL), ==, 0);
-    g_assert_cmpuint(get_columns(s, UID_C_PIN_MSID, COL_PIN, COL_PIN, &r), ==, 0);
+    g_assert_cmpuint(get_columns(s, UID_C_PIN_MSID, COL_PIN, COL_PIN, &r), ==,
+                     0);
     pin = resp_cell(r, COL_PIN);
     g_assert_cmpmem(pin->bytes, pin->len, "MSID-FROM-SECRET", 16);
     end_session(s);
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_PSID, "PSID-FROM-SECRET"), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_PSID,
+                                   "PSID-FROM-SECRET"),
+                     ==, 0);
     end_session(s);
     opal_shutdown(s);
     expect_start_refused("ide-opal-hd,drive=d0,msid=x,msid-secret=nosuch",
@@ -3618,8 +3662,8 @@ static void test_state_secrets(void)
  */
 static void test_state_migrate(void)
 {
-    g_autofree char *sock = g_strdup_printf("%s/opal-migrate-%d.sock", g_get_tmp_dir(),
-                                            (int)getpid());
+    g_autofree char *sock = g_strdup_printf("%s/opal-migrate-%d.sock",
+                                            g_get_tmp_dir(), (int)getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", sock);
     OpalTestState *src = opal_boot_owned("%s", "");
     OpalTestState *dst = g_new0(OpalTestState, 1);
@@ -3634,13 +3678,17 @@ static void test_state_migrate(void)
     write_pattern(src, RR1_START, 8, 5);
     write_pattern(src, RR2_START, 8, 6);
     admin1_session(src);
-    g_assert_cmpuint(set_uint(src, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 1), ==, 0);
+    g_assert_cmpuint(set_uint(src, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 1),
+                     ==, 0);
 
     to->parent = qtest_pc_boot("-M q35 -drive if=none,id=d0,file=%s,format=raw "
                                RESTART_DEVICE " -incoming %s", image_path, uri);
     to->dev = get_ahci_device(to->parent->qts, &to->fingerprint);
     migrate(src->ahci->parent, to->parent, uri);
-    /* As ahci-test's ahci_migrate(): the AHCI state carries over, the handles do not. */
+    /*
+     * As ahci-test's ahci_migrate(): the AHCI state carries over, the handles
+     * do not.
+     */
     parent = to->parent;
     dev = to->dev;
     memcpy(to, src->ahci, sizeof(*to));
@@ -3656,7 +3704,8 @@ static void test_state_migrate(void)
     opal_shutdown(src);
 
     /* Admin1's session goes on on the destination. */
-    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1), ==, 0);
+    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1),
+                     ==, 0);
     end_session(dst);
     expect_pattern(dst, RR1_START, 8, 5, "Range1 after migration");
     expect_write_refused(dst, &dma_write, RR1_START, 8, 2);
@@ -3667,7 +3716,8 @@ static void test_state_migrate(void)
     /* What the destination saved is what a restart finds: Range2's key too. */
     dst = opal_restart(RESTART_DEVICE);
     admin1_session(dst);
-    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 0), ==, 0);
+    g_assert_cmpuint(set_uint(dst, UID_LOCKING_RANGE(2), COL_READ_LOCKED, 0),
+                     ==, 0);
     end_session(dst);
     expect_pattern(dst, RR2_START, 8, 6, "Range2 after migration and restart");
     opal_shutdown(dst);
@@ -3985,7 +4035,9 @@ static void kill_step(OpalTestState *s, uint64_t k)
     uint8_t block[MBR_BLOCK];
 
     if (k % 2) {
-        g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_RANGE_START, 8 * k), ==, 0);
+        g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_RANGE_START,
+                                  8 * k),
+                         ==, 0);
     } else {
         memset(block, k & 0xff, sizeof(block));
         stq_le_p(block, k);
@@ -4048,7 +4100,7 @@ typedef struct KillRun {
     int64_t state;              /* what the restarted drive held */
     int64_t sent, acked;        /* the last step sent, acknowledged */
     bool done;
-    int64_t stream_us;          /* from the state report to the end of the stream */
+    int64_t stream_us;          /* state report to end of stream */
 } KillRun;
 
 /*
@@ -4113,7 +4165,8 @@ static void test_state_sigkill(void)
     OpalTestState *s;
 
     s = opal_boot_owned("%s", "");
-    opal_shutdown(s);       /* owned: Range1 starts at 0, the MBR is zeros (step 0) */
+    /* owned: Range1 starts at 0, the MBR is zeros (step 0) */
+    opal_shutdown(s);
 
     /*
      * A stream of KILL_STEPS methods, timed: kills land uniformly within that
@@ -4128,11 +4181,14 @@ static void test_state_sigkill(void)
 
     for (int i = 0; kills < rounds && i < rounds + 10; i++) {
         run = kill_run(g_test_rand_int_range(0, window_us), 100 * KILL_STEPS);
-        /* The state before or after the interrupted method; never less than acknowledged. */
+        /*
+         * The state before or after the interrupted method; never less than
+         * acknowledged.
+         */
         if (run.state != acked && run.state != sent) {
             g_test_message("round %d: state %" PRId64 " after step %" PRId64
-                           " was acknowledged and %" PRId64 " sent", i, run.state,
-                           acked, sent);
+                           " was acknowledged and %" PRId64 " sent",
+                           i, run.state, acked, sent);
             g_assert_not_reached();
         }
         if (!run.done) {
@@ -4145,9 +4201,10 @@ static void test_state_sigkill(void)
     run = kill_run(-1, KILL_STEPS);
     g_assert_true(run.state == acked || run.state == sent);
     g_assert_true(run.done);
-    g_test_message("%d kills, each in the first %" PRId64 " us of a stream of methods (the "
-                   "time %d methods take), %d of them with a method in flight", kills,
-                   window_us, KILL_STEPS, mid_method);
+    g_test_message("%d kills, each in the first %" PRId64 " us of a stream "
+                   "of methods (the time %d methods take), %d of them with a "
+                   "method in flight", kills, window_us, KILL_STEPS,
+                   mid_method);
     g_assert_cmpint(kills, >=, rounds);
 }
 
@@ -4176,7 +4233,8 @@ static void test_device_help(void)
     g_assert_nonnull(strstr(out, "serial="));
     /* The drive's own properties say what they are for. */
     g_assert_nonnull(strstr(out, "psid=<str>             - the PSID printed"));
-    g_assert_nonnull(strstr(out, "mbr-size=<size>        - bytes of the shadow MBR"));
+    g_assert_nonnull(strstr(out, "mbr-size=<size>        "
+                            "- bytes of the shadow MBR"));
 }
 
 /* The PSID reverts the drive: info qtree and qom-get must not show it. */
@@ -4210,8 +4268,10 @@ static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp)
 {
     QListEntry *e;
 
-    *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal', 'arguments': { 'id': 'opal0' } }");
-    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(*rsp, "return"), "ranges"), e) {
+    *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                     " 'arguments': { 'id': 'opal0' } }");
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(*rsp, "return"),
+                                        "ranges"), e) {
         QDict *r = qobject_to(QDict, qlist_entry_obj(e));
 
         if (qdict_get_int(r, "number") == number) {
@@ -4225,15 +4285,17 @@ static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp)
  * SID takes ownership and activates the Locking SP with one optional
  * parameter, @param = [ @n UIDs (@uids) or uintegers ].
  */
-static void own_and_activate_with(OpalTestState *s, uint64_t param, const uint64_t *items,
-                                  size_t n, bool uids)
+static void own_and_activate_with(OpalTestState *s, uint64_t param,
+                                  const uint64_t *items, size_t n, bool uids)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, TEST_MSID), ==,
+                     0);
     g_assert_cmpuint(set_pin(s, UID_C_PIN_SID, SID_PIN), ==, 0);
     end_session(s);
-    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_ADMINSP, UID_AUTH_SID, SID_PIN), ==,
+                     0);
     call_begin(b, UID_LOCKINGSP, UID_M_ACTIVATE);
     tk_control(b, TK_START_NAME);
     tk_uint(b, param);
@@ -4261,28 +4323,36 @@ static void test_single_user_mode(void)
     size_t off;
 
     /* SingleUserSelectionList */
-    own_and_activate_with(s, 0x060000, (const uint64_t[]){ UID_LOCKING_RANGE(1) }, 1, true);
+    own_and_activate_with(s, 0x060000,
+                          (const uint64_t[]){ UID_LOCKING_RANGE(1) }, 1, true);
     off = l0_feature(s, 0x0201, buf);
-    g_assert_cmphex(buf[off + 8], ==, 0x01);        /* Any, policy: the user's */
+    g_assert_cmphex(buf[off + 8], ==, 0x01); /* Any, policy: the user's */
 
-    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), ""), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), ""), ==,
+                     0);
     g_assert_cmpuint(set_pin(s, UID_C_PIN_USER(2), "user2-pin"), ==, 0);
     set_range(s, 1, R1_START, R1_LEN, false, false);
     end_session(s);
     write_pattern(s, R1_START, 8, 5);
-    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), "user2-pin"), ==, 0);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 1), ==, 0);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2),
+                                   "user2-pin"),
+                     ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 1), ==,
+                     0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_WRITE_LOCKED, 1), ==,
+                     0);
     end_session(s);
     opal_shutdown(s);
 
     s = opal_restart(RESTART_DEVICE);
     expect_read_refused(s, &dma_read, R1_START, 8);
     admin1_session(s);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0x01);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==,
+                     0x01);
     range1 = query_range(s->ahci->parent->qts, 1, &rsp);
     g_assert_cmpstr(qdict_get_str(range1, "owner"), ==, "User2");
-    g_assert_false(qdict_get_bool(range1, "key-in-memory"));    /* Admin1's PIN: no key */
+    /* Admin1's PIN: no key */
+    g_assert_false(qdict_get_bool(range1, "key-in-memory"));
     qobject_unref(rsp);
     range1 = query_range(s->ahci->parent->qts, 2, &rsp);
     g_assert_false(qdict_haskey(range1, "owner"));
@@ -4290,15 +4360,20 @@ static void test_single_user_mode(void)
     hmp = qtest_hmp(s->ahci->parent->qts, "info opal opal0");
     g_assert_nonnull(strstr(hmp, "key wrapped, single-user: User2's"));
     end_session(s);
-    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2), "user2-pin"), ==, 0);
-    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==, 0);
+    g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_USER(2),
+                                   "user2-pin"),
+                     ==, 0);
+    g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED, 0), ==,
+                     0);
     end_session(s);
     expect_pattern(s, R1_START, 8, 5, "Range1 unlocked by its owner");
 
     admin1_session(s);
-    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(1), 0x0000000600000803ULL /* Erase */),
+    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(1),
+                                0x0000000600000803ULL /* Erase */),
                      ==, 0);
-    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(2), 0x0000000600000803ULL), ==, 0x01);
+    g_assert_cmpuint(call_plain(s, UID_LOCKING_RANGE(2), 0x0000000600000803ULL),
+                     ==, 0x01);
     end_session(s);
     assert_success(io_exec(s, &dma_read, R1_START, 8, buf), sizeof(buf));
     fill_pattern(ref, R1_START, 8, 5);
@@ -4324,10 +4399,12 @@ static void test_datastore_tables(void)
     QList *tables;
 
     /* DataStoreTableSizes */
-    own_and_activate_with(s, 0x060002, (const uint64_t[]){ 1 * MiB, 64 * KiB }, 2, false);
+    own_and_activate_with(s, 0x060002, (const uint64_t[]){ 1 * MiB, 64 * KiB },
+                          2, false);
 
     admin1_session(s);
-    g_assert_cmpuint(set_table(s, ds1, 1 * MiB - sizeof(one), one, sizeof(one)), ==, 0);
+    g_assert_cmpuint(set_table(s, ds1, 1 * MiB - sizeof(one), one, sizeof(one)),
+                     ==, 0);
     g_assert_cmpuint(set_table(s, ds2, 4000, two, sizeof(two)), ==, 0);
     g_assert_cmpuint(set_table(s, ds2, 64 * KiB - 1, "xy", 2), ==, 0x0c);
     end_session(s);
@@ -4337,15 +4414,18 @@ static void test_datastore_tables(void)
     admin1_session(s);
     g_assert_cmpuint(get_table(s, ds2, 4000, buf, sizeof(two)), ==, 0);
     g_assert_cmpmem(buf, sizeof(two), two, sizeof(two));
-    g_assert_cmpuint(get_table(s, ds1, 1 * MiB - sizeof(one), buf, sizeof(one)), ==, 0);
+    g_assert_cmpuint(get_table(s, ds1, 1 * MiB - sizeof(one), buf, sizeof(one)),
+                     ==, 0);
     g_assert_cmpmem(buf, sizeof(one), one, sizeof(one));
     g_assert_cmpuint(get_table(s, ds2, 64 * KiB - 8, buf, 9), ==, 0x0c);
     end_session(s);
     rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
                     "'arguments': { 'id': 'opal0' } }");
-    tables = qdict_get_qlist(qdict_get_qdict(rsp, "return"), "datastore-tables");
+    tables = qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                             "datastore-tables");
     g_assert_cmpuint(qlist_size(tables), ==, 2);
-    g_assert_cmpuint(qnum_get_uint(qobject_to(QNum, qlist_peek(tables))), ==, 1 * MiB);
+    g_assert_cmpuint(qnum_get_uint(qobject_to(QNum, qlist_peek(tables))), ==,
+                     1 * MiB);
     qobject_unref(rsp);
     hmp = qtest_hmp(s->ahci->parent->qts, "info opal opal0");
     g_assert_nonnull(strstr(hmp, "DataStore tables (bytes): 1048576 65536\r"));
