@@ -37,7 +37,10 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* 64 ranges of 16 Mi blocks, every other one read-locked, gaps for the global range. */
+/*
+ * 64 ranges of 16 Mi blocks, every other one read-locked, gaps for the global
+ * range.
+ */
 static OpalMediaMap *map_with_ranges(OpalTPer *tper)
 {
     uint32_t tsn;
@@ -48,8 +51,10 @@ static OpalMediaMap *map_with_ranges(OpalTPer *tper)
     for (unsigned n = 1; n <= NR_RANGES; n++) {
         uint64_t uid = OPAL_UID_LOCKING_RANGE(n);
 
-        host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START, (uint64_t)n << 25);
-        host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_LENGTH, 1ULL << 24);
+        host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START,
+                      (uint64_t)n << 25);
+        host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_LENGTH,
+                      1ULL << 24);
         host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1);
         host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCKED, n % 2);
     }
@@ -72,11 +77,12 @@ static void bench_gate(void)
     t = now();
     for (int i = 0; i < CHECKS; i++) {
         lba = (lba * 6364136223846793005ULL + 1442695040888963407ULL);
-        locked += opal_media_check(map, (lba >> 20) % (NB_BLOCKS - 256), 256, false) !=
-                  OPAL_MEDIA_OK;
+        locked += opal_media_check(map, (lba >> 20) % (NB_BLOCKS - 256), 256,
+                                   false) != OPAL_MEDIA_OK;
     }
     t = now() - t;
-    printf("ENGINE-BENCH gate_check_ns=%.1f ranges=%d extents_locked_share=%.2f\n",
+    printf("ENGINE-BENCH gate_check_ns=%.1f ranges=%d "
+           "extents_locked_share=%.2f\n",
            t * 1e9 / CHECKS, NR_RANGES, (double)locked / CHECKS);
     opal_media_map_free(map);
     opal_tper_free(tper);

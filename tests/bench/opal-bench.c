@@ -1,45 +1,51 @@
 /*
  * opal-bench: the guest half of `make bench` (see tests/bench/README.md).
  *
- * Runs on /dev/sda inside a tiny Linux guest and measures what the disk does through real
- * AHCI commands: O_DIRECT so that the guest page cache never answers for the disk, and raw
- * native AIO syscalls (no libaio in the initramfs) for queue depth 32, which libata turns
- * into NCQ (READ FPDMA QUEUED) commands.
+ * Runs on /dev/sda inside a tiny Linux guest and measures what the disk does
+ * through real AHCI commands: O_DIRECT so that the guest page cache never
+ * answers for the disk, and raw native AIO syscalls (no libaio in the
+ * initramfs) for queue depth 32, which libata turns into NCQ
+ * (READ FPDMA QUEUED) commands.
  *
  *   opal-bench DEV SEQ_MIB RAND_SECONDS
  *
- * 1. seqwrite      SEQ_MIB MiB from LBA 0 in 1 MiB writes (also the prefill of the reads:
- *                  reads of never-written sectors would measure QEMU's sparse-file holes, and
- *                  on an encrypting drive return noise)
- *    flush        fdatasync (FLUSH CACHE), timed separately: it measures the host's disk,
- *                  not the emulated drive
- * 2. seqread       the same range in 1 MiB reads, whole passes until RAND_SECONDS are over
- * 3. randread-qd1  4 KiB reads at random 4 KiB-aligned offsets in that range, one at a time,
- *                  for RAND_SECONDS
+ * 1. seqwrite      SEQ_MIB MiB from LBA 0 in 1 MiB writes (also the prefill
+ *                  of the reads: reads of never-written sectors would measure
+ *                  QEMU's sparse-file holes, and on an encrypting drive
+ *                  return noise)
+ *    flush         fdatasync (FLUSH CACHE), timed separately: it measures the
+ *                  host's disk, not the emulated drive
+ * 2. seqread       the same range in 1 MiB reads, whole passes until
+ *                  RAND_SECONDS are over
+ * 3. randread-qd1  4 KiB reads at random 4 KiB-aligned offsets in that range,
+ *                  one at a time, for RAND_SECONDS
  * 4. randread-qd32 the same with 32 reads in flight (io_submit/io_getevents)
  *
- * Every 4 KiB sector written carries its own byte offset in its first 8 bytes, and every
- * read checks it: a benchmark of a drive that returns the wrong data (say, a broken
- * encryption path) must not look like a good result.
+ * Every 4 KiB sector written carries its own byte offset in its first 8 bytes,
+ * and every read checks it: a benchmark of a drive that returns the wrong data
+ * (say, a broken encryption path) must not look like a good result.
  *
  * Output, one line per result on stdout (the serial console):
  *   BENCH test=NAME bytes=B ios=N secs=S mbps=M iops=I avg_req_kib=K
- *   BENCH-CLOCK mark=start|end mono=SECONDS      (the host compares these with its own clock)
+ *   BENCH-CLOCK mark=start|end mono=SECONDS
+ *                     (the host compares these with its own clock)
  *   BENCH-VERIFY errors=N
  *   BENCH-DONE | BENCH-ERROR msg=...
- * mbps is 10^6 bytes per second. avg_req_kib is the average size of the requests the disk
- * completed (from /sys/block/DEV/stat): it shows whether a 1 MiB read reached the drive as
- * one command or was split by the block layer.
+ * mbps is 10^6 bytes per second. avg_req_kib is the average size of the
+ * requests the disk completed (from /sys/block/DEV/stat): it shows whether a
+ * 1 MiB read reached the drive as one command or was split by the block
+ * layer.
  *
  *   opal-bench stall OPAL_DEV READ_DEV SECONDS loop|baseline
  *
- * The stall measurement (tests/bench/run-stall.sh): takes ownership of OPAL_DEV through the
- * kernel's sed-opal ioctls, activates the Locking SP and sets up Range1; then prints
- * "STALL-START" and for SECONDS a child process reads READ_DEV (another disk, filled with
- * run-stall.sh's offset stamps) in 1 MiB O_DIRECT reads, checked like the reads above,
- * while with "loop" this process asks IOC_OPAL_LOCK_UNLOCK as Admin1 with a wrong password
- * as fast as the drive answers. Output: BENCH test=stall-read ... (as above),
- * STALL-LOOP attempts=N refused=N other=N secs=S per_sec=R, then BENCH-DONE.
+ * The stall measurement (tests/bench/run-stall.sh): takes ownership of OPAL_DEV
+ * through the kernel's sed-opal ioctls, activates the Locking SP and sets up
+ * Range1; then prints "STALL-START" and for SECONDS a child process reads
+ * READ_DEV (another disk, filled with run-stall.sh's offset stamps) in 1 MiB
+ * O_DIRECT reads, checked like the reads above, while with "loop" this process
+ * asks IOC_OPAL_LOCK_UNLOCK as Admin1 with a wrong password as fast as the
+ * drive answers. Output: BENCH test=stall-read ... (as above), STALL-LOOP
+ * attempts=N refused=N other=N secs=S per_sec=R, then BENCH-DONE.
  *
  * Copyright (c) the ide-opal-hd authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -68,7 +74,9 @@
 #define RAND_REQ    4096
 #define SECTOR      4096            /* granularity of the offset stamps */
 #define QD          32
-/* Reading the clock is not free under TCG: look at it every this many requests. */
+/*
+ * Reading the clock is not free under TCG: look at it every this many requests.
+ */
 #define CLOCK_EVERY 16
 
 static const char *dev_name;        /* "sda": for /sys/block/NAME/stat */
@@ -137,10 +145,11 @@ static void report(const char *test, uint64_t bytes, uint64_t ios, double secs,
                    struct dstat before, struct dstat after)
 {
     uint64_t dios = after.ios - before.ios;
-    double avg_kib = dios ? (after.sectors - before.sectors) * 512.0 / dios / 1024 : 0;
+    double avg_kib =
+        dios ? (after.sectors - before.sectors) * 512.0 / dios / 1024 : 0;
 
-    printf("BENCH test=%s bytes=%" PRIu64 " ios=%" PRIu64 " secs=%.3f mbps=%.1f iops=%.0f"
-           " avg_req_kib=%.0f\n",
+    printf("BENCH test=%s bytes=%" PRIu64 " ios=%" PRIu64 " secs=%.3f"
+           " mbps=%.1f iops=%.0f avg_req_kib=%.0f\n",
            test, bytes, ios, secs, bytes / secs / 1e6, ios / secs, avg_kib);
     fflush(stdout);
 }
@@ -160,8 +169,8 @@ static void check(const uint8_t *buf, size_t len, uint64_t off)
         memcpy(&v, buf + i, sizeof(v));
         if (v != off + i) {
             if (verify_errors < 5) {
-                printf("BENCH-MISMATCH offset=%" PRIu64 " found=0x%016" PRIx64 "\n",
-                       off + i, v);
+                printf("BENCH-MISMATCH offset=%" PRIu64 " found=0x%016"
+                       PRIx64 "\n", off + i, v);
             }
             verify_errors++;
         }
@@ -169,9 +178,10 @@ static void check(const uint8_t *buf, size_t len, uint64_t off)
 }
 
 /*
- * A 2 MiB-aligned buffer that asks for a transparent huge page where the guest allows it:
- * physically contiguous memory keeps a 1 MiB request under AHCI's 168 scatter-gather
- * entries, so the block layer need not split it (avg_req_kib shows whether it did).
+ * A 2 MiB-aligned buffer that asks for a transparent huge page where the guest
+ * allows it: physically contiguous memory keeps a 1 MiB request under AHCI's
+ * 168 scatter-gather entries, so the block layer need not split it (avg_req_kib
+ * shows whether it did).
  */
 static uint8_t *alloc_buf(size_t len)
 {
@@ -194,8 +204,9 @@ static uint8_t *alloc_buf(size_t len)
 }
 
 /*
- * Writes: one pass, which is also the prefill. Reads: whole passes until at least @secs
- * have gone by: a 1 GiB pass can take well under a second, too short to time reliably.
+ * Writes: one pass, which is also the prefill. Reads: whole passes until at
+ * least @secs have gone by: a 1 GiB pass can take well under a second, too
+ * short to time reliably.
  */
 static void seq(int fd, uint8_t *buf, uint64_t bytes, int write, double secs)
 {
@@ -214,8 +225,8 @@ static void seq(int fd, uint8_t *buf, uint64_t bytes, int write, double secs)
                 n = pread(fd, buf, SEQ_REQ, off);
             }
             if (n != SEQ_REQ) {
-                die("%s at %" PRIu64 ": %zd (%s)", write ? "write" : "read", off, n,
-                    n < 0 ? strerror(errno) : "short");
+                die("%s at %" PRIu64 ": %zd (%s)", write ? "write" : "read",
+                    off, n, n < 0 ? strerror(errno) : "short");
             }
             if (!write) {
                 check(buf, SEQ_REQ, off);
@@ -244,7 +255,8 @@ static void randread_qd1(int fd, uint8_t *buf, uint64_t bytes, double secs)
         ssize_t n = pread(fd, buf, RAND_REQ, off);
 
         if (n != RAND_REQ) {
-            die("read at %" PRIu64 ": %zd (%s)", off, n, n < 0 ? strerror(errno) : "short");
+            die("read at %" PRIu64 ": %zd (%s)", off, n,
+                n < 0 ? strerror(errno) : "short");
         }
         check(buf, RAND_REQ, off);
         if (++ios % CLOCK_EVERY == 0) {
@@ -265,7 +277,8 @@ static long io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
     return syscall(SYS_io_submit, ctx, n, iocbs);
 }
 
-static long io_getevents(aio_context_t ctx, long min, long max, struct io_event *ev)
+static long io_getevents(aio_context_t ctx, long min, long max,
+                         struct io_event *ev)
 {
     return syscall(SYS_io_getevents, ctx, min, max, ev, NULL);
 }
@@ -286,7 +299,9 @@ static void prep(struct iocb *cb, int fd, uint8_t *buf, uint64_t bytes)
     cb->aio_data = (uintptr_t)cb;
 }
 
-/* Keeps QD reads in flight: every completion is checked and replaced at once. */
+/*
+ * Keeps QD reads in flight: every completion is checked and replaced at once.
+ */
 static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
 {
     aio_context_t ctx = 0;
@@ -324,8 +339,8 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
             struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].data;
 
             if (ev[i].res != RAND_REQ) {
-                die("aio read at %" PRIu64 ": %" PRId64, (uint64_t)cb->aio_offset,
-                    (int64_t)ev[i].res);
+                die("aio read at %" PRIu64 ": %" PRId64,
+                    (uint64_t)cb->aio_offset, (int64_t)ev[i].res);
             }
             check((uint8_t *)(uintptr_t)cb->aio_buf, RAND_REQ, cb->aio_offset);
             ios++;
@@ -335,10 +350,16 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
                 ready[nready++] = cb;
             }
         }
-        /* Completions arrive in batches: one clock read per batch is cheap enough. */
+        /*
+         * Completions arrive in batches: one clock read per batch is cheap
+         * enough.
+         */
         t = now();
         if (t - t0 >= secs) {
-            /* Drain: the in-flight reads count, so the clock stops after the last one. */
+            /*
+             * Drain: the in-flight reads count, so the clock stops after the
+             * last one.
+             */
             stopping = 1;
             nready = 0;
         }
@@ -356,7 +377,8 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
 
 /* ---- stall: wrong passwords on one disk against reads of another ---- */
 
-#define STALL_SID_PW    "stall-sid-pw"  /* SID's PIN, and so Admin1's after activation */
+/* SID's PIN, and so Admin1's after activation */
+#define STALL_SID_PW    "stall-sid-pw"
 #define STALL_WRONG_PW  "not-the-pin"
 
 static void stall_key(struct opal_key *k, uint8_t lr, const char *pw)
@@ -372,11 +394,15 @@ static void stall_ioctl(int fd, const char *what, unsigned long req, void *arg)
     int ret = ioctl(fd, req, arg);
 
     if (ret != 0) {
-        die("%s: rc=%d (%s)", what, ret, ret < 0 ? strerror(errno) : "TCG status");
+        die("%s: rc=%d (%s)", what, ret,
+            ret < 0 ? strerror(errno) : "TCG status");
     }
 }
 
-/* A fresh drive: owned, Locking SP active, Range1 (1 MiB at LBA 2048) lock-enabled. */
+/*
+ * A fresh drive: owned, Locking SP active, Range1 (1 MiB at LBA 2048)
+ * lock-enabled.
+ */
 static void stall_setup(int fd)
 {
     struct opal_key key;
@@ -398,7 +424,10 @@ static void stall_setup(int fd)
     stall_ioctl(fd, "lr-setup", IOC_OPAL_LR_SETUP, &lr);
 }
 
-/* 1 MiB O_DIRECT reads in passes over the whole disk, the clock read after each. */
+/*
+ * 1 MiB O_DIRECT reads in passes over the whole disk, the clock read after
+ * each.
+ */
 static void stall_reader(const char *dev, double secs)
 {
     uint64_t size, off = 0, ios = 0;
@@ -432,7 +461,9 @@ static void stall_reader(const char *dev, double secs)
     exit(verify_errors != 0);
 }
 
-/* IOC_OPAL_LOCK_UNLOCK of Range1 as Admin1 with a wrong password, back to back. */
+/*
+ * IOC_OPAL_LOCK_UNLOCK of Range1 as Admin1 with a wrong password, back to back.
+ */
 static int stall_passwords(int fd, double secs)
 {
     struct opal_lock_unlock lk;
@@ -477,7 +508,8 @@ static int stall(char **argv)
         die("stall: SECONDS must be positive, the mode loop or baseline");
     }
     stall_setup(fd);
-    printf("STALL-START mode=%s secs=%g opal=%s reader=%s\n", argv[5], secs, argv[2], argv[3]);
+    printf("STALL-START mode=%s secs=%g opal=%s reader=%s\n", argv[5], secs,
+           argv[2], argv[3]);
     fflush(stdout);
     pid = fork();
     if (pid < 0) {
@@ -489,11 +521,13 @@ static int stall(char **argv)
     if (loop) {
         ok = stall_passwords(fd, secs);
     }
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status)) {
         die("the reader failed");
     }
-    printf(ok ? "BENCH-DONE\n"
-              : "BENCH-ERROR msg=wrong-password unlocks not refused by the drive (STALL-LOOP)\n");
+    printf(ok ? "BENCH-DONE\n" :
+           "BENCH-ERROR msg=wrong-password unlocks not refused by the drive "
+           "(STALL-LOOP)\n");
     fflush(stdout);
     return !ok;
 }
@@ -537,7 +571,8 @@ int main(int argc, char **argv)
     if (bytes == 0 || secs <= 0) {
         die("nothing to do: %" PRIu64 " bytes, %g seconds", bytes, secs);
     }
-    printf("BENCH-CONFIG dev=%s size=%" PRIu64 " seq_bytes=%" PRIu64 " rand_secs=%g qd=%d\n",
+    printf("BENCH-CONFIG dev=%s size=%" PRIu64 " seq_bytes=%" PRIu64
+           " rand_secs=%g qd=%d\n",
            argv[1], size, bytes, secs, QD);
     buf = alloc_buf(SEQ_REQ);
 
@@ -558,8 +593,9 @@ int main(int argc, char **argv)
 
     printf("BENCH-CLOCK mark=end mono=%.6f\n", now());
     printf("BENCH-VERIFY errors=%" PRIu64 "\n", verify_errors);
-    printf(verify_errors ? "BENCH-ERROR msg=data read back differs from data written\n"
-                         : "BENCH-DONE\n");
+    printf(verify_errors ?
+           "BENCH-ERROR msg=data read back differs from data written\n" :
+           "BENCH-DONE\n");
     fflush(stdout);
     close(fd);
     return verify_errors != 0;

@@ -1,26 +1,33 @@
 /*
- * opal-probe: runs inside the test guest and asks the kernel's own sed-opal layer what it
- * sees on a disk, printing one machine-readable "OPAL-PROBE ..." line per fact.
+ * opal-probe: runs inside the test guest and asks the kernel's own sed-opal
+ * layer what it sees on a disk, printing one machine-readable "OPAL-PROBE ..."
+ * line per fact.
  *
- *   opal-probe DEVICE OP...     OP: status (IOC_OPAL_GET_STATUS, Linux >= 6.0)
- *                                   discovery (IOC_OPAL_DISCOVERY, Linux >= 6.4)
+ *   opal-probe DEVICE OP...
+ *       OP: status (IOC_OPAL_GET_STATUS, Linux >= 6.0)
+ *           discovery (IOC_OPAL_DISCOVERY, Linux >= 6.4)
  *   opal-probe DEVICE lifecycle [PSID]
- *       drives a factory-fresh drive through its whole life with the kernel's own sed-opal
- *       client (take ownership ... PSID revert) and prints one "OPAL-LIFE step=NAME rc=N
- *       errno=E [details]" line per ioctl, or "OPAL-LIFE step=NAME skip=REASON"; it goes on
- *       after failures. rc is the ioctl's return value: negative for a kernel error (errno
- *       set), positive for a TCG method status the drive returned (1 = NOT_AUTHORIZED...).
+ *       drives a factory-fresh drive through its whole life with the kernel's
+ *       own sed-opal client (take ownership ... PSID revert) and prints one
+ *       "OPAL-LIFE step=NAME rc=N errno=E [details]" line per ioctl, or
+ *       "OPAL-LIFE step=NAME skip=REASON"; it goes on after failures. rc is the
+ *       ioctl's return value: negative for a kernel error (errno set), positive
+ *       for a TCG method status the drive returned (1 = NOT_AUTHORIZED...).
  *       Which outcome each step must have is run.sh's business.
  *   opal-probe DEVICE COMMAND ARGS...
- *       one sed-opal ioctl per call, for scripts (the pre-boot image of tests/guest/pba):
- *       take-ownership, activate-lsp, setup-range, lock, mbr-enable, write-mbr, mbr-done
- *       (see usage()); one "OPAL-CMD step=COMMAND rc=N errno=E VERDICT" line.
+ *       one sed-opal ioctl per call, for scripts (the pre-boot image of
+ *       tests/guest/pba): take-ownership, activate-lsp, setup-range, lock,
+ *       mbr-enable, write-mbr, mbr-done (see usage()); one "OPAL-CMD
+ *       step=COMMAND rc=N errno=E VERDICT" line.
  *
- * The structures and ioctl numbers are defined here (from include/uapi/linux/sed-opal.h)
- * because the build host's headers may predate IOC_OPAL_DISCOVERY. Their sizes are the same
- * in 6.1 and 6.12 (later kernels only renamed padding bytes: key_type, flags).
- * Exit status: 0 when every requested ioctl succeeded, 1 otherwise, 2 on usage errors
- * (lifecycle: always 0 once it ran; the verdict is run.sh's).
+ * The structures and ioctl numbers are defined here (from
+ * include/uapi/linux/sed-opal.h) because the build host's headers may predate
+ * IOC_OPAL_DISCOVERY. Their sizes are the same in 6.1 and 6.12 (later kernels
+ * only renamed padding bytes: key_type, flags).
+ * Exit status: 0 when every requested ioctl succeeded, 1 otherwise, 2 on
+ * usage errors (lifecycle: always 0 once it ran; the verdict is run.sh's).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define _GNU_SOURCE         /* O_DIRECT */
 #include <errno.h>
@@ -90,7 +97,8 @@ static uint16_t be16(const uint8_t *p)
 
 static uint32_t be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
 }
 
 static uint64_t be64(const uint8_t *p)
@@ -132,14 +140,18 @@ static int probe_status(int fd)
     return 0;
 }
 
-/* One detail line for the descriptors whose fields a reader of the demo cares about. */
+/*
+ * One detail line for the descriptors whose fields a reader of the demo cares
+ * about.
+ */
 static void print_feature_detail(uint16_t code, const uint8_t *d, unsigned len)
 {
     switch (code) {
     case 0x0001:
         if (len >= 1) {
-            printf("OPAL-PROBE feature-detail code=0001 sync=%d async=%d comid_mgmt=%d\n",
-                   d[0] & 1, (d[0] >> 1) & 1, (d[0] >> 6) & 1);
+            printf("OPAL-PROBE feature-detail code=0001 sync=%d async=%d "
+                   "comid_mgmt=%d\n", d[0] & 1, (d[0] >> 1) & 1,
+                   (d[0] >> 6) & 1);
         }
         break;
     case 0x0002:
@@ -152,23 +164,25 @@ static void print_feature_detail(uint16_t code, const uint8_t *d, unsigned len)
         break;
     case 0x0003:
         if (len >= 28) {
-            printf("OPAL-PROBE feature-detail code=0003 align=%d logical_block_size=%u "
-                   "alignment_granularity=%llu lowest_aligned_lba=%llu\n", d[0] & 1,
-                   be32(d + 8), (unsigned long long)be64(d + 12),
+            printf("OPAL-PROBE feature-detail code=0003 align=%d "
+                   "logical_block_size=%u alignment_granularity=%llu "
+                   "lowest_aligned_lba=%llu\n",
+                   d[0] & 1, be32(d + 8), (unsigned long long)be64(d + 12),
                    (unsigned long long)be64(d + 20));
         }
         break;
     case 0x0202:
         if (len >= 12) {
-            printf("OPAL-PROBE feature-detail code=0202 max_tables=%u max_total_size=%u "
-                   "size_alignment=%u\n", be16(d + 2), be32(d + 4), be32(d + 8));
+            printf("OPAL-PROBE feature-detail code=0202 max_tables=%u "
+                   "max_total_size=%u size_alignment=%u\n",
+                   be16(d + 2), be32(d + 4), be32(d + 8));
         }
         break;
     case 0x0203:
         if (len >= 9) {
-            printf("OPAL-PROBE feature-detail code=0203 base_comid=0x%04x num_comids=%u "
-                   "admin_authorities=%u user_authorities=%u\n", be16(d), be16(d + 2),
-                   be16(d + 5), be16(d + 7));
+            printf("OPAL-PROBE feature-detail code=0203 base_comid=0x%04x "
+                   "num_comids=%u admin_authorities=%u user_authorities=%u\n",
+                   be16(d), be16(d + 2), be16(d + 5), be16(d + 7));
         }
         break;
     default:
@@ -193,8 +207,8 @@ static int probe_discovery(int fd)
         return 1;
     }
     /*
-     * The kernel copies min(size, header length field) bytes and returns the header's
-     * length field; the descriptors start after the 48-byte header.
+     * The kernel copies min(size, header length field) bytes and returns the
+     * header's length field; the descriptors start after the 48-byte header.
      */
     total = (unsigned)ret;
     if (total > sizeof(buf)) {
@@ -206,14 +220,16 @@ static int probe_discovery(int fd)
         uint16_t code = be16(buf + pos);
         unsigned len = buf[pos + 3];
 
-        printf("OPAL-PROBE feature code=%04x name=%s version=%u length=%u\n", code,
-               feature_name(code), buf[pos + 2] >> 4, len);
+        printf("OPAL-PROBE feature code=%04x name=%s version=%u length=%u\n",
+               code, feature_name(code), buf[pos + 2] >> 4, len);
         /*
-         * Linux copies only "length" bytes (the header's length field, which does not
-         * count its own 4 bytes), so the last descriptor may be cut short: decode what
-         * arrived, each decoder checks it has the bytes it reads.
+         * Linux copies only "length" bytes (the header's length field, which
+         * does not count its own 4 bytes), so the last descriptor may be cut
+         * short: decode what arrived, each decoder checks it has the bytes it
+         * reads.
          */
-        print_feature_detail(code, buf + pos + 4, len < total - pos - 4 ? len : total - pos - 4);
+        print_feature_detail(code, buf + pos + 4,
+                             len < total - pos - 4 ? len : total - pos - 4);
     }
     printf("OPAL-PROBE discovery size=%d features=", ret);
     for (pos = 48; pos + 4 <= total; pos += 4 + buf[pos + 3]) {
@@ -224,7 +240,7 @@ static int probe_discovery(int fd)
     return 0;
 }
 
-/* ---- lifecycle: the sed-opal ioctls a real host uses, in the order of a drive's life ---- */
+/* ---- lifecycle: the sed-opal ioctls of a real host, in a drive's life ---- */
 
 struct life_key {
     uint8_t lr;
@@ -332,7 +348,8 @@ _Static_assert(sizeof(struct life_new_pw) == 544, "opal_new_pw");
 _Static_assert(sizeof(struct life_mbr_data) == 272, "opal_mbr_data");
 _Static_assert(sizeof(struct life_mbr_done) == 272, "opal_mbr_done");
 _Static_assert(sizeof(struct life_shadow_mbr) == 288, "opal_shadow_mbr");
-_Static_assert(sizeof(struct life_read_write_table) == 312, "opal_read_write_table");
+_Static_assert(sizeof(struct life_read_write_table) == 312,
+               "opal_read_write_table");
 _Static_assert(sizeof(struct life_geometry) == 32, "opal_geometry");
 _Static_assert(sizeof(struct life_revert_lsp) == 272, "opal_revert_lsp");
 
@@ -368,7 +385,8 @@ enum { LIFE_MBR_ENABLE = 0, LIFE_MBR_DISABLE = 1 };
 #define WRONG_PW    "wrongpass"
 #define SUM_PW      "sumuser2"
 
-static const uint8_t datastore_uid[8] = { 0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00 };
+static const uint8_t datastore_uid[8] = { 0x00, 0x00, 0x10, 0x01,
+                                          0x00, 0x00, 0x00, 0x00 };
 
 static void life_set_key(struct life_key *k, uint8_t lr, const char *pw)
 {
@@ -380,8 +398,8 @@ static void life_set_key(struct life_key *k, uint8_t lr, const char *pw)
     memcpy(k->key, pw, n);
 }
 
-static void life_set_session(struct life_session_info *s, uint32_t who, uint8_t lr,
-                             const char *pw)
+static void life_set_session(struct life_session_info *s, uint32_t who,
+                             uint8_t lr, const char *pw)
 {
     memset(s, 0, sizeof(*s));
     s->who = who;
@@ -389,13 +407,14 @@ static void life_set_session(struct life_session_info *s, uint32_t who, uint8_t 
 }
 
 /*
- * One ioctl, one line. Without a newline when the caller appends details; the caller
- * then ends the line. Returns the ioctl's return value.
+ * One ioctl, one line. Without a newline when the caller appends details; the
+ * caller then ends the line. Returns the ioctl's return value.
  */
 static int life_fd = -1;
 static const char *life_tag = "OPAL-LIFE";
 static int life_errno;          /* errno of the last life_ioctl */
-static bool life_line_open;     /* command mode: the caller ends every line (command()) */
+/* command mode: the caller ends every line (command()) */
+static bool life_line_open;
 
 static int life_ioctl(const char *step, unsigned long req, void *arg, int more)
 {
@@ -431,8 +450,8 @@ static int life_activate_lsp(const char *step, const char *sid_pw)
     return life_ioctl(step, LIFE_IOC_ACTIVATE_LSP, &act, 0);
 }
 
-static int life_set_pw(const char *step, uint32_t as, const char *as_pw, uint32_t who,
-                       const char *new_pw)
+static int life_set_pw(const char *step, uint32_t as, const char *as_pw,
+                       uint32_t who, const char *new_pw)
 {
     struct life_new_pw pw;
 
@@ -442,17 +461,23 @@ static int life_set_pw(const char *step, uint32_t as, const char *as_pw, uint32_
     return life_ioctl(step, LIFE_IOC_SET_PW, &pw, 0);
 }
 
-/* A session of Single User Mode: sed-opal then authenticates as User lr+1 for range lr. */
-static void life_set_session_sum(struct life_session_info *s, uint8_t lr, const char *pw)
+/*
+ * A session of Single User Mode: sed-opal then authenticates as User lr+1 for
+ * range lr.
+ */
+static void life_set_session_sum(struct life_session_info *s, uint8_t lr,
+                                 const char *pw)
 {
-    life_set_session(s, LIFE_USER1, lr, pw);    /* who: ignored with sum, but checked */
+    /* who: ignored with sum, but checked */
+    life_set_session(s, LIFE_USER1, lr, pw);
     s->sum = 1;
 }
 
-static int life_lock_state;     /* what the last successful LOCK_UNLOCK of Range1 set */
+/* what the last successful LOCK_UNLOCK of Range1 set */
+static int life_lock_state;
 
-static int life_lock_range(const char *step, uint32_t who, uint8_t lr, const char *pw,
-                           uint32_t state, int more)
+static int life_lock_range(const char *step, uint32_t who, uint8_t lr,
+                           const char *pw, uint32_t state, int more)
 {
     struct life_lock_unlock lk;
 
@@ -462,7 +487,8 @@ static int life_lock_range(const char *step, uint32_t who, uint8_t lr, const cha
     return life_ioctl(step, LIFE_IOC_LOCK_UNLOCK, &lk, more);
 }
 
-static int life_lock(const char *step, uint32_t who, const char *pw, uint32_t state)
+static int life_lock(const char *step, uint32_t who, const char *pw,
+                     uint32_t state)
 {
     int ret = life_lock_range(step, who, 1, pw, state, 0);
 
@@ -521,9 +547,11 @@ static void life_lr_status(const char *step, uint32_t who, const char *pw)
     memset(&st, 0, sizeof(st));
     life_set_session(&st.session, who, 1, pw);
     if (life_ioctl(step, LIFE_IOC_GET_LR_STATUS, &st, 1) == 0) {
-        printf(" start=%llu length=%llu rle=%u wle=%u l_state=%u want_l_state=%d\n",
-               (unsigned long long)st.range_start, (unsigned long long)st.range_length,
-               st.rle, st.wle, st.l_state, life_lock_state);
+        printf(" start=%llu length=%llu rle=%u wle=%u l_state=%u "
+               "want_l_state=%d\n",
+               (unsigned long long)st.range_start,
+               (unsigned long long)st.range_length, st.rle, st.wle, st.l_state,
+               life_lock_state);
     } else {
         printf("\n");
     }
@@ -597,7 +625,10 @@ static void lifecycle(int fd, const char *psid)
     life_activate_lsp("activate-lsp-wrong-sid", WRONG_PW);
     life_activate_lsp("activate-lsp", SID_PW);
 
-    /* 3. Range1 as Admin1, whose PIN is SID's after activation (Opal SSC 5.2.2.1). */
+    /*
+     * 3. Range1 as Admin1, whose PIN is SID's after activation (Opal SSC
+     * 5.2.2.1).
+     */
     memset(&setup, 0, sizeof(setup));
     setup.range_start = 2048;
     setup.range_length = 4096;
@@ -611,10 +642,11 @@ static void lifecycle(int fd, const char *psid)
     life_set_pw("set-pw-user1", LIFE_ADMIN1, ADMIN1_PW, LIFE_USER1, USER1_PW);
 
     /*
-     * 5. User1 on Range1. ADD_USR_TO_LR writes ONE ACE per call: ACE_Locking_Range1_Set_
-     * WrLocked for OPAL_RW, ..._Set_RdLocked for OPAL_RO (6.12 also rewrites
-     * ACE_Locking_Range1_Get_RangeStartToActiveKey to Admin1 OR User1). LOCK_UNLOCK sets
-     * ReadLocked and WriteLocked together, so User1 needs both calls.
+     * 5. User1 on Range1. ADD_USR_TO_LR writes ONE ACE per call:
+     * ACE_Locking_Range1_Set_WrLocked for OPAL_RW, ..._Set_RdLocked for
+     * OPAL_RO (6.12 also rewrites ACE_Locking_Range1_Get_RangeStartToActiveKey
+     * to Admin1 OR User1). LOCK_UNLOCK sets ReadLocked and WriteLocked
+     * together, so User1 needs both calls.
      */
     life_set_session(&si, LIFE_USER1, 0, ADMIN1_PW);
     life_ioctl("activate-user1", LIFE_IOC_ACTIVATE_USR, &si, 0);
@@ -622,15 +654,19 @@ static void lifecycle(int fd, const char *psid)
     life_add_user("add-user1-lr1-ro", LIFE_RO);
 
     /*
-     * 6. Lock and unlock. The Rd/WrLocked ACEs now name User1 alone, but Admin1 still may:
-     * ACE_Locking_Range1_Set_RangeStartToLOR (Admins) covers ReadLocked and WriteLocked too.
+     * 6. Lock and unlock. The Rd/WrLocked ACEs now name User1 alone, but Admin1
+     * still may: ACE_Locking_Range1_Set_RangeStartToLOR (Admins) covers
+     * ReadLocked and WriteLocked too.
      */
     life_lock("lock-lk-user1", LIFE_USER1, USER1_PW, LIFE_LK);
     life_lock("lock-rw-user1", LIFE_USER1, USER1_PW, LIFE_RW);
     life_lock("lock-ro-admin1", LIFE_ADMIN1, ADMIN1_PW, LIFE_RO);
     life_lock("lock-user1-wrong-pw", LIFE_USER1, WRONG_PW, LIFE_LK);
 
-    /* 7. Shadow MBR. ENABLE sets Done=1 then Enable=1; DISABLE sets Done=0 then Enable=0. */
+    /*
+     * 7. Shadow MBR. ENABLE sets Done=1 then Enable=1; DISABLE sets Done=0 then
+     * Enable=0.
+     */
     life_mbr_enable("mbr-enable", ADMIN1_PW, LIFE_MBR_ENABLE);
     for (i = 0; i < sizeof(mbr); i++) {
         mbr[i] = (uint8_t)(i * 7 + 3);
@@ -645,7 +681,10 @@ static void lifecycle(int fd, const char *psid)
     life_mbr_done("mbr-done-0", ADMIN1_PW, 0);
     life_mbr_enable("mbr-disable", ADMIN1_PW, LIFE_MBR_DISABLE);
 
-    /* 8. DataStore through GENERIC_TABLE_RW (since 5.7, so on 6.1 too), status ioctls. */
+    /*
+     * 8. DataStore through GENERIC_TABLE_RW (since 5.7, so on 6.1 too), status
+     * ioctls.
+     */
     for (i = 0; i < sizeof(table_out); i++) {
         table_out[i] = (uint8_t)((i * 13 + 5) ^ 0x5a);
     }
@@ -677,12 +716,16 @@ static void lifecycle(int fd, const char *psid)
     life_status("status-activated");
     if (new_ioctls) {
         life_lr_status("lr-status-admin1", LIFE_ADMIN1, ADMIN1_PW);
-        /* 6.12's extra ACE (Get RangeStart..ActiveKey = Admin1 OR User1) allows this. */
+        /*
+         * 6.12's extra ACE (Get RangeStart..ActiveKey = Admin1 OR User1) allows
+         * this.
+         */
         life_lr_status("lr-status-user1", LIFE_USER1, USER1_PW);
         memset(&geo, 0, sizeof(geo));
         if (life_ioctl("geometry", LIFE_IOC_GET_GEOMETRY, &geo, 1) == 0) {
             printf(" align=%u logical_block_size=%u alignment_granularity=%llu "
-                   "lowest_aligned_lba=%llu\n", geo.align, geo.logical_block_size,
+                   "lowest_aligned_lba=%llu\n",
+                   geo.align, geo.logical_block_size,
                    (unsigned long long)geo.alignment_granularity,
                    (unsigned long long)geo.lowest_aligned_lba);
         } else {
@@ -697,16 +740,20 @@ static void lifecycle(int fd, const char *psid)
     }
 
     /*
-     * 9. Erase Range1. SECURE_ERASE_LR: Get ActiveKey of Range1, GenKey on that key.
-     * ERASE_LR: the Single User Mode method Erase (00 00 00 06 00 00 08 03) on Range1,
-     * which is not single-user: no access control entry names Erase, NOT_AUTHORIZED.
+     * 9. Erase Range1. SECURE_ERASE_LR: Get ActiveKey of Range1, GenKey on that
+     * key. ERASE_LR: the Single User Mode method Erase
+     * (00 00 00 06 00 00 08 03) on Range1, which is not single-user: no access
+     * control entry names Erase, NOT_AUTHORIZED.
      */
     life_set_session(&si, LIFE_ADMIN1, 1, ADMIN1_PW);
     life_ioctl("secure-erase-lr1", LIFE_IOC_SECURE_ERASE_LR, &si, 0);
     life_set_session(&si, LIFE_ADMIN1, 1, ADMIN1_PW);
     life_ioctl("erase-lr1", LIFE_IOC_ERASE_LR, &si, 0);
 
-    /* 10. LockingSP.RevertSP as Admin1 (KeepGlobalRangeKey = False), activate again. */
+    /*
+     * 10. LockingSP.RevertSP as Admin1 (KeepGlobalRangeKey = False), activate
+     * again.
+     */
     if (new_ioctls) {
         memset(&rev, 0, sizeof(rev));
         life_set_key(&rev.key, 0, ADMIN1_PW);
@@ -718,7 +765,10 @@ static void lifecycle(int fd, const char *psid)
         life_skip("activate-lsp-again", "IOC_OPAL_REVERT_LSP-needs-6.4");
     }
 
-    /* 11. Back to factory with SID, own it again from MSID, back to factory with PSID. */
+    /*
+     * 11. Back to factory with SID, own it again from MSID, back to factory
+     * with PSID.
+     */
     life_set_key(&k, 0, SID_PW);
     life_ioctl("revert-tpr", LIFE_IOC_REVERT_TPR, &k, 0);
     life_take_ownership("take-ownership-again", SID_PW2);
@@ -731,13 +781,14 @@ static void lifecycle(int fd, const char *psid)
     life_take_ownership("take-ownership-after-psid", SID_PW);
 
     /*
-     * 12. Single User Mode: SID activates the LockingSP with Range1 single-user (sum = 1,
-     * SingleUserSelectionList = [Locking_Range1]), so User2 owns it - sed-opal, told sum,
-     * authenticates as User lr+1 and sets C_PIN_User lr+1. User2, enabled with an empty
-     * PIN, sets its own password, places Range1 and locks and unlocks it. Admin1 (SID's
-     * PIN since Activate) may neither lock it nor set User2's password: NOT_AUTHORIZED.
-     * Admin1 erases it (Erase, 00 00 00 06 00 00 08 03), which empties User2's PIN again;
-     * Range2 is not single-user, and no access control entry names Erase there. Then
+     * 12. Single User Mode: SID activates the LockingSP with Range1 single-user
+     * (sum = 1, SingleUserSelectionList = [Locking_Range1]), so User2 owns it -
+     * sed-opal, told sum, authenticates as User lr+1 and sets C_PIN_User lr+1.
+     * User2, enabled with an empty PIN, sets its own password, places Range1
+     * and locks and unlocks it. Admin1 (SID's PIN since Activate) may neither
+     * lock it nor set User2's password: NOT_AUTHORIZED. Admin1 erases it
+     * (Erase, 00 00 00 06 00 00 08 03), which empties User2's PIN again; Range2
+     * is not single-user, and no access control entry names Erase there. Then
      * back to the factory and owned, as before this pass.
      */
     memset(&act, 0, sizeof(act));
@@ -783,22 +834,28 @@ static void lifecycle(int fd, const char *psid)
 }
 
 /*
- * ---- media: what the drive's locking does to reads and writes --------------------------
+ * ---- media: what the drive's locking does to reads and writes
+ * --------------------------
  *
- * "opal-probe DEVICE media" runs in two boots of the same machine (run.sh's "media" mode).
- * The first boot (the drive's Locking SP not yet active) sets Range1 up, checks locked,
- * read-only and unlocked I/O, the shadow MBR and crypto erase, then plays the pre-boot
- * image: it finds the drive locked with the shadow MBR showing, unlocks, sets MBR Done and
- * reboots (a hardware reset). The second boot must find the range still unlocked and the
- * real LBA 0; it then asks the host for a power cycle of the drive and checks that Range1
- * locked again and the shadow MBR came back. One "OPAL-MEDIA step=NAME ..." line per check:
- * io=ok|eio|ERRNO for I/O, data=same|differs for content, rc= for ioctls (life_ioctl).
+ * "opal-probe DEVICE media" runs in two boots of the same machine (run.sh's
+ * "media" mode). The first boot (the drive's Locking SP not yet active) sets
+ * Range1 up, checks locked, read-only and unlocked I/O, the shadow MBR and
+ * crypto erase, then plays the pre-boot image: it finds the drive locked with
+ * the shadow MBR showing, unlocks, sets MBR Done and reboots (a hardware
+ * reset). The second boot must find the range still unlocked and the real LBA
+ * 0; it then asks the host for a power cycle of the drive and checks that
+ * Range1 locked again and the shadow MBR came back. One "OPAL-MEDIA step=NAME
+ * ..." line per check: io=ok|eio|ERRNO for I/O, data=same|differs for content,
+ * rc= for ioctls (life_ioctl).
  */
 #define MEDIA_BLOCK     4096
-/* Past the 128 MiB shadow MBR area, where reads ignore locks while MBR Done is 0. */
+/*
+ * Past the 128 MiB shadow MBR area, where reads ignore locks while MBR Done
+ * is 0.
+ */
 #define MEDIA_R1_LBA    294912                  /* Range1: 144 MiB + 2 MiB */
 #define MEDIA_R1_LEN    4096
-#define MEDIA_OUT_LBA   311296                  /* outside every range: 152 MiB */
+#define MEDIA_OUT_LBA   311296                  /* in no range: 152 MiB */
 
 static int media_fd = -1;
 static uint8_t media_buf[MEDIA_BLOCK] __attribute__((aligned(4096)));
@@ -812,19 +869,24 @@ static void media_pattern(uint8_t *buf, uint64_t lba, const char *tag)
 }
 
 /*
- * EIO is what Linux makes of a bare ABRT; EREMOTEIO of ABRT with sense data DATA PROTECT
- * (the drive's NCQ autosense), which the SCSI layer treats as a target failure.
+ * EIO is what Linux makes of a bare ABRT; EREMOTEIO of ABRT with sense data
+ * DATA PROTECT (the drive's NCQ autosense), which the SCSI layer treats as a
+ * target failure.
  */
 static const char *media_errno_name(ssize_t n)
 {
     if (n >= 0) {
         return "short";
     }
-    return errno == EIO ? "eio" : errno == EREMOTEIO ? "eremoteio" : strerror(errno);
+    return errno == EIO ? "eio" :
+           errno == EREMOTEIO ? "eremoteio" : strerror(errno);
 }
 
-/* One 4 KiB O_DIRECT read or write at @lba; prints io=ok or the errno's name. */
-static int media_io(const char *step, uint64_t lba, int write, const uint8_t *data, int more)
+/*
+ * One 4 KiB O_DIRECT read or write at @lba; prints io=ok or the errno's name.
+ */
+static int media_io(const char *step, uint64_t lba, int write,
+                    const uint8_t *data, int more)
 {
     ssize_t n;
 
@@ -835,7 +897,8 @@ static int media_io(const char *step, uint64_t lba, int write, const uint8_t *da
         memset(media_buf, 0, MEDIA_BLOCK);
         n = pread(media_fd, media_buf, MEDIA_BLOCK, (off_t)lba * 512);
     }
-    printf("OPAL-MEDIA step=%s io=%s", step, n == MEDIA_BLOCK ? "ok" : media_errno_name(n));
+    printf("OPAL-MEDIA step=%s io=%s", step,
+           n == MEDIA_BLOCK ? "ok" : media_errno_name(n));
     if (!more || n != MEDIA_BLOCK) {
         printf("\n");
     }
@@ -846,20 +909,25 @@ static int media_io(const char *step, uint64_t lba, int write, const uint8_t *da
 static void media_expect(const char *step, uint64_t lba, const uint8_t *want)
 {
     if (media_io(step, lba, 0, NULL, 1) == 0) {
-        printf(" data=%s\n", memcmp(media_buf, want, MEDIA_BLOCK) ? "differs" : "same");
+        printf(" data=%s\n",
+               memcmp(media_buf, want, MEDIA_BLOCK) ? "differs" : "same");
     }
 }
 
-/* busybox dd, as a user would run it: its exit status and its first line of complaint. */
+/*
+ * busybox dd, as a user would run it: its exit status and its first line of
+ * complaint.
+ */
 static void media_dd(const char *step, uint64_t lba)
 {
     char cmd[160], msg[160] = "";
     FILE *f;
     int rc;
 
-    snprintf(cmd, sizeof(cmd), "dd if=/dev/sda of=/dev/null bs=%d count=1 skip=%llu "
-             "iflag=direct 2>/tmp/dd.err", MEDIA_BLOCK,
-             (unsigned long long)(lba * 512 / MEDIA_BLOCK));
+    snprintf(cmd, sizeof(cmd),
+             "dd if=/dev/sda of=/dev/null bs=%d count=1 skip=%llu "
+             "iflag=direct 2>/tmp/dd.err",
+             MEDIA_BLOCK, (unsigned long long)(lba * 512 / MEDIA_BLOCK));
     fflush(stdout);
     rc = system(cmd);
     f = fopen("/tmp/dd.err", "r");
@@ -896,7 +964,8 @@ static void media_own_with_range1(void)
 
 static void media_first_boot(void)
 {
-    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
+    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK];
+    static uint8_t lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
     struct life_shadow_mbr shadow;
     struct life_session_info si;
 
@@ -905,14 +974,20 @@ static void media_first_boot(void)
     media_pattern(lba0, 0, "REAL-LBA0");
     media_pattern(pba, 0, "PBA-IMAGE");
 
-    /* Data first, as on a disk in use; then ownership and Range1 over it (Admin1 = SID's PIN). */
+    /*
+     * Data first, as on a disk in use; then ownership and Range1 over it
+     * (Admin1 = SID's PIN).
+     */
     media_io("write-lba0", 0, 1, lba0, 0);
     media_io("write-outside", MEDIA_OUT_LBA, 1, out, 0);
     media_own_with_range1();
     media_io("write-range1", MEDIA_R1_LBA, 1, r1, 0);
     media_expect("read-range1", MEDIA_R1_LBA, r1);
 
-    /* Locked: Range1 refuses both ways, the rest of the disk works, including its neighbours. */
+    /*
+     * Locked: Range1 refuses both ways, the rest of the disk works, including
+     * its neighbours.
+     */
     media_lock("lock-lk", LIFE_LK);
     media_io("locked-read", MEDIA_R1_LBA, 0, NULL, 0);
     media_io("locked-read-last", MEDIA_R1_LBA + MEDIA_R1_LEN - 8, 0, NULL, 0);
@@ -931,7 +1006,10 @@ static void media_first_boot(void)
     media_io("rw-write", MEDIA_R1_LBA, 1, r1, 0);
     media_expect("rw-read", MEDIA_R1_LBA, r1);
 
-    /* Shadow MBR: sed-opal's ENABLE also sets Done, so clear Done to see the shadow. */
+    /*
+     * Shadow MBR: sed-opal's ENABLE also sets Done, so clear Done to see the
+     * shadow.
+     */
     life_mbr_enable("mbr-enable", SID_PW, LIFE_MBR_ENABLE);
     memset(&shadow, 0, sizeof(shadow));
     life_set_key(&shadow.key, 0, SID_PW);
@@ -944,13 +1022,19 @@ static void media_first_boot(void)
     life_mbr_done("mbr-done-1", SID_PW, 1);
     media_expect("done-read-lba0", 0, lba0);
 
-    /* Crypto erase: a new key for Range1, whose old data then reads back as noise. */
+    /*
+     * Crypto erase: a new key for Range1, whose old data then reads back as
+     * noise.
+     */
     life_set_session(&si, LIFE_ADMIN1, 1, SID_PW);
     life_ioctl("secure-erase-lr1", LIFE_IOC_SECURE_ERASE_LR, &si, 0);
     media_expect("erased-read", MEDIA_R1_LBA, r1);
     media_io("rewrite-range1", MEDIA_R1_LBA, 1, r1, 0);
 
-    /* As after power-on: Range1 locked, shadow MBR showing. Now the pre-boot image's job. */
+    /*
+     * As after power-on: Range1 locked, shadow MBR showing. Now the pre-boot
+     * image's job.
+     */
     media_lock("pba-power-on-state", LIFE_LK);
     life_mbr_done("pba-power-on-done-0", SID_PW, 0);
     media_expect("pba-sees-shadow", 0, pba);
@@ -972,12 +1056,19 @@ static void media_second_boot(void)
     media_expect("reboot-read-lba0", 0, lba0);
     media_expect("reboot-read-range1", MEDIA_R1_LBA, r1);
 
-    /* The host power-cycles the drive (QMP opal-power-cycle) when it sees this line. */
+    /*
+     * The host power-cycles the drive (QMP opal-power-cycle) when it sees this
+     * line.
+     */
     printf("OPAL-MEDIA power-cycle-please\n");
     fflush(stdout);
-    /* Range1 refuses reads once the drive has been power-cycled (GET_STATUS may be cached). */
+    /*
+     * Range1 refuses reads once the drive has been power-cycled (GET_STATUS may
+     * be cached).
+     */
     for (i = 0; i < 300; i++) {
-        if (pread(media_fd, media_buf, MEDIA_BLOCK, (off_t)MEDIA_R1_LBA * 512) < 0) {
+        if (pread(media_fd, media_buf, MEDIA_BLOCK, (off_t)MEDIA_R1_LBA * 512) <
+            0) {
             break;
         }
         usleep(100000);
@@ -995,7 +1086,8 @@ static void media_second_boot(void)
  */
 static void media_restart(void)
 {
-    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK], lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
+    static uint8_t r1[MEDIA_BLOCK], out[MEDIA_BLOCK];
+    static uint8_t lba0[MEDIA_BLOCK], pba[MEDIA_BLOCK];
 
     media_pattern(r1, MEDIA_R1_LBA, "RANGE1");
     media_pattern(out, MEDIA_OUT_LBA, "OUTSIDE");
@@ -1039,28 +1131,33 @@ static void media(int fd, const char *device, bool restart)
 }
 
 /*
- * ---- commands: one sed-opal ioctl each, for scripts such as a pre-boot image ----------
+ * ---- commands: one sed-opal ioctl each, for scripts such as a pre-boot image
+ * ----------
  *
  * "opal-probe DEVICE COMMAND ARGS..." (see usage()) prints one line,
- * "OPAL-CMD step=COMMAND rc=N errno=E ok|refused: TCG status NAME|failed: ERROR",
- * and exits 0 when the ioctl succeeded, 1 otherwise. Everything is done as Admin1 (whose
- * PIN is SID's after activate-lsp) or, for take-ownership and activate-lsp, as SID.
+ * "OPAL-CMD step=COMMAND rc=N errno=E ok|refused: TCG status NAME|failed:
+ * ERROR", and exits 0 when the ioctl succeeded, 1 otherwise. Everything is done
+ * as Admin1 (whose PIN is SID's after activate-lsp) or, for take-ownership and
+ * activate-lsp, as SID.
  */
 static const char *tcg_status_name(int st)
 {
     static const char *const names[] = {
-        [1] = "NOT_AUTHORIZED", [3] = "SP_BUSY", [4] = "SP_FAILED", [5] = "SP_DISABLED",
-        [6] = "SP_FROZEN", [7] = "NO_SESSIONS_AVAILABLE", [8] = "UNIQUENESS_CONFLICT",
-        [9] = "INSUFFICIENT_SPACE", [10] = "INSUFFICIENT_ROWS", [12] = "INVALID_PARAMETER",
-        [15] = "TPER_MALFUNCTION", [16] = "TRANSACTION_FAILURE", [17] = "RESPONSE_OVERFLOW",
-        [18] = "AUTHORITY_LOCKED_OUT",
+        [1] = "NOT_AUTHORIZED",      [3] = "SP_BUSY",
+        [4] = "SP_FAILED",           [5] = "SP_DISABLED",
+        [6] = "SP_FROZEN",           [7] = "NO_SESSIONS_AVAILABLE",
+        [8] = "UNIQUENESS_CONFLICT", [9] = "INSUFFICIENT_SPACE",
+        [10] = "INSUFFICIENT_ROWS",  [12] = "INVALID_PARAMETER",
+        [15] = "TPER_MALFUNCTION",   [16] = "TRANSACTION_FAILURE",
+        [17] = "RESPONSE_OVERFLOW",  [18] = "AUTHORITY_LOCKED_OUT",
     };
 
     if (st == 63) {
         return "FAIL";
     }
-    return st > 0 && st < (int)(sizeof(names) / sizeof(names[0])) && names[st] ? names[st]
-                                                                                : "?";
+    return st > 0 && st < (int)(sizeof(names) / sizeof(names[0])) && names[st] ?
+               names[st] :
+               "?";
 }
 
 static int on_off(const char *arg)
@@ -1068,7 +1165,10 @@ static int on_off(const char *arg)
     return strcmp(arg, "on") == 0 ? 1 : strcmp(arg, "off") == 0 ? 0 : -1;
 }
 
-/* The whole of FILE (a regular file or a block device) in memory; NULL on errors. */
+/*
+ * The whole of FILE (a regular file or a block device) in memory; NULL on
+ * errors.
+ */
 static uint8_t *read_whole(const char *path, size_t *size)
 {
     int fd = open(path, O_RDONLY);
@@ -1114,6 +1214,7 @@ static uint8_t *read_whole(const char *path, size_t *size)
 #define STRESS_CALL_LIMIT_MS 10000
 
 struct stress_shared {
+    /* volatile: set by the parent, read by its children (MAP_SHARED) */
     volatile int stop;
     double worst_read_ms, worst_late_ms;
     long reads_ok, reads_refused, reads_bad, ticks;
@@ -1263,7 +1364,8 @@ static void stress(int fd, const char *device)
 static int command(int argc, char **argv)
 {
     const char *cmd = argv[2], *pw = argv[argc - 1];
-    static const char *const locks[] = { "ro", "rw", "lk" };  /* OPAL_RO=1, RW=2, LK=4 */
+    static const char *const locks[] = { "ro", "rw",
+                                         "lk" }; /* OPAL_RO=1, RW=2, LK=4 */
     struct life_user_lr_setup setup;
     struct life_shadow_mbr shadow;
     struct timespec t0, t1;
@@ -1278,13 +1380,16 @@ static int command(int argc, char **argv)
     } else if (strcmp(cmd, "activate-lsp") == 0 && argc == 4) {
         ret = life_activate_lsp(cmd, pw);
     } else if (strcmp(cmd, "setup-range") == 0 && argc == 7) {
-        /* RANGE START LEN: Range0, the global range, has no bounds (give 0 0). */
+        /*
+         * RANGE START LEN: Range0, the global range, has no bounds (give 0 0).
+         */
         memset(&setup, 0, sizeof(setup));
         setup.range_start = strtoull(argv[4], NULL, 0);
         setup.range_length = strtoull(argv[5], NULL, 0);
         setup.rle = 1;
         setup.wle = 1;
-        life_set_session(&setup.session, LIFE_ADMIN1, (uint8_t)atoi(argv[3]), pw);
+        life_set_session(&setup.session, LIFE_ADMIN1, (uint8_t)atoi(argv[3]),
+                         pw);
         ret = life_ioctl(cmd, LIFE_IOC_LR_SETUP, &setup, 1);
     } else if (strcmp(cmd, "lock") == 0 && argc == 6) {
         for (i = 0; i < 3; i++) {
@@ -1295,20 +1400,28 @@ static int command(int argc, char **argv)
         if (!state) {
             return -1;
         }
-        ret = life_lock_range(cmd, LIFE_ADMIN1, (uint8_t)atoi(argv[3]), pw, state, 1);
-    } else if ((strcmp(cmd, "mbr-enable") == 0 || strcmp(cmd, "mbr-done") == 0) &&
+        ret = life_lock_range(cmd, LIFE_ADMIN1, (uint8_t)atoi(argv[3]), pw,
+                              state, 1);
+    } else if ((strcmp(cmd, "mbr-enable") == 0 ||
+                strcmp(cmd, "mbr-done") == 0) &&
                argc == 5 && on_off(argv[3]) >= 0) {
         /* sed-opal's "enable" also sets Done, its "disable" also clears it. */
-        ret = cmd[4] == 'e' ? life_mbr_enable(cmd, pw, on_off(argv[3]) ? LIFE_MBR_ENABLE
-                                                                         : LIFE_MBR_DISABLE)
-                            : life_mbr_done(cmd, pw, (uint8_t)on_off(argv[3]));
+        ret = cmd[4] == 'e' ?
+                  life_mbr_enable(cmd, pw,
+                                  on_off(argv[3]) ? LIFE_MBR_ENABLE :
+                                                    LIFE_MBR_DISABLE) :
+                  life_mbr_done(cmd, pw, (uint8_t)on_off(argv[3]));
     } else if (strcmp(cmd, "write-mbr") == 0 && argc == 5) {
         data = read_whole(argv[3], &size);
         if (!data) {
-            printf("OPAL-CMD step=%s cannot read %s: %s\n", cmd, argv[3], strerror(errno));
+            printf("OPAL-CMD step=%s cannot read %s: %s\n", cmd, argv[3],
+                   strerror(errno));
             return 1;
         }
-        /* One ioctl: the kernel sends it to the drive in Set calls of up to ~2 KiB. */
+        /*
+         * One ioctl: the kernel sends it to the drive in Set calls of up to ~2
+         * KiB.
+         */
         memset(&shadow, 0, sizeof(shadow));
         life_set_key(&shadow.key, 0, pw);
         shadow.data = (uintptr_t)data;
@@ -1317,7 +1430,8 @@ static int command(int argc, char **argv)
         ret = life_ioctl(cmd, LIFE_IOC_WRITE_SHADOW_MBR, &shadow, 1);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         printf(" bytes=%zu seconds=%.1f", size,
-               (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+               (double)(t1.tv_sec - t0.tv_sec) +
+                   (t1.tv_nsec - t0.tv_nsec) / 1e9);
         free(data);
     } else {
         return -1;
@@ -1346,7 +1460,8 @@ static int usage(const char *argv0)
             "       %s DEVICE mbr-enable on|off PW\n"
             "       %s DEVICE write-mbr FILE PW          (FILE into the shadow MBR at 0)\n"
             "       %s DEVICE mbr-done on|off PW\n",
-            argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0);
+            argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0, argv0,
+            argv0);
     return 2;
 }
 
@@ -1363,7 +1478,8 @@ int main(int argc, char **argv)
         printf("OPAL-PROBE open errno=%d (%s)\n", errno, strerror(errno));
         return 1;
     }
-    if (strcmp(argv[2], "media") == 0 || strcmp(argv[2], "media-restart") == 0) {
+    if (strcmp(argv[2], "media") == 0 ||
+        strcmp(argv[2], "media-restart") == 0) {
         media(fd, argv[1], strcmp(argv[2], "media-restart") == 0);
         close(fd);
         return 0;
