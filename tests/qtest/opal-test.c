@@ -4110,26 +4110,31 @@ typedef struct KillRun {
 static KillRun kill_run(int64_t delay_us, int steps)
 {
     KillRun run = { .state = -2, .sent = -1, .acked = -1 };
-    g_autofree char *line = NULL;
+    g_autofree char *line = NULL, *log_path = NULL;
     size_t cap = 0;
-    int fds[2], status;
+    int fds[2], status, log;
     pid_t child;
     FILE *in;
 
+    log = g_file_open_tmp("opal-kill-XXXXXX", &log_path, NULL);
+    g_assert(log >= 0);
     g_assert(pipe(fds) == 0);
     child = fork();
     g_assert(child >= 0);
     if (child == 0) {
         struct rlimit no_core = { 0, 0 };
-        int null = open("/dev/null", O_WRONLY);
 
-        /* It dies with its QEMU, as loudly as libqtest makes it: keep that quiet. */
+        /*
+         * It dies with its QEMU, as loudly as libqtest makes it: keep that
+         * out of the test's output, but at hand should the restart fail.
+         */
         setrlimit(RLIMIT_CORE, &no_core);
-        dup2(null, STDERR_FILENO);
-        dup2(null, STDOUT_FILENO);
+        dup2(log, STDERR_FILENO);
+        dup2(log, STDOUT_FILENO);
         close(fds[0]);
         kill_child(fds[1], steps);
     }
+    close(log);
     close(fds[1]);
     in = fdopen(fds[0], "r");
     while (getline(&line, &cap, in) > 0) {
@@ -4152,6 +4157,15 @@ static KillRun kill_run(int64_t delay_us, int steps)
     }
     fclose(in);
     g_assert(waitpid(child, &status, 0) == child);
+    if (run.state == -2) {
+        g_autofree char *said = NULL;
+
+        g_file_get_contents(log_path, &said, NULL, NULL);
+        g_test_message("the restarted drive reported no state; its test "
+                       "process and QEMU said:");
+        g_test_message("%s", said ? said : "");
+    }
+    unlink(log_path);
     return run;
 }
 
