@@ -1388,6 +1388,8 @@ static void test_ide_hd_trusted_abort(void)
 #define TK_CALL                     0xF8
 #define TK_END_OF_DATA              0xF9
 #define TK_END_OF_SESSION           0xFA
+#define TK_START_TRANSACTION        0xFB
+#define TK_END_TRANSACTION          0xFC
 #define TK_EMPTY                    0xFF
 
 #define UID_SMUID                   0x00000000000000FFULL
@@ -2684,6 +2686,54 @@ static void test_media_trim_verify(void)
     lock_range(s, UID_LOCKING_RANGE(1), false, false);
     expect_pattern(s, R1_START, 64, 1, "Range1 after refused TRIMs");
     check_owned_usable(s);
+    opal_shutdown(s);
+}
+
+/*
+ * StartTransaction or EndTransaction with @status, alone in a packet of
+ * the open session (Core 3.2.6); the status the TPer answers it with.
+ */
+static uint64_t transaction_token(OpalTestState *s, uint8_t token,
+                                  uint64_t status)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(HostResponse) r = NULL;
+
+    tk_control(b, token);
+    tk_uint(b, status);
+    r = host_exchange(s, s->tsn, HOST_HSN, b);
+    g_assert_cmpuint(r->tokens->len, ==, 2);
+    g_assert_cmpint(resp_token(r, 0)->control, ==, token);
+    return resp_token(r, 1)->uint;
+}
+
+/*
+ * A range locked inside a transaction stays readable until the commit:
+ * the media gate sees committed state only.  Aborted, the lock never
+ * reaches it; committed, reads are refused.
+ */
+static void test_media_transaction(void)
+{
+    OpalTestState *s = opal_boot_owned("%s", "");
+
+    setup_range1(s, R1_START, 8, false, false);
+    for (int commit = 0; commit < 2; commit++) {
+        admin1_session(s);
+        g_assert_cmpuint(transaction_token(s, TK_START_TRANSACTION, 0), ==,
+                         0);
+        g_assert_cmpuint(set_uint(s, UID_LOCKING_RANGE(1), COL_READ_LOCKED,
+                                  1), ==, 0);
+        expect_pattern(s, R1_START, 8, 1, "Range1 in the transaction");
+        /* A host's abort is answered with its own status */
+        g_assert_cmpuint(transaction_token(s, TK_END_TRANSACTION, !commit),
+                         ==, !commit);
+        end_session(s);
+        if (commit) {
+            expect_read_refused(s, &dma_read, R1_START, 8);
+        } else {
+            expect_pattern(s, R1_START, 8, 1, "Range1 after the abort");
+        }
+    }
     opal_shutdown(s);
 }
 
@@ -4523,6 +4573,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/trim-discards", test_media_trim_discards);
     qtest_add_func("/opal/media/pio-port-restart",
                    test_media_pio_port_restart);
+    qtest_add_func("/opal/media/transaction", test_media_transaction);
     qtest_add_func("/opal/media/shadow-mbr", test_media_shadow_mbr);
     qtest_add_func("/opal/media/shadow-mbr/capped",
                    test_media_shadow_mbr_capped);
