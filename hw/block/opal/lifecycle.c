@@ -36,7 +36,8 @@ bool opal_locking_sp_active(const OpalTPer *tper)
 {
     uint64_t state = 0;
 
-    return opal_row_get_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE, &state) &&
+    return opal_row_get_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE,
+                             &state) &&
            state == OPAL_LIFE_CYCLE_MANUFACTURED;
 }
 
@@ -51,7 +52,10 @@ static void new_media_key(OpalRow *key)
      */
     gcry_randomize(bytes, sizeof(bytes), GCRY_STRONG_RANDOM);
     opal_row_set_bytes(key, KEY_COLUMN, bytes, sizeof(bytes));
-    /* Copies of the old key are worthless now; opal_secrets_rewrap() makes new ones. */
+    /*
+     * Copies of the old key are worthless now; opal_secrets_rewrap() makes new
+     * ones.
+     */
     g_clear_pointer(&key->cells[OPAL_COL_K_AES_WRAPPED], g_bytes_unref);
     opal_wipe(bytes, sizeof(bytes));                /* the stack copy */
 }
@@ -69,7 +73,8 @@ static OpalSP *new_locking_sp(OpalTPer *tper)
 }
 
 /* Sessions whose SP goes away end without notice (Core 3.3.7.4). */
-static void abort_sessions_on(OpalTPer *tper, uint64_t sp_uid, const OpalSession *keep)
+static void abort_sessions_on(OpalTPer *tper, uint64_t sp_uid,
+                              const OpalSession *keep)
 {
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
         OpalSession *s = &tper->sessions[i];
@@ -86,9 +91,11 @@ void opal_sps_factory_reset(OpalTPer *tper)
 
     opal_sp_free(tper->admin_sp);
     opal_sp_free(tper->locking_sp);
-    g_hash_table_remove_all(tper->keks);        /* every PIN is the factory's again */
-    tper->admin_sp = opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
-                                       (const uint8_t *)c->psid, strlen(c->psid));
+    /* every PIN is the factory's again */
+    g_hash_table_remove_all(tper->keks);
+    tper->admin_sp =
+        opal_admin_sp_new(c, (const uint8_t *)c->msid, strlen(c->msid),
+                          (const uint8_t *)c->psid, strlen(c->psid));
     tper->locking_sp = new_locking_sp(tper);
     opal_sid_value_note(tper, false);           /* SID's PIN is MSID's again */
     /* A factory drive is unlocked: its keys are saved under the public KEK. */
@@ -99,7 +106,10 @@ void opal_sps_factory_reset(OpalTPer *tper)
  * Revert of the LockingSP alone: back to Manufactured-Inactive, all data gone.
  * Its sessions end, except @caller's, which RevertSP answers first.
  */
-/* A store that keeps the LockingSP's byte tables apart hears that they are zeros again. */
+/*
+ * A store that keeps the LockingSP's byte tables apart hears that they are
+ * zeros again.
+ */
 static void erase_byte_tables(OpalTPer *tper)
 {
     const OpalSP *sp = tper->locking_sp;
@@ -127,7 +137,8 @@ static void revert_locking_sp(OpalTPer *tper, const OpalSession *caller,
     opal_sp_free(tper->locking_sp);
     tper->locking_sp = new_locking_sp(tper);
     if (keep_key) {
-        opal_row_set_bytes(opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
+        opal_row_set_bytes(opal_sp_row(tper->locking_sp,
+                                       OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
                            KEY_COLUMN, keep_key, keep_len);
     }
     opal_row_set_uint(locking_sp_object(tper), OPAL_COL_SP_LIFE_CYCLE,
@@ -212,7 +223,9 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
                changes & OPAL_CHANGE_MEDIA ?
                ", LockOnReset/DoneOnReset applied" : "");
     if (type == OPAL_RESET_POWER_CYCLE) {
-        /* The state, wrapped copies included, is saved before memory is lost. */
+        /*
+         * The state, wrapped copies included, is saved before memory is lost.
+         */
         opal_changed(tper, changes);
         opal_secrets_power_on(tper);
         changes = OPAL_CHANGE_MEDIA;
@@ -228,16 +241,18 @@ OpalStatus opal_method_activate(MethodContext *m)
     size_t nr_ds;
     bool admins_own_range;
     const uint8_t *kek;
-    const OpalValue *ds_list = opal_call_optional(m->call, OPAL_DS_PARAM_ACTIVATE_SIZES);
-    size_t params = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
-                    !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!ds_list;
+    const OpalValue *ds_list =
+        opal_call_optional(m->call, OPAL_DS_PARAM_ACTIVATE_SIZES);
+    size_t params =
+        !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
+        !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!ds_list;
     OpalStatus status;
 
     /*
-     * Single User Mode's SingleUserSelectionList and RangeStartRangeLengthPolicy
-     * (SUM FS, Activate) and the Additional DataStore Tables' DataStoreTableSizes
-     * (DSFS 3.1.2.1) are the optional parameters this TPer takes, all of them
-     * about the LockingSP.
+     * Single User Mode's SingleUserSelectionList and
+     * RangeStartRangeLengthPolicy (SUM FS, Activate) and the Additional
+     * DataStore Tables' DataStoreTableSizes (DSFS 3.1.2.1) are the optional
+     * parameters this TPer takes, all of them about the LockingSP.
      */
     if (m->call->nr_required || m->call->nr_optional != params) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Activate takes no "
@@ -257,8 +272,10 @@ OpalStatus opal_method_activate(MethodContext *m)
     if (status != OPAL_ST_SUCCESS) {
         return status;
     }
-    if (m->call->invoking_uid != OPAL_UID_LOCKINGSP || opal_locking_sp_active(m->tper)) {
-        return OPAL_ST_SUCCESS;         /* nothing to activate: no effect (Opal 5.1.1) */
+    if (m->call->invoking_uid != OPAL_UID_LOCKINGSP ||
+        opal_locking_sp_active(m->tper)) {
+        /* nothing to activate: no effect (Opal 5.1.1) */
+        return OPAL_ST_SUCCESS;
     }
     sid_pin = opal_sp_row(m->tper->admin_sp, OPAL_UID_C_PIN_SID);
     admin1_pin = opal_sp_row(m->tper->locking_sp, OPAL_UID_C_PIN_ADMIN(1));
@@ -274,14 +291,20 @@ OpalStatus opal_method_activate(MethodContext *m)
     }
     kek = g_hash_table_lookup(m->tper->keks, &sid);
     if (kek) {
-        opal_secrets_learn(m->tper, OPAL_UID_ADMIN(1), g_memdup2(kek, OPAL_KEK_LEN));
+        opal_secrets_learn(m->tper, OPAL_UID_ADMIN(1),
+                           g_memdup2(kek, OPAL_KEK_LEN));
     }
     opal_row_set_uint(locking_sp_object(m->tper), OPAL_COL_SP_LIFE_CYCLE,
                       OPAL_LIFE_CYCLE_MANUFACTURED);
-    opal_sum_apply(&m->tper->config, m->tper->locking_sp, sum_objects, admins_own_range);
+    opal_sum_apply(&m->tper->config, m->tper->locking_sp, sum_objects,
+                   admins_own_range);
     opal_datastore_apply(m->tper->locking_sp, ds_sizes, nr_ds);
-    opal_trace(m->tper, "LockingSP activated: Admin1 has SID's PIN%s, %zu DataStore table%s",
-               sum_objects ? ", Single User Mode for the selected Locking objects" : "",
+    opal_trace(m->tper,
+               "LockingSP activated: Admin1 has SID's PIN%s, %zu DataStore "
+               "table%s",
+               sum_objects ?
+                   ", Single User Mode for the selected Locking objects" :
+                   "",
                nr_ds, nr_ds == 1 ? "" : "s");
     return OPAL_ST_SUCCESS;
 }
@@ -298,11 +321,16 @@ OpalStatus opal_method_activate(MethodContext *m)
 OpalStatus opal_method_reactivate(MethodContext *m)
 {
     OpalTPer *tper = m->tper;
-    const OpalValue *pin_v = opal_call_optional(m->call, OPAL_SUM_PARAM_ADMIN1_PIN);
-    const OpalColumn *pin_column = opal_table_column(&opal_tdef_c_pin, OPAL_COL_C_PIN_PIN);
-    const OpalValue *ds_list = opal_call_optional(m->call, OPAL_DS_PARAM_REACTIVATE_SIZES);
-    size_t known = !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
-                   !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!pin_v + !!ds_list;
+    const OpalValue *pin_v =
+        opal_call_optional(m->call, OPAL_SUM_PARAM_ADMIN1_PIN);
+    const OpalColumn *pin_column =
+        opal_table_column(&opal_tdef_c_pin, OPAL_COL_C_PIN_PIN);
+    const OpalValue *ds_list =
+        opal_call_optional(m->call, OPAL_DS_PARAM_REACTIVATE_SIZES);
+    size_t known =
+        !!opal_call_optional(m->call, OPAL_SUM_PARAM_SELECTION_LIST) +
+        !!opal_call_optional(m->call, OPAL_SUM_PARAM_POLICY) + !!pin_v +
+        !!ds_list;
     uint64_t admin1 = OPAL_UID_AUTH_ADMIN1, sum_objects;
     uint64_t ds_sizes[OPAL_DATASTORE_MAX_TABLES];
     size_t nr_ds;
@@ -331,7 +359,10 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     }
     status = opal_sum_parse(tper, m->call, &sum_objects, &admins_own_range);
     if (status == OPAL_ST_SUCCESS) {
-        /* Absent: one table of the whole size, whatever there was (DSFS 3.1.2.2). */
+        /*
+         * Absent: one table of the whole size, whatever there was (DSFS
+         * 3.1.2.2).
+         */
         status = opal_datastore_parse(tper, ds_list, ds_sizes, &nr_ds);
     }
     if (status != OPAL_ST_SUCCESS) {
@@ -363,13 +394,16 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     }
     /* The old KEK, if a new PIN made it useless. */
     opal_secret_free(kek, OPAL_KEK_LEN);
-    opal_sum_apply(&tper->config, tper->locking_sp, sum_objects, admins_own_range);
+    opal_sum_apply(&tper->config, tper->locking_sp, sum_objects,
+                   admins_own_range);
     /* New tables, their ACEs back to Admins (DSFS 4.4.1). */
     opal_datastore_apply(tper->locking_sp, ds_sizes, nr_ds);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(tper, "LockingSP reactivated: all its data erased, %s Single User Mode, "
-               "Admin1 %s", sum_objects ? "new ranges in" : "no range in",
+    opal_trace(tper,
+               "LockingSP reactivated: all its data erased, %s Single User "
+               "Mode, Admin1 %s",
+               sum_objects ? "new ranges in" : "no range in",
                pin_v ? "has the given PIN" : "keeps its PIN");
     return OPAL_ST_SUCCESS;
 }
@@ -384,7 +418,8 @@ OpalStatus opal_method_reactivate(MethodContext *m)
  */
 OpalStatus opal_method_erase(MethodContext *m)
 {
-    OpalRow *range = opal_sp_row(m->sp, m->call->invoking_uid), *key, *cpin;
+    OpalRow *range = opal_sp_row(m->sp, m->call->invoking_uid), *key = NULL;
+    OpalRow *cpin;
     uint64_t key_uid;
     unsigned n;
 
@@ -392,9 +427,11 @@ OpalStatus opal_method_erase(MethodContext *m)
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Erase takes no "
                            "parameter");
     }
-    if (!range || OPAL_UID_TABLE_OF(range->uid) != OPAL_UID_TABLE_LOCKING ||
-        !opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ||
-        !(key = opal_sp_row(m->sp, key_uid))) {
+    if (range && OPAL_UID_TABLE_OF(range->uid) == OPAL_UID_TABLE_LOCKING &&
+        opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid)) {
+        key = opal_sp_row(m->sp, key_uid);
+    }
+    if (!key) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Erase is for a "
                            "Locking object with a media key");
     }
@@ -417,8 +454,10 @@ OpalStatus opal_method_erase(MethodContext *m)
         opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
     }
     opal_secrets_forget_kek(m->tper, OPAL_SUM_OWNER(n));
-    opal_trace(m->tper, "Erase: Locking object %u has a new key, no locks, and User%u the "
-               "empty PIN", n, n + 1);
+    opal_trace(m->tper,
+               "Erase: Locking object %u has a new key, no locks, and User%u "
+               "the empty PIN",
+               n, n + 1);
     return OPAL_ST_SUCCESS;
 }
 
@@ -513,7 +552,8 @@ OpalStatus opal_method_revert(MethodContext *m)
 
 OpalStatus opal_method_revert_sp(MethodContext *m)
 {
-    const OpalValue *keep_v = opal_call_optional(m->call, REVERTSP_KEEP_GLOBAL_RANGE_KEY);
+    const OpalValue *keep_v =
+        opal_call_optional(m->call, REVERTSP_KEEP_GLOBAL_RANGE_KEY);
     OpalRow *global = opal_sp_row(m->sp, OPAL_UID_LOCKING_GLOBALRANGE);
     uint8_t *key_copy = NULL;
     uint64_t keep = 0, rl = 0, wl = 0;
@@ -536,22 +576,27 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
          * kept by an inactive LockingSP it would leave that User's data
          * readable by anyone - the Admins would regain the range.
          */
-        opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the global range "
-                   "is single-user (Single User Mode)");
+        opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the "
+                            "global range is single-user (Single User Mode)");
         return OPAL_ST_FAIL;
     }
     if (keep) {
         opal_row_get_uint(global, OPAL_COL_LOCKING_READ_LOCKED, &rl);
         opal_row_get_uint(global, OPAL_COL_LOCKING_WRITE_LOCKED, &wl);
         if (rl && wl) {
-            /* Keeping the key of a locked range would keep it unreadable (Opal 5.1.3). */
-            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the global "
-                       "range is read- and write-locked");
+            /*
+             * Keeping the key of a locked range would keep it unreadable (Opal
+             * 5.1.3).
+             */
+            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while "
+                                "the global range is read- and write-locked");
             return OPAL_ST_FAIL;
         }
-        if (!opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
+        if (!opal_row_get_bytes(opal_sp_row(m->sp,
+                                            OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
                                 KEY_COLUMN, &key, &len)) {
-            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey, but the global "
+            opal_trace(m->tper,
+                       "RevertSP refused: KeepGlobalRangeKey, but the global "
                        "range's key is not unwrapped (it came up read-locked)");
             return OPAL_ST_FAIL;
         }
@@ -561,7 +606,8 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
     opal_secret_free(key_copy, len);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(m->tper, "LockingSP reverted by its Admins%s", keep ? ", global range kept" : "");
+    opal_trace(m->tper, "LockingSP reverted by its Admins%s",
+               keep ? ", global range kept" : "");
     return OPAL_ST_SUCCESS;
 }
 
@@ -569,7 +615,10 @@ OpalStatus opal_method_gen_key(MethodContext *m)
 {
     OpalRow *key = opal_sp_row(m->sp, m->call->invoking_uid);
 
-    /* PublicExponent and PinLength are for other credential types (Core 5.3.3.16). */
+    /*
+     * PublicExponent and PinLength are for other credential types (Core
+     * 5.3.3.16).
+     */
     if (m->call->nr_required || m->call->nr_optional) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GenKey on a media "
                            "key takes no parameter");
@@ -579,7 +628,9 @@ OpalStatus opal_method_gen_key(MethodContext *m)
                            "K_AES_256 media keys");
     }
     new_media_key(key);
-    opal_trace(m->tper, "new media key for %016" G_GINT64_MODIFIER "x: its range's data "
-               "is erased", key->uid);
+    opal_trace(m->tper,
+               "new media key for %016" G_GINT64_MODIFIER
+               "x: its range's data is erased",
+               key->uid);
     return OPAL_ST_SUCCESS;
 }

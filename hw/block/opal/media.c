@@ -24,7 +24,8 @@ struct OpalMediaMap {
     size_t n;
     OpalMediaExtent *extents;   /* sorted by start, covering [0, nb_blocks) */
     unsigned nr_keys;           /* global range + nr_ranges */
-    uint8_t *keys;              /* nr_keys * OPAL_MEDIA_KEY_LEN, by range number */
+    /* nr_keys * OPAL_MEDIA_KEY_LEN, by range number */
+    uint8_t *keys;
 };
 
 static bool cell_set(const OpalRow *row, uint32_t column)
@@ -34,15 +35,18 @@ static bool cell_set(const OpalRow *row, uint32_t column)
     return opal_row_get_uint(row, column, &v) && v;
 }
 
-/* Range number of a Locking table row: 0 for the global range, n for Locking_RangeN. */
+/*
+ * Range number of a Locking table row: 0 for the global range, n for
+ * Locking_RangeN.
+ */
 unsigned opal_range_number(const OpalRow *row)
 {
     return row->uid == OPAL_UID_LOCKING_GLOBALRANGE ? 0 :
            (unsigned)(row->uid - OPAL_UID_LOCKING_RANGE(0));
 }
 
-static OpalMediaExtent extent_of(const OpalSP *sp, const OpalRow *row, bool active,
-                                 uint64_t start, uint64_t end)
+static OpalMediaExtent extent_of(const OpalSP *sp, const OpalRow *row,
+                                 bool active, uint64_t start, uint64_t end)
 {
     /*
      * A range whose key is still wrapped (secrets.c) has nothing to read or
@@ -55,15 +59,18 @@ static OpalMediaExtent extent_of(const OpalSP *sp, const OpalRow *row, bool acti
      * ReadLocked are both True (likewise for writes).  A Manufactured-Inactive
      * Locking SP locks nothing (Opal 5.1.1).
      */
-    return (OpalMediaExtent) {
+    return (OpalMediaExtent){
         .start = start,
         .end = end,
         .range = opal_range_number(row),
-        .read_locked = keyless || (active && cell_set(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
-                                   cell_set(row, OPAL_COL_LOCKING_READ_LOCKED)),
-        .write_locked = keyless ||
-                        (active && cell_set(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) &&
-                         cell_set(row, OPAL_COL_LOCKING_WRITE_LOCKED)),
+        .read_locked =
+            keyless ||
+            (active && cell_set(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED) &&
+             cell_set(row, OPAL_COL_LOCKING_READ_LOCKED)),
+        .write_locked =
+            keyless ||
+            (active && cell_set(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) &&
+             cell_set(row, OPAL_COL_LOCKING_WRITE_LOCKED)),
     };
 }
 
@@ -74,7 +81,9 @@ static gint compare_start(gconstpointer a, gconstpointer b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* The range's media key: the Key of the K_AES_256 object its ActiveKey names. */
+/*
+ * The range's media key: the Key of the K_AES_256 object its ActiveKey names.
+ */
 static void copy_key(const OpalSP *sp, const OpalRow *range, uint8_t *out)
 {
     const OpalRow *key_row;
@@ -82,13 +91,17 @@ static void copy_key(const OpalSP *sp, const OpalRow *range, uint8_t *out)
     uint64_t key_uid;
     size_t len;
 
-    if (opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) &&
-        (key_row = opal_sp_row(sp, key_uid)) &&
+    key_row = opal_row_get_uid(range, OPAL_COL_LOCKING_ACTIVE_KEY, &key_uid) ?
+              opal_sp_row(sp, key_uid) : NULL;
+    if (key_row &&
         opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &len) &&
         len == OPAL_MEDIA_KEY_LEN) {
         memcpy(out, key, OPAL_MEDIA_KEY_LEN);
     }
-    /* else still wrapped: @out stays zero, and extent_of() keeps the range locked */
+    /*
+     * else still wrapped: @out stays zero, and extent_of() keeps the range
+     * locked
+     */
 }
 
 OpalMediaMap *opal_media_map_new(const OpalTPer *live)
@@ -102,7 +115,8 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *live)
     const OpalRow *mbr = opal_sp_row(sp, OPAL_UID_MBRCONTROL_OBJ);
     bool active = opal_locking_sp_active(tper);
     OpalMediaMap *map = g_new0(OpalMediaMap, 1);
-    g_autoptr(GArray) bounded = g_array_new(false, false, sizeof(OpalMediaExtent));
+    g_autoptr(GArray) bounded =
+        g_array_new(false, false, sizeof(OpalMediaExtent));
     GArray *all = g_array_new(false, false, sizeof(OpalMediaExtent));
     uint64_t pos = 0;
 
@@ -128,11 +142,15 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *live)
             g_array_append_val(bounded, e);
         }
     }
-    /* Set refuses overlaps and bounds past the medium (locking.c): sort, then fill gaps. */
+    /*
+     * Set refuses overlaps and bounds past the medium (locking.c): sort, then
+     * fill gaps.
+     */
     g_array_sort(bounded, compare_start);
     for (guint i = 0; i <= bounded->len; i++) {
         uint64_t next = i < bounded->len ?
-                        g_array_index(bounded, OpalMediaExtent, i).start : map->nb_blocks;
+                            g_array_index(bounded, OpalMediaExtent, i).start :
+                            map->nb_blocks;
 
         if (next > pos) {
             OpalMediaExtent gap = extent_of(sp, global, active, pos, next);
@@ -147,13 +165,17 @@ OpalMediaMap *opal_media_map_new(const OpalTPer *live)
     map->n = all->len;
     map->extents = (OpalMediaExtent *)g_array_free(all, false);
 
-    /* Opal 4.3.5.3: the MBR table shadows LBA 0 on while Enable is True and Done False. */
+    /*
+     * Opal 4.3.5.3: the MBR table shadows LBA 0 on while Enable is True and
+     * Done False.
+     */
     if (active && cell_set(mbr, OPAL_COL_MBRCONTROL_ENABLE) &&
         !cell_set(mbr, OPAL_COL_MBRCONTROL_DONE)) {
         const OpalTable *table = opal_sp_table(sp, OPAL_UID_TABLE_MBR);
 
-        map->shadow_blocks = MIN(table->byte_size / tper->config.logical_block_size,
-                                 map->nb_blocks);
+        map->shadow_blocks =
+            MIN(table->byte_size / tper->config.logical_block_size,
+                map->nb_blocks);
     }
     return map;
 }
@@ -187,8 +209,8 @@ const OpalMediaExtent *opal_media_lookup(const OpalMediaMap *map, uint64_t lba)
     return &map->extents[lo];
 }
 
-OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba, uint64_t count,
-                                  bool write)
+OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba,
+                                  uint64_t count, bool write)
 {
     uint64_t end = lba + count;
 
@@ -199,13 +221,17 @@ OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba, uint64_
         return OPAL_MEDIA_OUT_OF_RANGE;
     }
     if (lba < map->shadow_blocks) {
-        /* Opal 4.3.5.3: the shadowed area is read-only and reads ignore the ranges' locks. */
+        /*
+         * Opal 4.3.5.3: the shadowed area is read-only and reads ignore the
+         * ranges' locks.
+         */
         if (write) {
             return OPAL_MEDIA_SHADOWED;
         }
         lba = MIN(end, map->shadow_blocks);
     }
-    for (const OpalMediaExtent *e = lba < end ? opal_media_lookup(map, lba) : NULL;
+    for (const OpalMediaExtent *e = lba < end ? opal_media_lookup(map, lba) :
+                                                NULL;
          e && e->start < end; e++) {
         if (write ? e->write_locked : e->read_locked) {
             return write ? OPAL_MEDIA_WRITE_LOCKED : OPAL_MEDIA_READ_LOCKED;
@@ -233,11 +259,13 @@ unsigned opal_media_nr_keys(const OpalMediaMap *map)
     return map->nr_keys;
 }
 
-void opal_tper_mbr_read(const OpalTPer *live, uint64_t offset, uint8_t *buf, size_t len)
+void opal_tper_mbr_read(const OpalTPer *live, uint64_t offset, uint8_t *buf,
+                        size_t len)
 {
     OpalTPer view;
     const OpalTPer *tper = opal_committed(live, &view);
-    const OpalTable *table = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR);
+    const OpalTable *table =
+        opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR);
 
     g_assert(offset <= table->byte_size && len <= table->byte_size - offset);
     opal_table_read(table, offset, buf, len);

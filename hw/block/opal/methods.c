@@ -44,14 +44,19 @@ enum {
  */
 static size_t response_size(size_t results_len)
 {
-    return OPAL_COMPACKET_HEADER_LEN + OPAL_PACKET_HEADER_LEN + OPAL_SUBPACKET_HEADER_LEN +
+    return OPAL_COMPACKET_HEADER_LEN + OPAL_PACKET_HEADER_LEN +
+           OPAL_SUBPACKET_HEADER_LEN +
            ((results_len + 2 + 1 + 5 + 3) & ~(size_t)3);
 }
 
 
-/* Runs @fn for each StartName name value EndName of the list @v; false if malformed. */
+/*
+ * Runs @fn for each StartName name value EndName of the list @v; false if
+ * malformed.
+ */
 static bool for_each_named(const OpalValue *v,
-                           bool (*fn)(void *opaque, uint64_t name, const OpalValue *value),
+                           bool (*fn)(void *opaque, uint64_t name,
+                                      const OpalValue *value),
                            void *opaque)
 {
     const OpalToken *t = v->tokens;
@@ -65,7 +70,8 @@ static bool for_each_named(const OpalValue *v,
         int depth = 0;
         OpalValue value;
 
-        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) || t[i + 1].type != OPAL_TOKEN_UINT) {
+        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) ||
+            t[i + 1].type != OPAL_TOKEN_UINT) {
             return false;
         }
         /* The value runs to the EndName that closes this name. */
@@ -74,7 +80,8 @@ static bool for_each_named(const OpalValue *v,
                 opal_token_is(&t[end], OPAL_TK_START_NAME)) {
                 depth++;
             } else if (opal_token_is(&t[end], OPAL_TK_END_LIST) ||
-                       (opal_token_is(&t[end], OPAL_TK_END_NAME) && depth > 0)) {
+                       (opal_token_is(&t[end], OPAL_TK_END_NAME) &&
+                        depth > 0)) {
                 depth--;
             } else if (opal_token_is(&t[end], OPAL_TK_END_NAME)) {
                 break;
@@ -92,14 +99,15 @@ static bool for_each_named(const OpalValue *v,
     return true;
 }
 
-/* ---- Get -------------------------------------------------------------------------------- */
+/* ---- Get ----------------------------------------------------------------- */
 
 typedef struct Cellblock {
     bool has[CELL_END_COLUMN + 1];
     uint64_t value[CELL_END_COLUMN + 1];
 } Cellblock;
 
-static bool cellblock_element(void *opaque, uint64_t name, const OpalValue *value)
+static bool cellblock_element(void *opaque, uint64_t name,
+                              const OpalValue *value)
 {
     Cellblock *cb = opaque;
 
@@ -111,21 +119,29 @@ static bool cellblock_element(void *opaque, uint64_t name, const OpalValue *valu
                               : opal_value_uint(value, &cb->value[name]);
 }
 
-static OpalStatus get_bytes(MethodContext *m, OpalTable *table, const Cellblock *cb)
+static OpalStatus get_bytes(MethodContext *m, OpalTable *table,
+                            const Cellblock *cb)
 {
     uint64_t size = table->byte_size;
     g_autofree uint8_t *buf = NULL;
     uint64_t start = cb->has[CELL_START_ROW] ? cb->value[CELL_START_ROW] : 0;
     uint64_t end = cb->has[CELL_END_ROW] ? cb->value[CELL_END_ROW] : size - 1;
 
-    /* Rows of a byte table are bytes, and endRow is inclusive (Opal 5.3.1.2.2). */
-    if (cb->has[CELL_TABLE] || cb->has[CELL_START_COLUMN] || cb->has[CELL_END_COLUMN] ||
-        start > end || end >= size) {
-        opal_trace(m->tper, "Get on %s refused: cell block outside its %" G_GUINT64_FORMAT
-                   " bytes", table->def->name, size);
+    /*
+     * Rows of a byte table are bytes, and endRow is inclusive (Opal 5.3.1.2.2).
+     */
+    if (cb->has[CELL_TABLE] || cb->has[CELL_START_COLUMN] ||
+        cb->has[CELL_END_COLUMN] || start > end || end >= size) {
+        opal_trace(m->tper,
+                   "Get on %s refused: cell block outside its "
+                   "%" G_GUINT64_FORMAT " bytes",
+                   table->def->name, size);
         return OPAL_ST_INVALID_PARAMETER;
     }
-    /* Bounded by the host's MaxComPacketSize before it is ever sent (see below). */
+    /*
+     * Bounded by the host's MaxComPacketSize before it is ever sent (see
+     * below).
+     */
     if (end - start + 1 > OPAL_MAX_TRANSFER) {
         return opal_refuse(m, OPAL_ST_RESPONSE_OVERFLOW, "%" G_GUINT64_FORMAT
                            " bytes asked for, more than a response can carry",
@@ -146,17 +162,19 @@ static bool row_has_column(const OpalRow *row, uint64_t number)
 
 static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
 {
-    uint64_t first = cb->has[CELL_START_COLUMN] ? cb->value[CELL_START_COLUMN] : 0;
+    uint64_t first =
+        cb->has[CELL_START_COLUMN] ? cb->value[CELL_START_COLUMN] : 0;
     /* No endColumn: to the last column, SSC-numbered ones included. */
     uint64_t last = cb->has[CELL_END_COLUMN] ? cb->value[CELL_END_COLUMN]
                                              : UINT64_MAX;
 
     /* An object's Get names columns only (Core 5.3.3.6.3). */
-    if (cb->has[CELL_TABLE] || cb->has[CELL_START_ROW] || cb->has[CELL_END_ROW] ||
-        first > last ||
+    if (cb->has[CELL_TABLE] || cb->has[CELL_START_ROW] ||
+        cb->has[CELL_END_ROW] || first > last ||
         (cb->has[CELL_START_COLUMN] && !row_has_column(row, first)) ||
         (cb->has[CELL_END_COLUMN] && !row_has_column(row, last))) {
-        opal_trace(m->tper, "Get on %016" G_GINT64_MODIFIER "x refused: bad cell block",
+        opal_trace(m->tper,
+                   "Get on %016" G_GINT64_MODIFIER "x refused: bad cell block",
                    row->uid);
         return OPAL_ST_INVALID_PARAMETER;
     }
@@ -171,7 +189,8 @@ static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
         }
         opal_token_put_control(m->results, OPAL_TK_START_NAME);
         opal_token_put_uint(m->results, c->number);
-        g_byte_array_append(m->results, g_bytes_get_data(row->cells[c->number], NULL),
+        g_byte_array_append(m->results,
+                            g_bytes_get_data(row->cells[c->number], NULL),
                             g_bytes_get_size(row->cells[c->number]));
         opal_token_put_control(m->results, OPAL_TK_END_NAME);
     }
@@ -209,7 +228,7 @@ static OpalStatus method_get(MethodContext *m)
                        "this SP has that UID");
 }
 
-/* ---- Set -------------------------------------------------------------------------------- */
+/* ---- Set ----------------------------------------------------------------- */
 
 typedef struct RowValues {
     MethodContext *m;
@@ -231,19 +250,33 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
     opal_name_uid(rv->m->sp, rv->row->uid, object);
     if (!c || rv->seen[number] || (c->flags & OPAL_COL_READONLY) ||
         !opal_column_accepts(c, value)) {
-        opal_trace(rv->m->tper, "Set on %s column %" G_GUINT64_FORMAT " refused: %s",
-                   object->str, number,
-                   !c ? "no such column" : rv->seen[number] ? "column given twice" :
-                   (c->flags & OPAL_COL_READONLY) ? "the column is read-only" :
-                   "the value does not fit the column's type");
+        const char *reason;
+
+        if (!c) {
+            reason = "no such column";
+        } else if (rv->seen[number]) {
+            reason = "column given twice";
+        } else if (c->flags & OPAL_COL_READONLY) {
+            reason = "the column is read-only";
+        } else {
+            reason = "the value does not fit the column's type";
+        }
+        opal_trace(rv->m->tper,
+                   "Set on %s column %" G_GUINT64_FORMAT " refused: %s",
+                   object->str, number, reason);
         rv->status = OPAL_ST_INVALID_PARAMETER;
         rv->explained = true;
         return false;
     }
     if (!(rv->m->columns & (1u << number))) {
-        /* Set is all or nothing: one ungranted cell refuses it (Core 5.3.4.2.6). */
-        opal_trace(rv->m->tper, "Set on %s.%s refused: no ACE of this method grants the "
-                   "column to the session's authorities", object->str, c->name);
+        /*
+         * Set is all or nothing: one ungranted cell refuses it (Core
+         * 5.3.4.2.6).
+         */
+        opal_trace(rv->m->tper,
+                   "Set on %s.%s refused: no ACE of this method grants the "
+                   "column to the session's authorities",
+                   object->str, c->name);
         rv->status = OPAL_ST_NOT_AUTHORIZED;
         rv->explained = true;
         return false;
@@ -275,9 +308,10 @@ static void set_pin(MethodContext *m, OpalRow *cpin)
         const uint8_t *msid = NULL;
         size_t msid_len = 0;
 
-        opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_C_PIN_MSID), OPAL_COL_C_PIN_PIN,
-                           &msid, &msid_len);
-        opal_sid_value_note(m->tper, len != msid_len || (len && memcmp(pin, msid, len)));
+        opal_row_get_bytes(opal_sp_row(m->sp, OPAL_UID_C_PIN_MSID),
+                           OPAL_COL_C_PIN_PIN, &msid, &msid_len);
+        opal_sid_value_note(m->tper,
+                            len != msid_len || (len && memcmp(pin, msid, len)));
     }
     if (kek && owner) {
         opal_secrets_learn(m->tper, owner, kek);
@@ -287,7 +321,8 @@ static void set_pin(MethodContext *m, OpalRow *cpin)
     }
 }
 
-static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *values)
+static OpalStatus set_row(MethodContext *m, OpalRow *row,
+                          const OpalValue *values)
 {
     RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
     bool ok = for_each_named(values, row_value, &rv);
@@ -314,8 +349,8 @@ static OpalStatus set_row(MethodContext *m, OpalRow *row, const OpalValue *value
     return ok ? OPAL_ST_SUCCESS : rv.status;
 }
 
-static OpalStatus set_bytes(MethodContext *m, OpalTable *table, const OpalValue *where,
-                            const OpalValue *values)
+static OpalStatus set_bytes(MethodContext *m, OpalTable *table,
+                            const OpalValue *where, const OpalValue *values)
 {
     uint64_t offset = 0;
     const uint8_t *data;
@@ -324,8 +359,10 @@ static OpalStatus set_bytes(MethodContext *m, OpalTable *table, const OpalValue 
     if ((where && !opal_value_uint(where, &offset)) ||
         !opal_value_bytes(values, &data, &len) ||
         offset > table->byte_size || len > table->byte_size - offset) {
-        opal_trace(m->tper, "Set on %s refused: not bytes within its %" G_GUINT64_FORMAT
-                   " bytes", table->def->name, table->byte_size);
+        opal_trace(m->tper,
+                   "Set on %s refused: not bytes within its %" G_GUINT64_FORMAT
+                   " bytes",
+                   table->def->name, table->byte_size);
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (!opal_transaction_may_write(m->tper, len)) {
@@ -346,7 +383,8 @@ static OpalStatus method_set(MethodContext *m)
     OpalRow *row = opal_sp_row(m->sp, call->invoking_uid);
     OpalTable *table = opal_sp_table(m->sp, call->invoking_uid);
 
-    if (call->nr_required || call->nr_optional != (size_t)(!!where + !!values)) {
+    if (call->nr_required ||
+        call->nr_optional != (size_t)(!!where + !!values)) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Set takes only the "
                            "optional Where (0) and Values (1) (Core 5.3.3.7)");
     }
@@ -364,7 +402,7 @@ static OpalStatus method_set(MethodContext *m)
                        "no row or byte table of this SP has that UID");
 }
 
-/* ---- Next, GetACL, Authenticate, Random ----------------------------------------------------------- */
+/* ---- Next, GetACL, Authenticate, Random ---------------------------------- */
 
 static OpalStatus method_next(MethodContext *m)
 {
@@ -389,8 +427,12 @@ static OpalStatus method_next(MethodContext *m)
     }
     if (where) {
         /* The listing starts after Where, which must be a row of this table. */
-        for (; i < table->rows->len &&
-             ((OpalRow *)g_ptr_array_index(table->rows, i))->uid != after; i++) {
+        for (; i < table->rows->len; i++) {
+            const OpalRow *row = g_ptr_array_index(table->rows, i);
+
+            if (row->uid == after) {
+                break;
+            }
         }
         if (i == table->rows->len) {
             return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Where is not a "
@@ -400,7 +442,8 @@ static OpalStatus method_next(MethodContext *m)
     }
     opal_token_put_control(m->results, OPAL_TK_START_LIST);
     for (; i < table->rows->len && count; i++, count--) {
-        opal_token_put_uid(m->results, ((OpalRow *)g_ptr_array_index(table->rows, i))->uid);
+        opal_token_put_uid(m->results,
+                           ((OpalRow *)g_ptr_array_index(table->rows, i))->uid);
     }
     opal_token_put_control(m->results, OPAL_TK_END_LIST);
     return OPAL_ST_SUCCESS;
@@ -418,7 +461,8 @@ static OpalStatus method_get_acl(MethodContext *m)
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GetACL takes two "
                            "UIDs, InvokingID and MethodID (Core 5.3.3.13)");
     }
-    if (!(rule = opal_sp_rule(m->sp, invoking, method))) {
+    rule = opal_sp_rule(m->sp, invoking, method);
+    if (!rule) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "no AccessControl row "
                            "for that method on that object");
     }
@@ -431,10 +475,12 @@ static OpalStatus method_get_acl(MethodContext *m)
 }
 
 OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
-                             const uint8_t *proof, size_t proof_len, bool *proven)
+                             const uint8_t *proof, size_t proof_len,
+                             bool *proven)
 {
-    OpalRow *auth = opal_sp_row(sp, authority), *cpin;
-    uint64_t is_class = 0, enabled = 0, operation = 0, credential, limit = 0, tries = 0;
+    OpalRow *auth = opal_sp_row(sp, authority), *cpin = NULL;
+    uint64_t is_class = 0, enabled = 0, operation = 0, credential, limit = 0,
+             tries = 0;
     uint8_t *kek = NULL;
 
     g_autoptr(GString) name = g_string_new(NULL);
@@ -442,11 +488,17 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
     opal_name_uid(sp, authority, name);
     *proven = false;
     if (!auth || OPAL_UID_TABLE_OF(authority) != OPAL_UID_TABLE_AUTHORITY ||
-        (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) && is_class)) {
-        opal_trace(tper, "authority %s is not an individual authority of this SP", name->str);
+        (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) &&
+         is_class)) {
+        opal_trace(tper,
+                   "authority %s is not an individual authority of this SP",
+                   name->str);
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (opal_block_sid_blocks(tper, sp, authority)) {
+        bool until_hw_reset = tper->sid_block_clear_events &
+                              OPAL_BLOCK_SID_CLEAR_HW_RESET;
+
         /*
          * Block SID Authentication feature set, 4.2/4.3: in the SID
          * Authentication Blocked State the TPer fails every authentication
@@ -460,10 +512,10 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
          * the next power cycle.  No PIN is examined, so nothing is learnt
          * about it, and Tries does not count the attempt.
          */
-        opal_trace(tper, "authority %s: authentication blocked by Block SID until the next "
-                   "power cycle%s", name->str,
-                   tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
-                   " or hardware reset" : "");
+        opal_trace(tper,
+                   "authority %s: authentication blocked by Block SID until "
+                   "the next power cycle%s",
+                   name->str, until_hw_reset ? " or hardware reset" : "");
         return OPAL_ST_SUCCESS;
     }
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_ENABLED, &enabled);
@@ -476,9 +528,11 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         *proven = true;         /* Anybody needs no proof */
         return OPAL_ST_SUCCESS;
     }
-    if (operation != OPAL_AUTH_METHOD_PASSWORD ||
-        !opal_row_get_uid(auth, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) ||
-        !(cpin = opal_sp_row(sp, credential))) {
+    if (operation == OPAL_AUTH_METHOD_PASSWORD &&
+        opal_row_get_uid(auth, OPAL_COL_AUTHORITY_CREDENTIAL, &credential)) {
+        cpin = opal_sp_row(sp, credential);
+    }
+    if (!cpin) {
         opal_trace(tper, "authority %s has no password", name->str);
         return OPAL_ST_SUCCESS;
     }
@@ -528,7 +582,8 @@ static OpalStatus method_authenticate(MethodContext *m)
                            "an authority's UID and the optional Proof (0, "
                            "bytes) (Core 5.3.3.12)");
     }
-    status = opal_authenticate(m->tper, m->sp, authority, proof, proof_len, &proven);
+    status =
+        opal_authenticate(m->tper, m->sp, authority, proof, proof_len, &proven);
     if (status != OPAL_ST_SUCCESS) {
         /* opal_authenticate() traced the details. */
         return opal_refuse(m, status, status == OPAL_ST_AUTHORITY_LOCKED_OUT ?
@@ -572,7 +627,7 @@ static OpalStatus method_random(MethodContext *m)
     return OPAL_ST_SUCCESS;
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------ */
+/* ---- dispatch ------------------------------------------------------------ */
 
 OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
                        const char *fmt, ...)
@@ -618,34 +673,49 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
     g_autoptr(GString) why = g_string_new(NULL);
     g_autoptr(GString) refused = g_string_new(NULL);
     MethodContext m = {
-        .tper = tper, .session = s, .sp = opal_session_sp(tper, s->sp_uid), .call = call,
-        .results = results, .why = refused,
+        .tper = tper,
+        .session = s,
+        .sp = opal_session_sp(tper, s->sp_uid),
+        .call = call,
+        .results = results,
+        .why = refused,
     };
     OpalStatus status = OPAL_ST_NOT_AUTHORIZED;
     size_t i;
 
-    for (i = 0; i < G_N_ELEMENTS(methods) && methods[i].uid != call->method_uid; i++) {
+    for (i = 0; i < G_N_ELEMENTS(methods); i++) {
+        if (methods[i].uid == call->method_uid) {
+            break;
+        }
     }
     if (!m.sp) {
         opal_trace(tper, "session %u: its SP is gone", s->tsn);
         status = OPAL_ST_FAIL;
     } else if (i == G_N_ELEMENTS(methods)) {
-        opal_trace(tper, "method %016" G_GINT64_MODIFIER "x is not a method of this SP",
+        opal_trace(tper,
+                   "method %016" G_GINT64_MODIFIER
+                   "x is not a method of this SP",
                    call->method_uid);
     } else {
         g_autoptr(GString) who = g_string_new(NULL), what = g_string_new(NULL);
 
         /* "session 4097 (Admin1): Set on Locking_Range1" */
-        opal_name_uid(m.sp, s->auth.n ? s->auth.uids[0] : OPAL_UID_AUTH_ANYBODY, who);
+        opal_name_uid(m.sp, s->auth.n ? s->auth.uids[0] : OPAL_UID_AUTH_ANYBODY,
+                      who);
         opal_name_uid(m.sp, call->invoking_uid, what);
         if ((methods[i].changes & OPAL_CHANGE_PERSISTENT) && !s->write) {
-            /* StartSession's Write (Core 5.2.3.1): a read-only session changes nothing. */
-            opal_trace(tper, "session %u (%s): %s on %s refused: the session is read-only",
+            /*
+             * StartSession's Write (Core 5.2.3.1): a read-only session changes
+             * nothing.
+             */
+            opal_trace(tper,
+                       "session %u (%s): %s on %s refused: the session is "
+                       "read-only",
                        s->tsn, who->str, methods[i].name, what->str);
-        } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid, call->method_uid,
-                                      &m.columns, why)) {
-            opal_trace(tper, "session %u (%s): %s on %s refused: %s", s->tsn, who->str,
-                       methods[i].name, what->str, why->str);
+        } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid,
+                                      call->method_uid, &m.columns, why)) {
+            opal_trace(tper, "session %u (%s): %s on %s refused: %s", s->tsn,
+                       who->str, methods[i].name, what->str, why->str);
         } else {
             status = methods[i].fn(&m);
             if (status == OPAL_ST_SUCCESS && s->end_after_response &&
@@ -664,7 +734,8 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
                        who->str, methods[i].name, what->str,
                        opal_status_name(status), refused->len ? ": " : "",
                        refused->str);
-            if (status == OPAL_ST_SUCCESS && !opal_changed(tper, methods[i].changes)) {
+            if (status == OPAL_ST_SUCCESS &&
+                !opal_changed(tper, methods[i].changes)) {
                 opal_trace(tper, "session %u: %s's changes could not be saved: "
                            "TPER_MALFUNCTION", s->tsn, methods[i].name);
                 status = OPAL_ST_TPER_MALFUNCTION;
@@ -673,8 +744,10 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
     }
     /* A response must fit what the host said it can take (Opal 3.3.1). */
     if (status == OPAL_ST_SUCCESS &&
-        response_size(results->len) > tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
-        opal_trace(tper, "results of %u bytes exceed the host's MaxComPacketSize",
+        response_size(results->len) >
+            tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
+        opal_trace(tper,
+                   "results of %u bytes exceed the host's MaxComPacketSize",
                    results->len);
         status = OPAL_ST_RESPONSE_OVERFLOW;
     }

@@ -4,48 +4,44 @@
  * What a real drive keeps through power loss: every cell of both SPs' tables
  * (life cycles, C_PIN rows and their Tries, ranges, ACEs, MBRControl, PIN
  * verifiers and wrapped media keys) and the written parts of the byte tables
- * (MBR, DataStore).  Sessions, queued responses, KEKs, clear media keys
- * and the Block SID state are volatile and not saved (secrets.c, comid.c);
- * a loaded drive is one that was just powered on.
+ * (MBR, DataStore).  Sessions, queued responses, KEKs, clear media keys and the
+ * Block SID state are volatile and not saved (secrets.c, comid.c); a loaded
+ * drive is one that was just powered on.
  *
- * The format is versioned and self-describing, so that a newer engine can
- * read an older drive and a drive configured differently is refused by name:
+ * The format is versioned and self-describing, so that a newer engine can read
+ * an older drive and a drive configured differently is refused by name:
  *
  *   header   "OPALSTAT", u32 format version (2), u32 0
  *   records  u8 kind, then
  *              CELL   u64 SP, u64 row, u32 column, u32 length, bytes
  *              CHUNK  u64 SP, u64 table, u64 offset, u32 length, bytes
- *              CHUNKS u64 SP, u64 table, u32 length, a bitmap: bit n (LSB first)
- *                     set if the table's chunk n holds data, which a store
- *                     keeping the byte tables apart has (opal_tper_save_apart)
- *              KEK      u64 authority, u32 length, its key-encryption key
- *              SESSIONS the session layer (below), u32 length, a queued response
- *              BLOCK_SID u32 length (1), u8 bit 0 SID Authentication Blocked
+ *              CHUNKS u64 SP, u64 table, u32 length, a bitmap: bit n (LSB
+ * first) set if the table's chunk n holds data, which a store keeping the byte
+ * tables apart has (opal_tper_save_apart) KEK      u64 authority, u32 length,
+ * its key-encryption key SESSIONS the session layer (below), u32 length, a
+ * queued response BLOCK_SID u32 length (1), u8 bit 0 SID Authentication Blocked
  *                     State, bit 1 the last Block SID command's Clear Events
  *                     held Hardware Reset; written only if either is set
  *              SUM    u32 length (9), u64 the single-user Locking objects (bit
- *                     n: object n, 0 the global range), u8 RangeStartRangeLength-
- *                     Policy; written only in Single User Mode, first of all,
- *                     since it makes the rows (ACEs) and access rules that
- *                     Single User Mode adds, whose cells follow
- *              DATASTORES u32 length, u64 sizes: the LockingSP's DataStore
- *                     tables (Additional DataStore Tables, datastore.c), in
- *                     order; written only if they are not the factory's one
- *                     table of datastore-size bytes, before any cell or byte
- *                     table record, since it makes the tables, rows and rules
- *                     those fill
- *            END (kind 0xff) closes the state; nothing may follow it
+ *                     n: object n, 0 the global range), u8
+ * RangeStartRangeLength- Policy; written only in Single User Mode, first of
+ * all, since it makes the rows (ACEs) and access rules that Single User Mode
+ * adds, whose cells follow DATASTORES u32 length, u64 sizes: the LockingSP's
+ * DataStore tables (Additional DataStore Tables, datastore.c), in order;
+ * written only if they are not the factory's one table of datastore-size bytes,
+ * before any cell or byte table record, since it makes the tables, rows and
+ * rules those fill END (kind 0xff) closes the state; nothing may follow it
  *
  * KEK, SESSIONS and BLOCK_SID records, and cells of volatile columns (clear
  * media keys), belong to a running drive's state only (opal_tper_save_running,
  * for migration): a saved state that holds one is refused.
  *
- * A snapshot's running state (opal_tper_save_snapshot) is the same format,
- * read by the same loader, but kept in the image (qcow2 internal snapshots),
- * where anyone with the file can read it; the image must not hold what
- * decrypts a range that was locked when the snapshot was taken.  It has:
- *   - no KEK record: a KEK unwraps every key its authority holds a copy of;
- *   - no SESSIONS record: an open session would let whoever loads the image
+ * A snapshot's running state (opal_tper_save_snapshot) is the same format, read
+ * by the same loader, but kept in the image (qcow2 internal snapshots), where
+ * anyone with the file can read it; the image must not hold what decrypts a
+ * range that was locked when the snapshot was taken.  It has:  - no KEK record:
+ * a KEK unwraps every key its authority holds a copy of; - no SESSIONS record:
+ * an open session would let whoever loads the image
  *     act as its authorities without their PINs.  The drive resumes as after
  *     a stack reset of its one ComID (Core 3.3.4.7.5): no session, no queued
  *     response, the negotiated host properties back to their initial values,
@@ -63,14 +59,14 @@
  * The PIN verifiers and the keys' wrapped copies are in it too, as in the
  * non-volatile state: they are what the image holds anyway.
  *
- * New kinds of record extend the format without a new version: an engine
- * that does not know one refuses the state, with a reason, rather than drop what
- * it says (a BLOCK_SID record from a newer engine makes an older one refuse
- * the migration instead of unblocking SID), and a state without the record
- * reads as before (not blocked).
+ * New kinds of record extend the format without a new version: an engine that
+ * does not know one refuses the state, with a reason, rather than drop what it
+ * says (a BLOCK_SID record from a newer engine makes an older one refuse the
+ * migration instead of unblocking SID), and a state without the record reads as
+ * before (not blocked).
  *
- * All integers little-endian; cells hold their value's token encoding
- * (Core 3.2.2), which loading parses and type-checks like a Set.  Integrity
+ * All integers little-endian; cells hold their value's token encoding (Core
+ * 3.2.2), which loading parses and type-checks like a Set.  Integrity
  * (checksums, the two-slot update) is the storage layer's business.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
@@ -98,7 +94,7 @@ enum {
     RECORD_END = 0xff,
 };
 
-/* ---- writing ------------------------------------------------------------------------- */
+/* ---- writing ------------------------------------------------------------- */
 
 /*
  * Where a state goes: written once to count its bytes, then again into a
@@ -166,7 +162,8 @@ typedef enum SaveMode {
     SAVE_APART,         /* the same, byte tables as chunk maps */
     SAVE_RUNNING,       /* everything, volatile state included (migration) */
     SAVE_SNAPSHOT,      /* what of that the image may keep (savevm) */
-    SAVE_COPY,          /* the running state less the session layer (transactions) */
+    /* the running state less the session layer (transactions) */
+    SAVE_COPY,
 } SaveMode;
 
 /*
@@ -178,7 +175,8 @@ typedef enum SaveMode {
 static bool cell_saved(const OpalSP *sp, const OpalRow *row,
                        const OpalColumn *col, SaveMode mode)
 {
-    if (!(col->flags & OPAL_COL_VOLATILE) || mode == SAVE_RUNNING || mode == SAVE_COPY) {
+    if (!(col->flags & OPAL_COL_VOLATILE) || mode == SAVE_RUNNING ||
+        mode == SAVE_COPY) {
         return true;
     }
     return mode == SAVE_SNAPSHOT && row->def == &opal_tdef_k_aes_256 &&
@@ -197,7 +195,8 @@ static void save_sp(const OpalSP *sp, SaveMode mode, StateWriter *out)
             continue;
         }
         if (table->def->kind == OPAL_TABLE_BYTE) {
-            for (uint64_t off = 0; off < table->byte_size; off += OPAL_BYTE_CHUNK) {
+            for (uint64_t off = 0; off < table->byte_size;
+                 off += OPAL_BYTE_CHUNK) {
                 const uint8_t *chunk = table->chunks[off / OPAL_BYTE_CHUNK];
 
                 if (chunk) {
@@ -205,7 +204,8 @@ static void save_sp(const OpalSP *sp, SaveMode mode, StateWriter *out)
                     put_le(out, sp->uid, 8);
                     put_le(out, table->def->uid, 8);
                     put_le(out, off, 8);
-                    put_blob(out, chunk, MIN(OPAL_BYTE_CHUNK, table->byte_size - off));
+                    put_blob(out, chunk,
+                             MIN(OPAL_BYTE_CHUNK, table->byte_size - off));
                 }
             }
             continue;
@@ -274,12 +274,17 @@ static void save_sessions(const OpalTPer *tper, StateWriter *out)
 
 static void save_block_sid(const OpalTPer *tper, StateWriter *out)
 {
-    uint8_t flags = (tper->sid_blocked ? BLOCK_SID_BLOCKED : 0) |
-                    (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
-                     BLOCK_SID_HW_RESET : 0);
+    uint8_t flags =
+        (tper->sid_blocked ? BLOCK_SID_BLOCKED : 0) |
+        (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
+             BLOCK_SID_HW_RESET :
+             0);
 
     if (flags) {
-        /* Only then: a drive never blocked saves the same bytes as before Block SID. */
+        /*
+         * Only then: a drive never blocked saves the same bytes as before Block
+         * SID.
+         */
         put_u8(out, RECORD_BLOCK_SID);
         put_blob(out, &flags, 1);
     }
@@ -298,7 +303,8 @@ static void save_datastores(const OpalTPer *tper, StateWriter *out)
     size_t n = opal_datastore_sizes(tper->locking_sp, sizes);
 
     if (n == 1 && sizes[0] == tper->config.datastore_size) {
-        return;     /* the factory's table: a drive saves the same bytes as before */
+        /* the factory's table: a drive saves the same bytes as before */
+        return;
     }
     put_u8(out, RECORD_DATASTORES);
     put_le(out, n * 8, 4);
@@ -314,7 +320,10 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
     put_le(out, 0, 4);
     save_datastores(tper, out);
     if (tper->locking_sp->sum_objects) {
-        /* Only then: a drive not in Single User Mode saves the same bytes as before. */
+        /*
+         * Only then: a drive not in Single User Mode saves the same bytes as
+         * before.
+         */
         uint8_t sum[9];
 
         for (int i = 0; i < 8; i++) {
@@ -328,12 +337,14 @@ static void write_state(const OpalTPer *tper, SaveMode mode, StateWriter *out)
     save_sp(tper->locking_sp, mode, out);
     if (mode == SAVE_RUNNING || mode == SAVE_COPY) {
         /* In UID order: the same state always saves to the same bytes. */
-        g_autoptr(GList) uids = g_list_sort(g_hash_table_get_keys(tper->keks), compare_uid);
+        g_autoptr(GList) uids =
+            g_list_sort(g_hash_table_get_keys(tper->keks), compare_uid);
 
         for (GList *l = uids; l; l = l->next) {
             put_u8(out, RECORD_KEK);
             put_le(out, *(uint64_t *)l->data, 8);
-            put_blob(out, g_hash_table_lookup(tper->keks, l->data), OPAL_KEK_LEN);
+            put_blob(out, g_hash_table_lookup(tper->keks, l->data),
+                     OPAL_KEK_LEN);
         }
     }
     if (mode == SAVE_RUNNING) {
@@ -354,7 +365,8 @@ static uint8_t *save(const OpalTPer *live, SaveMode mode, size_t *len)
      * the image, nor in a migration or a snapshot, whose drive resumes as if
      * the transaction had aborted - the session that held it has none.
      */
-    const OpalTPer *tper = mode == SAVE_COPY ? live : opal_committed(live, &view);
+    const OpalTPer *tper =
+        mode == SAVE_COPY ? live : opal_committed(live, &view);
 
     write_state(tper, mode, &count);
     out = (StateWriter) { .buf = g_malloc(count.len) };
@@ -384,15 +396,15 @@ uint8_t *opal_tper_save_snapshot(const OpalTPer *tper, size_t *len)
     return save(tper, SAVE_SNAPSHOT, len);
 }
 
-/* ---- reading ------------------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------- */
 
 typedef struct StateReader {
     const uint8_t *pos, *end;
     GString *error;
     OpalChunkReadFn *read_chunk;        /* where CHUNKS records' bytes are */
     void *read_opaque;
-    bool running;                       /* a running drive's state (migration) */
-    bool cells_seen;                    /* SUM, DATASTORES come before any cell or chunk */
+    bool running;       /* a running drive's state (migration) */
+    bool cells_seen;    /* SUM, DATASTORES come before any cell or chunk */
     bool sum_seen;
     bool datastores_seen;
 } StateReader;
@@ -470,30 +482,36 @@ static bool load_cell(OpalTPer *tper, StateReader *r)
     OpalSP *sp;
     size_t len;
 
-    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &row_uid) || !get_le(r, 4, &column) ||
-        !get_blob(r, &data, &len)) {
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &row_uid) ||
+        !get_le(r, 4, &column) || !get_blob(r, &data, &len)) {
         g_string_append(r->error, "truncated cell record");
         return false;
     }
     sp = sp_of(tper, sp_uid);
     row = sp ? opal_sp_row(sp, row_uid) : NULL;
     if (!row) {
-        g_string_append_printf(r->error, "row %016" G_GINT64_MODIFIER "x of SP %016"
-                               G_GINT64_MODIFIER "x does not exist on this drive (is it "
-                               "configured with fewer users or ranges?)", row_uid, sp_uid);
+        g_string_append_printf(r->error,
+                               "row %016" G_GINT64_MODIFIER
+                               "x of SP %016" G_GINT64_MODIFIER
+                               "x does not exist on this drive (is it "
+                               "configured with fewer users or ranges?)",
+                               row_uid, sp_uid);
         return false;
     }
     col = opal_table_column(row->def, column);
     if (!col || ((col->flags & OPAL_COL_VOLATILE) && !r->running)) {
-        g_string_append_printf(r->error, "%s has no column %" G_GUINT64_FORMAT "%s",
-                               row->def->name, column,
-                               col ? " that is saved (a media key in the clear?)" : "");
+        g_string_append_printf(
+            r->error, "%s has no column %" G_GUINT64_FORMAT "%s",
+            row->def->name, column,
+            col ? " that is saved (a media key in the clear?)" : "");
         return false;
     }
     if (!opal_value_parse(data, len, tokens, &value, &why) ||
         !opal_column_accepts(col, &value)) {
-        g_string_append_printf(r->error, "%s.%s of %016" G_GINT64_MODIFIER "x: not a valid "
-                               "value", row->def->name, col->name, row_uid);
+        g_string_append_printf(r->error,
+                               "%s.%s of %016" G_GINT64_MODIFIER
+                               "x: not a valid value",
+                               row->def->name, col->name, row_uid);
         return false;
     }
     if (!secret_cell_valid(tper, row, column, &value, why_secret)) {
@@ -516,8 +534,10 @@ static OpalTable *byte_table_of(OpalTPer *tper, StateReader *r, uint64_t sp_uid,
     OpalTable *table = sp ? opal_sp_table(sp, table_uid) : NULL;
 
     if (!table || table->def->kind != OPAL_TABLE_BYTE) {
-        g_string_append_printf(r->error, "byte table %016" G_GINT64_MODIFIER "x does not "
-                               "exist", table_uid);
+        g_string_append_printf(r->error,
+                               "byte table %016" G_GINT64_MODIFIER
+                               "x does not exist",
+                               table_uid);
         return NULL;
     }
     return table;
@@ -531,11 +551,13 @@ static bool load_chunk_map(OpalTPer *tper, StateReader *r)
     OpalTable *table;
     size_t len;
 
-    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) || !get_blob(r, &map, &len)) {
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) ||
+        !get_blob(r, &map, &len)) {
         g_string_append(r->error, "truncated chunk map record");
         return false;
     }
-    if (!(table = byte_table_of(tper, r, sp_uid, table_uid))) {
+    table = byte_table_of(tper, r, sp_uid, table_uid);
+    if (!table) {
         return false;
     }
     area_uid = table_uid;
@@ -545,25 +567,32 @@ static bool load_chunk_map(OpalTPer *tper, StateReader *r)
         area_uid = OPAL_UID_TABLE_DATASTORE;
     }
     if (len != (nr_chunks(table) + 7) / 8) {
-        g_string_append_printf(r->error, "%s: the chunk map is for another size (is it "
-                               "configured differently?)", table->def->name);
+        g_string_append_printf(r->error,
+                               "%s: the chunk map is for another size (is it "
+                               "configured differently?)",
+                               table->def->name);
         return false;
     }
     if (!r->read_chunk) {
-        g_string_append_printf(r->error, "%s: its bytes are kept apart, and no store was "
-                               "given to read them from", table->def->name);
+        g_string_append_printf(r->error,
+                               "%s: its bytes are kept apart, and no store was "
+                               "given to read them from",
+                               table->def->name);
         return false;
     }
     for (uint64_t n = 0; n < nr_chunks(table); n++) {
-        size_t chunk_len = MIN(OPAL_BYTE_CHUNK, table->byte_size - n * OPAL_BYTE_CHUNK);
+        size_t chunk_len =
+            MIN(OPAL_BYTE_CHUNK, table->byte_size - n * OPAL_BYTE_CHUNK);
 
         if (!(map[n / 8] & (1u << (n % 8)))) {
             continue;
         }
-        if (!r->read_chunk(r->read_opaque, area_uid, place + n * OPAL_BYTE_CHUNK, buf,
-                           chunk_len)) {
-            g_string_append_printf(r->error, "%s: chunk %" G_GUINT64_FORMAT " could not be "
-                                   "read", table->def->name, n);
+        if (!r->read_chunk(r->read_opaque, area_uid,
+                           place + n * OPAL_BYTE_CHUNK, buf, chunk_len)) {
+            g_string_append_printf(r->error,
+                                   "%s: chunk %" G_GUINT64_FORMAT
+                                   " could not be read",
+                                   table->def->name, n);
             return false;
         }
         opal_table_write(table, n * OPAL_BYTE_CHUNK, buf, chunk_len);
@@ -578,18 +607,21 @@ static bool load_chunk(OpalTPer *tper, StateReader *r)
     OpalTable *table;
     size_t len;
 
-    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) || !get_le(r, 8, &offset) ||
-        !get_blob(r, &data, &len)) {
+    if (!get_le(r, 8, &sp_uid) || !get_le(r, 8, &table_uid) ||
+        !get_le(r, 8, &offset) || !get_blob(r, &data, &len)) {
         g_string_append(r->error, "truncated byte table record");
         return false;
     }
-    if (!(table = byte_table_of(tper, r, sp_uid, table_uid))) {
+    table = byte_table_of(tper, r, sp_uid, table_uid);
+    if (!table) {
         return false;
     }
     if (offset % OPAL_BYTE_CHUNK || offset >= table->byte_size ||
         len != MIN(OPAL_BYTE_CHUNK, table->byte_size - offset)) {
-        g_string_append_printf(r->error, "%s: %zu bytes at %" G_GUINT64_FORMAT " do not fit "
-                               "its %" G_GUINT64_FORMAT " bytes (is it configured smaller?)",
+        g_string_append_printf(r->error,
+                               "%s: %zu bytes at %" G_GUINT64_FORMAT
+                               " do not fit its %" G_GUINT64_FORMAT
+                               " bytes (is it configured smaller?)",
                                table->def->name, len, offset, table->byte_size);
         return false;
     }
@@ -607,7 +639,8 @@ static bool load_kek(OpalTPer *tper, StateReader *r)
         g_string_append(r->error, "a saved state holds a key-encryption key");
         return false;
     }
-    if (!get_le(r, 8, &authority) || !get_blob(r, &kek, &len) || len != OPAL_KEK_LEN) {
+    if (!get_le(r, 8, &authority) || !get_blob(r, &kek, &len) ||
+        len != OPAL_KEK_LEN) {
         g_string_append(r->error, "truncated or malformed KEK record");
         return false;
     }
@@ -626,8 +659,12 @@ static bool load_session(StateReader *r, OpalSession *s)
         (tsn && sp != OPAL_UID_ADMINSP && sp != OPAL_UID_LOCKINGSP)) {
         return false;
     }
-    *s = (OpalSession) {
-        .tsn = tsn, .hsn = hsn, .sp_uid = sp, .write = write, .end_after_response = end,
+    *s = (OpalSession){
+        .tsn = tsn,
+        .hsn = hsn,
+        .sp_uid = sp,
+        .write = write,
+        .end_after_response = end,
     };
     for (s->auth.n = 0; s->auth.n < n; s->auth.n++) {
         if (!get_le(r, 8, &s->auth.uids[s->auth.n])) {
@@ -652,8 +689,8 @@ static bool load_sessions(OpalTPer *tper, StateReader *r)
         g_string_append(r->error, "a saved state holds sessions");
         return false;
     }
-    if (!get_le(r, 4, &last_tsn) || !get_le(r, 4, &request) || !get_le(r, 4, &n) ||
-        n != OPAL_HP__COUNT) {
+    if (!get_le(r, 4, &last_tsn) || !get_le(r, 4, &request) ||
+        !get_le(r, 4, &n) || n != OPAL_HP__COUNT) {
         goto bad;
     }
     for (int i = 0; i < OPAL_HP__COUNT; i++) {
@@ -710,12 +747,14 @@ static bool load_block_sid(OpalTPer *tper, StateReader *r)
 static bool load_sum(OpalTPer *tper, StateReader *r)
 {
     unsigned max = opal_sum_max_objects(&tper->config);
-    uint64_t objects = 0, selectable = max >= 64 ? UINT64_MAX : (1ULL << max) - 1;
+    uint64_t objects = 0,
+             selectable = max >= 64 ? UINT64_MAX : (1ULL << max) - 1;
     const uint8_t *sum;
     size_t len;
 
     if (!get_blob(r, &sum, &len) || len != 9 || sum[8] > 1) {
-        g_string_append(r->error, "truncated or malformed Single User Mode record");
+        g_string_append(r->error,
+                        "truncated or malformed Single User Mode record");
         return false;
     }
     for (int i = 0; i < 8; i++) {
@@ -723,9 +762,11 @@ static bool load_sum(OpalTPer *tper, StateReader *r)
     }
     if (r->cells_seen || r->sum_seen || !objects || (objects & ~selectable)) {
         g_string_append_printf(r->error, "Single User Mode record %s",
-                               r->cells_seen || r->sum_seen ? "out of place" :
-                               "names Locking objects this drive cannot make single-user "
-                               "(is it configured with fewer users or ranges?)");
+                               r->cells_seen || r->sum_seen ?
+                                   "out of place" :
+                                   "names Locking objects this drive cannot "
+                                   "make single-user (is it configured with "
+                                   "fewer users or ranges?)");
         return false;
     }
     r->sum_seen = true;
@@ -740,8 +781,10 @@ static bool load_datastores(OpalTPer *tper, StateReader *r)
     const char *why = NULL;
     size_t len, n;
 
-    if (!get_blob(r, &blob, &len) || !len || len % 8 || len / 8 > G_N_ELEMENTS(sizes)) {
-        g_string_append(r->error, "truncated or malformed DataStore tables record");
+    if (!get_blob(r, &blob, &len) || !len || len % 8 ||
+        len / 8 > G_N_ELEMENTS(sizes)) {
+        g_string_append(r->error,
+                        "truncated or malformed DataStore tables record");
         return false;
     }
     if (r->cells_seen || r->datastores_seen) {
@@ -755,9 +798,12 @@ static bool load_datastores(OpalTPer *tper, StateReader *r)
             sizes[i] |= (uint64_t)blob[i * 8 + b] << (8 * b);
         }
     }
-    if (opal_datastore_check(&tper->config, sizes, n, &why) != OPAL_ST_SUCCESS) {
-        g_string_append_printf(r->error, "DataStore tables this drive cannot have: %s (is "
-                               "its datastore-size smaller?)", why);
+    if (opal_datastore_check(&tper->config, sizes, n, &why) !=
+        OPAL_ST_SUCCESS) {
+        g_string_append_printf(r->error,
+                               "DataStore tables this drive cannot have: %s "
+                               "(is its datastore-size smaller?)",
+                               why);
         return false;
     }
     r->datastores_seen = true;
@@ -770,7 +816,8 @@ static bool load_records(OpalTPer *tper, StateReader *r)
     uint64_t version, reserved, kind;
 
     if ((size_t)(r->end - r->pos) < 8 || memcmp(r->pos, STATE_MAGIC, 8)) {
-        g_string_append(r->error, "not an ide-opal-hd state (no OPALSTAT header)");
+        g_string_append(r->error,
+                        "not an ide-opal-hd state (no OPALSTAT header)");
         return false;
     }
     r->pos += 8;
@@ -779,8 +826,10 @@ static bool load_records(OpalTPer *tper, StateReader *r)
         return false;
     }
     if (version != STATE_VERSION || reserved) {
-        g_string_append_printf(r->error, "state format %" G_GUINT64_FORMAT " is not one "
-                               "this engine reads (%d)", version, STATE_VERSION);
+        g_string_append_printf(r->error,
+                               "state format %" G_GUINT64_FORMAT
+                               " is not one this engine reads (%d)",
+                               version, STATE_VERSION);
         return false;
     }
     while (get_le(r, 1, &kind)) {
@@ -833,7 +882,8 @@ static bool load_records(OpalTPer *tper, StateReader *r)
                 g_string_append(r->error, "bytes after the end record");
                 return false;
             }
-            if ((r->sum_seen || r->datastores_seen) && !opal_locking_sp_active(tper)) {
+            if ((r->sum_seen || r->datastores_seen) &&
+                !opal_locking_sp_active(tper)) {
                 g_string_append_printf(r->error, "%s on an inactive LockingSP",
                                        r->sum_seen ? "Single User Mode" :
                                        "DataStore tables of its own");
@@ -841,7 +891,9 @@ static bool load_records(OpalTPer *tper, StateReader *r)
             }
             return true;
         default:
-            g_string_append_printf(r->error, "unknown record kind %" G_GUINT64_FORMAT, kind);
+            g_string_append_printf(r->error,
+                                   "unknown record kind %" G_GUINT64_FORMAT,
+                                   kind);
             return false;
         }
     }
@@ -849,7 +901,10 @@ static bool load_records(OpalTPer *tper, StateReader *r)
     return false;
 }
 
-/* The factory drive loading starts from has keys of its own: the state's replace them. */
+/*
+ * The factory drive loading starts from has keys of its own: the state's
+ * replace them.
+ */
 static void forget_factory_keys(OpalTPer *tper)
 {
     OpalTable *keys = opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_K_AES_256);
@@ -880,7 +935,7 @@ static bool load(OpalTPer *tper, StateReader *r, char **error)
     admin = tper->admin_sp;
     locking = tper->locking_sp;
     tper->comid_request = OPAL_COMID_REQ_NONE;
-    tper->sid_blocked = false;          /* unless a BLOCK_SID record says otherwise */
+    tper->sid_blocked = false;  /* unless a BLOCK_SID record says otherwise */
     tper->sid_block_clear_events = 0;
     tper->admin_sp = NULL;
     tper->locking_sp = NULL;
@@ -922,16 +977,21 @@ bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
     return load(tper, &r, error);
 }
 
-bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len,
+                            char **error)
 {
     StateReader r = {
-        .pos = buf, .end = buf + len, .error = g_string_new(NULL), .running = true,
+        .pos = buf,
+        .end = buf + len,
+        .error = g_string_new(NULL),
+        .running = true,
     };
 
     return load(tper, &r, error);
 }
 
-bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error)
+bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len,
+                    char **error)
 {
     return opal_tper_load_apart(tper, buf, len, NULL, NULL, error);
 }
@@ -946,8 +1006,11 @@ bool opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level)
     bool loaded;
 
     buf = save(tper, SAVE_COPY, &len);
-    r = (StateReader) {
-        .pos = buf, .end = buf + len, .error = g_string_new(NULL), .running = true,
+    r = (StateReader){
+        .pos = buf,
+        .end = buf + len,
+        .error = g_string_new(NULL),
+        .running = true,
     };
     /* A TPer of its own to load into, which only lends its new SPs and KEKs. */
     copy->config = tper->config;

@@ -35,7 +35,8 @@ static const char *life_cycle_name(const OpalTPer *tper, uint64_t sp_uid)
 {
     uint64_t state = 0;
 
-    opal_row_get_uint(opal_sp_row(tper->admin_sp, sp_uid), OPAL_COL_SP_LIFE_CYCLE, &state);
+    opal_row_get_uint(opal_sp_row(tper->admin_sp, sp_uid),
+                      OPAL_COL_SP_LIFE_CYCLE, &state);
     switch (state) {
     case OPAL_LIFE_CYCLE_MANUFACTURED_INACTIVE:
         return "manufactured-inactive";
@@ -64,8 +65,9 @@ static void add_authorities(const OpalSP *sp, GArray *out)
             g_free(st.name);
             continue;
         }
-        if (opal_row_get_uid(a, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) &&
-            (cpin = opal_sp_row(sp, credential))) {
+        cpin = opal_row_get_uid(a, OPAL_COL_AUTHORITY_CREDENTIAL, &credential) ?
+               opal_sp_row(sp, credential) : NULL;
+        if (cpin) {
             st.has_pin = true;
             opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRIES, &st.tries);
             opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRY_LIMIT, &st.try_limit);
@@ -96,39 +98,46 @@ OpalStatusReport *opal_tper_status(const OpalTPer *live)
         const OpalRow *row = g_ptr_array_index(ranges->rows, i);
         OpalRangeStatus st = {
             .number = opal_range_number(row),
-            .read_lock_enabled = cell_true(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED),
-            .write_lock_enabled = cell_true(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED),
+            .read_lock_enabled =
+                cell_true(row, OPAL_COL_LOCKING_READ_LOCK_ENABLED),
+            .write_lock_enabled =
+                cell_true(row, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED),
             .read_locked = cell_true(row, OPAL_COL_LOCKING_READ_LOCKED),
             .write_locked = cell_true(row, OPAL_COL_LOCKING_WRITE_LOCKED),
-            .lock_on_reset = opal_cell_uint_set(row->cells[OPAL_COL_LOCKING_LOCK_ON_RESET]),
+            .lock_on_reset =
+                opal_cell_uint_set(row->cells[OPAL_COL_LOCKING_LOCK_ON_RESET]),
             .key_in_memory = opal_range_key_known(lsp, row),
         };
 
         if (st.number < 64 && (lsp->sum_objects & (1ULL << st.number))) {
-            st.owner = st.number + 1;           /* Single User Mode: User n+1 (sum.c) */
+            st.owner = st.number + 1;   /* Single User Mode: User n+1 (sum.c) */
         }
 
         opal_row_get_uint(row, OPAL_COL_LOCKING_RANGE_START, &st.start);
         opal_row_get_uint(row, OPAL_COL_LOCKING_RANGE_LENGTH, &st.length);
         if (!st.number) {
-            st.length = tper->config.nb_blocks;    /* what the rest of the medium is */
+            /* what the rest of the medium is */
+            st.length = tper->config.nb_blocks;
         }
         g_array_append_val(r->ranges, st);
     }
     r->mbr_enable = cell_true(mbr, OPAL_COL_MBRCONTROL_ENABLE);
     r->mbr_done = cell_true(mbr, OPAL_COL_MBRCONTROL_DONE);
-    r->mbr_done_on_reset = opal_cell_uint_set(mbr->cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]);
+    r->mbr_done_on_reset =
+        opal_cell_uint_set(mbr->cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]);
     r->mbr_size = tper->config.mbr_size;
     {
         uint64_t sizes[OPAL_DATASTORE_MAX_TABLES];
         size_t n = opal_datastore_sizes(lsp, sizes);
 
-        r->datastore_tables = g_array_sized_new(false, false, sizeof(uint64_t), n);
+        r->datastore_tables =
+            g_array_sized_new(false, false, sizeof(uint64_t), n);
         g_array_append_vals(r->datastore_tables, sizes, n);
     }
     r->sid_blocked = tper->sid_blocked;
-    r->sid_blocked_hw_reset = tper->sid_blocked &&
-                              (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET);
+    r->sid_blocked_hw_reset =
+        tper->sid_blocked &&
+        (tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET);
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
         const OpalSession *s = &tper->sessions[i];
         const OpalSP *sp = s->sp_uid == OPAL_UID_ADMINSP ? tper->admin_sp : lsp;
@@ -158,7 +167,8 @@ void opal_status_report_free(OpalStatusReport *r)
         g_free(g_array_index(r->authorities, OpalAuthorityStatus, i).name);
     }
     for (guint i = 0; i < r->sessions->len; i++) {
-        g_strfreev(g_array_index(r->sessions, OpalSessionStatus, i).authorities);
+        g_strfreev(
+            g_array_index(r->sessions, OpalSessionStatus, i).authorities);
     }
     g_array_unref(r->authorities);
     g_array_unref(r->ranges);
