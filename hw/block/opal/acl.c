@@ -33,13 +33,17 @@ void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s)
     } else if (table) {
         g_string_append_printf(s, "%s table", table->def->name);
     } else if (row) {
-        /* A row with no Name column, such as MBRControl's only row: its table's name. */
+        /*
+         * A row with no Name column, such as MBRControl's only row: its table's
+         * name.
+         */
         const OpalTable *own = opal_sp_table(sp, row->def->uid);
 
         if (own && own->rows->len == 1) {
             g_string_append(s, row->def->name);
         } else {
-            g_string_append_printf(s, "%s row %016" G_GINT64_MODIFIER "x", row->def->name, uid);
+            g_string_append_printf(s, "%s row %016" G_GINT64_MODIFIER "x",
+                                   row->def->name, uid);
         }
     } else {
         g_string_append_printf(s, "%016" G_GINT64_MODIFIER "x", uid);
@@ -47,7 +51,8 @@ void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s)
 }
 
 /* Whether the session holds authority @ref, itself or through its class. */
-static bool holds_authority(const OpalSP *sp, const OpalAuthSet *auth, uint64_t ref)
+static bool holds_authority(const OpalSP *sp, const OpalAuthSet *auth,
+                            uint64_t ref)
 {
     if (ref == OPAL_UID_AUTH_ANYBODY) {
         return true;
@@ -57,7 +62,8 @@ static bool holds_authority(const OpalSP *sp, const OpalAuthSet *auth, uint64_t 
         uint64_t class;
 
         if (auth->uids[i] == ref ||
-            (row && opal_row_get_uid(row, OPAL_COL_AUTHORITY_CLASS, &class) && class == ref)) {
+            (row && opal_row_get_uid(row, OPAL_COL_AUTHORITY_CLASS, &class) &&
+             class == ref)) {
             return true;
         }
     }
@@ -276,10 +282,12 @@ static uint32_t ace_columns(const OpalRow *ace)
     return mask ? mask : ALL_COLUMNS;
 }
 
-const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking, uint64_t method)
+const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking,
+                                   uint64_t method)
 {
     for (guint i = 0; i < sp->rules->len; i++) {
-        const OpalAccessRule *rule = &g_array_index(sp->rules, OpalAccessRule, i);
+        const OpalAccessRule *rule =
+            &g_array_index(sp->rules, OpalAccessRule, i);
 
         if (rule->invoking == invoking && rule->method == method) {
             return rule;
@@ -288,8 +296,9 @@ const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking, uint64_t
     return NULL;
 }
 
-bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invoking,
-                       uint64_t method, uint32_t *columns, GString *why)
+bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth,
+                       uint64_t invoking, uint64_t method, uint32_t *columns,
+                       GString *why)
 {
     const OpalAccessRule *rule = opal_sp_rule(sp, invoking, method);
     bool granted = false;

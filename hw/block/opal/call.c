@@ -25,7 +25,8 @@ static bool call_fail(const char **why, const char *reason)
 }
 
 /* The extent of the value starting at tokens[i] (an atom, list or name). */
-static bool value_extent(GArray *tokens, size_t i, size_t *count, const char **why)
+static bool value_extent(GArray *tokens, size_t i, size_t *count,
+                         const char **why)
 {
     const OpalToken *t = &g_array_index(tokens, OpalToken, i);
     uint8_t stack[MAX_NESTING];
@@ -95,14 +96,17 @@ static bool split_args(OpalCall *call, const char **why)
         }
         if (!named) {
             if (call->nr_optional > 0) {
-                return call_fail(why, "required argument after an optional one");
+                return call_fail(why,
+                                 "required argument after an optional one");
             }
             if (call->nr_required == OPAL_MAX_ARGS) {
                 return call_fail(why, "too many arguments");
             }
             call->required[call->nr_required++] = (OpalValue) { t, count };
         } else {
-            /* StartName name value EndName: a name atom and exactly one value. */
+            /*
+             * StartName name value EndName: a name atom and exactly one value.
+             */
             size_t value_count;
 
             if (count < 4 || t[1].type == OPAL_TOKEN_CONTROL ||
@@ -114,7 +118,8 @@ static bool split_args(OpalCall *call, const char **why)
                 return call_fail(why, "too many arguments");
             }
             call->optional[call->nr_optional].name = &t[1];
-            call->optional[call->nr_optional].value = (OpalValue) { &t[2], value_count };
+            call->optional[call->nr_optional].value =
+                (OpalValue) { &t[2], value_count };
             call->nr_optional++;
         }
         i += count;
@@ -122,7 +127,8 @@ static bool split_args(OpalCall *call, const char **why)
     return true;
 }
 
-bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char **why)
+bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len,
+                     const char **why)
 {
     OpalTokenReader r;
     OpalToken t;
@@ -135,8 +141,11 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
     if (!expect_control(&r, OPAL_TK_CALL)) {
         return call_fail(why, r.error ? r.error : "no Call token");
     }
-    if (!read_uid(&r, &call->invoking_uid) || !read_uid(&r, &call->method_uid)) {
-        return call_fail(why, r.error ? r.error : "invoking or method UID is not 8 bytes");
+    if (!read_uid(&r, &call->invoking_uid) ||
+        !read_uid(&r, &call->method_uid)) {
+        return call_fail(why, r.error ?
+                                  r.error :
+                                  "invoking or method UID is not 8 bytes");
     }
     if (!expect_control(&r, OPAL_TK_START_LIST)) {
         return call_fail(why, r.error ? r.error : "no argument list");
@@ -144,14 +153,17 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
     /* Collect the argument tokens up to the list's own EndList. */
     for (;;) {
         if (!opal_token_read(&r, &t)) {
-            return call_fail(why, r.error ? r.error : "argument list not closed");
+            return call_fail(why,
+                             r.error ? r.error : "argument list not closed");
         }
         if (opal_token_is(&t, OPAL_TK_END_LIST) && depth == 0) {
             break;
         }
-        if (opal_token_is(&t, OPAL_TK_START_LIST) || opal_token_is(&t, OPAL_TK_START_NAME)) {
+        if (opal_token_is(&t, OPAL_TK_START_LIST) ||
+            opal_token_is(&t, OPAL_TK_START_NAME)) {
             depth++;
-        } else if (opal_token_is(&t, OPAL_TK_END_LIST) || opal_token_is(&t, OPAL_TK_END_NAME)) {
+        } else if (opal_token_is(&t, OPAL_TK_END_LIST) ||
+                   opal_token_is(&t, OPAL_TK_END_NAME)) {
             if (depth == 0) {
                 return call_fail(why, "unbalanced list or name");
             }
@@ -160,7 +172,8 @@ bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char
         g_array_append_val(call->tokens, t);
     }
     if (!expect_control(&r, OPAL_TK_END_OF_DATA)) {
-        return call_fail(why, r.error ? r.error : "no EndOfData after the arguments");
+        return call_fail(why, r.error ? r.error :
+                                        "no EndOfData after the arguments");
     }
     /* The host's status list: three integers, the first 0 (Core 3.2.4.2). */
     if (!expect_control(&r, OPAL_TK_START_LIST)) {
@@ -229,8 +242,8 @@ bool opal_value_uid(const OpalValue *v, uint64_t *uid)
     return true;
 }
 
-bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens, OpalValue *value,
-                      const char **why)
+bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens,
+                      OpalValue *value, const char **why)
 {
     OpalTokenReader r;
     OpalToken t;

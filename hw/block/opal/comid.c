@@ -152,9 +152,12 @@ OpalIfStatus opal_tper_reset_send(OpalTPer *tper)
     return OPAL_IF_OK;
 }
 
-/* ---- Block SID Authentication ------------------------------------------------------ */
+/* ---- Block SID Authentication -------------------------------------------- */
 
-/* Called with @len >= 1 (opal_if_send_check); bytes after the first are reserved. */
+/*
+ * Called with @len >= 1 (opal_if_send_check); bytes after the first are
+ * reserved.
+ */
 OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len)
 {
     /*
@@ -164,7 +167,9 @@ OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len)
      */
     tper->sid_block_clear_events = buf[0] & OPAL_BLOCK_SID_CLEAR_HW_RESET;
     tper->sid_blocked = true;
-    opal_trace(tper, "Block SID: authentication as SID blocked until the next power cycle%s",
+    opal_trace(tper,
+               "Block SID: authentication as SID blocked until the next power "
+               "cycle%s",
                tper->sid_block_clear_events ? " or hardware reset" : "");
     return OPAL_IF_OK;
 }
@@ -180,13 +185,14 @@ void opal_block_sid_reset(OpalTPer *tper, OpalReset type)
 
     if (type == OPAL_RESET_POWER_CYCLE) {
         if (tper->sid_blocked) {
-            opal_trace(tper, "Block SID: the power cycle ends the SID Authentication "
-                       "Blocked State");
+            opal_trace(tper, "Block SID: the power cycle ends the SID "
+                             "Authentication Blocked State");
         }
         tper->sid_blocked = false;
         tper->sid_block_clear_events = 0;
     } else if (type == OPAL_RESET_HARDWARE && hw && tper->sid_blocked) {
-        opal_trace(tper, "Block SID: the hardware reset ends the SID Authentication "
+        opal_trace(tper,
+                   "Block SID: the hardware reset ends the SID Authentication "
                    "Blocked State (Clear Events: Hardware Reset)");
         tper->sid_blocked = false;
     }
@@ -196,7 +202,9 @@ void opal_block_sid_reset(OpalTPer *tper, OpalReset type)
  * Only SID, in the AdminSP, is blocked: the PSID (a PSID revert) and every
  * authority of the LockingSP still authenticate.
  */
-bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp, uint64_t authority)
+bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp,
+                           uint64_t authority)
 {
-    return tper->sid_blocked && sp == tper->admin_sp && authority == OPAL_UID_AUTH_SID;
+    return tper->sid_blocked && sp == tper->admin_sp &&
+           authority == OPAL_UID_AUTH_SID;
 }

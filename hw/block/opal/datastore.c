@@ -39,18 +39,23 @@
 #include "uid.h"
 
 #define ADDITIONAL(n) \
-    { .uid = OPAL_UID_TABLE_DATASTORE_N(n), .name = "DataStore" #n, .kind = OPAL_TABLE_BYTE }
+    { \
+        .uid = OPAL_UID_TABLE_DATASTORE_N(n), .name = "DataStore" #n, \
+        .kind = OPAL_TABLE_BYTE \
+    }
 
 /* DataStore2 ... DataStore16. */
 static const OpalTableDef additional_tables[] = {
-    ADDITIONAL(2), ADDITIONAL(3), ADDITIONAL(4), ADDITIONAL(5), ADDITIONAL(6),
-    ADDITIONAL(7), ADDITIONAL(8), ADDITIONAL(9), ADDITIONAL(10), ADDITIONAL(11),
-    ADDITIONAL(12), ADDITIONAL(13), ADDITIONAL(14), ADDITIONAL(15), ADDITIONAL(16),
+    ADDITIONAL(2),  ADDITIONAL(3),  ADDITIONAL(4),  ADDITIONAL(5),
+    ADDITIONAL(6),  ADDITIONAL(7),  ADDITIONAL(8),  ADDITIONAL(9),
+    ADDITIONAL(10), ADDITIONAL(11), ADDITIONAL(12), ADDITIONAL(13),
+    ADDITIONAL(14), ADDITIONAL(15), ADDITIONAL(16),
 };
-G_STATIC_ASSERT(G_N_ELEMENTS(additional_tables) == OPAL_DATASTORE_MAX_TABLES - 1);
+G_STATIC_ASSERT(G_N_ELEMENTS(additional_tables) ==
+                OPAL_DATASTORE_MAX_TABLES - 1);
 
-OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes, size_t n,
-                                const char **why)
+OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes,
+                                size_t n, const char **why)
 {
     uint64_t total = 0;
 
@@ -64,7 +69,8 @@ OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes,
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (i && sizes[i] % OPAL_DATASTORE_ALIGNMENT) {
-            *why = "an additional table's size is not a multiple of the alignment";
+            *why =
+                "an additional table's size is not a multiple of the alignment";
             return OPAL_ST_INVALID_PARAMETER;
         }
         total = sizes[i] > UINT64_MAX - total ? UINT64_MAX : total + sizes[i];
@@ -80,8 +86,8 @@ OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes,
     return OPAL_ST_SUCCESS;
 }
 
-OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t *sizes,
-                                size_t *n)
+OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list,
+                                uint64_t *sizes, size_t *n)
 {
     g_autofree uint64_t *all = NULL;
     const char *why = NULL;
@@ -94,7 +100,8 @@ OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t 
         *n = 1;
         return OPAL_ST_SUCCESS;
     }
-    if (list->count < 2 || !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
+    if (list->count < 2 ||
+        !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
         opal_trace(tper, "DataStoreTableSizes is not a list");
         return OPAL_ST_INVALID_PARAMETER;
     }
@@ -104,15 +111,19 @@ OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t 
         const OpalValue element = { &list->tokens[i + 1], 1 };
 
         if (!opal_value_uint(&element, &all[i])) {
-            opal_trace(tper, "DataStoreTableSizes: element %zu is not a uinteger", i + 1);
+            opal_trace(tper,
+                       "DataStoreTableSizes: element %zu is not a uinteger",
+                       i + 1);
             return OPAL_ST_INVALID_PARAMETER;
         }
     }
     status = opal_datastore_check(&tper->config, all, count, &why);
     if (status != OPAL_ST_SUCCESS) {
-        opal_trace(tper, "DataStoreTableSizes refused: %s (at most %u tables, %u bytes in "
-                   "all, additional ones in multiples of %u)", why, OPAL_DATASTORE_MAX_TABLES,
-                   tper->config.datastore_size, OPAL_DATASTORE_ALIGNMENT);
+        opal_trace(tper,
+                   "DataStoreTableSizes refused: %s (at most %u tables, %u "
+                   "bytes in all, additional ones in multiples of %u)",
+                   why, OPAL_DATASTORE_MAX_TABLES, tper->config.datastore_size,
+                   OPAL_DATASTORE_ALIGNMENT);
         return status;
     }
     memcpy(sizes, all, count * sizeof(*sizes));
@@ -123,11 +134,19 @@ OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t 
 static void add_table(OpalSP *sp, unsigned number, uint64_t size)
 {
     const OpalTableDef *def = &additional_tables[number - 2];
-    g_autofree char *get_name = g_strdup_printf("ACE_DataStore%u_Get_All", number);
-    g_autofree char *set_name = g_strdup_printf("ACE_DataStore%u_Set_All", number);
+    g_autofree char *get_name =
+        g_strdup_printf("ACE_DataStore%u_Get_All", number);
+    g_autofree char *set_name =
+        g_strdup_printf("ACE_DataStore%u_Set_All", number);
     const OpalAceDef aces[] = {
-        { OPAL_UID_ACE_DATASTORE_N_GET_ALL(number), get_name, { OPAL_UID_AUTH_ADMINS }, 0 },
-        { OPAL_UID_ACE_DATASTORE_N_SET_ALL(number), set_name, { OPAL_UID_AUTH_ADMINS }, 0 },
+        { OPAL_UID_ACE_DATASTORE_N_GET_ALL(number),
+          get_name,
+          { OPAL_UID_AUTH_ADMINS },
+          0 },
+        { OPAL_UID_ACE_DATASTORE_N_SET_ALL(number),
+          set_name,
+          { OPAL_UID_AUTH_ADMINS },
+          0 },
     };
 
     opal_sp_add_table(sp, def, size);
@@ -135,7 +154,8 @@ static void add_table(OpalSP *sp, unsigned number, uint64_t size)
     for (size_t i = 0; i < G_N_ELEMENTS(aces); i++) {
         opal_factory_add_ace(sp, &aces[i]);
         OPAL_ALLOW(sp, aces[i].uid, OPAL_UID_M_GET, OPAL_UID_ACE_ACE_GET_ALL);
-        OPAL_ALLOW(sp, aces[i].uid, OPAL_UID_M_SET, OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION);
+        OPAL_ALLOW(sp, aces[i].uid, OPAL_UID_M_SET,
+                   OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION);
     }
     OPAL_ALLOW(sp, def->uid, OPAL_UID_M_GET, aces[0].uid);
     OPAL_ALLOW(sp, def->uid, OPAL_UID_M_SET, aces[1].uid);
@@ -154,7 +174,8 @@ void opal_datastore_apply(OpalSP *sp, const uint64_t *sizes, size_t n)
      * new since the last Revert), unless a crafted state put some there:
      * the new layout starts empty either way.
      */
-    for (uint64_t i = 0; i < (first->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK; i++) {
+    for (uint64_t i = 0;
+         i < (first->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK; i++) {
         g_free(first->chunks[i]);
     }
     g_free(first->chunks);
@@ -171,7 +192,8 @@ size_t opal_datastore_sizes(const OpalSP *sp, uint64_t *sizes)
     size_t n = 0;
 
     for (unsigned number = 1; number <= OPAL_DATASTORE_MAX_TABLES; number++) {
-        const OpalTable *table = opal_sp_table(sp, OPAL_UID_TABLE_DATASTORE_N(number));
+        const OpalTable *table =
+            opal_sp_table(sp, OPAL_UID_TABLE_DATASTORE_N(number));
 
         if (!table) {
             break;
@@ -181,12 +203,14 @@ size_t opal_datastore_sizes(const OpalSP *sp, uint64_t *sizes)
     return n;
 }
 
-bool opal_datastore_place(const OpalSP *sp, uint64_t table_uid, uint64_t *offset)
+bool opal_datastore_place(const OpalSP *sp, uint64_t table_uid,
+                          uint64_t *offset)
 {
     uint64_t place = 0;
 
     for (unsigned number = 1; number <= OPAL_DATASTORE_MAX_TABLES; number++) {
-        const OpalTable *table = opal_sp_table(sp, OPAL_UID_TABLE_DATASTORE_N(number));
+        const OpalTable *table =
+            opal_sp_table(sp, OPAL_UID_TABLE_DATASTORE_N(number));
 
         if (!table) {
             break;

@@ -17,7 +17,10 @@
 #define DISCOVERY_HEADER_LEN    48
 #define FEATURE_HEADER_LEN      4
 
-/* Feature codes (Core 3.3.6.x, Opal SSC 2.02 3.1.1, Opal Feature Set: DataStore). */
+/*
+ * Feature codes (Core 3.3.6.x, Opal SSC 2.02 3.1.1, Opal Feature Set:
+ * DataStore).
+ */
 enum {
     FEATURE_TPER = 0x0001,
     FEATURE_LOCKING = 0x0002,
@@ -53,21 +56,24 @@ enum {
  */
 #define LOCKING_HW_RESET_FOR_LOR_DOR    0x80
 
-/* Single User Mode feature (SUM FS 1.00, Level 0 Discovery), byte 4 of the body. */
-#define SUM_ANY                         0x01    /* some Locking object is single-user */
-#define SUM_ALL                         0x02    /* every Locking object is */
-#define SUM_POLICY                      0x04    /* RangeStart/RangeLength: the Admins' */
+/*
+ * Single User Mode feature (SUM FS 1.00, Level 0 Discovery), byte 4 of the
+ * body.
+ */
+#define SUM_ANY     0x01    /* some Locking object is single-user */
+#define SUM_ALL     0x02    /* every Locking object is */
+#define SUM_POLICY  0x04    /* RangeStart/RangeLength: the Admins' */
 
 /* Block SID Authentication feature (version 1). */
-#define BLOCK_SID_VALUE_STATE           0x01    /* C_PIN_SID's PIN is not MSID's */
-#define BLOCK_SID_BLOCKED_STATE         0x02    /* SID Authentication Blocked State */
-#define BLOCK_SID_HW_RESET              0x01    /* byte 1: the last command's Clear Events */
+#define BLOCK_SID_VALUE_STATE   0x01  /* C_PIN_SID's PIN is not MSID's */
+#define BLOCK_SID_BLOCKED_STATE 0x02  /* SID Authentication Blocked State */
+#define BLOCK_SID_HW_RESET      0x01  /* byte 1: last command's Clear Events */
 
 typedef struct Feature {
     uint16_t code;
-    uint8_t version;            /* byte 2, bits 7-4 */
-    uint8_t minor;              /* byte 2, bits 3-0: reserved but in Opal SSC V2 */
-    uint8_t length;             /* bytes after the 4-byte feature header */
+    uint8_t version;    /* byte 2, bits 7-4 */
+    uint8_t minor;      /* byte 2, bits 3-0: reserved but in Opal SSC V2 */
+    uint8_t length;     /* bytes after the 4-byte feature header */
     void (*fill)(const OpalTPer *tper, uint8_t *body);
 } Feature;
 
@@ -106,7 +112,8 @@ static void fill_locking(const OpalTPer *tper, uint8_t *body)
 {
     const OpalRow *mbr = opal_sp_row(tper->locking_sp, OPAL_UID_MBRCONTROL_OBJ);
 
-    body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION | LOCKING_HW_RESET_FOR_LOR_DOR;
+    body[0] = LOCKING_SUPPORTED | LOCKING_MEDIA_ENCRYPTION |
+              LOCKING_HW_RESET_FOR_LOR_DOR;
     if (!opal_locking_sp_active(tper)) {
         return;         /* Manufactured-Inactive: nothing is enabled yet */
     }
@@ -125,7 +132,7 @@ static void fill_locking(const OpalTPer *tper, uint8_t *body)
 /* Geometry Reporting (Opal SSC 2.02, 3.1.1.4): ranges must be aligned. */
 static void fill_geometry(const OpalTPer *tper, uint8_t *body)
 {
-    body[0] = 0x01;     /* ALIGN: range boundaries must respect the granularity */
+    body[0] = 0x01; /* ALIGN: range boundaries must respect the granularity */
     opal_put_be32(body + 8, tper->config.logical_block_size);
     opal_put_be64(body + 12, tper->config.alignment_granularity);
     opal_put_be64(body + 20, 0);        /* lowest aligned LBA */
@@ -140,7 +147,8 @@ static void fill_geometry(const OpalTPer *tper, uint8_t *body)
 static void fill_sum(const OpalTPer *tper, uint8_t *body)
 {
     unsigned nr_objects = tper->config.nr_ranges + 1u;
-    uint64_t objects = opal_locking_sp_active(tper) ? tper->locking_sp->sum_objects : 0;
+    uint64_t objects =
+        opal_locking_sp_active(tper) ? tper->locking_sp->sum_objects : 0;
 
     opal_put_be32(body, opal_sum_max_objects(&tper->config));
     if (objects) {
@@ -218,11 +226,14 @@ static const Feature features[] = {
 
 size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
 {
-    uint8_t resp[DISCOVERY_HEADER_LEN + G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
+    uint8_t resp[DISCOVERY_HEADER_LEN +
+                 G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
     size_t pos = DISCOVERY_HEADER_LEN;
 
     memset(resp, 0, sizeof(resp));
-    /* Brings tper->sid_value_differs up to date (once per PIN: a PBKDF2 run). */
+    /*
+     * Brings tper->sid_value_differs up to date (once per PIN: a PBKDF2 run).
+     */
     opal_sid_value_differs(tper);
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
         const Feature *f = &features[i];

@@ -16,12 +16,18 @@
 #include "sp.h"
 #include "uid.h"
 
-/* A cell's uinteger as it will be after the Set: new value if given, else current. */
-static uint64_t value_after(const OpalRow *row, GBytes *const *new_cells, uint32_t column)
+/*
+ * A cell's uinteger as it will be after the Set: new value if given, else
+ * current.
+ */
+static uint64_t value_after(const OpalRow *row, GBytes *const *new_cells,
+                            uint32_t column)
 {
     uint64_t v = 0;
 
-    opal_cell_get_uint(new_cells[column] ? new_cells[column] : row->cells[column], &v);
+    opal_cell_get_uint(new_cells[column] ? new_cells[column] :
+                                           row->cells[column],
+                       &v);
     return v;
 }
 
@@ -47,16 +53,18 @@ static OpalStatus refuse(OpalTPer *tper, const char *why)
     return OPAL_ST_INVALID_PARAMETER;
 }
 
-static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *row,
-                              GBytes *const *new_cells)
+static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp,
+                              const OpalRow *row, GBytes *const *new_cells)
 {
     const OpalConfig *c = &tper->config;
     const OpalTable *ranges = opal_sp_table(sp, OPAL_UID_TABLE_LOCKING);
     uint64_t start = value_after(row, new_cells, OPAL_COL_LOCKING_RANGE_START);
-    uint64_t length = value_after(row, new_cells, OPAL_COL_LOCKING_RANGE_LENGTH);
+    uint64_t length =
+        value_after(row, new_cells, OPAL_COL_LOCKING_RANGE_LENGTH);
 
     if (!reset_types_supported(new_cells[OPAL_COL_LOCKING_LOCK_ON_RESET])) {
-        return refuse(tper, "LockOnReset holds a reset type this drive does not support");
+        return refuse(tper, "LockOnReset holds a reset type this drive does "
+                            "not support");
     }
     if (!opal_range_key_known(sp, row) &&
         ((new_cells[OPAL_COL_LOCKING_READ_LOCKED] &&
@@ -64,16 +72,20 @@ static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *r
          (new_cells[OPAL_COL_LOCKING_WRITE_LOCKED] &&
           !value_after(row, new_cells, OPAL_COL_LOCKING_WRITE_LOCKED)))) {
         /* Unlocked, it would read and write with no key at all. */
-        opal_trace(tper, "Set refused: the range's media key is wrapped for other "
+        opal_trace(tper,
+                   "Set refused: the range's media key is wrapped for other "
                    "authorities only; one of them must authenticate first");
         return OPAL_ST_FAIL;
     }
-    if (new_cells[OPAL_COL_LOCKING_RANGE_START] || new_cells[OPAL_COL_LOCKING_RANGE_LENGTH]) {
+    if (new_cells[OPAL_COL_LOCKING_RANGE_START] ||
+        new_cells[OPAL_COL_LOCKING_RANGE_LENGTH]) {
         if (row->uid == OPAL_UID_LOCKING_GLOBALRANGE) {
             return refuse(tper, "the global range has no bounds to set");
         }
-        if (start % c->alignment_granularity || length % c->alignment_granularity) {
-            return refuse(tper, "range not aligned to the Geometry feature's granularity");
+        if (start % c->alignment_granularity ||
+            length % c->alignment_granularity) {
+            return refuse(tper, "range not aligned to the Geometry feature's "
+                                "granularity");
         }
         if (start > c->nb_blocks || length > c->nb_blocks - start) {
             return refuse(tper, "range reaches past the end of the medium");
@@ -95,16 +107,18 @@ static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *r
     return OPAL_ST_SUCCESS;
 }
 
-OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp, const OpalRow *row,
-                                  GBytes *const *new_cells)
+OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp,
+                                  const OpalRow *row, GBytes *const *new_cells)
 {
     switch (OPAL_UID_TABLE_OF(row->uid)) {
     case OPAL_UID_TABLE_LOCKING:
         return check_range(tper, sp, row, new_cells);
     case OPAL_UID_TABLE_MBRCONTROL:
-        return reset_types_supported(new_cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]) ?
-               OPAL_ST_SUCCESS :
-               refuse(tper, "DoneOnReset holds a reset type this drive does not support");
+        return reset_types_supported(
+                   new_cells[OPAL_COL_MBRCONTROL_DONE_ON_RESET]) ?
+                   OPAL_ST_SUCCESS :
+                   refuse(tper, "DoneOnReset holds a reset type this drive "
+                                "does not support");
     default:
         return OPAL_ST_SUCCESS;
     }

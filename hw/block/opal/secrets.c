@@ -44,13 +44,17 @@
 #include "uid.h"
 
 #define SALT_LEN            16
-#define HALF_LEN            OPAL_KEK_LEN    /* verifier, KEK: the halves of PBKDF2's output */
+/* verifier, KEK: the halves of PBKDF2's output */
+#define HALF_LEN            OPAL_KEK_LEN
 #define VERIFIER_VERSION    1
 
 /* Verifier record: version, iterations (BE32), salt, verifier. */
 #define VERIFIER_RECORD_LEN (1 + 4 + SALT_LEN + HALF_LEN)
 
-/* Wrapped-key entry: the authority's UID (BE64; 0 = the public KEK), the wrapped key. */
+/*
+ * Wrapped-key entry: the authority's UID (BE64; 0 = the public KEK), the
+ * wrapped key.
+ */
 #define WRAPPED_KEY_LEN     (OPAL_MEDIA_KEY_LEN + 8)
 #define WRAP_ENTRY_LEN      (8 + WRAPPED_KEY_LEN)
 #define PUBLIC_KEK_OWNER    0
@@ -59,17 +63,21 @@ static const uint8_t public_kek[HALF_LEN];
 
 unsigned opal_kdf_iterations(const OpalConfig *config)
 {
-    return config->kdf_iterations ? config->kdf_iterations : OPAL_KDF_ITERATIONS_DEFAULT;
+    return config->kdf_iterations ? config->kdf_iterations :
+                                    OPAL_KDF_ITERATIONS_DEFAULT;
 }
 
 /* PBKDF2-HMAC-SHA256 of @pin: verifier || KEK. */
-static void derive(const uint8_t *pin, size_t len, const uint8_t *salt, unsigned iterations,
-                   uint8_t out[2 * HALF_LEN])
+static void derive(const uint8_t *pin, size_t len, const uint8_t *salt,
+                   unsigned iterations, uint8_t out[2 * HALF_LEN])
 {
-    /* A zero-length passphrase is fine for PBKDF2; libgcrypt wants a pointer anyway. */
-    gpg_error_t err = gcry_kdf_derive(len ? pin : (const uint8_t *)"", len, GCRY_KDF_PBKDF2,
-                                      GCRY_MD_SHA256, salt, SALT_LEN, iterations,
-                                      2 * HALF_LEN, out);
+    /*
+     * A zero-length passphrase is fine for PBKDF2; libgcrypt wants a pointer
+     * anyway.
+     */
+    gpg_error_t err = gcry_kdf_derive(len ? pin : (const uint8_t *)"", len,
+                                      GCRY_KDF_PBKDF2, GCRY_MD_SHA256, salt,
+                                      SALT_LEN, iterations, 2 * HALF_LEN, out);
 
     g_assert(!err);     /* only bad arguments fail, and these are fixed */
 }
@@ -132,7 +140,9 @@ GBytes *opal_secret_bytes_from_array(GByteArray *b)
     return secret_bytes_take(g_byte_array_free(b, false), len);
 }
 
-/* Constant-time comparison: how long it takes says nothing about the verifier. */
+/*
+ * Constant-time comparison: how long it takes says nothing about the verifier.
+ */
 static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t len)
 {
     uint8_t diff = 0;
@@ -159,8 +169,8 @@ uint64_t opal_credential_owner(const OpalSP *sp, uint64_t cpin_uid)
     return 0;
 }
 
-uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *pin,
-                        size_t len)
+uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin,
+                        const uint8_t *pin, size_t len)
 {
     uint8_t record[VERIFIER_RECORD_LEN], derived[2 * HALF_LEN];
     unsigned iterations = opal_kdf_iterations(config);
@@ -187,7 +197,8 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *
     return kek;
 }
 
-bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8_t **kek)
+bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len,
+                    uint8_t **kek)
 {
     uint8_t derived[2 * HALF_LEN];
     const uint8_t *record;
@@ -195,7 +206,8 @@ bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8
     bool match;
 
     *kek = NULL;
-    if (!opal_row_get_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, &record, &record_len)) {
+    if (!opal_row_get_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, &record,
+                            &record_len)) {
         return len == 0;        /* no verifier: the PIN is empty */
     }
     if (record_len != VERIFIER_RECORD_LEN || record[0] != VERIFIER_VERSION) {
@@ -250,23 +262,28 @@ bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len)
     return len % WRAP_ENTRY_LEN == 0;
 }
 
-/* ---- media keys ------------------------------------------------------------------- */
+/* ---- media keys ---------------------------------------------------------- */
 
-static bool key_wrap(const uint8_t *kek, const uint8_t *key, uint8_t *out, bool unwrap)
+static bool key_wrap(const uint8_t *kek, const uint8_t *key, uint8_t *out,
+                     bool unwrap)
 {
     gcry_cipher_hd_t h;
-    gcry_error_t err = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+    gcry_error_t err =
+        gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
 
     if (err) {
         return false;
     }
     err = gcry_cipher_setkey(h, kek, HALF_LEN);
     if (!err) {
-        err = unwrap ? gcry_cipher_decrypt(h, out, OPAL_MEDIA_KEY_LEN, key, WRAPPED_KEY_LEN)
-                     : gcry_cipher_encrypt(h, out, WRAPPED_KEY_LEN, key, OPAL_MEDIA_KEY_LEN);
+        err = unwrap ? gcry_cipher_decrypt(h, out, OPAL_MEDIA_KEY_LEN, key,
+                                           WRAPPED_KEY_LEN) :
+                       gcry_cipher_encrypt(h, out, WRAPPED_KEY_LEN, key,
+                                           OPAL_MEDIA_KEY_LEN);
     }
     gcry_cipher_close(h);
-    return !err;        /* unwrapping under the wrong KEK fails its integrity check */
+    /* unwrapping under the wrong KEK fails its integrity check */
+    return !err;
 }
 
 /* The K_AES_256 row that holds the media key of locking range @range. */
@@ -278,24 +295,31 @@ static OpalRow *key_of(const OpalSP *sp, const OpalRow *range)
            opal_sp_row(sp, key_uid) : NULL;
 }
 
-/* Whether @range comes up read-locked at power-on: then only a PIN may bring its key. */
+/*
+ * Whether @range comes up read-locked at power-on: then only a PIN may bring
+ * its key.
+ */
 static bool locked_at_power_on(const OpalRow *range)
 {
     uint64_t rle = 0, rl = 0;
 
     opal_row_get_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, &rle);
     opal_row_get_uint(range, OPAL_COL_LOCKING_READ_LOCKED, &rl);
-    return rle && (rl || (opal_cell_uint_set(range->cells[OPAL_COL_LOCKING_LOCK_ON_RESET]) &
-                          (1u << OPAL_RESET_POWER_CYCLE)));
+    return rle &&
+           (rl ||
+            (opal_cell_uint_set(range->cells[OPAL_COL_LOCKING_LOCK_ON_RESET]) &
+             (1u << OPAL_RESET_POWER_CYCLE)));
 }
 
 /* Whether @authority may unlock @range for reading: Set on its ReadLocked. */
-static bool may_unlock(const OpalSP *sp, const OpalRow *range, uint64_t authority)
+static bool may_unlock(const OpalSP *sp, const OpalRow *range,
+                       uint64_t authority)
 {
     OpalAuthSet auth = { .uids = { authority }, .n = 1 };
     uint32_t columns;
 
-    return opal_access_check(sp, &auth, range->uid, OPAL_UID_M_SET, &columns, NULL) &&
+    return opal_access_check(sp, &auth, range->uid, OPAL_UID_M_SET, &columns,
+                             NULL) &&
            (columns & (1u << OPAL_COL_LOCKING_READ_LOCKED));
 }
 
@@ -336,7 +360,8 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
     GHashTableIter iter;
     gpointer uid_p, kek;
 
-    if (!key_row || !opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &key_len) ||
+    if (!key_row ||
+        !opal_row_get_bytes(key_row, OPAL_COL_K_AES_KEY, &key, &key_len) ||
         key_len != OPAL_MEDIA_KEY_LEN) {
         return false;   /* not in memory: its wrapped copies stay as they are */
     }
@@ -349,10 +374,12 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
             append_entry(entries, uid, kek, key);
         }
     }
-    for (size_t off = 0; off + WRAP_ENTRY_LEN <= old_len; off += WRAP_ENTRY_LEN) {
+    for (size_t off = 0; off + WRAP_ENTRY_LEN <= old_len;
+         off += WRAP_ENTRY_LEN) {
         uint64_t uid = opal_get_be64(old + off);
 
-        if (uid != PUBLIC_KEK_OWNER && !g_hash_table_contains(tper->keks, &uid) &&
+        if (uid != PUBLIC_KEK_OWNER &&
+            !g_hash_table_contains(tper->keks, &uid) &&
             may_unlock(sp, range, uid)) {
             g_byte_array_append(entries, old + off, WRAP_ENTRY_LEN);
         }
@@ -362,8 +389,10 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
             g_autoptr(GString) name = g_string_new(NULL);
 
             opal_name_uid(sp, range->uid, name);
-            opal_trace(tper, "%s comes up locked, but no authority that may unlock it "
-                       "has presented a PIN since power-on: its key stays unprotected",
+            opal_trace(tper,
+                       "%s comes up locked, but no authority that may unlock "
+                       "it has presented a PIN since power-on: its key stays "
+                       "unprotected",
                        name->str);
         }
         append_entry(entries, PUBLIC_KEK_OWNER, public_kek, key);
@@ -371,7 +400,8 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
     if (old_len == entries->len && !memcmp(old, entries->data, old_len)) {
         return false;   /* AES key wrap is deterministic: the same copies */
     }
-    opal_row_set_bytes(key_row, OPAL_COL_K_AES_WRAPPED, entries->data, entries->len);
+    opal_row_set_bytes(key_row, OPAL_COL_K_AES_WRAPPED, entries->data,
+                       entries->len);
     return true;
 }
 
@@ -386,32 +416,39 @@ bool opal_secrets_rewrap(OpalTPer *tper)
     bool changed = false;
 
     for (guint i = 0; i < ranges->rows->len; i++) {
-        changed |= rewrap_range(tper, tper->locking_sp, g_ptr_array_index(ranges->rows, i));
+        changed |= rewrap_range(tper, tper->locking_sp,
+                                g_ptr_array_index(ranges->rows, i));
     }
     return changed;
 }
 
-/* Unwraps every key @owner holds a copy of under @kek; true if one came back. */
+/*
+ * Unwraps every key @owner holds a copy of under @kek; true if one came back.
+ */
 static bool unwrap_keys(OpalTPer *tper, uint64_t owner, const uint8_t *kek)
 {
     const OpalTable *ranges = ranges_of(tper);
     bool found = false;
 
     for (guint i = 0; i < ranges->rows->len; i++) {
-        OpalRow *key_row = key_of(tper->locking_sp, g_ptr_array_index(ranges->rows, i));
+        OpalRow *key_row =
+            key_of(tper->locking_sp, g_ptr_array_index(ranges->rows, i));
         const uint8_t *entries;
         size_t len;
 
         if (!key_row || opal_media_key_known(key_row) ||
-            !opal_row_get_bytes(key_row, OPAL_COL_K_AES_WRAPPED, &entries, &len)) {
+            !opal_row_get_bytes(key_row, OPAL_COL_K_AES_WRAPPED, &entries,
+                                &len)) {
             continue;
         }
-        for (size_t off = 0; off + WRAP_ENTRY_LEN <= len; off += WRAP_ENTRY_LEN) {
+        for (size_t off = 0; off + WRAP_ENTRY_LEN <= len;
+             off += WRAP_ENTRY_LEN) {
             uint8_t key[OPAL_MEDIA_KEY_LEN];
 
             if (opal_get_be64(entries + off) == owner &&
                 key_wrap(kek, entries + off + 8, key, true)) {
-                opal_row_set_bytes(key_row, OPAL_COL_K_AES_KEY, key, sizeof(key));
+                opal_row_set_bytes(key_row, OPAL_COL_K_AES_KEY, key,
+                                   sizeof(key));
                 opal_wipe(key, sizeof(key));
                 found = true;
                 break;
@@ -426,7 +463,9 @@ unsigned opal_secrets_learn(OpalTPer *tper, uint64_t authority, uint8_t *kek)
     uint64_t *uid = g_memdup2(&authority, sizeof(authority));
 
     g_hash_table_replace(tper->keks, uid, kek);
-    /* New keys in memory change the media; new wrapped copies, the saved state. */
+    /*
+     * New keys in memory change the media; new wrapped copies, the saved state.
+     */
     return (unwrap_keys(tper, authority, kek) ? OPAL_CHANGE_MEDIA : 0) |
            (opal_secrets_rewrap(tper) ? OPAL_CHANGE_PERSISTENT : 0);
 }
@@ -503,10 +542,11 @@ static void kek_free(gpointer kek)
 
 void opal_secrets_init(OpalTPer *tper)
 {
-    tper->keks = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, kek_free);
+    tper->keks =
+        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, kek_free);
 }
 
-/* ---- the SID Value State (Block SID Authentication, Level 0 Discovery) ----------------- */
+/* ---- the SID Value State (Block SID Authentication, Level 0 Discovery) --- */
 
 void opal_sid_value_forget(OpalTPer *tper)
 {
@@ -522,7 +562,9 @@ void opal_sid_value_note(OpalTPer *tper, bool differs)
     opal_sid_value_forget(tper);
     tper->sid_value_differs = differs;
     if (verifier) {
-        /* Held, so that no other verifier can ever be this one at this address. */
+        /*
+         * Held, so that no other verifier can ever be this one at this address.
+         */
         tper->sid_value_verifier = g_bytes_ref(verifier);
         tper->sid_value_known = true;
     }

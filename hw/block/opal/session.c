@@ -55,14 +55,18 @@ static const struct {
     uint32_t initial;
     uint32_t max;
 } host_property_limits[OPAL_HP__COUNT] = {
-    [OPAL_HP_MAX_COMPACKET_SIZE] = { "MaxComPacketSize", 2048, OPAL_MAX_TRANSFER },
+    [OPAL_HP_MAX_COMPACKET_SIZE] = { "MaxComPacketSize", 2048,
+                                     OPAL_MAX_TRANSFER },
     [OPAL_HP_MAX_RESPONSE_COMPACKET_SIZE] = { "MaxResponseComPacketSize", 2048,
                                               OPAL_MAX_TRANSFER },
     [OPAL_HP_MAX_PACKET_SIZE] = { "MaxPacketSize", 2028,
-                                  OPAL_MAX_TRANSFER - OPAL_COMPACKET_HEADER_LEN },
+                                  OPAL_MAX_TRANSFER -
+                                      OPAL_COMPACKET_HEADER_LEN },
     [OPAL_HP_MAX_IND_TOKEN_SIZE] = { "MaxIndTokenSize", 1992,
-                                     OPAL_MAX_TRANSFER - OPAL_COMPACKET_HEADER_LEN -
-                                     OPAL_PACKET_HEADER_LEN - OPAL_SUBPACKET_HEADER_LEN },
+                                     OPAL_MAX_TRANSFER -
+                                         OPAL_COMPACKET_HEADER_LEN -
+                                         OPAL_PACKET_HEADER_LEN -
+                                         OPAL_SUBPACKET_HEADER_LEN },
     [OPAL_HP_MAX_PACKETS] = { "MaxPackets", 1, 1 },
     [OPAL_HP_MAX_SUBPACKETS] = { "MaxSubpackets", 1, 1 },
     [OPAL_HP_MAX_METHODS] = { "MaxMethods", 1, 1 },
@@ -114,11 +118,14 @@ void opal_session_abort_all(OpalTPer *tper)
      * 3.2.3, 3.3.5.1): a ComID request's answer as well.
      */
     tper->comid_request = OPAL_COMID_REQ_NONE;
-    /* Aborted sessions, and what the host negotiated, are gone (Core 3.3.4.7.5). */
+    /*
+     * Aborted sessions, and what the host negotiated, are gone (Core
+     * 3.3.4.7.5).
+     */
     opal_session_init(tper);
 }
 
-/* ---- response building ---------------------------------------------------------- */
+/* ---- response building --------------------------------------------------- */
 
 void opal_put_status(GByteArray *out, OpalStatus status)
 {
@@ -130,7 +137,8 @@ void opal_put_status(GByteArray *out, OpalStatus status)
     opal_token_put_control(out, OPAL_TK_END_LIST);
 }
 
-static void put_named_property(GByteArray *out, const char *name, uint32_t value)
+static void put_named_property(GByteArray *out, const char *name,
+                               uint32_t value)
 {
     opal_token_put_control(out, OPAL_TK_START_NAME);
     opal_token_put_bytes(out, name, strlen(name));
@@ -147,7 +155,8 @@ static void put_sm_call(GByteArray *out, uint64_t method)
     opal_token_put_control(out, OPAL_TK_START_LIST);
 }
 
-static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn, GByteArray *tokens)
+static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn,
+                           GByteArray *tokens)
 {
     /*
      * Never one waiting: an IF-SEND while one does is refused
@@ -160,10 +169,11 @@ static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn, GByteArra
                    "the new one is dropped");
         return;
     }
-    tper->response = opal_packet_build(OPAL_BASE_COMID, tsn, hsn, tokens->data, tokens->len);
+    tper->response =
+        opal_packet_build(OPAL_BASE_COMID, tsn, hsn, tokens->data, tokens->len);
 }
 
-/* ---- Properties -------------------------------------------------------------------- */
+/* ---- Properties ---------------------------------------------------------- */
 
 static bool property_name_is(const OpalToken *name, const char *s)
 {
@@ -171,7 +181,10 @@ static bool property_name_is(const OpalToken *name, const char *s)
            memcmp(name->bytes, s, name->len) == 0;
 }
 
-/* Adopts the HostProperties list @v: StartList (StartName name value EndName)* EndList. */
+/*
+ * Adopts the HostProperties list @v: StartList (StartName name value EndName)*
+ * EndList.
+ */
 static OpalStatus negotiate_host_properties(OpalTPer *tper, const OpalValue *v)
 {
     const OpalToken *t = v->tokens;
@@ -190,12 +203,18 @@ static OpalStatus negotiate_host_properties(OpalTPer *tper, const OpalValue *v)
         }
         for (int p = 0; p < OPAL_HP__COUNT; p++) {
             if (property_name_is(name, host_property_limits[p].name)) {
-                /* Below the minimum the host gets the minimum, above our maximum ours. */
-                tper->host_properties[p] = CLAMP(value->uint, host_property_limits[p].initial,
-                                                 host_property_limits[p].max);
+                /*
+                 * Below the minimum the host gets the minimum, above our
+                 * maximum ours.
+                 */
+                tper->host_properties[p] =
+                    CLAMP(value->uint, host_property_limits[p].initial,
+                          host_property_limits[p].max);
             }
         }
-        /* Properties this TPer does not use (e.g. AckNak) keep their defaults. */
+        /*
+         * Properties this TPer does not use (e.g. AckNak) keep their defaults.
+         */
         i += 4;
     }
     return i + 1 == v->count ? OPAL_ST_SUCCESS : OPAL_ST_INVALID_PARAMETER;
@@ -208,7 +227,8 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
         { "MaxComPacketSize", OPAL_MAX_TRANSFER },
         { "MaxResponseComPacketSize", OPAL_MAX_TRANSFER },
         { "MaxPacketSize", host_property_limits[OPAL_HP_MAX_PACKET_SIZE].max },
-        { "MaxIndTokenSize", host_property_limits[OPAL_HP_MAX_IND_TOKEN_SIZE].max },
+        { "MaxIndTokenSize",
+          host_property_limits[OPAL_HP_MAX_IND_TOKEN_SIZE].max },
         { "MaxPackets", 1 },
         { "MaxSubpackets", 1 },
         { "MaxMethods", 1 },
@@ -237,7 +257,8 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
     put_sm_call(out, OPAL_UID_SM_PROPERTIES);
     opal_token_put_control(out, OPAL_TK_START_LIST);
     for (size_t i = 0; i < G_N_ELEMENTS(tper_properties); i++) {
-        put_named_property(out, tper_properties[i].name, tper_properties[i].value);
+        put_named_property(out, tper_properties[i].name,
+                           tper_properties[i].value);
     }
     opal_token_put_control(out, OPAL_TK_END_LIST);
     /* HostProperties (name 0): the values in force from now on. */
@@ -245,7 +266,8 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
     opal_token_put_uint(out, 0);
     opal_token_put_control(out, OPAL_TK_START_LIST);
     for (int p = 0; p < OPAL_HP__COUNT; p++) {
-        put_named_property(out, host_property_limits[p].name, tper->host_properties[p]);
+        put_named_property(out, host_property_limits[p].name,
+                           tper->host_properties[p]);
     }
     opal_token_put_control(out, OPAL_TK_END_LIST);
     opal_token_put_control(out, OPAL_TK_END_NAME);
@@ -253,12 +275,13 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
     opal_put_status(out, OPAL_ST_SUCCESS);
 }
 
-/* ---- StartSession ------------------------------------------------------------------- */
+/* ---- StartSession -------------------------------------------------------- */
 
 static OpalSession *find_session(OpalTPer *tper, uint32_t tsn, uint32_t hsn)
 {
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
-        if (tper->sessions[i].tsn == tsn && tper->sessions[i].hsn == hsn && tsn) {
+        if (tper->sessions[i].tsn == tsn && tper->sessions[i].hsn == hsn &&
+            tsn) {
             return &tper->sessions[i];
         }
     }
@@ -276,22 +299,25 @@ static OpalStatus check_session_limits(OpalTPer *tper, uint64_t sp, bool write,
         if (!s->tsn) {
             *slot = *slot ? *slot : s;
         } else if (s->sp_uid == sp && (write || s->write)) {
-            opal_trace(tper, "StartSession refused: a %s session to that SP is open",
+            opal_trace(tper,
+                       "StartSession refused: a %s session to that SP is open",
                        s->write ? "read-write" : "read-only");
             return OPAL_ST_SP_BUSY;
         }
     }
     if (!*slot) {
-        opal_trace(tper, "StartSession refused: all %d sessions in use", OPAL_MAX_SESSIONS);
+        opal_trace(tper, "StartSession refused: all %d sessions in use",
+                   OPAL_MAX_SESSIONS);
         return OPAL_ST_NO_SESSIONS_AVAILABLE;
     }
     return OPAL_ST_SUCCESS;
 }
 
-static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *hsn,
-                                uint32_t *tsn)
+static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
+                                uint64_t *hsn, uint32_t *tsn)
 {
-    uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY, timeout = DEF_SESSION_TIMEOUT;
+    uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY,
+                        timeout = DEF_SESSION_TIMEOUT;
     const OpalValue *v;
     OpalSP *sp_object;
     OpalSession *slot;
@@ -299,38 +325,46 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
 
     if (call->nr_required != 3 || !opal_value_uint(&call->required[0], hsn) ||
         !opal_value_uid(&call->required[1], &sp) ||
-        !opal_value_uint(&call->required[2], &write) || write > 1 || *hsn > UINT32_MAX) {
-        opal_trace(tper, "StartSession refused: HostSessionID, SPID, Write malformed");
+        !opal_value_uint(&call->required[2], &write) || write > 1 ||
+        *hsn > UINT32_MAX) {
+        opal_trace(tper, "StartSession refused: HostSessionID, SPID, Write "
+                         "malformed");
         return OPAL_ST_INVALID_PARAMETER;
     }
     for (size_t i = 0; i < call->nr_optional; i++) {
         const OpalToken *name = call->optional[i].name;
 
         if (name->type != OPAL_TOKEN_UINT ||
-            (name->uint != START_HOST_CHALLENGE && name->uint != START_HOST_SIGNING_AUTHORITY &&
+            (name->uint != START_HOST_CHALLENGE &&
+             name->uint != START_HOST_SIGNING_AUTHORITY &&
              name->uint != START_SESSION_TIMEOUT)) {
-            opal_trace(tper, "StartSession refused: optional parameter not supported");
+            opal_trace(tper, "StartSession refused: optional parameter not "
+                             "supported");
             return OPAL_ST_INVALID_PARAMETER;
         }
     }
     v = opal_call_optional(call, START_HOST_SIGNING_AUTHORITY);
     if (v && !opal_value_uid(v, &authority)) {
-        opal_trace(tper, "StartSession refused: HostSigningAuthority is not a UID");
+        opal_trace(tper,
+                   "StartSession refused: HostSigningAuthority is not a UID");
         return OPAL_ST_INVALID_PARAMETER;
     }
     v = opal_call_optional(call, START_SESSION_TIMEOUT);
     if (v && (!opal_value_uint(v, &timeout) || timeout < MIN_SESSION_TIMEOUT ||
               timeout > MAX_SESSION_TIMEOUT)) {
-        opal_trace(tper, "StartSession refused: SessionTimeout outside %u..%u ms",
+        opal_trace(tper,
+                   "StartSession refused: SessionTimeout outside %u..%u ms",
                    MIN_SESSION_TIMEOUT, MAX_SESSION_TIMEOUT);
         return OPAL_ST_INVALID_PARAMETER;
     }
 
     sp_object = opal_session_sp(tper, sp);
     if (!sp_object) {
-        opal_trace(tper, "StartSession refused: %016" G_GINT64_MODIFIER "x is %s", sp,
-                   sp == OPAL_UID_LOCKINGSP ? "the LockingSP, still Manufactured-Inactive"
-                                            : "no SP");
+        opal_trace(tper,
+                   "StartSession refused: %016" G_GINT64_MODIFIER "x is %s", sp,
+                   sp == OPAL_UID_LOCKINGSP ?
+                       "the LockingSP, still Manufactured-Inactive" :
+                       "no SP");
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (opal_transaction_busy(tper, NULL)) {
@@ -350,11 +384,12 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
 
         v = opal_call_optional(call, START_HOST_CHALLENGE);
         if (v && !opal_value_bytes(v, &challenge, &challenge_len)) {
-            opal_trace(tper, "StartSession refused: HostChallenge is not bytes");
+            opal_trace(tper,
+                       "StartSession refused: HostChallenge is not bytes");
             return OPAL_ST_INVALID_PARAMETER;
         }
-        status = opal_authenticate(tper, sp_object, authority, challenge, challenge_len,
-                                   &proven);
+        status = opal_authenticate(tper, sp_object, authority, challenge,
+                                   challenge_len, &proven);
         if (status != OPAL_ST_SUCCESS) {
             return status;
         }
@@ -377,14 +412,15 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call, uint64_t *
         g_autoptr(GString) who = g_string_new(NULL);
 
         opal_name_uid(sp_object, authority, who);
-        opal_trace(tper, "session %u/%u started: %s %s as %s", slot->tsn, slot->hsn,
-                   write ? "read-write" : "read-only",
+        opal_trace(tper, "session %u/%u started: %s %s as %s", slot->tsn,
+                   slot->hsn, write ? "read-write" : "read-only",
                    sp == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP", who->str);
     }
     return OPAL_ST_SUCCESS;
 }
 
-static void sm_start_session(OpalTPer *tper, const OpalCall *call, GByteArray *out)
+static void sm_start_session(OpalTPer *tper, const OpalCall *call,
+                             GByteArray *out)
 {
     uint64_t hsn = 0;
     uint32_t tsn = 0;
@@ -399,7 +435,7 @@ static void sm_start_session(OpalTPer *tper, const OpalCall *call, GByteArray *o
     opal_put_status(out, status);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------ */
+/* ---- dispatch ------------------------------------------------------------ */
 
 OpalSP *opal_session_sp(OpalTPer *tper, uint64_t uid)
 {
@@ -430,8 +466,10 @@ static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
     } else if (call.method_uid == OPAL_UID_SM_START_SESSION) {
         sm_start_session(tper, &call, out);
     } else {
-        opal_trace(tper, "session manager: packet dropped: method %016" G_GINT64_MODIFIER
-                   "x is not one a host may call", call.method_uid);
+        opal_trace(tper,
+                   "session manager: packet dropped: method "
+                   "%016" G_GINT64_MODIFIER "x is not one a host may call",
+                   call.method_uid);
     }
     opal_call_clear(&call);
     if (out->len) {
@@ -453,8 +491,11 @@ void opal_session_expire(OpalTPer *tper)
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
         OpalSession *s = &tper->sessions[i];
 
-        if (s->tsn && s->timeout_ms && now - s->last_activity_ms > s->timeout_ms) {
-            opal_trace(tper, "session %u/%u timed out after %" G_GINT64_FORMAT " ms idle",
+        if (s->tsn && s->timeout_ms &&
+            now - s->last_activity_ms > s->timeout_ms) {
+            opal_trace(tper,
+                       "session %u/%u timed out after %" G_GINT64_FORMAT
+                       " ms idle",
                        s->tsn, s->hsn, now - s->last_activity_ms);
             end_session(tper, s);
         }
@@ -487,8 +528,8 @@ static void queue_close_session(OpalTPer *tper, const OpalSession *s)
  * at the start of @r's data and acts on them (Core 3.2.6), leaving @r at the
  * first other token, if any; false if one has no uinteger status.
  */
-static bool transaction_tokens(OpalTPer *tper, OpalSession *s, OpalTokenReader *r,
-                               GByteArray *out)
+static bool transaction_tokens(OpalTPer *tper, OpalSession *s,
+                               OpalTokenReader *r, GByteArray *out)
 {
     for (;;) {
         const uint8_t *at = r->pos;
@@ -512,8 +553,9 @@ static bool transaction_tokens(OpalTPer *tper, OpalSession *s, OpalTokenReader *
 }
 
 /* The session's one method call at @data, or false if it cannot be parsed. */
-static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data, size_t len,
-                         size_t *used, GByteArray *out, const char **why)
+static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data,
+                         size_t len, size_t *used, GByteArray *out,
+                         const char **why)
 {
     OpalCall call;
 
@@ -522,7 +564,8 @@ static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data, si
         return false;
     }
     if (opal_transaction_busy(tper, s)) {
-        opal_trace(tper, "session %u: method refused: session %u holds a transaction",
+        opal_trace(tper,
+                   "session %u: method refused: session %u holds a transaction",
                    s->tsn, tper->txn.tsn);
         opal_token_put_control(out, OPAL_TK_START_LIST);
         opal_token_put_control(out, OPAL_TK_END_LIST);
@@ -539,7 +582,8 @@ static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data, si
  * A session's packet: EndOfSession, or a method call, or both of them
  * preceded by transaction tokens, and a call followed by some as well.
  */
-static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt)
+static void session_packet(OpalTPer *tper, OpalSession *s,
+                           const OpalPacket *pkt)
 {
     g_autoptr(GByteArray) out = g_byte_array_new();
     OpalTokenReader r;
@@ -552,7 +596,10 @@ static void session_packet(OpalTPer *tper, OpalSession *s, const OpalPacket *pkt
         goto abort;
     }
     if (r.pos < r.end && r.pos[0] == OPAL_TK_END_OF_SESSION) {
-        /* The host closes; the TPer confirms with its own EndOfSession (Core 3.3.7.3). */
+        /*
+         * The host closes; the TPer confirms with its own EndOfSession (Core
+         * 3.3.7.3).
+         */
         opal_trace(tper, "session %u/%u closed by the host", s->tsn, s->hsn);
         opal_token_put_control(out, OPAL_TK_END_OF_SESSION);
         queue_response(tper, s->tsn, s->hsn, out);
@@ -611,7 +658,8 @@ void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
     }
     s = find_session(tper, pkt.tsn, pkt.hsn);
     if (!s) {
-        opal_trace(tper, "packet for session %u/%u dropped: no such session", pkt.tsn, pkt.hsn);
+        opal_trace(tper, "packet for session %u/%u dropped: no such session",
+                   pkt.tsn, pkt.hsn);
         return;
     }
     session_packet(tper, s, &pkt);

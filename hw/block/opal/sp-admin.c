@@ -22,8 +22,9 @@
 
 /* Opal 4.2.1.3 */
 static const OpalTableDef *const admin_tables[] = {
-    &opal_tdef_table, &opal_tdef_spinfo, &opal_tdef_sptemplates, &opal_tdef_methodid,
-    &opal_tdef_accesscontrol, &opal_tdef_ace, &opal_tdef_authority, &opal_tdef_c_pin,
+    &opal_tdef_table, &opal_tdef_spinfo, &opal_tdef_sptemplates,
+    &opal_tdef_methodid, &opal_tdef_accesscontrol, &opal_tdef_ace,
+    &opal_tdef_authority, &opal_tdef_c_pin,
     &opal_tdef_tperinfo, &opal_tdef_template, &opal_tdef_sp,
 };
 
@@ -45,12 +46,15 @@ static const OpalAceDef admin_aces[] = {
       OPAL_COLS(OPAL_COL_AUTHORITY_ENABLED) },
     { OPAL_UID_ACE_C_PIN_SID_GET_NOPIN, "ACE_C_PIN_SID_Get_NOPIN",
       { OPAL_UID_AUTH_ADMINS, OPAL_UID_AUTH_SID }, OPAL_C_PIN_NOPIN_COLUMNS },
-    { OPAL_UID_ACE_C_PIN_SID_SET_PIN, "ACE_C_PIN_SID_Set_PIN", { OPAL_UID_AUTH_SID },
+    { OPAL_UID_ACE_C_PIN_SID_SET_PIN, "ACE_C_PIN_SID_Set_PIN",
+      { OPAL_UID_AUTH_SID },
       OPAL_COLS(OPAL_COL_C_PIN_PIN) },
-    { OPAL_UID_ACE_C_PIN_MSID_GET_PIN, "ACE_C_PIN_MSID_Get_PIN", { OPAL_UID_AUTH_ANYBODY },
+    { OPAL_UID_ACE_C_PIN_MSID_GET_PIN, "ACE_C_PIN_MSID_Get_PIN",
+      { OPAL_UID_AUTH_ANYBODY },
       OPAL_COLS(0) | OPAL_COLS(OPAL_COL_C_PIN_PIN) },
     { OPAL_UID_ACE_C_PIN_ADMINS_SET_PIN, "ACE_C_PIN_Admins_Set_PIN",
-      { OPAL_UID_AUTH_ADMINS, OPAL_UID_AUTH_SID }, OPAL_COLS(OPAL_COL_C_PIN_PIN) },
+      { OPAL_UID_AUTH_ADMINS, OPAL_UID_AUTH_SID },
+      OPAL_COLS(OPAL_COL_C_PIN_PIN) },
     { OPAL_UID_ACE_TPERINFO_SET_PROGRAMMATICRESETENABLE,
       "ACE_TPerInfo_Set_ProgrammaticResetEnable", { OPAL_UID_AUTH_SID },
       OPAL_COLS(OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE) },
@@ -90,7 +94,8 @@ static void add_tperinfo(OpalSP *sp)
     static const char ssc[] = "Opal 2";
     const OpalToken tokens[] = {
         { .type = OPAL_TOKEN_CONTROL, .control = OPAL_TK_START_LIST },
-        { .type = OPAL_TOKEN_BYTES, .bytes = (const uint8_t *)ssc, .len = strlen(ssc) },
+        { .type = OPAL_TOKEN_BYTES, .bytes = (const uint8_t *)ssc,
+          .len = strlen(ssc) },
         { .type = OPAL_TOKEN_CONTROL, .control = OPAL_TK_END_LIST },
     };
     const OpalValue ssc_list = { tokens, G_N_ELEMENTS(tokens) };
@@ -115,18 +120,21 @@ static void add_templates_and_sps(OpalSP *sp)
                                         admin_templates[i].name);
 
         opal_row_set_uint(row, OPAL_COL_TEMPLATE_REVISION_NUMBER, 1);
-        opal_row_set_uint(row, OPAL_COL_TEMPLATE_INSTANCES, admin_templates[i].instances);
+        opal_row_set_uint(row, OPAL_COL_TEMPLATE_INSTANCES,
+                          admin_templates[i].instances);
         opal_row_set_uint(row, OPAL_COL_TEMPLATE_MAX_INSTANCES,
                           admin_templates[i].instances);
     }
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_TEMPLATE);
 
     for (size_t i = 0; i < G_N_ELEMENTS(admin_sps); i++) {
-        OpalRow *row = opal_factory_row(sp, admin_sps[i].uid, "%s", admin_sps[i].name);
+        OpalRow *row =
+            opal_factory_row(sp, admin_sps[i].uid, "%s", admin_sps[i].name);
 
         opal_row_set_uint(row, OPAL_COL_SP_LIFE_CYCLE, admin_sps[i].life_cycle);
         opal_row_set_uint(row, OPAL_COL_SP_FROZEN, false);
-        OPAL_ALLOW(sp, admin_sps[i].uid, OPAL_UID_M_ACTIVATE, OPAL_UID_ACE_SP_SID);
+        OPAL_ALLOW(sp, admin_sps[i].uid, OPAL_UID_M_ACTIVATE,
+                   OPAL_UID_ACE_SP_SID);
     }
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_SP);
     /* Opal 4.2.1.5; the PSID may revert the whole TPer only (PSID 1.00). */
@@ -137,36 +145,47 @@ static void add_templates_and_sps(OpalSP *sp)
 }
 
 /* Opal 4.2.1.7, 4.2.1.8 */
-static void add_authorities(OpalSP *sp, const OpalConfig *config, const uint8_t *msid,
-                            size_t msid_len, const uint8_t *psid, size_t psid_len)
+static void add_authorities(OpalSP *sp, const OpalConfig *config,
+                            const uint8_t *msid, size_t msid_len,
+                            const uint8_t *psid, size_t psid_len)
 {
-    /* [verify] Opal lists Makers, disabled: nobody manufactures in the field. */
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_MAKERS, "Makers", true, OPAL_UID_NULL,
-                               false, OPAL_UID_NULL);
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_SID, "SID", false, OPAL_UID_NULL, true,
-                               OPAL_UID_C_PIN_SID);
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_PSID, "PSID", false, OPAL_UID_NULL, true,
-                               OPAL_UID_C_PIN_PSID);
+    /*
+     * [verify] Opal lists Makers, disabled: nobody manufactures in the field.
+     */
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_MAKERS, "Makers", true,
+                               OPAL_UID_NULL, false, OPAL_UID_NULL);
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_SID, "SID", false,
+                               OPAL_UID_NULL, true, OPAL_UID_C_PIN_SID);
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_PSID, "PSID", false,
+                               OPAL_UID_NULL, true, OPAL_UID_C_PIN_PSID);
 
     /* The SID's first PIN is the MSID, which anyone may read (Opal 4.2.1.8). */
-    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_SID, "C_PIN_SID", msid, msid_len,
-                           ADMIN_SP_TRY_LIMIT);
-    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_MSID, "C_PIN_MSID", msid, msid_len, 0);
-    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_PSID, "C_PIN_PSID", psid, psid_len,
-                           ADMIN_SP_TRY_LIMIT);
-    OPAL_ALLOW(sp, OPAL_UID_AUTH_MAKERS, OPAL_UID_M_SET, OPAL_UID_ACE_SET_ENABLED);
-    OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_SID_GET_NOPIN);
-    OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_SET, OPAL_UID_ACE_C_PIN_SID_SET_PIN);
-    OPAL_ALLOW(sp, OPAL_UID_C_PIN_MSID, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_MSID_GET_PIN);
-    OPAL_ALLOW(sp, OPAL_UID_C_PIN_PSID, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_GET_PSID_NOPIN);
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_SID, "C_PIN_SID", msid,
+                           msid_len, ADMIN_SP_TRY_LIMIT);
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_MSID, "C_PIN_MSID", msid,
+                           msid_len, 0);
+    opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_PSID, "C_PIN_PSID", psid,
+                           psid_len, ADMIN_SP_TRY_LIMIT);
+    OPAL_ALLOW(sp, OPAL_UID_AUTH_MAKERS, OPAL_UID_M_SET,
+               OPAL_UID_ACE_SET_ENABLED);
+    OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_GET,
+               OPAL_UID_ACE_C_PIN_SID_GET_NOPIN);
+    OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_SET,
+               OPAL_UID_ACE_C_PIN_SID_SET_PIN);
+    OPAL_ALLOW(sp, OPAL_UID_C_PIN_MSID, OPAL_UID_M_GET,
+               OPAL_UID_ACE_C_PIN_MSID_GET_PIN);
+    OPAL_ALLOW(sp, OPAL_UID_C_PIN_PSID, OPAL_UID_M_GET,
+               OPAL_UID_ACE_C_PIN_GET_PSID_NOPIN);
 
     for (unsigned n = 1; n <= OPAL_ADMINSP_ADMINS; n++) {
-        uint64_t uid = OPAL_UID_ADMINSP_ADMIN(n), cpin = OPAL_UID_ADMINSP_C_PIN_ADMIN(n);
+        uint64_t uid = OPAL_UID_ADMINSP_ADMIN(n),
+                 cpin = OPAL_UID_ADMINSP_C_PIN_ADMIN(n);
         g_autofree char *name = g_strdup_printf("Admin%u", n);
         g_autofree char *cpin_name = g_strdup_printf("C_PIN_Admin%u", n);
 
         /* Optional and disabled until SID enables them. */
-        opal_factory_add_authority(sp, uid, name, false, OPAL_UID_AUTH_ADMINS, false, cpin);
+        opal_factory_add_authority(sp, uid, name, false, OPAL_UID_AUTH_ADMINS,
+                                   false, cpin);
         opal_factory_add_c_pin(sp, config, cpin, cpin_name, "", 0, 0);
         OPAL_ALLOW(sp, uid, OPAL_UID_M_SET, OPAL_UID_ACE_SET_ENABLED);
         OPAL_ALLOW(sp, cpin, OPAL_UID_M_GET, OPAL_UID_ACE_C_PIN_SID_GET_NOPIN);
@@ -176,8 +195,8 @@ static void add_authorities(OpalSP *sp, const OpalConfig *config, const uint8_t 
     OPAL_ALLOW(sp, OPAL_UID_TABLE_C_PIN, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
 }
 
-OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid, size_t msid_len,
-                          const uint8_t *psid, size_t psid_len)
+OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid,
+                          size_t msid_len, const uint8_t *psid, size_t psid_len)
 {
     OpalSP *sp = opal_sp_new(OPAL_UID_ADMINSP);
 

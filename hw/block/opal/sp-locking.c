@@ -16,13 +16,17 @@
 #include "sp-tables.h"
 #include "uid.h"
 
-/* K_AES_256 Mode (Core 5.7.2, symmetric_mode_media): 23, media encryption [verify]. */
+/*
+ * K_AES_256 Mode (Core 5.7.2, symmetric_mode_media): 23, media encryption
+ * [verify].
+ */
 #define K_AES_MODE_MEDIA_ENCRYPTION     23
 
 /* Opal 4.3.1.3, K_AES_256 being the media key table this TPer chose. */
 static const OpalTableDef *const locking_tables[] = {
-    &opal_tdef_table, &opal_tdef_spinfo, &opal_tdef_sptemplates, &opal_tdef_methodid,
-    &opal_tdef_accesscontrol, &opal_tdef_ace, &opal_tdef_authority, &opal_tdef_c_pin,
+    &opal_tdef_table, &opal_tdef_spinfo, &opal_tdef_sptemplates,
+    &opal_tdef_methodid, &opal_tdef_accesscontrol, &opal_tdef_ace,
+    &opal_tdef_authority, &opal_tdef_c_pin,
     &opal_tdef_secretprotect, &opal_tdef_lockinginfo, &opal_tdef_locking,
     &opal_tdef_mbrcontrol, &opal_tdef_k_aes_256,
 };
@@ -41,25 +45,30 @@ static const OpalNamedUid locking_methods[] = {
     { OPAL_UID_M_ERASE, "Erase" },
 };
 
-/* LockOnReset and DoneOnReset as shipped: reset_types Power Cycle (Opal 4.3.5). */
+/*
+ * LockOnReset and DoneOnReset as shipped: reset_types Power Cycle (Opal 4.3.5).
+ */
 static const uint64_t power_cycle[] = { 0 };
 
 /* Locking columns RangeStart..LockOnReset and RangeStart..ActiveKey. */
 #define RANGE_START_TO_LOR \
-    (OPAL_COLS(3) | OPAL_COLS(4) | OPAL_COLS(5) | OPAL_COLS(6) | OPAL_COLS(7) | \
-     OPAL_COLS(8) | OPAL_COLS(9))
+    (OPAL_COLS(3) | OPAL_COLS(4) | OPAL_COLS(5) | OPAL_COLS(6) | \
+     OPAL_COLS(7) | OPAL_COLS(8) | OPAL_COLS(9))
 #define RANGE_START_TO_ACTIVE_KEY   (RANGE_START_TO_LOR | OPAL_COLS(10))
 
 /* Opal 4.3.1.7 but for ACE_Anybody, ACE_Admin and the families below. */
 static const OpalAceDef locking_aces[] = {
     { OPAL_UID_ACE_ANYBODY_GET_COMMONNAME, "ACE_Anybody_Get_CommonName",
-      { OPAL_UID_AUTH_ANYBODY }, OPAL_COLS(0) | OPAL_COLS(OPAL_COL_COMMON_NAME) },
+      { OPAL_UID_AUTH_ANYBODY },
+      OPAL_COLS(0) | OPAL_COLS(OPAL_COL_COMMON_NAME) },
     { OPAL_UID_ACE_ADMINS_SET_COMMONNAME, "ACE_Admins_Set_CommonName",
       { OPAL_UID_AUTH_ADMINS }, OPAL_COLS(OPAL_COL_COMMON_NAME) },
-    { OPAL_UID_ACE_ACE_GET_ALL, "ACE_ACE_Get_All", { OPAL_UID_AUTH_ADMINS }, 0 },
+    { OPAL_UID_ACE_ACE_GET_ALL, "ACE_ACE_Get_All",
+      { OPAL_UID_AUTH_ADMINS }, 0 },
     { OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION, "ACE_ACE_Set_BooleanExpression",
       { OPAL_UID_AUTH_ADMINS }, OPAL_COLS(OPAL_COL_ACE_BOOLEAN_EXPR) },
-    { OPAL_UID_ACE_AUTHORITY_GET_ALL, "ACE_Authority_Get_All", { OPAL_UID_AUTH_ADMINS }, 0 },
+    { OPAL_UID_ACE_AUTHORITY_GET_ALL, "ACE_Authority_Get_All",
+      { OPAL_UID_AUTH_ADMINS }, 0 },
     { OPAL_UID_ACE_AUTHORITY_SET_ENABLED, "ACE_Authority_Set_Enabled",
       { OPAL_UID_AUTH_ADMINS }, OPAL_COLS(OPAL_COL_AUTHORITY_ENABLED) },
     { OPAL_UID_ACE_C_PIN_ADMINS_GET_ALL_NOPIN, "ACE_C_PIN_Admins_Get_All_NOPIN",
@@ -68,19 +77,25 @@ static const OpalAceDef locking_aces[] = {
       { OPAL_UID_AUTH_ADMINS }, OPAL_COLS(OPAL_COL_C_PIN_PIN) },
     { OPAL_UID_ACE_K_AES_MODE, "ACE_K_AES_Mode", { OPAL_UID_AUTH_ANYBODY },
       OPAL_COLS(OPAL_COL_K_AES_MODE) },
-    { OPAL_UID_ACE_LOCKING_GLOBALRANGE_ADMINS_SET, "ACE_Locking_GlobalRange_Admins_Set",
-      { OPAL_UID_AUTH_ADMINS }, RANGE_START_TO_LOR & ~(OPAL_COLS(3) | OPAL_COLS(4)) },
-    { OPAL_UID_ACE_LOCKING_ADMINS_RANGESTARTTOLOR, "ACE_Locking_Admins_RangeStartToLOR",
+    { OPAL_UID_ACE_LOCKING_GLOBALRANGE_ADMINS_SET,
+      "ACE_Locking_GlobalRange_Admins_Set", { OPAL_UID_AUTH_ADMINS },
+      RANGE_START_TO_LOR & ~(OPAL_COLS(3) | OPAL_COLS(4)) },
+    { OPAL_UID_ACE_LOCKING_ADMINS_RANGESTARTTOLOR,
+      "ACE_Locking_Admins_RangeStartToLOR",
       { OPAL_UID_AUTH_ADMINS }, RANGE_START_TO_LOR },
     { OPAL_UID_ACE_MBRCONTROL_ADMINS_SET, "ACE_MBRControl_Admins_Set",
       { OPAL_UID_AUTH_ADMINS },
-      OPAL_COLS(OPAL_COL_MBRCONTROL_ENABLE) | OPAL_COLS(OPAL_COL_MBRCONTROL_DONE) |
+      OPAL_COLS(OPAL_COL_MBRCONTROL_ENABLE) |
+      OPAL_COLS(OPAL_COL_MBRCONTROL_DONE) |
       OPAL_COLS(OPAL_COL_MBRCONTROL_DONE_ON_RESET) },
     { OPAL_UID_ACE_MBRCONTROL_SET_DONETODOR, "ACE_MBRControl_Set_DoneToDOR",
       { OPAL_UID_AUTH_ADMINS },
-      OPAL_COLS(OPAL_COL_MBRCONTROL_DONE) | OPAL_COLS(OPAL_COL_MBRCONTROL_DONE_ON_RESET) },
-    { OPAL_UID_ACE_DATASTORE_GET_ALL, "ACE_DataStore_Get_All", { OPAL_UID_AUTH_ADMINS }, 0 },
-    { OPAL_UID_ACE_DATASTORE_SET_ALL, "ACE_DataStore_Set_All", { OPAL_UID_AUTH_ADMINS }, 0 },
+      OPAL_COLS(OPAL_COL_MBRCONTROL_DONE) |
+      OPAL_COLS(OPAL_COL_MBRCONTROL_DONE_ON_RESET) },
+    { OPAL_UID_ACE_DATASTORE_GET_ALL, "ACE_DataStore_Get_All",
+      { OPAL_UID_AUTH_ADMINS }, 0 },
+    { OPAL_UID_ACE_DATASTORE_SET_ALL, "ACE_DataStore_Set_All",
+      { OPAL_UID_AUTH_ADMINS }, 0 },
 };
 
 /*
@@ -122,18 +137,25 @@ static const AceFamily user_families[] = {
       OPAL_COLS(OPAL_COL_C_PIN_PIN) },
 };
 
-/* Member @n of every family: Admins, or Admins OR @also; Admins may change it. */
-static void add_ace_families(OpalSP *sp, const AceFamily *families, size_t nr_families,
-                             unsigned n, const char *label, uint64_t also)
+/*
+ * Member @n of every family: Admins, or Admins OR @also; Admins may change it.
+ */
+static void add_ace_families(OpalSP *sp, const AceFamily *families,
+                             size_t nr_families, unsigned n, const char *label,
+                             uint64_t also)
 {
     for (size_t i = 0; i < nr_families; i++) {
         g_autofree char *name = g_strdup_printf(families[i].name_fmt, label);
         const OpalAceDef ace = {
-            families[i].first + n, name, { OPAL_UID_AUTH_ADMINS, also }, families[i].columns,
+            families[i].first + n,
+            name,
+            { OPAL_UID_AUTH_ADMINS, also },
+            families[i].columns,
         };
 
         opal_factory_add_ace(sp, &ace);
-        OPAL_ALLOW(sp, ace.uid, OPAL_UID_M_SET, OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION);
+        OPAL_ALLOW(sp, ace.uid, OPAL_UID_M_SET,
+                   OPAL_UID_ACE_ACE_SET_BOOLEANEXPRESSION);
     }
 }
 
@@ -144,8 +166,10 @@ static void add_ace_families(OpalSP *sp, const AceFamily *families, size_t nr_fa
 static void add_range(OpalSP *sp, unsigned n)
 {
     uint64_t uid = n ? OPAL_UID_LOCKING_RANGE(n) : OPAL_UID_LOCKING_GLOBALRANGE;
-    uint64_t key = n ? OPAL_UID_K_AES_256_RANGE_KEY(n) : OPAL_UID_K_AES_256_GLOBALRANGE_KEY;
-    g_autofree char *label = n ? g_strdup_printf("Range%u", n) : g_strdup("GlobalRange");
+    uint64_t key = n ? OPAL_UID_K_AES_256_RANGE_KEY(n) :
+                       OPAL_UID_K_AES_256_GLOBALRANGE_KEY;
+    g_autofree char *label =
+        n ? g_strdup_printf("Range%u", n) : g_strdup("GlobalRange");
     OpalRow *row;
 
     add_ace_families(sp, range_families, G_N_ELEMENTS(range_families), n, label,
@@ -181,11 +205,16 @@ static void add_range(OpalSP *sp, unsigned n)
     row = opal_factory_row(sp, key, "K_AES_256_%s_Key", label);
     opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
     opal_row_set_uint(row, OPAL_COL_K_AES_MODE, K_AES_MODE_MEDIA_ENCRYPTION);
-    OPAL_ALLOW(sp, key, OPAL_UID_M_GENKEY, OPAL_UID_ACE_K_AES_256_RANGE_GENKEY(n));
+    OPAL_ALLOW(sp, key, OPAL_UID_M_GENKEY,
+               OPAL_UID_ACE_K_AES_256_RANGE_GENKEY(n));
 }
 
-/* Admin @n or User @n: Authority and C_PIN rows, their ACEs and rules (Opal 4.3.1.6-9). */
-static void add_member(OpalSP *sp, const OpalConfig *config, bool user, unsigned n)
+/*
+ * Admin @n or User @n: Authority and C_PIN rows, their ACEs and rules (Opal
+ * 4.3.1.6-9).
+ */
+static void add_member(OpalSP *sp, const OpalConfig *config, bool user,
+                       unsigned n)
 {
     uint64_t uid = user ? OPAL_UID_USER(n) : OPAL_UID_ADMIN(n);
     uint64_t cpin = user ? OPAL_UID_C_PIN_USER(n) : OPAL_UID_C_PIN_ADMIN(n);
@@ -193,11 +222,13 @@ static void add_member(OpalSP *sp, const OpalConfig *config, bool user, unsigned
     g_autofree char *cpin_name = g_strdup_printf("C_PIN_%s", name);
 
     if (user) {
-        add_ace_families(sp, user_families, G_N_ELEMENTS(user_families), n, name, uid);
+        add_ace_families(sp, user_families, G_N_ELEMENTS(user_families), n,
+                         name, uid);
     }
     /* Only Admin1 is enabled; Activate gives it SID's PIN (Opal 5.1.1). */
     opal_factory_add_authority(sp, uid, name, false,
-                               user ? OPAL_UID_AUTH_USERS : OPAL_UID_AUTH_ADMINS,
+                               user ? OPAL_UID_AUTH_USERS :
+                                      OPAL_UID_AUTH_ADMINS,
                                !user && n == 1, cpin);
     /*
      * TryLimit is VU in Opal (4.3.1.9); Pyrite 2.01 and Opalite 1.00 spell
@@ -211,23 +242,26 @@ static void add_member(OpalSP *sp, const OpalConfig *config, bool user, unsigned
                user ? OPAL_UID_ACE_USER_SET_COMMONNAME(n)
                     : OPAL_UID_ACE_ADMINS_SET_COMMONNAME);
     OPAL_ALLOW(sp, cpin, OPAL_UID_M_SET,
-               user ? OPAL_UID_ACE_C_PIN_USER_SET_PIN(n) : OPAL_UID_ACE_C_PIN_ADMINS_SET_PIN);
+               user ? OPAL_UID_ACE_C_PIN_USER_SET_PIN(n) :
+                      OPAL_UID_ACE_C_PIN_ADMINS_SET_PIN);
 }
 
 /* Opal 4.3.1.8, 4.3.1.9 */
 static void add_authorities(OpalSP *sp, const OpalConfig *config)
 {
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_USERS, "Users", true, OPAL_UID_NULL,
-                               true, OPAL_UID_NULL);
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_USERS, "Users", true,
+                               OPAL_UID_NULL, true, OPAL_UID_NULL);
     for (unsigned n = 1; n <= config->nr_admins; n++) {
         add_member(sp, config, false, n);
     }
     for (unsigned n = 1; n <= config->nr_users; n++) {
         add_member(sp, config, true, n);
     }
-    OPAL_ALLOW(sp, OPAL_UID_TABLE_AUTHORITY, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_AUTHORITY, OPAL_UID_M_NEXT,
+               OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_AUTHORITY, OPAL_UID_M_GET,
-                    OPAL_UID_ACE_AUTHORITY_GET_ALL, OPAL_UID_ACE_ANYBODY_GET_COMMONNAME);
+                    OPAL_UID_ACE_AUTHORITY_GET_ALL,
+                    OPAL_UID_ACE_ANYBODY_GET_COMMONNAME);
     OPAL_ALLOW(sp, OPAL_UID_TABLE_C_PIN, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_C_PIN, OPAL_UID_M_GET,
                     OPAL_UID_ACE_C_PIN_ADMINS_GET_ALL_NOPIN);
@@ -239,16 +273,20 @@ static void add_locking_info(OpalSP *sp, const OpalConfig *config)
     static const uint64_t protect_mechanisms[] = { 1 };     /* VU [verify] */
     OpalRow *row = opal_factory_row(sp, OPAL_UID_SECRETPROTECT_K_AES_256, NULL);
 
-    opal_row_set_uid(row, OPAL_COL_SECRETPROTECT_TABLE, OPAL_UID_TABLE_K_AES_256);
-    opal_row_set_uint(row, OPAL_COL_SECRETPROTECT_COLUMN_NUMBER, OPAL_COL_K_AES_KEY);
+    opal_row_set_uid(row, OPAL_COL_SECRETPROTECT_TABLE,
+                     OPAL_UID_TABLE_K_AES_256);
+    opal_row_set_uint(row, OPAL_COL_SECRETPROTECT_COLUMN_NUMBER,
+                      OPAL_COL_K_AES_KEY);
     opal_row_set_uint_list(row, OPAL_COL_SECRETPROTECT_PROTECT_MECHANISMS,
-                           protect_mechanisms, G_N_ELEMENTS(protect_mechanisms));
+                           protect_mechanisms,
+                           G_N_ELEMENTS(protect_mechanisms));
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_SECRETPROTECT);
 
     /* As the Geometry feature tells (discovery.c): alignment is required. */
     row = opal_factory_row(sp, OPAL_UID_LOCKINGINFO_OBJ, "%s", "");
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_VERSION, 1);
-    opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_ENCRYPT_SUPPORT, 1);    /* media */
+    /* media */
+    opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_ENCRYPT_SUPPORT, 1);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_MAX_RANGES, config->nr_ranges);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_MAX_RE_ENCRYPTIONS, 0);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_KEYS_AVAILABLE_CFG, 0);
@@ -258,7 +296,8 @@ static void add_locking_info(OpalSP *sp, const OpalConfig *config)
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_ALIGNMENT_GRANULARITY,
                       config->alignment_granularity);
     opal_row_set_uint(row, OPAL_COL_LOCKINGINFO_LOWEST_ALIGNED_LBA, 0);
-    OPAL_ALLOW(sp, OPAL_UID_LOCKINGINFO_OBJ, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_LOCKINGINFO_OBJ, OPAL_UID_M_GET,
+               OPAL_UID_ACE_ANYBODY);
 
     /* No shadowing until an Admin enables it. */
     row = opal_factory_row(sp, OPAL_UID_MBRCONTROL_OBJ, NULL);
@@ -266,9 +305,11 @@ static void add_locking_info(OpalSP *sp, const OpalConfig *config)
     opal_row_set_uint(row, OPAL_COL_MBRCONTROL_DONE, false);
     opal_row_set_uint_list(row, OPAL_COL_MBRCONTROL_DONE_ON_RESET, power_cycle,
                            G_N_ELEMENTS(power_cycle));
-    OPAL_ALLOW(sp, OPAL_UID_MBRCONTROL_OBJ, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_MBRCONTROL_OBJ, OPAL_UID_M_GET,
+               OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_MBRCONTROL_OBJ, OPAL_UID_M_SET,
-               OPAL_UID_ACE_MBRCONTROL_ADMINS_SET, OPAL_UID_ACE_MBRCONTROL_SET_DONETODOR);
+               OPAL_UID_ACE_MBRCONTROL_ADMINS_SET,
+               OPAL_UID_ACE_MBRCONTROL_SET_DONETODOR);
 }
 
 OpalSP *opal_locking_sp_new(const OpalConfig *config)
@@ -281,8 +322,10 @@ OpalSP *opal_locking_sp_new(const OpalConfig *config)
     opal_sp_add_table(sp, &opal_tdef_datastore, config->datastore_size);
     OPAL_ALLOW(sp, OPAL_UID_TABLE_MBR, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET, OPAL_UID_ACE_ADMIN);
-    OPAL_ALLOW(sp, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET, OPAL_UID_ACE_DATASTORE_GET_ALL);
-    OPAL_ALLOW(sp, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_SET, OPAL_UID_ACE_DATASTORE_SET_ALL);
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET,
+               OPAL_UID_ACE_DATASTORE_GET_ALL);
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_SET,
+               OPAL_UID_ACE_DATASTORE_SET_ALL);
 
     opal_factory_add_base(sp, "Locking", OPAL_UID_TEMPLATE_LOCKING, "Locking",
                           locking_methods, G_N_ELEMENTS(locking_methods));
@@ -296,15 +339,18 @@ OpalSP *opal_locking_sp_new(const OpalConfig *config)
     for (unsigned n = 0; n <= config->nr_ranges; n++) {
         add_range(sp, n);
     }
-    OPAL_ALLOW(sp, OPAL_UID_TABLE_LOCKING, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
-    OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_K_AES_256, OPAL_UID_M_GET, OPAL_UID_ACE_K_AES_MODE);
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_LOCKING, OPAL_UID_M_NEXT,
+               OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_K_AES_256, OPAL_UID_M_GET,
+                    OPAL_UID_ACE_K_AES_MODE);
 
     add_authorities(sp, config);
     add_locking_info(sp, config);
 
     /* Last, so that it covers the families added above. */
     OPAL_ALLOW(sp, OPAL_UID_TABLE_ACE, OPAL_UID_M_NEXT, OPAL_UID_ACE_ANYBODY);
-    OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_ACE, OPAL_UID_M_GET, OPAL_UID_ACE_ACE_GET_ALL);
+    OPAL_ALLOW_ROWS(sp, OPAL_UID_TABLE_ACE, OPAL_UID_M_GET,
+                    OPAL_UID_ACE_ACE_GET_ALL);
     opal_factory_describe_tables(sp);
     return sp;
 }

@@ -45,7 +45,8 @@ static const OpalColumn table_columns[] = {
     { 13, "MandatoryWriteGranularity", OPAL_T_UINT, 0, RO },
     { 14, "RecommendedAccessGranularity", OPAL_T_UINT, 0, RO },
 };
-TABLE_DEF(opal_tdef_table, OPAL_UID_TABLE_TABLE, "Table", OPAL_TABLE_OBJECT, table_columns);
+TABLE_DEF(opal_tdef_table, OPAL_UID_TABLE_TABLE, "Table", OPAL_TABLE_OBJECT,
+          table_columns);
 
 /* Core 5.3.2: SPInfo. */
 static const OpalColumn spinfo_columns[] = {
@@ -77,8 +78,8 @@ static const OpalColumn methodid_columns[] = {
     COL_COMMON_NAME(0),
     { 3, "TemplateID", OPAL_T_UIDREF, 0, RO },
 };
-TABLE_DEF(opal_tdef_methodid, OPAL_UID_TABLE_METHODID, "MethodID", OPAL_TABLE_OBJECT,
-          methodid_columns);
+TABLE_DEF(opal_tdef_methodid, OPAL_UID_TABLE_METHODID, "MethodID",
+          OPAL_TABLE_OBJECT, methodid_columns);
 
 /*
  * Core 5.3.2: AccessControl.  Its rows live in OpalSP.rules; Opal has no
@@ -101,8 +102,8 @@ static const OpalColumn accesscontrol_columns[] = {
     { 13, "DeleteMethodLog", OPAL_T_ENUM, 3, RO },
     { 14, "LogTo", OPAL_T_UIDREF, 0, RO },
 };
-TABLE_DEF(opal_tdef_accesscontrol, OPAL_UID_TABLE_ACCESSCONTROL, "AccessControl",
-          OPAL_TABLE_OBJECT, accesscontrol_columns);
+TABLE_DEF(opal_tdef_accesscontrol, OPAL_UID_TABLE_ACCESSCONTROL,
+          "AccessControl", OPAL_TABLE_OBJECT, accesscontrol_columns);
 
 /*
  * Core 5.3.2: ACE.  Opal personalizes BooleanExpr only, never Columns.  The
@@ -115,7 +116,8 @@ static const OpalColumn ace_columns[] = {
     { 3, "BooleanExpr", OPAL_T_ACE_EXPR, 0, 0 },
     { 4, "Columns", OPAL_T_ENUM_LIST, OPAL_MAX_COLUMNS - 1, RO },
 };
-TABLE_DEF(opal_tdef_ace, OPAL_UID_TABLE_ACE, "ACE", OPAL_TABLE_OBJECT, ace_columns);
+TABLE_DEF(opal_tdef_ace, OPAL_UID_TABLE_ACE, "ACE", OPAL_TABLE_OBJECT,
+          ace_columns);
 
 /* Core 5.3.2: Authority.  Opal ACEs grant CommonName and Enabled only. */
 static const OpalColumn authority_columns[] = {
@@ -139,8 +141,8 @@ static const OpalColumn authority_columns[] = {
     { 17, "Log", OPAL_T_ENUM, 3, RO },
     { 18, "LogTo", OPAL_T_UIDREF, 0, RO },
 };
-TABLE_DEF(opal_tdef_authority, OPAL_UID_TABLE_AUTHORITY, "Authority", OPAL_TABLE_OBJECT,
-          authority_columns);
+TABLE_DEF(opal_tdef_authority, OPAL_UID_TABLE_AUTHORITY, "Authority",
+          OPAL_TABLE_OBJECT, authority_columns);
 
 /*
  * Core 5.3.2: C_PIN.  Opal ACEs grant PIN only; Tries changes as a side
@@ -155,10 +157,15 @@ static const OpalColumn c_pin_columns[] = {
     { 5, "TryLimit", OPAL_T_UINT, 0, RO },
     { 6, "Tries", OPAL_T_UINT, 0, RO },
     { 7, "Persistence", OPAL_T_BOOL, 0, RO },
-    /* Not the spec's: the PIN's verifier (secrets.c), which no host sees or sets. */
-    { OPAL_COL_C_PIN_VERIFIER, "Verifier", OPAL_T_BYTES, 64, RO | OPAL_COL_SECRET },
+    /*
+     * Not the spec's: the PIN's verifier (secrets.c), which no host sees or
+     * sets.
+     */
+    { OPAL_COL_C_PIN_VERIFIER, "Verifier", OPAL_T_BYTES, 64,
+      RO | OPAL_COL_SECRET },
 };
-TABLE_DEF(opal_tdef_c_pin, OPAL_UID_TABLE_C_PIN, "C_PIN", OPAL_TABLE_OBJECT, c_pin_columns);
+TABLE_DEF(opal_tdef_c_pin, OPAL_UID_TABLE_C_PIN, "C_PIN", OPAL_TABLE_OBJECT,
+          c_pin_columns);
 
 /* Core 5.4.2: TPerInfo, with Opal's ProgrammaticResetEnable (Opal 4.2.3.1). */
 static const OpalColumn tperinfo_columns[] = {
@@ -172,8 +179,8 @@ static const OpalColumn tperinfo_columns[] = {
     { 7, "SSC", OPAL_T_ANY, 0, RO },                    /* list of SSC names */
     { 8, "ProgrammaticResetEnable", OPAL_T_BOOL, 0, 0 },
 };
-TABLE_DEF(opal_tdef_tperinfo, OPAL_UID_TABLE_TPERINFO, "TPerInfo", OPAL_TABLE_OBJECT,
-          tperinfo_columns);
+TABLE_DEF(opal_tdef_tperinfo, OPAL_UID_TABLE_TPERINFO, "TPerInfo",
+          OPAL_TABLE_OBJECT, tperinfo_columns);
 
 /* Core 5.4.2: Template. */
 static const OpalColumn template_columns[] = {
@@ -183,10 +190,12 @@ static const OpalColumn template_columns[] = {
     { 3, "Instances", OPAL_T_UINT, 0, RO },
     { 4, "MaxInstances", OPAL_T_UINT, 0, RO },
 };
-TABLE_DEF(opal_tdef_template, OPAL_UID_TABLE_TEMPLATE, "Template", OPAL_TABLE_OBJECT,
-          template_columns);
+TABLE_DEF(opal_tdef_template, OPAL_UID_TABLE_TEMPLATE, "Template",
+          OPAL_TABLE_OBJECT, template_columns);
 
-/* Core 5.4.2: SP.  Only Activate and Revert change LifeCycleState (Opal 5.1). */
+/*
+ * Core 5.4.2: SP.  Only Activate and Revert change LifeCycleState (Opal 5.1).
+ */
 static const OpalColumn sp_columns[] = {
     COL_UID,
     COL_NAME(1),
@@ -206,8 +215,8 @@ static const OpalColumn secretprotect_columns[] = {
     { 2, "ColumnNumber", OPAL_T_UINT, 0, RO },
     { 3, "ProtectMechanisms", OPAL_T_ENUM_LIST, 255, RO },
 };
-TABLE_DEF(opal_tdef_secretprotect, OPAL_UID_TABLE_SECRETPROTECT, "SecretProtect",
-          OPAL_TABLE_OBJECT, secretprotect_columns);
+TABLE_DEF(opal_tdef_secretprotect, OPAL_UID_TABLE_SECRETPROTECT,
+          "SecretProtect", OPAL_TABLE_OBJECT, secretprotect_columns);
 
 /* Core 5.7.2: LockingInfo (Opal 4.3.5.1): what the TPer can do, read-only. */
 static const OpalColumn lockinginfo_columns[] = {
@@ -253,8 +262,8 @@ static const OpalColumn locking_columns[] = {
     { 18, "LastReEncStat", OPAL_T_ENUM, 15, RO },
     { 19, "GeneralStatus", OPAL_T_ENUM_LIST, 63, RO },
 };
-TABLE_DEF(opal_tdef_locking, OPAL_UID_TABLE_LOCKING, "Locking", OPAL_TABLE_OBJECT,
-          locking_columns);
+TABLE_DEF(opal_tdef_locking, OPAL_UID_TABLE_LOCKING, "Locking",
+          OPAL_TABLE_OBJECT, locking_columns);
 
 /* Core 5.7.2: MBRControl (Opal 4.3.5.3). */
 static const OpalColumn mbrcontrol_columns[] = {
@@ -263,8 +272,8 @@ static const OpalColumn mbrcontrol_columns[] = {
     { 2, "Done", OPAL_T_BOOL, 0, 0 },
     { 3, "DoneOnReset", OPAL_T_ENUM_LIST, 3, 0 },       /* reset_types */
 };
-TABLE_DEF(opal_tdef_mbrcontrol, OPAL_UID_TABLE_MBRCONTROL, "MBRControl", OPAL_TABLE_OBJECT,
-          mbrcontrol_columns);
+TABLE_DEF(opal_tdef_mbrcontrol, OPAL_UID_TABLE_MBRCONTROL, "MBRControl",
+          OPAL_TABLE_OBJECT, mbrcontrol_columns);
 
 /*
  * Core 5.7.2: K_AES_256 (Opal 4.3.5.5).  Key is never returned; only GenKey
@@ -275,24 +284,30 @@ static const OpalColumn k_aes_256_columns[] = {
     COL_NAME(1),
     COL_COMMON_NAME(0),
     { 3, "Key", OPAL_T_BYTES, 64, RO | OPAL_COL_SECRET | OPAL_COL_VOLATILE },
-    { 4, "Mode", OPAL_T_ENUM, 23, RO },                 /* symmetric_mode_media */
-    /* Not the spec's: the key wrapped for those who may unlock it (secrets.c). */
-    { OPAL_COL_K_AES_WRAPPED, "WrappedKeys", OPAL_T_BYTES, 16384, RO | OPAL_COL_SECRET },
+    { 4, "Mode", OPAL_T_ENUM, 23, RO },     /* symmetric_mode_media */
+    /*
+     * Not the spec's: the key wrapped for those who may unlock it (secrets.c).
+     */
+    { OPAL_COL_K_AES_WRAPPED, "WrappedKeys", OPAL_T_BYTES, 16384,
+      RO | OPAL_COL_SECRET },
 };
-TABLE_DEF(opal_tdef_k_aes_256, OPAL_UID_TABLE_K_AES_256, "K_AES_256", OPAL_TABLE_OBJECT,
-          k_aes_256_columns);
+TABLE_DEF(opal_tdef_k_aes_256, OPAL_UID_TABLE_K_AES_256, "K_AES_256",
+          OPAL_TABLE_OBJECT, k_aes_256_columns);
 
 /* Byte tables (Core 5.7.2.5 MBR; Opal 4.3.7.1 DataStore): no columns. */
 const OpalTableDef opal_tdef_mbr = {
     .uid = OPAL_UID_TABLE_MBR, .name = "MBR", .kind = OPAL_TABLE_BYTE,
 };
 const OpalTableDef opal_tdef_datastore = {
-    .uid = OPAL_UID_TABLE_DATASTORE, .name = "DataStore", .kind = OPAL_TABLE_BYTE,
+    .uid = OPAL_UID_TABLE_DATASTORE,
+    .name = "DataStore",
+    .kind = OPAL_TABLE_BYTE,
 };
 
-/* ---- building blocks of the factory state ------------------------------------------- */
+/* ---- building blocks of the factory state -------------------------------- */
 
-void opal_factory_add_tables(OpalSP *sp, const OpalTableDef *const *defs, size_t n)
+void opal_factory_add_tables(OpalSP *sp, const OpalTableDef *const *defs,
+                             size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         opal_sp_add_table(sp, defs[i], 0);
@@ -324,13 +339,16 @@ void opal_factory_add_ace(OpalSP *sp, const OpalAceDef *ace)
     uint64_t columns[OPAL_MAX_COLUMNS];
     size_t n = 0;
 
-    opal_row_set_ace_any_of(row, OPAL_COL_ACE_BOOLEAN_EXPR, ace->who, ace->who[1] ? 2 : 1);
+    opal_row_set_ace_any_of(row, OPAL_COL_ACE_BOOLEAN_EXPR, ace->who,
+                            ace->who[1] ? 2 : 1);
     for (uint32_t c = 0; c < OPAL_MAX_COLUMNS; c++) {
         if (ace->columns & OPAL_COLS(c)) {
             columns[n++] = c;
         }
     }
-    /* An empty list stands for every column of the table (Opal 4.2.1.6 "All"). */
+    /*
+     * An empty list stands for every column of the table (Opal 4.2.1.6 "All").
+     */
     opal_row_set_uint_list(row, OPAL_COL_ACE_COLUMNS, columns, n);
 }
 
@@ -341,8 +359,9 @@ void opal_factory_add_aces(OpalSP *sp, const OpalAceDef *aces, size_t n)
     }
 }
 
-void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name, bool is_class,
-                                uint64_t class, bool enabled, uint64_t credential)
+void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name,
+                                bool is_class, uint64_t class, bool enabled,
+                                uint64_t credential)
 {
     OpalRow *row = opal_factory_row(sp, uid, "%s", name);
 
@@ -355,7 +374,8 @@ void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name, bool
     opal_row_set_uint(row, OPAL_COL_AUTHORITY_HASH_AND_SIGN, 0);
     opal_row_set_uint(row, OPAL_COL_AUTHORITY_PRESENT_CERTIFICATE, 0);
     opal_row_set_uint(row, OPAL_COL_AUTHORITY_OPERATION,
-                      credential ? OPAL_AUTH_METHOD_PASSWORD : OPAL_AUTH_METHOD_NONE);
+                      credential ? OPAL_AUTH_METHOD_PASSWORD :
+                                   OPAL_AUTH_METHOD_NONE);
     opal_row_set_uid(row, OPAL_COL_AUTHORITY_CREDENTIAL, credential);
     opal_row_set_uid(row, OPAL_COL_AUTHORITY_RESPONSE_SIGN, OPAL_UID_NULL);
     opal_row_set_uid(row, OPAL_COL_AUTHORITY_RESPONSE_EXCH, OPAL_UID_NULL);
@@ -400,9 +420,9 @@ static const OpalAceDef base_aces[] = {
     { OPAL_UID_ACE_ADMIN, "ACE_Admin", { OPAL_UID_AUTH_ADMINS }, 0 },
 };
 
-void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_uid,
-                           const char *template_name, const OpalNamedUid *methods,
-                           size_t nr_methods)
+void opal_factory_add_base(OpalSP *sp, const char *sp_name,
+                           uint64_t template_uid, const char *template_name,
+                           const OpalNamedUid *methods, size_t nr_methods)
 {
     /* Opal 4.2.1.2, 4.3.1.2: both templates at version 2 (bytes_4). */
     static const uint8_t version[4] = { 0, 0, 0, 2 };
@@ -417,28 +437,32 @@ void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_ui
     opal_row_set_uint(row, OPAL_COL_SPINFO_ENABLED, true);
     for (size_t i = 0; i < G_N_ELEMENTS(templates); i++) {
         row = opal_factory_row(sp, OPAL_UID_SPTEMPLATES_1 + i, NULL);
-        opal_row_set_uid(row, OPAL_COL_SPTEMPLATES_TEMPLATE_ID, templates[i].uid);
+        opal_row_set_uid(row, OPAL_COL_SPTEMPLATES_TEMPLATE_ID,
+                         templates[i].uid);
         opal_row_set_string(row, OPAL_COL_SPTEMPLATES_NAME, templates[i].name);
-        opal_row_set_bytes(row, OPAL_COL_SPTEMPLATES_VERSION, version, sizeof(version));
+        opal_row_set_bytes(row, OPAL_COL_SPTEMPLATES_VERSION, version,
+                           sizeof(version));
     }
     for (size_t i = 0; i < nr_methods; i++) {
         opal_factory_row(sp, methods[i].uid, "%s", methods[i].name);
     }
     opal_factory_add_aces(sp, base_aces, G_N_ELEMENTS(base_aces));
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_ANYBODY, "Anybody", false, OPAL_UID_NULL,
-                               true, OPAL_UID_NULL);
-    opal_factory_add_authority(sp, OPAL_UID_AUTH_ADMINS, "Admins", true, OPAL_UID_NULL,
-                               true, OPAL_UID_NULL);
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_ANYBODY, "Anybody", false,
+                               OPAL_UID_NULL, true, OPAL_UID_NULL);
+    opal_factory_add_authority(sp, OPAL_UID_AUTH_ADMINS, "Admins", true,
+                               OPAL_UID_NULL, true, OPAL_UID_NULL);
 
     /* Opal 4.2.1.5, 4.3.1.6: the rows every SP lets Anybody use. */
-    OPAL_ALLOW(sp, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_THISSP, OPAL_UID_M_AUTHENTICATE,
+               OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_THISSP, OPAL_UID_M_RANDOM, OPAL_UID_ACE_ANYBODY);
     /*
      * GetACL is guarded by the GetACLACL of the row it asks about, which the
      * SSC sets to ACE_Anybody in every AccessControl row (Opal 4.2.1.5,
      * 4.3.1.6): one rule on the AccessControl table stands for all of them.
      */
-    OPAL_ALLOW(sp, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_TABLE_ACCESSCONTROL, OPAL_UID_M_GETACL,
+               OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_SPINFO_OBJ, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_SPTEMPLATES);
     opal_factory_allow_browse(sp, OPAL_UID_TABLE_METHODID);
@@ -446,7 +470,8 @@ void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_ui
 
 static OpalRow *describe_row(OpalSP *sp, const OpalTableDef *def)
 {
-    OpalRow *row = opal_factory_row(sp, OPAL_UID_TABLE_ROW(def->uid), "%s", def->name);
+    OpalRow *row =
+        opal_factory_row(sp, OPAL_UID_TABLE_ROW(def->uid), "%s", def->name);
 
     opal_row_set_string(row, OPAL_COL_COMMON_NAME, "");
     opal_row_set_uint(row, OPAL_COL_TABLE_KIND, def->kind);
@@ -455,7 +480,8 @@ static OpalRow *describe_row(OpalSP *sp, const OpalTableDef *def)
 
 void opal_factory_describe_table(OpalSP *sp, const OpalTableDef *def)
 {
-    OPAL_ALLOW(sp, describe_row(sp, def)->uid, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, describe_row(sp, def)->uid, OPAL_UID_M_GET,
+               OPAL_UID_ACE_ANYBODY);
 }
 
 void opal_factory_count_rows(OpalSP *sp)
@@ -484,8 +510,10 @@ void opal_factory_count_rows(OpalSP *sp)
             rows = table->rows->len;
         }
         opal_row_set_uint(row, OPAL_COL_TABLE_ROWS, rows);
-        opal_row_set_uint(row, OPAL_COL_TABLE_MANDATORY_WRITE_GRANULARITY, granularity);
-        opal_row_set_uint(row, OPAL_COL_TABLE_RECOMMENDED_ACCESS_GRANULARITY, granularity);
+        opal_row_set_uint(row, OPAL_COL_TABLE_MANDATORY_WRITE_GRANULARITY,
+                          granularity);
+        opal_row_set_uint(row, OPAL_COL_TABLE_RECOMMENDED_ACCESS_GRANULARITY,
+                          granularity);
     }
 }
 

@@ -29,7 +29,9 @@ static void table_free(gpointer p)
 
     g_clear_pointer(&table->rows, g_ptr_array_unref);
     if (table->chunks) {
-        for (uint64_t i = 0; i < ((table->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK); i++) {
+        for (uint64_t i = 0;
+             i < ((table->byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK);
+             i++) {
             g_free(table->chunks[i]);
         }
         g_free(table->chunks);
@@ -60,14 +62,16 @@ void opal_sp_free(OpalSP *sp)
     g_free(sp);
 }
 
-OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def, size_t byte_size)
+OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def,
+                             size_t byte_size)
 {
     OpalTable *table = g_new0(OpalTable, 1);
 
     table->def = def;
     if (def->kind == OPAL_TABLE_BYTE) {
         table->byte_size = byte_size;
-        table->chunks = g_new0(uint8_t *, ((byte_size + OPAL_BYTE_CHUNK - 1) / OPAL_BYTE_CHUNK));
+        table->chunks = g_new0(uint8_t *, ((byte_size + OPAL_BYTE_CHUNK - 1) /
+                                           OPAL_BYTE_CHUNK));
     } else {
         table->rows = g_ptr_array_new_with_free_func(row_free);
     }
@@ -97,12 +101,14 @@ OpalRow *opal_table_add_row(OpalSP *sp, OpalTable *table, uint64_t uid)
     return row;
 }
 
-void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf, size_t len)
+void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf,
+                     size_t len)
 {
     g_assert(offset <= table->byte_size && len <= table->byte_size - offset);
     while (len) {
         const uint8_t *chunk = table->chunks[offset / OPAL_BYTE_CHUNK];
-        size_t in = offset % OPAL_BYTE_CHUNK, n = MIN(len, OPAL_BYTE_CHUNK - in);
+        size_t in = offset % OPAL_BYTE_CHUNK,
+               n = MIN(len, OPAL_BYTE_CHUNK - in);
 
         if (chunk) {
             memcpy(buf, chunk + in, n);
@@ -115,12 +121,14 @@ void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf, size
     }
 }
 
-void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, size_t len)
+void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf,
+                      size_t len)
 {
     g_assert(offset <= table->byte_size && len <= table->byte_size - offset);
     while (len) {
         uint8_t **chunk = &table->chunks[offset / OPAL_BYTE_CHUNK];
-        size_t in = offset % OPAL_BYTE_CHUNK, n = MIN(len, OPAL_BYTE_CHUNK - in);
+        size_t in = offset % OPAL_BYTE_CHUNK,
+               n = MIN(len, OPAL_BYTE_CHUNK - in);
 
         if (!*chunk) {
             *chunk = g_malloc0(OPAL_BYTE_CHUNK);
@@ -132,7 +140,7 @@ void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, siz
     }
 }
 
-/* ---- cells ---------------------------------------------------------------------------- */
+/* ---- cells --------------------------------------------------------------- */
 
 /* Any cell may hold a PIN or a key for a while: each wipes itself when freed */
 static void set_cell(OpalRow *row, uint32_t column, GByteArray *encoded)
@@ -150,7 +158,8 @@ void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value)
     set_cell(row, column, b);
 }
 
-void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data, size_t len)
+void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data,
+                        size_t len)
 {
     /* Room for the longest header: a key or PIN never moves, so never copied */
     GByteArray *b = g_byte_array_sized_new(4 + len);
@@ -172,8 +181,8 @@ void opal_row_set_uid(OpalRow *row, uint32_t column, uint64_t uid)
     set_cell(row, column, b);
 }
 
-static void set_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n,
-                     void (*put)(GByteArray *, uint64_t))
+static void set_list(OpalRow *row, uint32_t column, const uint64_t *values,
+                     size_t n, void (*put)(GByteArray *, uint64_t))
 {
     GByteArray *b = g_byte_array_new();
 
@@ -185,18 +194,21 @@ static void set_list(OpalRow *row, uint32_t column, const uint64_t *values, size
     set_cell(row, column, b);
 }
 
-void opal_row_set_uint_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n)
+void opal_row_set_uint_list(OpalRow *row, uint32_t column,
+                            const uint64_t *values, size_t n)
 {
     set_list(row, column, values, n, opal_token_put_uint);
 }
 
-void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids, size_t n)
+void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids,
+                           size_t n)
 {
     set_list(row, column, uids, n, opal_token_put_uid);
 }
 
 /* One BooleanExpr element: StartName half-UID value EndName (Core 5.1.3.3). */
-static void put_expr_term(GByteArray *b, uint32_t half_uid, uint64_t uid, bool is_uid)
+static void put_expr_term(GByteArray *b, uint32_t half_uid, uint64_t uid,
+                          bool is_uid)
 {
     uint8_t half[4];
 
@@ -211,8 +223,8 @@ static void put_expr_term(GByteArray *b, uint32_t half_uid, uint64_t uid, bool i
     opal_token_put_control(b, OPAL_TK_END_NAME);
 }
 
-void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *authorities,
-                             size_t n)
+void opal_row_set_ace_any_of(OpalRow *row, uint32_t column,
+                             const uint64_t *authorities, size_t n)
 {
     GByteArray *b = g_byte_array_new();
 
@@ -220,7 +232,8 @@ void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *auth
     g_assert(2 * n <= OPAL_ACE_EXPR_MAX_ELEMENTS + 1);
     opal_token_put_control(b, OPAL_TK_START_LIST);
     for (size_t i = 0; i < n; i++) {
-        put_expr_term(b, OPAL_HALF_UID_AUTHORITY_OBJECT_REF, authorities[i], true);
+        put_expr_term(b, OPAL_HALF_UID_AUTHORITY_OBJECT_REF, authorities[i],
+                      true);
         if (i > 0) {
             put_expr_term(b, OPAL_HALF_UID_BOOLEAN_ACE, OPAL_BOOLEAN_OR,
                           false);
@@ -233,7 +246,9 @@ void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *auth
 void opal_sp_allow(OpalSP *sp, uint64_t invoking, uint64_t method,
                    const uint64_t *aces, size_t n)
 {
-    OpalAccessRule rule = { .invoking = invoking, .method = method, .nr_acl = n };
+    OpalAccessRule rule = { .invoking = invoking,
+                            .method = method,
+                            .nr_acl = n };
 
     g_assert(n <= OPAL_MAX_ACL);
     memcpy(rule.acl, aces, n * sizeof(*aces));
@@ -250,7 +265,8 @@ void opal_sp_allow_replace(OpalSP *sp, uint64_t invoking, uint64_t method,
 void opal_sp_disallow(OpalSP *sp, uint64_t invoking, uint64_t method)
 {
     for (guint i = 0; i < sp->rules->len; i++) {
-        const OpalAccessRule *rule = &g_array_index(sp->rules, OpalAccessRule, i);
+        const OpalAccessRule *rule =
+            &g_array_index(sp->rules, OpalAccessRule, i);
 
         if (rule->invoking == invoking && rule->method == method) {
             g_array_remove_index(sp->rules, i);
@@ -346,8 +362,8 @@ bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value)
     return opal_cell_get_uint(row_cell(row, column), value);
 }
 
-bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **data,
-                        size_t *len)
+bool opal_row_get_bytes(const OpalRow *row, uint32_t column,
+                        const uint8_t **data, size_t *len)
 {
     OpalToken t;
 
@@ -371,7 +387,7 @@ bool opal_row_get_uid(const OpalRow *row, uint32_t column, uint64_t *uid)
     return true;
 }
 
-/* ---- values from the host ---------------------------------------------------------------- */
+/* ---- values from the host ------------------------------------------------ */
 
 static void put_sint(GByteArray *out, int64_t v)
 {
@@ -443,7 +459,8 @@ static bool is_uid(const OpalToken *t)
 
 static bool is_half_uid(const OpalToken *t, uint32_t half)
 {
-    return t->type == OPAL_TOKEN_BYTES && t->len == 4 && opal_get_be32(t->bytes) == half;
+    return t->type == OPAL_TOKEN_BYTES && t->len == 4 &&
+           opal_get_be32(t->bytes) == half;
 }
 
 /*
@@ -453,7 +470,8 @@ static bool is_half_uid(const OpalToken *t, uint32_t half)
  */
 static bool flat_list_of(const OpalValue *v, const OpalColumn *c,
                          size_t max_elements,
-                         bool (*element_ok)(const OpalToken *, const OpalColumn *))
+                         bool (*element_ok)(const OpalToken *,
+                                            const OpalColumn *))
 {
     const OpalToken *t = v->tokens;
 
@@ -499,10 +517,12 @@ static bool ace_expr_valid(const OpalValue *v)
         return false;
     }
     for (i = 1; i + 4 <= v->count - 1; i += 4) {
-        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) || !opal_token_is(&t[i + 3], OPAL_TK_END_NAME)) {
+        if (!opal_token_is(&t[i], OPAL_TK_START_NAME) ||
+            !opal_token_is(&t[i + 3], OPAL_TK_END_NAME)) {
             return false;
         }
-        if (is_half_uid(&t[i + 1], OPAL_HALF_UID_AUTHORITY_OBJECT_REF) && is_uid(&t[i + 2])) {
+        if (is_half_uid(&t[i + 1], OPAL_HALF_UID_AUTHORITY_OBJECT_REF) &&
+            is_uid(&t[i + 2])) {
             if (++depth > OPAL_ACE_EXPR_MAX_DEPTH) {
                 return false;
             }
@@ -528,7 +548,8 @@ bool opal_column_accepts(const OpalColumn *c, const OpalValue *v)
 
     switch (c->type) {
     case OPAL_T_UINT:
-        return v->count == 1 && t->type == OPAL_TOKEN_UINT && (!c->max || t->uint <= c->max);
+        return v->count == 1 && t->type == OPAL_TOKEN_UINT &&
+               (!c->max || t->uint <= c->max);
     case OPAL_T_BOOL:
         return v->count == 1 && t->type == OPAL_TOKEN_UINT && t->uint <= 1;
     case OPAL_T_ENUM:

@@ -1,40 +1,40 @@
 /*
  * ide-opal-hd: the Single User Mode feature set
  *
- * TCG Storage Opal SSC Feature Set: Single User Mode, version 1.00 ("SUM
- * FS" below).  Activate may name Locking objects (or the whole Locking
- * table) that become single-user: each is then owned by one User authority,
- * which alone may lock and unlock it, set its own PIN and change its key;
- * the Admins keep administering the drive but lose the power to open the
- * range or to take its user's PIN.  RangeStartRangeLengthPolicy says who
- * places the range: its user (0) or the Admins (1).
+ * TCG Storage Opal SSC Feature Set: Single User Mode, version 1.00 ("SUM FS"
+ * below).  Activate may name Locking objects (or the whole Locking table) that
+ * become single-user: each is then owned by one User authority, which alone may
+ * lock and unlock it, set its own PIN and change its key; the Admins keep
+ * administering the drive but lose the power to open the range or to take its
+ * user's PIN.  RangeStartRangeLengthPolicy says who places the range: its user
+ * (0) or the Admins (1).
  *
  * Which User owns which object: Locking_GlobalRange User1, Locking_RangeN
- * User(N+1) - what Linux's sed-opal assumes when a host asks for a
- * single-user range (it authenticates as User lr+1 and sets C_PIN_User lr+1),
- * so a drive needs one more User than ranges for the whole table
- * (opal_sum_max_objects: what Level 0 Discovery reports).
+ * User(N+1) - what Linux's sed-opal assumes when a host asks for a single-user
+ * range (it authenticates as User lr+1 and sets C_PIN_User lr+1), so a drive
+ * needs one more User than ranges for the whole table (opal_sum_max_objects:
+ * what Level 0 Discovery reports).
  *
- * What changes for object n owned by User n+1 (SUM FS, "Locking SP
- * changes in Single User Mode" [verify the exact ACE list]):
- *   ACE_Locking_RangeN_Set_RdLocked / _Set_WrLocked   User n+1
- *   ACE_K_AES_256_RangeN_GenKey                         User n+1
- *   ACE_C_PIN_User{n+1}_Set_PIN                         User n+1
- *   ACE_Locking_RangeN_Get_RangeStartToActiveKey        Admins OR User n+1
- *   ACE_Locking_RangeN_Set_ReadToLOR (new)  RLE, WLE, RL, WL, LockOnReset: User n+1
- *   ACE_Locking_RangeN_Set_Range (new, N >= 1)  RangeStart, RangeLength:
+ * What changes for object n owned by User n+1 (SUM FS, "Locking SP changes in
+ * Single User Mode" [verify the exact ACE list]):
+ * ACE_Locking_RangeN_Set_RdLocked / _Set_WrLocked   User n+1
+ * ACE_K_AES_256_RangeN_GenKey                         User n+1
+ * ACE_C_PIN_User{n+1}_Set_PIN                         User n+1
+ * ACE_Locking_RangeN_Get_RangeStartToActiveKey        Admins OR User n+1
+ * ACE_Locking_RangeN_Set_ReadToLOR (new)  RLE, WLE, RL, WL, LockOnReset: User
+ * n+1 ACE_Locking_RangeN_Set_Range (new, N >= 1)  RangeStart, RangeLength:
  *                                 User n+1, or Admins if the policy says so
  *   ACE_Locking_RangeN_Erase (new)                      Admins OR User n+1
  * and the range's Set ACL becomes Set_Range, Set_ReadToLOR, Set_RdLocked,
- * Set_WrLocked, Admins_Set_CommonName: ACE_Locking_Admins_RangeStartToLOR
- * (or the global range's Admins_Set) no longer applies to it.  No one may
- * change those ACEs' BooleanExpr any more (the Admins could otherwise give
- * themselves the range back), and User n+1 is enabled, its PIN still the
- * factory's empty one: the first thing its user does is set a PIN.
+ * Set_WrLocked, Admins_Set_CommonName: ACE_Locking_Admins_RangeStartToLOR (or
+ * the global range's Admins_Set) no longer applies to it.  No one may change
+ * those ACEs' BooleanExpr any more (the Admins could otherwise give themselves
+ * the range back), and User n+1 is enabled, its PIN still the factory's empty
+ * one: the first thing its user does is set a PIN.
  *
  * Since media keys are wrapped for exactly the authorities that may unlock
- * their range (secrets.c), the Admins' copies of a single-user range's key
- * go away with their right to unlock it.
+ * their range (secrets.c), the Admins' copies of a single-user range's key go
+ * away with their right to unlock it.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -49,12 +49,17 @@
 #define READ_TO_LOR \
     (OPAL_COLS(OPAL_COL_LOCKING_READ_LOCK_ENABLED) | \
      OPAL_COLS(OPAL_COL_LOCKING_WRITE_LOCK_ENABLED) | \
-     OPAL_COLS(OPAL_COL_LOCKING_READ_LOCKED) | OPAL_COLS(OPAL_COL_LOCKING_WRITE_LOCKED) | \
+     OPAL_COLS(OPAL_COL_LOCKING_READ_LOCKED) | \
+     OPAL_COLS(OPAL_COL_LOCKING_WRITE_LOCKED) | \
      OPAL_COLS(OPAL_COL_LOCKING_LOCK_ON_RESET))
 #define START_AND_LENGTH \
-    (OPAL_COLS(OPAL_COL_LOCKING_RANGE_START) | OPAL_COLS(OPAL_COL_LOCKING_RANGE_LENGTH))
+    (OPAL_COLS(OPAL_COL_LOCKING_RANGE_START) | \
+     OPAL_COLS(OPAL_COL_LOCKING_RANGE_LENGTH))
 
-/* Bits of every Locking object, the global range (bit 0) and Range1..@nr_ranges. */
+/*
+ * Bits of every Locking object, the global range (bit 0) and
+ * Range1..@nr_ranges.
+ */
 static uint64_t all_objects(const OpalConfig *config)
 {
     unsigned n = config->nr_ranges + 1;
@@ -65,7 +70,8 @@ static uint64_t all_objects(const OpalConfig *config)
 unsigned opal_sum_max_objects(const OpalConfig *config)
 {
     /* Object n needs User n+1; a 64-bit set holds the selection. */
-    return MIN(MIN((unsigned)config->nr_ranges + 1, (unsigned)config->nr_users), 64u);
+    return MIN(MIN((unsigned)config->nr_ranges + 1, (unsigned)config->nr_users),
+               64u);
 }
 
 /* The number of Locking object @uid (0: the global range), if it is one. */
@@ -75,17 +81,19 @@ static bool locking_object(const OpalConfig *config, uint64_t uid, unsigned *n)
         *n = 0;
         return true;
     }
-    if (uid > OPAL_UID_LOCKING_RANGE(0) && uid <= OPAL_UID_LOCKING_RANGE(config->nr_ranges)) {
+    if (uid > OPAL_UID_LOCKING_RANGE(0) &&
+        uid <= OPAL_UID_LOCKING_RANGE(config->nr_ranges)) {
         *n = uid - OPAL_UID_LOCKING_RANGE(0);
         return true;
     }
     return false;
 }
 
-OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *objects,
-                          bool *admins_own_range)
+OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
+                          uint64_t *objects, bool *admins_own_range)
 {
-    const OpalValue *list = opal_call_optional(call, OPAL_SUM_PARAM_SELECTION_LIST);
+    const OpalValue *list =
+        opal_call_optional(call, OPAL_SUM_PARAM_SELECTION_LIST);
     const OpalValue *policy = opal_call_optional(call, OPAL_SUM_PARAM_POLICY);
     unsigned max = opal_sum_max_objects(&tper->config);
     uint64_t uid, value = 0;
@@ -104,37 +112,51 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *object
     /* typeOr { the Locking table's UID, a list of Locking objects } */
     if (opal_value_uid(list, &uid)) {
         if (uid != OPAL_UID_TABLE_LOCKING) {
-            opal_trace(tper, "SingleUserSelectionList: %016" G_GINT64_MODIFIER "x is not the "
-                       "Locking table", uid);
+            opal_trace(tper,
+                       "SingleUserSelectionList: %016" G_GINT64_MODIFIER
+                       "x is not the Locking table",
+                       uid);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (max < tper->config.nr_ranges + 1u) {
-            opal_trace(tper, "SingleUserSelectionList: the whole Locking table needs %u Users, "
-                       "this drive has %u", tper->config.nr_ranges + 1, tper->config.nr_users);
+            opal_trace(tper,
+                       "SingleUserSelectionList: the whole Locking table needs "
+                       "%u Users, this drive has %u",
+                       tper->config.nr_ranges + 1, tper->config.nr_users);
             return OPAL_ST_INVALID_PARAMETER;
         }
         *objects = all_objects(&tper->config);
         return OPAL_ST_SUCCESS;
     }
-    if (list->count < 2 || !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
-        opal_trace(tper, "SingleUserSelectionList is neither the Locking table nor a list");
+    if (list->count < 2 ||
+        !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
+        opal_trace(tper, "SingleUserSelectionList is neither the Locking table "
+                         "nor a list");
         return OPAL_ST_INVALID_PARAMETER;
     }
     for (size_t i = 1; i + 1 < list->count; i++) {
         const OpalValue element = { &list->tokens[i], 1 };
         unsigned n;
 
-        if (!opal_value_uid(&element, &uid) || !locking_object(&tper->config, uid, &n)) {
-            opal_trace(tper, "SingleUserSelectionList: element %zu is not a Locking object", i);
+        if (!opal_value_uid(&element, &uid) ||
+            !locking_object(&tper->config, uid, &n)) {
+            opal_trace(tper,
+                       "SingleUserSelectionList: element %zu is not a Locking "
+                       "object",
+                       i);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (n >= max) {
-            opal_trace(tper, "SingleUserSelectionList: Locking object %u would need User%u, "
-                       "this drive has %u Users", n, n + 1, tper->config.nr_users);
+            opal_trace(tper,
+                       "SingleUserSelectionList: Locking object %u would need "
+                       "User%u, this drive has %u Users",
+                       n, n + 1, tper->config.nr_users);
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (*objects & (1ULL << n)) {
-            opal_trace(tper, "SingleUserSelectionList names Locking object %u twice", n);
+            opal_trace(tper,
+                       "SingleUserSelectionList names Locking object %u twice",
+                       n);
             return OPAL_ST_INVALID_PARAMETER;
         }
         *objects |= 1ULL << n;
@@ -147,8 +169,8 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *object
 }
 
 /* ACE @uid granting @who[0] (OR @who[1]) columns @columns: made, or remade. */
-static void put_ace(OpalSP *sp, uint64_t uid, const char *name, uint64_t who0, uint64_t who1,
-                    uint32_t columns)
+static void put_ace(OpalSP *sp, uint64_t uid, const char *name, uint64_t who0,
+                    uint64_t who1, uint32_t columns)
 {
     const OpalAceDef def = { uid, name, { who0, who1 }, columns };
     OpalRow *row = opal_sp_row(sp, uid);
@@ -158,7 +180,8 @@ static void put_ace(OpalSP *sp, uint64_t uid, const char *name, uint64_t who0, u
         OPAL_ALLOW(sp, uid, OPAL_UID_M_GET, OPAL_UID_ACE_ACE_GET_ALL);
         return;
     }
-    opal_row_set_ace_any_of(row, OPAL_COL_ACE_BOOLEAN_EXPR, def.who, who1 ? 2 : 1);
+    opal_row_set_ace_any_of(row, OPAL_COL_ACE_BOOLEAN_EXPR, def.who,
+                            who1 ? 2 : 1);
 }
 
 /* An existing ACE now grants @owner alone, and nobody may change that. */
@@ -175,10 +198,14 @@ static void give_ace(OpalSP *sp, uint64_t uid, uint64_t owner)
 static void apply_object(OpalSP *sp, unsigned n, bool admins_own_range)
 {
     uint64_t owner = OPAL_SUM_OWNER(n);
-    uint64_t range = n ? OPAL_UID_LOCKING_RANGE(n) : OPAL_UID_LOCKING_GLOBALRANGE;
-    g_autofree char *label = n ? g_strdup_printf("Range%u", n) : g_strdup("GlobalRange");
-    g_autofree char *read_to_lor = g_strdup_printf("ACE_Locking_%s_Set_ReadToLOR", label);
-    g_autofree char *set_range = g_strdup_printf("ACE_Locking_%s_Set_Range", label);
+    uint64_t range =
+        n ? OPAL_UID_LOCKING_RANGE(n) : OPAL_UID_LOCKING_GLOBALRANGE;
+    g_autofree char *label =
+        n ? g_strdup_printf("Range%u", n) : g_strdup("GlobalRange");
+    g_autofree char *read_to_lor =
+        g_strdup_printf("ACE_Locking_%s_Set_ReadToLOR", label);
+    g_autofree char *set_range =
+        g_strdup_printf("ACE_Locking_%s_Set_Range", label);
     g_autofree char *erase = g_strdup_printf("ACE_Locking_%s_Erase", label);
     OpalRow *user = opal_sp_row(sp, owner);
     uint64_t get_ace = OPAL_UID_ACE_LOCKING_RANGE_GET_RANGESTARTTOACTIVEKEY(n);
@@ -193,12 +220,14 @@ static void apply_object(OpalSP *sp, unsigned n, bool admins_own_range)
         opal_sp_disallow(sp, get_ace, OPAL_UID_M_SET);
     }
 
-    put_ace(sp, OPAL_UID_ACE_LOCKING_RANGE_SET_READTOLOR(n), read_to_lor, owner, 0,
-            READ_TO_LOR);
-    put_ace(sp, OPAL_UID_ACE_LOCKING_RANGE_ERASE(n), erase, OPAL_UID_AUTH_ADMINS, owner, 0);
+    put_ace(sp, OPAL_UID_ACE_LOCKING_RANGE_SET_READTOLOR(n), read_to_lor, owner,
+            0, READ_TO_LOR);
+    put_ace(sp, OPAL_UID_ACE_LOCKING_RANGE_ERASE(n), erase,
+            OPAL_UID_AUTH_ADMINS, owner, 0);
     if (n) {
         put_ace(sp, OPAL_UID_ACE_LOCKING_RANGE_SET_RANGE(n), set_range,
-                admins_own_range ? OPAL_UID_AUTH_ADMINS : owner, 0, START_AND_LENGTH);
+                admins_own_range ? OPAL_UID_AUTH_ADMINS : owner, 0,
+                START_AND_LENGTH);
         OPAL_ALLOW_REPLACE(sp, range, OPAL_UID_M_SET,
                            OPAL_UID_ACE_LOCKING_RANGE_SET_RANGE(n),
                            OPAL_UID_ACE_LOCKING_RANGE_SET_READTOLOR(n),
@@ -213,7 +242,8 @@ static void apply_object(OpalSP *sp, unsigned n, bool admins_own_range)
                            OPAL_UID_ACE_LOCKING_RANGE_SET_WRLOCKED(0),
                            OPAL_UID_ACE_ADMINS_SET_COMMONNAME);
     }
-    OPAL_ALLOW_REPLACE(sp, range, OPAL_UID_M_ERASE, OPAL_UID_ACE_LOCKING_RANGE_ERASE(n));
+    OPAL_ALLOW_REPLACE(sp, range, OPAL_UID_M_ERASE,
+                       OPAL_UID_ACE_LOCKING_RANGE_ERASE(n));
     if (user) {
         opal_row_set_uint(user, OPAL_COL_AUTHORITY_ENABLED, true);
     }
@@ -233,7 +263,10 @@ void opal_sum_apply(const OpalConfig *config, OpalSP *sp, uint64_t objects,
             apply_object(sp, n, admins_own_range);
         }
     }
-    /* Reactivate: the Admins choose the single-user ranges anew (SUM FS, Reactivate). */
+    /*
+     * Reactivate: the Admins choose the single-user ranges anew (SUM FS,
+     * Reactivate).
+     */
     put_ace(sp, OPAL_UID_ACE_SP_REACTIVATE_ADMIN, "ACE_SP_Reactivate_Admin",
             OPAL_UID_AUTH_ADMINS, 0, 0);
     OPAL_ALLOW_REPLACE(sp, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE,

@@ -69,7 +69,8 @@ static bool read_integer(OpalTokenReader *r, OpalToken *t, const uint8_t *data,
     if (is_signed) {
         t->type = OPAL_TOKEN_SINT;
         /* Sign-extend from the atom's own width. */
-        t->sint = len >= 8 ? (int64_t)v : (int64_t)(v << (64 - 8 * len)) >> (64 - 8 * len);
+        t->sint = len >= 8 ? (int64_t)v :
+                             (int64_t)(v << (64 - 8 * len)) >> (64 - 8 * len);
     } else {
         t->type = OPAL_TOKEN_UINT;
         t->uint = v;

@@ -16,7 +16,10 @@
 #include "sp.h"
 #include "uid.h"
 
-/* Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses them). */
+/*
+ * Protocol 0x00 SP Specific values (SPC-4 7.7.1, as ACS-3 TRUSTED RECEIVE uses
+ * them).
+ */
 #define INFO_SUPPORTED_PROTOCOLS    0x0000
 #define INFO_CERTIFICATE            0x0001
 
@@ -29,7 +32,9 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
     OpalTPer *tper = g_new0(OpalTPer, 1);
 
     g_assert(config->msid && config->psid);
-    /* Media keys come from libgcrypt; initialise it unless the application did. */
+    /*
+     * Media keys come from libgcrypt; initialise it unless the application did.
+     */
     if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
         gcry_check_version(NULL);
         gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
@@ -64,7 +69,8 @@ void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque)
     tper->trace_opaque = opaque;
 }
 
-void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque)
+void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn,
+                                   void *opaque)
 {
     tper->changed = fn;
     tper->changed_opaque = opaque;
@@ -78,10 +84,12 @@ void opal_tper_set_clock(OpalTPer *tper, OpalClockFn *fn, void *opaque)
 
 int64_t opal_now_ms(OpalTPer *tper)
 {
-    return tper->clock ? tper->clock(tper->clock_opaque) : g_get_monotonic_time() / 1000;
+    return tper->clock ? tper->clock(tper->clock_opaque) :
+                         g_get_monotonic_time() / 1000;
 }
 
-void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaque)
+void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn,
+                                 void *opaque)
 {
     tper->byte_written = fn;
     tper->byte_written_opaque = opaque;
@@ -90,7 +98,10 @@ void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaq
 bool opal_changed(OpalTPer *tper, unsigned changes)
 {
     if (changes & OPAL_CHANGE_PERSISTENT) {
-        /* New PINs, keys or locks: the keys' wrapped copies follow before any save. */
+        /*
+         * New PINs, keys or locks: the keys' wrapped copies follow before any
+         * save.
+         */
         opal_secrets_rewrap(tper);
     }
     if (opal_transaction_open(tper)) {
@@ -98,8 +109,10 @@ bool opal_changed(OpalTPer *tper, unsigned changes)
         opal_transaction_defer(tper, changes);
         return true;
     }
-    if (tper->changed && changes && !tper->changed(tper->changed_opaque, changes)) {
-        opal_trace(tper, "the change could not be saved: it lasts until power-off");
+    if (tper->changed && changes &&
+        !tper->changed(tper->changed_opaque, changes)) {
+        opal_trace(tper,
+                   "the change could not be saved: it lasts until power-off");
         return false;
     }
     return true;
@@ -111,14 +124,16 @@ void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
     uint64_t place;
 
     /* DataStore tables share one area, each where the one before it ends. */
-    if (tper->locking_sp && opal_datastore_place(tper->locking_sp, table_uid, &place)) {
+    if (tper->locking_sp &&
+        opal_datastore_place(tper->locking_sp, table_uid, &place)) {
         table_uid = OPAL_UID_TABLE_DATASTORE;
         offset += place;
     }
     if (opal_transaction_open(tper)) {
         opal_transaction_hold_write(tper, table_uid, offset, data, len);
     } else if (tper->byte_written) {
-        tper->byte_written(tper->byte_written_opaque, table_uid, offset, data, len);
+        tper->byte_written(tper->byte_written_opaque, table_uid, offset, data,
+                           len);
     }
 }
 
@@ -193,7 +208,8 @@ static void recv_response(OpalTPer *tper, uint8_t *buf, size_t len)
     if (resp) {
         opal_put_be32(hdr + 8, resp->len);
         opal_put_be32(hdr + 12, resp->len);
-        opal_trace(tper, "response of %u bytes does not fit in IF-RECV of %zu", resp->len, len);
+        opal_trace(tper, "response of %u bytes does not fit in IF-RECV of %zu",
+                   resp->len, len);
     }
     opal_reply(buf, len, hdr, sizeof(hdr));
 }
@@ -227,7 +243,8 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
          * synchronous protocol, which applies to protocol 0x01 only
          * (Core 3.3.10).
          */
-        return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK : OPAL_IF_BAD_SP_SPECIFIC;
+        return sp_specific == OPAL_BASE_COMID ? OPAL_IF_OK :
+                                                OPAL_IF_BAD_SP_SPECIFIC;
     case OPAL_PROTOCOL_TCG:
         if (sp_specific != OPAL_BASE_COMID) {
             return OPAL_IF_BAD_SP_SPECIFIC;
@@ -244,8 +261,8 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
     }
 }
 
-OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
-                          const uint8_t *buf, size_t len)
+OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol,
+                          uint16_t sp_specific, const uint8_t *buf, size_t len)
 {
     OpalIfStatus status = opal_if_send_check(tper, protocol, sp_specific, len);
 
@@ -259,7 +276,8 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
     if (status != OPAL_IF_OK) {
         return status;
     }
-    if (protocol == OPAL_PROTOCOL_COMID_MGMT && sp_specific == OPAL_COMID_BLOCK_SID) {
+    if (protocol == OPAL_PROTOCOL_COMID_MGMT &&
+        sp_specific == OPAL_COMID_BLOCK_SID) {
         return opal_block_sid_send(tper, buf, len);
     }
     if (protocol == OPAL_PROTOCOL_COMID_MGMT &&
@@ -274,8 +292,8 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific
     return OPAL_IF_OK;
 }
 
-OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
-                          uint8_t *buf, size_t len)
+OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol,
+                          uint16_t sp_specific, uint8_t *buf, size_t len)
 {
     if (len > OPAL_MAX_TRANSFER) {
         return OPAL_IF_BAD_LENGTH;

@@ -95,12 +95,15 @@ bool opal_transaction_may_write(const OpalTPer *tper, uint64_t len)
             OPAL_TRANSACTION_MAX_WRITE);
 }
 
-void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid, uint64_t offset,
-                                 const uint8_t *data, uint64_t len)
+void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid,
+                                 uint64_t offset, const uint8_t *data,
+                                 uint64_t len)
 {
     HeldWrite *w = g_malloc(sizeof(*w) + (data ? len : 0));
 
-    *w = (HeldWrite) { .area_uid = area_uid, .offset = offset, .len = len, .zeros = !data };
+    *w = (HeldWrite){
+        .area_uid = area_uid, .offset = offset, .len = len, .zeros = !data
+    };
     if (data) {
         memcpy(w->data, data, len);
         tper->txn.written += len;
@@ -109,7 +112,7 @@ void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid, uint64_t off
     g_ptr_array_add(tper->txn.writes, w);
 }
 
-/* ---- rolling back ------------------------------------------------------------------- */
+/* ---- rolling back -------------------------------------------------------- */
 
 static void level_free(OpalTransactionLevel *level)
 {
@@ -139,7 +142,9 @@ static void keep_tries(const OpalSP *from, OpalSP *to)
 static void level_restore(OpalTPer *tper, OpalTransactionLevel *level)
 {
     OpalTransactionLevel now = {
-        .admin_sp = tper->admin_sp, .locking_sp = tper->locking_sp, .keks = tper->keks,
+        .admin_sp = tper->admin_sp,
+        .locking_sp = tper->locking_sp,
+        .keks = tper->keks,
     };
 
     keep_tries(tper->admin_sp, level->admin_sp);
@@ -163,7 +168,10 @@ static void abort_from(OpalTPer *tper, unsigned from)
     level_restore(tper, &tper->txn.levels[from]);
     tper->txn.depth = from;
     if (!from) {
-        /* The listeners heard nothing of it: the image and the media are as before. */
+        /*
+         * The listeners heard nothing of it: the image and the media are as
+         * before.
+         */
         tper->txn.changes = 0;
     }
 }
@@ -172,23 +180,28 @@ void opal_transaction_session_ended(OpalTPer *tper, const OpalSession *s)
 {
     if (tper->txn.depth && (!s || s->tsn == tper->txn.tsn)) {
         opal_trace(tper, "session %u ended with %u transaction%s open: aborted",
-                   tper->txn.tsn, tper->txn.depth, tper->txn.depth > 1 ? "s" : "");
+                   tper->txn.tsn, tper->txn.depth,
+                   tper->txn.depth > 1 ? "s" : "");
         abort_from(tper, 0);
     }
 }
 
-/* ---- committing ----------------------------------------------------------------------- */
+/* ---- committing ---------------------------------------------------------- */
 
-/* @len bytes at @offset of area @area_uid as @sp has them (see OpalByteWriteFn). */
-static void area_read(const OpalSP *sp, uint64_t area_uid, uint64_t offset, uint8_t *buf,
-                      uint64_t len)
+/*
+ * @len bytes at @offset of area @area_uid as @sp has them (see
+ * OpalByteWriteFn).
+ */
+static void area_read(const OpalSP *sp, uint64_t area_uid, uint64_t offset,
+                      uint8_t *buf, uint64_t len)
 {
     uint64_t place = 0;
 
     memset(buf, 0, len);
     for (unsigned n = 1; n <= OPAL_DATASTORE_MAX_TABLES; n++) {
-        uint64_t uid = area_uid == OPAL_TABLE_UID_MBR ? OPAL_TABLE_UID_MBR
-                                                      : OPAL_UID_TABLE_DATASTORE_N(n);
+        uint64_t uid = area_uid == OPAL_TABLE_UID_MBR ?
+                           OPAL_TABLE_UID_MBR :
+                           OPAL_UID_TABLE_DATASTORE_N(n);
         const OpalTable *table = opal_sp_table(sp, uid);
         uint64_t from, to;
 
@@ -198,7 +211,8 @@ static void area_read(const OpalSP *sp, uint64_t area_uid, uint64_t offset, uint
         from = MAX(offset, place);
         to = MIN(offset + len, place + table->byte_size);
         if (from < to) {
-            opal_table_read(table, from - place, buf + (from - offset), to - from);
+            opal_table_read(table, from - place, buf + (from - offset),
+                            to - from);
         }
         if (area_uid == OPAL_TABLE_UID_MBR) {
             return;
@@ -233,13 +247,17 @@ static void unwrite(OpalTPer *tper, const GPtrArray *writes)
             uint64_t n = MIN(w->len - off, OPAL_BYTE_TABLE_CHUNK);
 
             area_read(tper->locking_sp, w->area_uid, w->offset + off, buf, n);
-            tper->byte_written(tper->byte_written_opaque, w->area_uid, w->offset + off,
-                               all_zero(buf, n) ? NULL : buf, n);
+            tper->byte_written(tper->byte_written_opaque, w->area_uid,
+                               w->offset + off, all_zero(buf, n) ? NULL : buf,
+                               n);
         }
     }
 }
 
-/* The outermost commit: the listeners hear it all, and it lasts or it is undone. */
+/*
+ * The outermost commit: the listeners hear it all, and it lasts or it is
+ * undone.
+ */
 static OpalStatus commit(OpalTPer *tper)
 {
     g_autoptr(GPtrArray) writes = tper->txn.writes;
@@ -259,7 +277,8 @@ static OpalStatus commit(OpalTPer *tper)
         level_free(&tper->txn.levels[0]);
         return OPAL_ST_SUCCESS;
     }
-    opal_trace(tper, "the commit could not be saved: the transaction is undone");
+    opal_trace(tper,
+               "the commit could not be saved: the transaction is undone");
     tper->txn.depth = 1;
     abort_from(tper, 0);
     if (tper->byte_written) {
@@ -272,7 +291,7 @@ static OpalStatus commit(OpalTPer *tper)
     return OPAL_ST_TRANSACTION_FAILURE;
 }
 
-/* ---- the tokens ----------------------------------------------------------------------- */
+/* ---- the tokens ---------------------------------------------------------- */
 
 static void put_answer(GByteArray *out, uint8_t token, uint64_t status)
 {
@@ -292,14 +311,18 @@ void opal_transaction_start(OpalTPer *tper, OpalSession *s, uint64_t status,
         return;
     }
     if (opal_transaction_busy(tper, s)) {
-        opal_trace(tper, "session %u: StartTransaction refused: session %u holds "
-                   "a transaction", s->tsn, tper->txn.tsn);
+        opal_trace(tper,
+                   "session %u: StartTransaction refused: session %u holds a "
+                   "transaction",
+                   s->tsn, tper->txn.tsn);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_SP_BUSY);
         return;
     }
     if (tper->txn.depth == OPAL_MAX_TRANSACTIONS) {
-        opal_trace(tper, "session %u: StartTransaction refused: %d open already "
-                   "(MaxTransactionLimit)", s->tsn, OPAL_MAX_TRANSACTIONS);
+        opal_trace(tper,
+                   "session %u: StartTransaction refused: %d open already "
+                   "(MaxTransactionLimit)",
+                   s->tsn, OPAL_MAX_TRANSACTIONS);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
         return;
     }
@@ -326,13 +349,16 @@ void opal_transaction_end(OpalTPer *tper, OpalSession *s, uint64_t status,
     OpalStatus result;
 
     if (!tper->txn.depth || tper->txn.tsn != s->tsn) {
-        opal_trace(tper, "session %u: EndTransaction refused: no transaction of "
-                   "the session is open", s->tsn);
+        opal_trace(tper,
+                   "session %u: EndTransaction refused: no transaction of the "
+                   "session is open",
+                   s->tsn);
         put_answer(out, OPAL_TK_END_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
         return;
     }
     if (status) {
-        opal_trace(tper, "session %u: transaction aborted by the host (%u open)",
+        opal_trace(tper,
+                   "session %u: transaction aborted by the host (%u open)",
                    s->tsn, tper->txn.depth - 1);
         abort_from(tper, tper->txn.depth - 1);
         /* The outcome is what the host asked for: its status, not 0. */
