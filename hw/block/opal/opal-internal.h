@@ -106,7 +106,8 @@ void opal_token_put_control(GByteArray *out, uint8_t control);
 /*
  * Framing (Core 3.2.3): a ComPacket carries Packets (one per session), a Packet
  * carries SubPackets, a data SubPacket carries tokens.  This TPer announces
- * MaxPackets = MaxSubpackets = 1, so a host ComPacket holds exactly one of each.
+ * MaxPackets = MaxSubpackets = 1, so a host ComPacket holds exactly one of
+ * each.
  */
 #define OPAL_COMPACKET_HEADER_LEN   20
 #define OPAL_PACKET_HEADER_LEN      24
@@ -139,7 +140,8 @@ GByteArray *opal_packet_build(uint16_t comid, uint32_t tsn, uint32_t hsn,
  */
 typedef struct OpalValue {
     const OpalToken *tokens;    /* first token of the value */
-    size_t count;               /* 1 for an atom, else up to the closing token */
+    /* 1 for an atom, else up to the closing token */
+    size_t count;
 } OpalValue;
 
 #define OPAL_MAX_ARGS 16
@@ -147,8 +149,8 @@ typedef struct OpalValue {
 typedef struct OpalCall {
     uint64_t invoking_uid;
     uint64_t method_uid;
-    size_t len;                 /* bytes of the data it takes, status list included */
-    GArray *tokens;             /* OpalToken: everything inside the argument list */
+    size_t len;     /* bytes of the data it takes, status list included */
+    GArray *tokens; /* OpalToken: everything inside the argument list */
     size_t nr_required;
     OpalValue required[OPAL_MAX_ARGS];
     size_t nr_optional;
@@ -159,7 +161,8 @@ typedef struct OpalCall {
 } OpalCall;
 
 /* Parses the tokens of one method invocation; false with *why if malformed. */
-bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len, const char **why);
+bool opal_call_parse(OpalCall *call, const uint8_t *data, size_t len,
+                     const char **why);
 void opal_call_clear(OpalCall *call);
 /* The optional argument named @name (an integer name), or NULL. */
 const OpalValue *opal_call_optional(const OpalCall *call, uint64_t name);
@@ -167,8 +170,8 @@ const OpalValue *opal_call_optional(const OpalCall *call, uint64_t name);
  * Parses @len bytes that must hold exactly one value (an atom, list or name)
  * into @tokens; @value then points into @tokens.
  */
-bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens, OpalValue *value,
-                      const char **why);
+bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens,
+                      OpalValue *value, const char **why);
 /* Decoders for the common value shapes: false if @v is something else. */
 bool opal_value_uint(const OpalValue *v, uint64_t *out);
 bool opal_value_bytes(const OpalValue *v, const uint8_t **bytes, size_t *len);
@@ -178,7 +181,8 @@ bool opal_value_uid(const OpalValue *v, uint64_t *uid);
  * An IF-RECV fills the host's whole buffer: the response (cut short if the
  * host asked for less) and zeros after it.
  */
-static inline void opal_reply(uint8_t *buf, size_t len, const uint8_t *resp, size_t resp_len)
+static inline void opal_reply(uint8_t *buf, size_t len, const uint8_t *resp,
+                              size_t resp_len)
 {
     size_t n = MIN(len, resp_len);
 
@@ -216,7 +220,10 @@ typedef enum OpalStatus {
 /* Sessions (Core 3.3.7): at most this many at once, on the one base ComID. */
 #define OPAL_MAX_SESSIONS   4
 
-/* What a session has proven: the authorities it authenticated (Anybody implied). */
+/*
+ * What a session has proven: the authorities it authenticated (Anybody
+ * implied).
+ */
 #define OPAL_MAX_AUTHENTICATIONS    2
 
 typedef struct OpalAuthSet {
@@ -232,11 +239,15 @@ typedef struct OpalSession {
     OpalAuthSet auth;
     int64_t timeout_ms;         /* 0: none */
     int64_t last_activity_ms;
-    /* Revert and RevertSP end their own session once answered (Opal 5.1.2-3). */
+    /*
+     * Revert and RevertSP end their own session once answered (Opal 5.1.2-3).
+     */
     bool end_after_response;
 } OpalSession;
 
-/* Communication properties the host may negotiate (Core 5.2.2.1; Opal 4.1.1.1). */
+/*
+ * Communication properties the host may negotiate (Core 5.2.2.1; Opal 4.1.1.1).
+ */
 typedef enum OpalHostProperty {
     OPAL_HP_MAX_COMPACKET_SIZE,
     OPAL_HP_MAX_RESPONSE_COMPACKET_SIZE,
@@ -262,16 +273,16 @@ typedef struct OpalTransactionLevel {
     OpalSP *admin_sp;
     OpalSP *locking_sp;
     GHashTable *keks;
-    guint writes;               /* byte-table writes held before it */
-    uint64_t written;           /* and what they count (OPAL_TRANSACTION_MAX_WRITE) */
+    guint writes;       /* byte-table writes held before it */
+    uint64_t written;   /* and what they count (OPAL_TRANSACTION_MAX_WRITE) */
 } OpalTransactionLevel;
 
 typedef struct OpalTransactions {
     unsigned depth;             /* 0: none open */
     uint32_t tsn;               /* the session that holds them */
     OpalTransactionLevel levels[OPAL_MAX_TRANSACTIONS];
-    unsigned changes;           /* OPAL_CHANGE_* the listener hears at the commit */
-    GPtrArray *writes;          /* byte-table writes the byte listener hears then */
+    unsigned changes;   /* OPAL_CHANGE_* the listener hears at the commit */
+    GPtrArray *writes;  /* byte-table writes the byte listener hears then */
     uint64_t written;
 } OpalTransactions;
 
@@ -334,7 +345,10 @@ int64_t opal_now_ms(OpalTPer *tper);
  * false if the listener could not keep it.
  */
 bool opal_changed(OpalTPer *tper, unsigned changes);
-/* Tells the byte listener, if any, of a method's write to a byte table (tper.c). */
+/*
+ * Tells the byte listener, if any, of a method's write to a byte table
+ * (tper.c).
+ */
 void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
                        const uint8_t *data, uint64_t len);
 
@@ -364,8 +378,9 @@ bool opal_transaction_may_write(const OpalTPer *tper, uint64_t len);
  * what they hear for the commit: these take it.
  */
 void opal_transaction_defer(OpalTPer *tper, unsigned changes);
-void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid, uint64_t offset,
-                                 const uint8_t *data, uint64_t len);
+void opal_transaction_hold_write(OpalTPer *tper, uint64_t area_uid,
+                                 uint64_t offset, const uint8_t *data,
+                                 uint64_t len);
 /*
  * The state as committed, for whoever reads it from outside the session
  * that holds a transaction (saves, the media view, the shadow MBR, the
@@ -383,7 +398,10 @@ void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Session layer (session.c). */
 void opal_session_init(OpalTPer *tper);
-/* One IF-SEND on the base ComID: a ComPacket for the session manager or a session. */
+/*
+ * One IF-SEND on the base ComID: a ComPacket for the session manager or a
+ * session.
+ */
 void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len);
 /* Ends sessions idle for longer than their timeout (Core 5.2.3.1.9). */
 void opal_session_expire(OpalTPer *tper);
@@ -410,11 +428,14 @@ void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
  * *proven telling the outcome, or the status that refuses the attempt.
  */
 OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
-                             const uint8_t *proof, size_t proof_len, bool *proven);
+                             const uint8_t *proof, size_t proof_len,
+                             bool *proven);
 /* The SP object @uid of a session, if it can have sessions now. */
 OpalSP *opal_session_sp(OpalTPer *tper, uint64_t uid);
 
-/* Level 0 Discovery (discovery.c): fills @buf, returns the response's length. */
+/*
+ * Level 0 Discovery (discovery.c): fills @buf, returns the response's length.
+ */
 size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len);
 
 /* ComID management (comid.c). */
@@ -430,11 +451,18 @@ OpalIfStatus opal_comid_recv(OpalTPer *tper, uint16_t comid,
 bool opal_tper_reset_enabled(const OpalTPer *tper);
 OpalIfStatus opal_tper_reset_send(OpalTPer *tper);
 
-/* Block SID Authentication (comid.c): the command, and what a reset ends of it. */
-OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len);
+/*
+ * Block SID Authentication (comid.c): the command, and what a reset ends of it.
+ */
+OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf,
+                                 size_t len);
 void opal_block_sid_reset(OpalTPer *tper, OpalReset type);
-/* Whether authenticating as @authority of @sp is blocked now (SID in the AdminSP). */
-bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp, uint64_t authority);
+/*
+ * Whether authenticating as @authority of @sp is blocked now (SID in the
+ * AdminSP).
+ */
+bool opal_block_sid_blocks(const OpalTPer *tper, const OpalSP *sp,
+                           uint64_t authority);
 
 /*
  * The SID Value State (secrets.c): whether C_PIN_SID's PIN differs from

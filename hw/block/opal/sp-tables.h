@@ -85,15 +85,19 @@ extern const OpalTableDef opal_tdef_mbr;
 extern const OpalTableDef opal_tdef_k_aes_256;
 extern const OpalTableDef opal_tdef_datastore;
 
-/* ---- building blocks of the factory state ------------------------------------------- */
+/* ---- building blocks of the factory state -------------------------------- */
 
 /* A bit per column number, for OpalAceDef.columns. */
 #define OPAL_COLS(n)            (1u << (n))
 
-/* C_PIN columns the *_NOPIN ACEs show: UID, CharSet, TryLimit, Tries, Persistence. */
+/*
+ * C_PIN columns the *_NOPIN ACEs show: UID, CharSet, TryLimit, Tries,
+ * Persistence.
+ */
 #define OPAL_C_PIN_NOPIN_COLUMNS \
-    (OPAL_COLS(0) | OPAL_COLS(OPAL_COL_C_PIN_CHAR_SET) | OPAL_COLS(OPAL_COL_C_PIN_TRY_LIMIT) | \
-     OPAL_COLS(OPAL_COL_C_PIN_TRIES) | OPAL_COLS(OPAL_COL_C_PIN_PERSISTENCE))
+    (OPAL_COLS(0) | OPAL_COLS(OPAL_COL_C_PIN_CHAR_SET) | \
+     OPAL_COLS(OPAL_COL_C_PIN_TRY_LIMIT) | OPAL_COLS(OPAL_COL_C_PIN_TRIES) | \
+     OPAL_COLS(OPAL_COL_C_PIN_PERSISTENCE))
 
 /* One ACE row: BooleanExpr "who[0]" or "who[0] OR who[1]", Columns. */
 typedef struct OpalAceDef {
@@ -109,7 +113,8 @@ typedef struct OpalNamedUid {
 } OpalNamedUid;
 
 /* Adds the object tables @defs (empty) to @sp. */
-void opal_factory_add_tables(OpalSP *sp, const OpalTableDef *const *defs, size_t n);
+void opal_factory_add_tables(OpalSP *sp, const OpalTableDef *const *defs,
+                             size_t n);
 
 /*
  * Adds row @uid to the table its UID names (Core 5.1.2: the high four bytes)
@@ -125,8 +130,9 @@ void opal_factory_add_aces(OpalSP *sp, const OpalAceDef *aces, size_t n);
  * An Authority row: a class if @is_class, else a member of @class (0: none)
  * proving itself with the password of C_PIN row @credential (0: none).
  */
-void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name, bool is_class,
-                                uint64_t class, bool enabled, uint64_t credential);
+void opal_factory_add_authority(OpalSP *sp, uint64_t uid, const char *name,
+                                bool is_class, uint64_t class, bool enabled,
+                                uint64_t credential);
 
 /*
  * A C_PIN row with its Tries count at 0 and not persistent across power
@@ -142,9 +148,9 @@ void opal_factory_add_c_pin(OpalSP *sp, const OpalConfig *config, uint64_t uid,
  * ACE_Anybody and ACE_Admin, the Anybody and Admins authorities, and the
  * rules letting Anybody read the first three and call Authenticate and Random.
  */
-void opal_factory_add_base(OpalSP *sp, const char *sp_name, uint64_t template_uid,
-                           const char *template_name, const OpalNamedUid *methods,
-                           size_t nr_methods);
+void opal_factory_add_base(OpalSP *sp, const char *sp_name,
+                           uint64_t template_uid, const char *template_name,
+                           const OpalNamedUid *methods, size_t nr_methods);
 
 /* Next on table @table_uid and Get on each of its rows, for Anybody. */
 void opal_factory_allow_browse(OpalSP *sp, uint64_t table_uid);
@@ -158,19 +164,28 @@ void opal_factory_allow_rows(OpalSP *sp, uint64_t table_uid, uint64_t method,
  * (Rows counts what the SP holds by now), readable by Anybody.
  */
 void opal_factory_describe_tables(OpalSP *sp);
-/* The same for one table added later (Additional DataStore Tables), and the recount. */
+/*
+ * The same for one table added later (Additional DataStore Tables), and the
+ * recount.
+ */
 void opal_factory_describe_table(OpalSP *sp, const OpalTableDef *def);
 /* Rows of every table described in the Table table: how many it holds now. */
 void opal_factory_count_rows(OpalSP *sp);
 
-/* opal_sp_allow() and opal_factory_allow_rows() with the ACL spelled inline. */
-#define OPAL_ACL(...)       (const uint64_t[]){ __VA_ARGS__ }, \
-                            G_N_ELEMENTS(((const uint64_t[]){ __VA_ARGS__ }))
+/*
+ * opal_sp_allow() and opal_factory_allow_rows() with the ACL spelled inline:
+ * the array and its length, each one macro argument.
+ */
+#define OPAL_ACL(...)       ((const uint64_t[]){ __VA_ARGS__ })
+#define OPAL_ACL_LEN(...)   G_N_ELEMENTS(OPAL_ACL(__VA_ARGS__))
 #define OPAL_ALLOW(sp, invoking, method, ...) \
-    opal_sp_allow((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__))
+    opal_sp_allow((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__), \
+                  OPAL_ACL_LEN(__VA_ARGS__))
 #define OPAL_ALLOW_REPLACE(sp, invoking, method, ...) \
-    opal_sp_allow_replace((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__))
+    opal_sp_allow_replace((sp), (invoking), (method), OPAL_ACL(__VA_ARGS__), \
+                          OPAL_ACL_LEN(__VA_ARGS__))
 #define OPAL_ALLOW_ROWS(sp, table, method, ...) \
-    opal_factory_allow_rows((sp), (table), (method), OPAL_ACL(__VA_ARGS__))
+    opal_factory_allow_rows((sp), (table), (method), OPAL_ACL(__VA_ARGS__), \
+                            OPAL_ACL_LEN(__VA_ARGS__))
 
 #endif

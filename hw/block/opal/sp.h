@@ -24,21 +24,28 @@
 
 /* Column types, as far as the Opal SSC's tables use them (Core 5.1.3). */
 typedef enum OpalType {
-    OPAL_T_UINT,            /* uinteger, at most OpalColumn.max (0: any 64-bit) */
+    /* uinteger, at most OpalColumn.max (0: any 64-bit) */
+    OPAL_T_UINT,
     OPAL_T_BOOL,            /* boolean: uinteger 0 or 1 */
     OPAL_T_ENUM,            /* uinteger in 0..max */
-    OPAL_T_BYTES,           /* byte sequence of at most max bytes (names, PINs) */
+    /* byte sequence of at most max bytes (names, PINs) */
+    OPAL_T_BYTES,
     OPAL_T_UIDREF,          /* 8-byte UID */
-    OPAL_T_ENUM_LIST,       /* list of uintegers in 0..max (LockOnReset, ACE Columns) */
+    /* list of uintegers in 0..max (LockOnReset, ACE Columns) */
+    OPAL_T_ENUM_LIST,
     OPAL_T_UID_LIST,        /* list of 8-byte UIDs */
-    OPAL_T_ACE_EXPR,        /* ACE BooleanExpr: postfix list of authority refs and ops */
-    OPAL_T_ANY,             /* any well-formed value (read-only descriptive columns) */
+    /* ACE BooleanExpr: postfix list of authority refs and ops */
+    OPAL_T_ACE_EXPR,
+    /* any well-formed value (read-only descriptive columns) */
+    OPAL_T_ANY,
 } OpalType;
 
 /* Column flags. */
-#define OPAL_COL_READONLY   0x1     /* no Set may change it, whatever the ACEs say */
+/* no Set may change it, whatever the ACEs say */
+#define OPAL_COL_READONLY   0x1
 #define OPAL_COL_SECRET     0x2     /* never returned by Get (keys) */
-#define OPAL_COL_VOLATILE   0x4     /* held in memory only, never saved (clear keys) */
+/* held in memory only, never saved (clear keys) */
+#define OPAL_COL_VOLATILE   0x4
 
 typedef struct OpalColumn {
     uint32_t number;
@@ -104,7 +111,9 @@ typedef struct OpalTable {
  */
 #define OPAL_UID_LIST_MAX_ELEMENTS  OPAL_MAX_ACL
 
-/* One row of the AccessControl table (Core 5.3.2.8), reduced to what Opal uses. */
+/*
+ * One row of the AccessControl table (Core 5.3.2.8), reduced to what Opal uses.
+ */
 typedef struct OpalAccessRule {
     uint64_t invoking;
     uint64_t method;
@@ -113,40 +122,47 @@ typedef struct OpalAccessRule {
 } OpalAccessRule;
 
 struct OpalSP {
-    uint64_t uid;                       /* OPAL_UID_ADMINSP or OPAL_UID_LOCKINGSP */
-    GPtrArray *tables;                  /* OpalTable * */
-    GHashTable *rows;                   /* row UID -> OpalRow *, every object table */
-    GArray *rules;                      /* OpalAccessRule */
+    uint64_t uid;       /* OPAL_UID_ADMINSP or OPAL_UID_LOCKINGSP */
+    GPtrArray *tables;  /* OpalTable * */
+    GHashTable *rows;   /* row UID -> OpalRow *, every object table */
+    GArray *rules;      /* OpalAccessRule */
     /*
-     * Locking SP in Single User Mode (sum.c): bit n set if Locking object n
-     * (0: the global range) is a single-user range, and whether its
-     * RangeStart/RangeLength belong to the Admins (RangeStartRangeLengthPolicy 1).
+     * Locking SP in Single User Mode (sum.c): bit n set if Locking object n (0:
+     * the global range) is a single-user range, and whether its
+     * RangeStart/RangeLength belong to the Admins (RangeStartRangeLengthPolicy
+     * 1).
      */
     uint64_t sum_objects;
     bool sum_admins_own_range;
 };
 
-/* ---- building an SP (factory state) ------------------------------------------------ */
+/* ---- building an SP (factory state) -------------------------------------- */
 
 OpalSP *opal_sp_new(uint64_t uid);
 void opal_sp_free(OpalSP *sp);
 /* @byte_size: bytes of a byte table, 0 for object tables. */
-OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def, size_t byte_size);
+OpalTable *opal_sp_add_table(OpalSP *sp, const OpalTableDef *def,
+                             size_t byte_size);
 OpalRow *opal_table_add_row(OpalSP *sp, OpalTable *table, uint64_t uid);
 
 /* Byte table access; the range must lie within byte_size. */
-void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf, size_t len);
-void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf, size_t len);
+void opal_table_read(const OpalTable *table, uint64_t offset, uint8_t *buf,
+                     size_t len);
+void opal_table_write(OpalTable *table, uint64_t offset, const uint8_t *buf,
+                      size_t len);
 
 void opal_row_set_uint(OpalRow *row, uint32_t column, uint64_t value);
-void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data, size_t len);
+void opal_row_set_bytes(OpalRow *row, uint32_t column, const void *data,
+                        size_t len);
 void opal_row_set_string(OpalRow *row, uint32_t column, const char *s);
 void opal_row_set_uid(OpalRow *row, uint32_t column, uint64_t uid);
-void opal_row_set_uint_list(OpalRow *row, uint32_t column, const uint64_t *values, size_t n);
-void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids, size_t n);
+void opal_row_set_uint_list(OpalRow *row, uint32_t column,
+                            const uint64_t *values, size_t n);
+void opal_row_set_uid_list(OpalRow *row, uint32_t column, const uint64_t *uids,
+                           size_t n);
 /* An ACE BooleanExpr granting any one of @authorities: a1 a2 OR a3 OR ... */
-void opal_row_set_ace_any_of(OpalRow *row, uint32_t column, const uint64_t *authorities,
-                             size_t n);
+void opal_row_set_ace_any_of(OpalRow *row, uint32_t column,
+                             const uint64_t *authorities, size_t n);
 
 /* Adds the AccessControl row for (@invoking, @method) with ACL @aces. */
 void opal_sp_allow(OpalSP *sp, uint64_t invoking, uint64_t method,
@@ -157,9 +173,11 @@ void opal_sp_allow_replace(OpalSP *sp, uint64_t invoking, uint64_t method,
 /* Removes the AccessControl row for (@invoking, @method), if any. */
 void opal_sp_disallow(OpalSP *sp, uint64_t invoking, uint64_t method);
 
-/* ---- the factory state of the two SPs (sp-admin.c, sp-locking.c) -------------------- */
+/* ---- the factory state of the two SPs (sp-admin.c, sp-locking.c) --------- */
 
-/* Column numbers the engine itself acts on (Core 5.3.2, 5.7.2; Opal 4.2, 4.3). */
+/*
+ * Column numbers the engine itself acts on (Core 5.3.2, 5.7.2; Opal 4.2, 4.3).
+ */
 enum {
     OPAL_COL_AUTHORITY_IS_CLASS = 3,
     OPAL_COL_AUTHORITY_CLASS = 4,
@@ -172,7 +190,8 @@ enum {
     OPAL_COL_C_PIN_TRY_LIMIT = 5,
     OPAL_COL_C_PIN_TRIES = 6,
     OPAL_COL_C_PIN_PERSISTENCE = 7,
-    OPAL_COL_C_PIN_VERIFIER = 19,       /* this drive's own: what it keeps of a PIN */
+    /* this drive's own: what it keeps of a PIN */
+    OPAL_COL_C_PIN_VERIFIER = 19,
     OPAL_COL_K_AES_WRAPPED = 19,        /* this drive's own: the key, wrapped */
     OPAL_COL_SP_LIFE_CYCLE = 6,
     OPAL_COL_LOCKING_RANGE_START = 3,
@@ -205,11 +224,12 @@ enum {
  * row and access rule the SSC preconfigures.  @msid is C_PIN_MSID's PIN (and
  * C_PIN_SID's initial PIN), @psid C_PIN_PSID's.
  */
-OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid, size_t msid_len,
-                          const uint8_t *psid, size_t psid_len);
+OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid,
+                          size_t msid_len, const uint8_t *psid,
+                          size_t psid_len);
 OpalSP *opal_locking_sp_new(const OpalConfig *config);
 
-/* ---- reading the model ---------------------------------------------------------- */
+/* ---- reading the model --------------------------------------------------- */
 
 OpalRow *opal_sp_row(const OpalSP *sp, uint64_t uid);
 OpalTable *opal_sp_table(const OpalSP *sp, uint64_t table_uid);
@@ -217,13 +237,16 @@ const OpalColumn *opal_table_column(const OpalTableDef *def, uint32_t number);
 
 /* Decoders of one cell: a uinteger (false if empty or another shape)... */
 bool opal_cell_get_uint(GBytes *cell, uint64_t *value);
-/* ... and a list of uintegers as a bit set (ACE Columns, reset types; 0 if empty). */
+/*
+ * ... and a list of uintegers as a bit set (ACE Columns, reset types; 0 if
+ * empty).
+ */
 uint64_t opal_cell_uint_set(GBytes *cell);
 
 /* Typed reads of a cell; false if the cell is empty or of another shape. */
 bool opal_row_get_uint(const OpalRow *row, uint32_t column, uint64_t *value);
-bool opal_row_get_bytes(const OpalRow *row, uint32_t column, const uint8_t **data,
-                        size_t *len);
+bool opal_row_get_bytes(const OpalRow *row, uint32_t column,
+                        const uint8_t **data, size_t *len);
 bool opal_row_get_uid(const OpalRow *row, uint32_t column, uint64_t *uid);
 
 /* The canonical encoding of a well-formed value (for storing it in a cell). */
@@ -231,7 +254,7 @@ GBytes *opal_value_encode(const OpalValue *value);
 /* Whether @value fits @column's type (Set's INVALID_PARAMETER check). */
 bool opal_column_accepts(const OpalColumn *column, const OpalValue *value);
 
-/* ---- methods (methods.c, lifecycle.c) ---------------------------------------------------- */
+/* ---- methods (methods.c, lifecycle.c) ------------------------------------ */
 
 /* One method invocation, as its implementation sees it. */
 typedef struct MethodContext {
@@ -254,9 +277,12 @@ typedef OpalStatus MethodFn(MethodContext *m);
 OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
                        const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
-/* Table rules beyond types (locking.c): may @row take @new_cells (NULL: unchanged)? */
-OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp, const OpalRow *row,
-                                  GBytes *const *new_cells);
+/*
+ * Table rules beyond types (locking.c): may @row take @new_cells (NULL:
+ * unchanged)?
+ */
+OpalStatus opal_locking_check_set(OpalTPer *tper, const OpalSP *sp,
+                                  const OpalRow *row, GBytes *const *new_cells);
 
 MethodFn opal_method_activate;
 MethodFn opal_method_revert;
@@ -265,13 +291,17 @@ MethodFn opal_method_gen_key;
 MethodFn opal_method_reactivate;
 MethodFn opal_method_erase;
 
-/* ---- Single User Mode feature set (sum.c) ------------------------------------------ */
+/* ---- Single User Mode feature set (sum.c) -------------------------------- */
 
-/* Activate's and Reactivate's parameters of the feature set (SUM FS 1.00, Activate). */
+/*
+ * Activate's and Reactivate's parameters of the feature set (SUM FS 1.00,
+ * Activate).
+ */
 #define OPAL_SUM_PARAM_SELECTION_LIST   0x060000
 #define OPAL_SUM_PARAM_POLICY           0x060001
 #define OPAL_SUM_PARAM_ADMIN1_PIN       0x060002    /* Reactivate only */
-#define OPAL_SUM_PARAM_DATASTORE_SIZES  0x060003    /* Reactivate; Activate's is 0x060002 */
+/* Reactivate; Activate's is 0x060002 */
+#define OPAL_SUM_PARAM_DATASTORE_SIZES  0x060003
 
 /* Locking objects that may be single-user: each needs its owner, User n+1. */
 unsigned opal_sum_max_objects(const OpalConfig *config);
@@ -282,8 +312,8 @@ unsigned opal_sum_max_objects(const OpalConfig *config);
  * policy, a UID that is not a Locking object or the Locking table, a
  * duplicate, or an object this drive cannot make single-user.
  */
-OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call, uint64_t *objects,
-                          bool *admins_own_range);
+OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
+                          uint64_t *objects, bool *admins_own_range);
 /*
  * Puts @objects of the Locking SP @sp into Single User Mode: the ACEs and
  * access rules that make User n+1 the owner of Locking object n.
@@ -308,39 +338,45 @@ void opal_sum_info_get(const OpalConfig *config, const OpalSP *sp,
  */
 #define OPAL_SUM_OWNER(n)   OPAL_UID_USER((uint64_t)(n) + 1)
 
-/* ---- Additional DataStore Tables feature set (datastore.c) ------------------------- */
+/* ---- Additional DataStore Tables feature set (datastore.c) --------------- */
 
 /* DataStoreTableSizes: Activate's (DSFS 3.1.2.1), Reactivate's (3.1.2.2). */
 #define OPAL_DS_PARAM_ACTIVATE_SIZES    0x060002
 #define OPAL_DS_PARAM_REACTIVATE_SIZES  OPAL_SUM_PARAM_DATASTORE_SIZES
-/* What Level 0 Discovery announces (DSFS 4.2.1): DataStore and DataStore2..16. */
+/*
+ * What Level 0 Discovery announces (DSFS 4.2.1): DataStore and DataStore2..16.
+ */
 #define OPAL_DATASTORE_MAX_TABLES       16
-#define OPAL_DATASTORE_ALIGNMENT        512     /* bytes, additional tables only */
+#define OPAL_DATASTORE_ALIGNMENT        512 /* bytes, additional tables only */
 
 /*
  * Whether @n tables of @sizes fit this drive: SUCCESS, INSUFFICIENT_SPACE
  * (too many, too large in all) or INVALID_PARAMETER (none, empty, misaligned),
  * with *@why in words.
  */
-OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes, size_t n,
-                                const char **why);
+OpalStatus opal_datastore_check(const OpalConfig *config, const uint64_t *sizes,
+                                size_t n, const char **why);
 /*
  * Reads DataStoreTableSizes @list (NULL: absent, one table of the whole size)
  * into @sizes (room for OPAL_DATASTORE_MAX_TABLES) and *@n, or refuses it.
  */
-OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list, uint64_t *sizes,
-                                size_t *n);
+OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list,
+                                uint64_t *sizes, size_t *n);
 /* Gives the new Locking SP @sp its DataStore tables, ACEs and access rules. */
 void opal_datastore_apply(OpalSP *sp, const uint64_t *sizes, size_t n);
 /* The sizes of @sp's DataStore tables, in order; returns how many. */
 size_t opal_datastore_sizes(const OpalSP *sp, uint64_t *sizes);
-/* Where DataStore table @table_uid begins in the area the tables share; false: not one. */
-bool opal_datastore_place(const OpalSP *sp, uint64_t table_uid, uint64_t *offset);
+/*
+ * Where DataStore table @table_uid begins in the area the tables share; false:
+ * not one.
+ */
+bool opal_datastore_place(const OpalSP *sp, uint64_t table_uid,
+                          uint64_t *offset);
 
 /* 0 for the global range, n for Locking_RangeN (media.c). */
 unsigned opal_range_number(const OpalRow *range);
 
-/* ---- secrets (secrets.c): PIN verifiers, KEKs, wrapped media keys ------------------ */
+/* ---- secrets (secrets.c): PIN verifiers, KEKs, wrapped media keys -------- */
 
 #define OPAL_KEK_LEN        32      /* an AES-256 key-encryption key */
 
@@ -349,10 +385,14 @@ unsigned opal_kdf_iterations(const OpalConfig *config);
  * Makes @pin the PIN of C_PIN row @cpin: a verifier for it, or the PIN itself
  * for C_PIN_MSID.  Returns the PIN's KEK (to g_free()), NULL if it has none.
  */
-uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin, const uint8_t *pin,
-                        size_t len);
-/* Whether @proof is @cpin's PIN; if so *@kek gets its KEK (or NULL), to g_free(). */
-bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len, uint8_t **kek);
+uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin,
+                        const uint8_t *pin, size_t len);
+/*
+ * Whether @proof is @cpin's PIN; if so *@kek gets its KEK (or NULL), to
+ * g_free().
+ */
+bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len,
+                    uint8_t **kek);
 /*
  * Whether saved bytes can be a verifier record of this drive (if not,
  * appends why to @why) / a wrapped-keys cell.  No verifier asks for more
@@ -395,10 +435,11 @@ void opal_secrets_resume(OpalTPer *tper);
 bool opal_media_key_known(const OpalRow *key);
 bool opal_range_key_known(const OpalSP *sp, const OpalRow *range);
 
-/* ---- access control (acl.c) --------------------------------------------------------- */
+/* ---- access control (acl.c) ---------------------------------------------- */
 
 /* The AccessControl rule of (@invoking, @method), or NULL. */
-const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking, uint64_t method);
+const OpalAccessRule *opal_sp_rule(const OpalSP *sp, uint64_t invoking,
+                                   uint64_t method);
 
 /* Appends a readable name for @uid: the row's Name, a table's name, or hex. */
 void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s);
@@ -410,10 +451,12 @@ void opal_name_uid(const OpalSP *sp, uint64_t uid, GString *s);
  * Refused, it appends the reason in words to @why, unless @why is NULL:
  * only then are the words made.
  */
-bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth, uint64_t invoking,
-                       uint64_t method, uint32_t *columns, GString *why);
+bool opal_access_check(const OpalSP *sp, const OpalAuthSet *auth,
+                       uint64_t invoking, uint64_t method, uint32_t *columns,
+                       GString *why);
 
 /* Whether the ACE row @ace's BooleanExpr holds for @auth. */
-bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace, const OpalAuthSet *auth);
+bool opal_ace_satisfied(const OpalSP *sp, const OpalRow *ace,
+                        const OpalAuthSet *auth);
 
 #endif

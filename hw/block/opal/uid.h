@@ -319,7 +319,10 @@
 /* DataStore */
 #define OPAL_UID_ACE_DATASTORE_GET_ALL      0x000000080003fc00ULL
 #define OPAL_UID_ACE_DATASTORE_SET_ALL      0x000000080003fc01ULL
-/* Additional DataStore n, 2 <= n <= 128 (DSFS 4.4.2.3): Get = fc00 + 2(n-1), Set = +1 */
+/*
+ * Additional DataStore n, 2 <= n <= 128 (DSFS 4.4.2.3): Get = fc00 + 2(n-1),
+ * Set = +1
+ */
 #define OPAL_UID_ACE_DATASTORE_N_GET_ALL(n) \
     (0x000000080003fc00ULL + 2 * ((uint64_t)(n) - 1))
 #define OPAL_UID_ACE_DATASTORE_N_SET_ALL(n) \

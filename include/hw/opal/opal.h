@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <glib.h>
 
-/* Security protocols (TCG Storage Core 2.01, 3.3.4; SPC-4 SECURITY PROTOCOL IN). */
+/*
+ * Security protocols (TCG Storage Core 2.01, 3.3.4; SPC-4 SECURITY PROTOCOL
+ * IN).
+ */
 enum {
     OPAL_PROTOCOL_INFO = 0x00,          /* security protocol information */
     OPAL_PROTOCOL_TCG = 0x01,           /* Level 0 Discovery, sessions */
@@ -54,12 +57,17 @@ enum {
 typedef struct OpalConfig {
     uint64_t nb_blocks;                 /* user-addressable logical blocks */
     uint32_t logical_block_size;        /* bytes */
-    uint64_t alignment_granularity;     /* logical blocks per range alignment unit */
+    /* logical blocks per range alignment unit */
+    uint64_t alignment_granularity;
     uint16_t nr_admins;                 /* Locking SP Admin authorities */
-    uint16_t nr_users;                  /* Locking SP User authorities (Opal: >= 8) */
-    uint16_t nr_ranges;                 /* locking ranges besides the global one (>= 8) */
-    uint64_t mbr_size;                  /* bytes in the MBR table (Opal: >= 128 MiB) */
-    uint32_t datastore_size;            /* bytes in all DataStore tables together */
+    /* Locking SP User authorities (Opal: >= 8) */
+    uint16_t nr_users;
+    /* locking ranges besides the global one (>= 8) */
+    uint16_t nr_ranges;
+    /* bytes in the MBR table (Opal: >= 128 MiB) */
+    uint64_t mbr_size;
+    /* bytes in all DataStore tables together */
+    uint32_t datastore_size;
     /*
      * C_PIN_MSID's PIN (the factory SID password hosts read from the drive)
      * and the PSID (printed on a real drive's label, for PSID revert).
@@ -87,7 +95,10 @@ typedef struct OpalConfig {
     uint32_t locking_pin_try_limit;
 } OpalConfig;
 
-/* About 30 ms per PIN on a 2020s x86 core: slow for a guesser, quick for a host. */
+/*
+ * About 30 ms per PIN on a 2020s x86 core: slow for a guesser, quick for a
+ * host.
+ */
 #define OPAL_KDF_ITERATIONS_DEFAULT 100000
 
 /* Sizes every transport must accept (announced in Level 0 / Properties). */
@@ -133,8 +144,10 @@ void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque);
  * (persistence) or enforces it on the media (ranges, keys, shadow MBR).
  */
 enum {
-    OPAL_CHANGE_PERSISTENT = 0x1,   /* non-volatile state: tables, PINs, Tries */
-    OPAL_CHANGE_MEDIA = 0x2,        /* ranges, locks, media keys or MBR shadowing */
+    /* non-volatile state: tables, PINs, Tries */
+    OPAL_CHANGE_PERSISTENT = 0x1,
+    /* ranges, locks, media keys or MBR shadowing */
+    OPAL_CHANGE_MEDIA = 0x2,
 };
 /*
  * It returns false if it could not keep the change (persistence failed): the
@@ -152,7 +165,8 @@ enum {
  * of.
  */
 typedef bool OpalChangeFn(void *opaque, unsigned changes);
-void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaque);
+void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn,
+                                   void *opaque);
 
 /*
  * A store that keeps the byte tables (MBR, DataStore) apart from the rest of
@@ -166,7 +180,8 @@ void opal_tper_set_change_listener(OpalTPer *tper, OpalChangeFn *fn, void *opaqu
  */
 typedef void OpalByteWriteFn(void *opaque, uint64_t table_uid, uint64_t offset,
                              const uint8_t *data, uint64_t len);
-void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaque);
+void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn,
+                                 void *opaque);
 
 /*
  * The clock session timeouts run on, in milliseconds (default: the host's
@@ -176,7 +191,10 @@ void opal_tper_set_byte_listener(OpalTPer *tper, OpalByteWriteFn *fn, void *opaq
 typedef int64_t OpalClockFn(void *opaque);
 void opal_tper_set_clock(OpalTPer *tper, OpalClockFn *fn, void *opaque);
 
-/* Reset types (Core 5.1.3.58 reset_types), as LockOnReset and DoneOnReset list them. */
+/*
+ * Reset types (Core 5.1.3.58 reset_types), as LockOnReset and DoneOnReset list
+ * them.
+ */
 typedef enum OpalReset {
     OPAL_RESET_POWER_CYCLE = 0,
     OPAL_RESET_HARDWARE = 1,
@@ -200,7 +218,8 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type);
  * *@error (to g_free()) to say why the bytes are not a state it can take.
  */
 uint8_t *opal_tper_save(const OpalTPer *tper, size_t *len);
-bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+bool opal_tper_load(OpalTPer *tper, const uint8_t *buf, size_t len,
+                    char **error);
 
 /*
  * The same, for a store that keeps the byte tables' bytes itself (see
@@ -250,7 +269,8 @@ uint8_t *opal_tper_save_apart(const OpalTPer *tper, size_t *len);
  * outlive the drive's keys.
  */
 uint8_t *opal_tper_save_running(const OpalTPer *tper, size_t *len);
-bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+bool opal_tper_load_running(OpalTPer *tper, const uint8_t *buf, size_t len,
+                            char **error);
 bool opal_tper_load_apart(OpalTPer *tper, const uint8_t *buf, size_t len,
                           OpalChunkReadFn *read, void *opaque, char **error);
 
@@ -291,11 +311,12 @@ void opal_tper_psid_revert(OpalTPer *tper);
  */
 typedef struct OpalAuthorityStatus {
     uint64_t uid;
-    const char *sp;             /* the SP it belongs to: "AdminSP" or "LockingSP" */
+    const char *sp; /* the SP it belongs to: "AdminSP" or "LockingSP" */
     char *name;
     bool enabled;
     bool has_pin;               /* a password authority: tries count */
-    uint64_t tries, try_limit;  /* failed tries since the last success; 0: no limit */
+    /* failed tries since the last success; 0: no limit */
+    uint64_t tries, try_limit;
     bool locked_out;
 } OpalAuthorityStatus;
 
@@ -304,9 +325,9 @@ typedef struct OpalRangeStatus {
     uint64_t start, length;     /* logical blocks */
     bool read_lock_enabled, write_lock_enabled;
     bool read_locked, write_locked;
-    uint64_t lock_on_reset;     /* bit n: reset type n (OpalReset) */
-    bool key_in_memory;         /* false: still wrapped, the range stays locked */
-    unsigned owner;             /* n: a single-user range, User n's; 0: not one */
+    uint64_t lock_on_reset; /* bit n: reset type n (OpalReset) */
+    bool key_in_memory;     /* false: still wrapped, the range stays locked */
+    unsigned owner;         /* n: a single-user range, User n's; 0: not one */
 } OpalRangeStatus;
 
 typedef struct OpalSessionStatus {
@@ -323,11 +344,14 @@ typedef struct OpalStatusReport {
     bool mbr_enable, mbr_done;
     uint64_t mbr_done_on_reset;
     uint64_t mbr_size;
-    GArray *datastore_tables;           /* uint64_t: DataStore, DataStore2, ... sizes */
-    GArray *sessions;                   /* OpalSessionStatus */
-    /* Block SID: authentication as SID refused until a power cycle (or hardware reset) */
+    GArray *datastore_tables;   /* uint64_t: DataStore, DataStore2, ... sizes */
+    GArray *sessions;           /* OpalSessionStatus */
+    /*
+     * Block SID: authentication as SID refused until a power cycle (or hardware
+     * reset)
+     */
     bool sid_blocked;
-    bool sid_blocked_hw_reset;          /* a hardware reset also ends the block */
+    bool sid_blocked_hw_reset;  /* a hardware reset also ends the block */
 } OpalStatusReport;
 
 OpalStatusReport *opal_tper_status(const OpalTPer *tper);
@@ -356,15 +380,15 @@ OpalIfStatus opal_if_send_check(const OpalTPer *tper, uint8_t protocol,
  * IF-SEND: the host hands @len bytes to @protocol at @sp_specific (the ComID
  * for protocols 0x01 and 0x02).  @len may be 0 (a non-data command).
  */
-OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
-                          const uint8_t *buf, size_t len);
+OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol,
+                          uint16_t sp_specific, const uint8_t *buf, size_t len);
 
 /*
  * IF-RECV: the host asks for @len bytes from @protocol at @sp_specific.  The
  * engine fills all of @buf (zero padding after the response).
  */
-OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol, uint16_t sp_specific,
-                          uint8_t *buf, size_t len);
+OpalIfStatus opal_if_recv(OpalTPer *tper, uint8_t protocol,
+                          uint16_t sp_specific, uint8_t *buf, size_t len);
 
 /*
  * The media gate's view of the Locking SP (media.c): a snapshot the transport
@@ -403,8 +427,8 @@ void opal_media_map_free(OpalMediaMap *map);
  * May @count blocks from @lba be read (or written)?  Reads inside the shadow
  * MBR area are allowed whatever the ranges' locks: the MBR table answers them.
  */
-OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba, uint64_t count,
-                                  bool write);
+OpalMediaVerdict opal_media_check(const OpalMediaMap *map, uint64_t lba,
+                                  uint64_t count, bool write);
 const char *opal_media_verdict_name(OpalMediaVerdict verdict);
 
 /*
@@ -416,11 +440,18 @@ const OpalMediaExtent *opal_media_lookup(const OpalMediaMap *map, uint64_t lba);
 /* Blocks from LBA 0 on that show the MBR table now (0: no shadowing). */
 uint64_t opal_media_shadow_blocks(const OpalMediaMap *map);
 
-/* The media key of range @range (OPAL_MEDIA_KEY_LEN bytes), for 0 <= @range < nr_keys. */
+/*
+ * The media key of range @range (OPAL_MEDIA_KEY_LEN bytes), for 0 <= @range <
+ * nr_keys.
+ */
 const uint8_t *opal_media_key(const OpalMediaMap *map, unsigned range);
 unsigned opal_media_nr_keys(const OpalMediaMap *map);
 
-/* Reads the MBR table, which the shadow area shows; the range must lie within it. */
-void opal_tper_mbr_read(const OpalTPer *tper, uint64_t offset, uint8_t *buf, size_t len);
+/*
+ * Reads the MBR table, which the shadow area shows; the range must lie within
+ * it.
+ */
+void opal_tper_mbr_read(const OpalTPer *tper, uint64_t offset, uint8_t *buf,
+                        size_t len);
 
 #endif
