@@ -59,6 +59,7 @@ STYLE_FILES := $(wildcard hw/ide/opal-*.c hw/ide/opal-*.h) \
                tests/qtest/opal-test.c tests/qtest/opal-ide-test.c \
                tests/fuzz/device/fuzz-hooks.c tests/fuzz/device/fuzz-hooks.h \
                tests/fuzz/fuzz-tper.c tests/fuzz/fuzz-target.h \
+               $(wildcard hw/block/opal/*.[ch] include/hw/opal/*.h) \
                $(wildcard tests/guest/*.c tests/bench/*.c)
 STYLE_PATCHES := $(wildcard patches/*.patch)
 # Programs that run in the Linux guest cannot use QEMU's qemu_strto*(): there,
