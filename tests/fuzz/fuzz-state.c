@@ -2,12 +2,13 @@
  * libFuzzer target: a saved TPer state, as read back from a disk image
  *
  * The state region lives in the user's image, and an image can come from
- * anyone: opal_tper_load() must refuse any bytes that are not a state, with
- * a reason and the drive untouched, and never crash.  The same holds for
- * the running state a migration stream carries (opal_tper_load_running).  What it accepts must
- * save back to the same bytes' meaning: a second load of the saved form
- * succeeds and saves identically.  So must a snapshot (opal_tper_save_snapshot,
- * what savevm keeps in an image) of a drive loaded from a running state.
+ * anyone: opal_tper_load() must refuse any bytes that are not a state, with a
+ * reason and the drive untouched, and never crash.  The same holds for the
+ * running state a migration stream carries (opal_tper_load_running).  What it
+ * accepts must save back to the same bytes' meaning: a second load of the saved
+ * form succeeds and saves identically.  So must a snapshot
+ * (opal_tper_save_snapshot, what savevm keeps in an image) of a drive loaded
+ * from a running state.
  *
  * Copyright (c) 2026 The ide-opal-hd authors
  *
@@ -19,6 +20,7 @@
 #include <glib.h>
 
 #include "hw/opal/opal.h"
+#include "fuzz-target.h"
 
 static const OpalConfig config = {
     .nb_blocks = 1 << 20,
@@ -34,10 +36,9 @@ static const OpalConfig config = {
     .kdf_iterations = 1,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 typedef uint8_t *SaveFn(const OpalTPer *tper, size_t *len);
-typedef bool LoadFn(OpalTPer *tper, const uint8_t *buf, size_t len, char **error);
+typedef bool LoadFn(OpalTPer *tper, const uint8_t *buf, size_t len,
+                    char **error);
 
 /*
  * Bytes @load refuses are refused with a reason; bytes it takes save, load
@@ -78,9 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tper = opal_tper_new(&config);
         again = opal_tper_new(&config);
     }
-    /* As read from an image, as a migration stream carries it, as savevm keeps it. */
+    /*
+     * As read from an image, as a migration stream carries it, as savevm keeps
+     * it.
+     */
     check(tper, again, opal_tper_save, opal_tper_load, data, size);
-    check(tper, again, opal_tper_save_running, opal_tper_load_running, data, size);
-    check(tper, again, opal_tper_save_snapshot, opal_tper_load_running, data, size);
+    check(tper, again, opal_tper_save_running, opal_tper_load_running, data,
+          size);
+    check(tper, again, opal_tper_save_snapshot, opal_tper_load_running, data,
+          size);
     return 0;
 }

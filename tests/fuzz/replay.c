@@ -18,8 +18,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* A target that prepares something once per process defines it, as libFuzzer expects. */
+#include "fuzz-target.h"
+/*
+ * A target that prepares something once per process defines it, as libFuzzer
+ * expects.
+ */
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static gint compare_names(gconstpointer a, gconstpointer b)

@@ -40,7 +40,7 @@ const OpalConfig host_test_config = {
 
 void host_wipe(void *p, size_t len)
 {
-    volatile uint8_t *b = p;
+    volatile uint8_t *b = p;    /* stores the compiler may not drop */
 
     while (len--) {
         *b++ = 0;
@@ -78,13 +78,16 @@ HostResponse *host_receive(OpalTPer *tper)
     OpalToken t;
     const char *why = NULL;
 
-    assert_int_equal(opal_if_recv(tper, 0x01, OPAL_BASE_COMID, r->buf, sizeof(r->buf)),
+    assert_int_equal(opal_if_recv(tper, 0x01, OPAL_BASE_COMID, r->buf,
+                                  sizeof(r->buf)),
                      OPAL_IF_OK);
     if (opal_get_be32(r->buf + 16) == 0) {
-        assert_int_equal(opal_get_be32(r->buf + 8), 0);     /* nothing outstanding */
+        /* nothing outstanding */
+        assert_int_equal(opal_get_be32(r->buf + 8), 0);
         return r;
     }
-    assert_true(opal_packet_parse(r->buf, sizeof(r->buf), OPAL_BASE_COMID, &r->pkt, &why));
+    assert_true(opal_packet_parse(r->buf, sizeof(r->buf), OPAL_BASE_COMID,
+                                  &r->pkt, &why));
     r->tokens = g_array_new(false, false, sizeof(OpalToken));
     opal_token_reader_init(&rd, r->pkt.data, r->pkt.len);
     while (opal_token_read(&rd, &t)) {
@@ -149,7 +152,8 @@ void host_put_named_uint(GByteArray *b, uint64_t name, uint64_t value)
     opal_token_put_control(b, OPAL_TK_END_NAME);
 }
 
-void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t len)
+void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data,
+                          size_t len)
 {
     opal_token_put_control(b, OPAL_TK_START_NAME);
     opal_token_put_uint(b, name);
@@ -157,8 +161,8 @@ void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t
     opal_token_put_control(b, OPAL_TK_END_NAME);
 }
 
-uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t authority,
-                            const char *pin, uint32_t *tsn)
+uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write,
+                            uint64_t authority, const char *pin, uint32_t *tsn)
 {
     g_autoptr(GByteArray) b = g_byte_array_sized_new(PIN_CALL_ROOM);
     g_autoptr(HostResponse) r = NULL;
@@ -171,7 +175,7 @@ uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t au
     if (authority) {
         host_put_named_bytes(b, 0, pin, strlen(pin));      /* HostChallenge */
         opal_token_put_control(b, OPAL_TK_START_NAME);
-        opal_token_put_uint(b, 3);                          /* HostSigningAuthority */
+        opal_token_put_uint(b, 3);  /* HostSigningAuthority */
         opal_token_put_uid(b, authority);
         opal_token_put_control(b, OPAL_TK_END_NAME);
     }
@@ -214,8 +218,12 @@ void host_end_session(OpalTPer *tper, uint32_t tsn)
     assert_non_null(r->tokens);
     assert_int_equal(host_token(r, 0)->control, OPAL_TK_END_OF_SESSION);
 }
-/* One method call in session @tsn; returns its status, results in *out if wanted. */
-uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out)
+/*
+ * One method call in session @tsn; returns its status, results in *out if
+ * wanted.
+ */
+uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b,
+                   HostResponse **out)
 {
     HostResponse *r = host_invoke(tper, tsn, b);
     uint64_t status = host_status(r);
@@ -230,8 +238,11 @@ uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **o
     return status;
 }
 
-/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
-uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method)
+/*
+ * A method without arguments (Activate, Revert, RevertSP, GenKey); its status.
+ */
+uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                         uint64_t method)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -241,8 +252,8 @@ uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t
 }
 
 /* Object.Set[ Values = [ column = value ] ] with one uinteger cell. */
-uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                       uint64_t value)
+uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                       uint64_t column, uint64_t value)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -257,7 +268,8 @@ uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t c
     return host_call(tper, tsn, b, NULL);
 }
 
-void host_put_named_uint_list(GByteArray *b, uint64_t name, const uint64_t *values, size_t n)
+void host_put_named_uint_list(GByteArray *b, uint64_t name,
+                              const uint64_t *values, size_t n)
 {
     opal_token_put_control(b, OPAL_TK_START_NAME);
     opal_token_put_uint(b, name);
@@ -270,8 +282,8 @@ void host_put_named_uint_list(GByteArray *b, uint64_t name, const uint64_t *valu
 }
 
 /* ACE.Set of BooleanExpr: any one of @who (1 or 2 authorities). */
-uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t *who,
-                      size_t n)
+uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace,
+                      const uint64_t *who, size_t n)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     OpalRow tmp = { 0 };
@@ -284,7 +296,9 @@ uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t
     opal_token_put_control(b, OPAL_TK_START_LIST);
     opal_token_put_control(b, OPAL_TK_START_NAME);
     opal_token_put_uint(b, OPAL_COL_ACE_BOOLEAN_EXPR);
-    /* Built with the same writer the factory uses, then copied into the call. */
+    /*
+     * Built with the same writer the factory uses, then copied into the call.
+     */
     opal_row_set_ace_any_of(&tmp, OPAL_COL_ACE_BOOLEAN_EXPR, who, n);
     expr = g_bytes_get_data(tmp.cells[OPAL_COL_ACE_BOOLEAN_EXPR], &len);
     g_byte_array_append(b, expr, len);
@@ -297,8 +311,8 @@ uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t
 }
 
 /* Object.Set of one list-of-uintegers cell (reset types). */
-uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                            const uint64_t *values, size_t n)
+uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                            uint64_t column, const uint64_t *values, size_t n)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -313,7 +327,8 @@ uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint6
     return host_call(tper, tsn, b, NULL);
 }
 
-uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin)
+uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin,
+                      const char *pin)
 {
     g_autoptr(GByteArray) b = g_byte_array_sized_new(PIN_CALL_ROOM);
 
@@ -348,15 +363,15 @@ uint64_t host_authenticate(OpalTPer *tper, uint32_t tsn, uint64_t authority,
     return status;
 }
 
-uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
-                          uint64_t last, HostResponse **r)
+uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                          uint64_t first, uint64_t last, HostResponse **r)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
     host_call_begin(b, object, OPAL_UID_M_GET);
     opal_token_put_control(b, OPAL_TK_START_LIST);
-    host_put_named_uint(b, 3, first);                           /* startColumn */
-    host_put_named_uint(b, 4, last);                            /* endColumn */
+    host_put_named_uint(b, 3, first);   /* startColumn */
+    host_put_named_uint(b, 4, last);    /* endColumn */
     opal_token_put_control(b, OPAL_TK_END_LIST);
     host_call_end(b);
     return host_call(tper, tsn, b, r);
@@ -380,10 +395,13 @@ const OpalToken *host_cell(HostResponse *r, uint64_t column)
 uint64_t host_admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
                             uint32_t *tsn)
 {
-    return host_start_session(tper, OPAL_UID_ADMINSP, true, authority, pin, tsn);
+    return host_start_session(tper, OPAL_UID_ADMINSP, true, authority, pin,
+                              tsn);
 }
 
-/* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: read the MSID as Anybody, set SID's PIN. */
+/*
+ * sed-opal's IOC_OPAL_TAKE_OWNERSHIP: read the MSID as Anybody, set SID's PIN.
+ */
 void host_take_ownership(OpalTPer *tper)
 {
     g_autoptr(HostResponse) r = NULL;
@@ -391,25 +409,32 @@ void host_take_ownership(OpalTPer *tper)
     uint32_t tsn;
 
     assert_int_equal(host_admin_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_C_PIN_MSID, 3, 3, &r), 0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_C_PIN_MSID, 3, 3, &r),
+                     0);
     pin = host_cell(r, 3);
     assert_non_null(pin);
     assert_int_equal(pin->len, strlen(host_test_config.msid));
     assert_memory_equal(pin->bytes, host_test_config.msid, pin->len);
     host_end_session(tper, tsn);
 
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, HOST_SID_PIN), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
+                     0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, HOST_SID_PIN),
+                     0);
     host_end_session(tper, tsn);
 }
 
-uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *params)
+uint64_t host_activate_with(OpalTPer *tper, uint64_t object,
+                            const GByteArray *params)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     uint64_t status;
     uint32_t tsn;
 
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
     host_call_begin(b, object, OPAL_UID_M_ACTIVATE);
     g_byte_array_append(b, params->data, params->len);
     host_call_end(b);
@@ -489,15 +514,20 @@ void host_activate(OpalTPer *tper)
 {
     uint32_t tsn;
 
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP,
+                                     OPAL_UID_M_ACTIVATE),
+                     0);
     host_end_session(tper, tsn);
 }
 
-uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
-                              uint32_t *tsn)
+uint64_t host_locking_session(OpalTPer *tper, uint64_t authority,
+                              const char *pin, uint32_t *tsn)
 {
-    return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin, tsn);
+    return host_start_session(tper, OPAL_UID_LOCKINGSP, true, authority, pin,
+                              tsn);
 }
 
 

@@ -15,7 +15,8 @@
 
 #define HOST_HSN 0x41
 
-extern const OpalConfig host_test_config;   /* MSID "msid-pin", PSID "psid-pin" */
+/* MSID "msid-pin", PSID "psid-pin" */
+extern const OpalConfig host_test_config;
 
 typedef struct HostResponse {
     uint8_t buf[OPAL_MAX_TRANSFER];
@@ -46,51 +47,69 @@ uint64_t host_status(HostResponse *r);
 void host_call_begin(GByteArray *b, uint64_t invoking, uint64_t method);
 void host_call_end(GByteArray *b);
 void host_put_named_uint(GByteArray *b, uint64_t name, uint64_t value);
-void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data, size_t len);
+void host_put_named_bytes(GByteArray *b, uint64_t name, const void *data,
+                          size_t len);
 /* name = [ values... ], a list of uintegers. */
-void host_put_named_uint_list(GByteArray *b, uint64_t name, const uint64_t *values, size_t n);
+void host_put_named_uint_list(GByteArray *b, uint64_t name,
+                              const uint64_t *values, size_t n);
 
 /* StartSession, as @authority with @pin if @authority is not 0; the status. */
-uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write, uint64_t authority,
-                            const char *pin, uint32_t *tsn);
+uint64_t host_start_session(OpalTPer *tper, uint64_t sp, bool write,
+                            uint64_t authority, const char *pin, uint32_t *tsn);
 /* Sends the call in @b in session @tsn and returns the response. */
 HostResponse *host_invoke(OpalTPer *tper, uint32_t tsn, GByteArray *b);
 void host_end_session(OpalTPer *tper, uint32_t tsn);
 
-/* ---- flows a host runs, for the tests of methods and of the media view ---- */
+/* ---- flows a host runs, for the tests of methods and of the media view --- */
 
-#define HOST_SID_PIN    "sid-secret"    /* SID's PIN after host_take_ownership() */
+/* SID's PIN after host_take_ownership() */
+#define HOST_SID_PIN    "sid-secret"
 
-/* One method call in session @tsn; returns its status, the response in *out if wanted. */
-uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b, HostResponse **out);
-/* A method without arguments (Activate, Revert, RevertSP, GenKey); its status. */
-uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t method);
+/*
+ * One method call in session @tsn; returns its status, the response in *out if
+ * wanted.
+ */
+uint64_t host_call(OpalTPer *tper, uint32_t tsn, GByteArray *b,
+                   HostResponse **out);
+/*
+ * A method without arguments (Activate, Revert, RevertSP, GenKey); its status.
+ */
+uint64_t host_call_plain(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                         uint64_t method);
 /* Object.Set of one uinteger cell. */
-uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                       uint64_t value);
+uint64_t host_set_uint(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                       uint64_t column, uint64_t value);
 /* Object.Set of one list-of-uintegers cell (reset types). */
-uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column,
-                            const uint64_t *values, size_t n);
-uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin, const char *pin);
+uint64_t host_set_uint_list(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                            uint64_t column, const uint64_t *values, size_t n);
+uint64_t host_set_pin(OpalTPer *tper, uint32_t tsn, uint64_t cpin,
+                      const char *pin);
 /* ACE.Set of its BooleanExpr: any one of the @n authorities @who. */
-uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, const uint64_t *who,
-                      size_t n);
-/* ThisSP.Authenticate(@authority, Proof = @pin): the status, the result in *result. */
+uint64_t host_set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace,
+                      const uint64_t *who, size_t n);
+/*
+ * ThisSP.Authenticate(@authority, Proof = @pin): the status, the result in
+ * *result.
+ */
 uint64_t host_authenticate(OpalTPer *tper, uint32_t tsn, uint64_t authority,
                            const char *pin, uint64_t *result);
 /* Object.Get of columns @first..@last; the response for inspection. */
-uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t first,
-                          uint64_t last, HostResponse **r);
+uint64_t host_get_columns(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                          uint64_t first, uint64_t last, HostResponse **r);
 /* The value of column @column in a Get response, or NULL. */
 const OpalToken *host_cell(HostResponse *r, uint64_t column);
 uint64_t host_admin_session(OpalTPer *tper, uint64_t authority, const char *pin,
                             uint32_t *tsn);
-uint64_t host_locking_session(OpalTPer *tper, uint64_t authority, const char *pin,
-                              uint32_t *tsn);
+uint64_t host_locking_session(OpalTPer *tper, uint64_t authority,
+                              const char *pin, uint32_t *tsn);
 /* sed-opal's IOC_OPAL_TAKE_OWNERSHIP: SID's PIN becomes HOST_SID_PIN. */
 void host_take_ownership(OpalTPer *tper);
-/* SID's Activate of @object with the parameters already tokenized in @params; its status. */
-uint64_t host_activate_with(OpalTPer *tper, uint64_t object, const GByteArray *params);
+/*
+ * SID's Activate of @object with the parameters already tokenized in @params;
+ * its status.
+ */
+uint64_t host_activate_with(OpalTPer *tper, uint64_t object,
+                            const GByteArray *params);
 /* ---- the engine trace ---- */
 
 /* Starts collecting @tper's trace lines (g_free()d strings) in a new array. */

@@ -40,15 +40,20 @@ static int teardown(void **state)
 }
 
 /* DataStoreTableSizes named @name: @n uintegers (NO_SIZES: none at all). */
-static void put_sizes(GByteArray *b, uint64_t name, const uint64_t *sizes, size_t n)
+static void put_sizes(GByteArray *b, uint64_t name, const uint64_t *sizes,
+                      size_t n)
 {
     if (n != NO_SIZES) {
         host_put_named_uint_list(b, name, sizes, n);
     }
 }
 
-/* SID's Activate of @object with DataStoreTableSizes, on an owned drive; its status. */
-static uint64_t activate_on(OpalTPer *tper, uint64_t object, const uint64_t *sizes, size_t n)
+/*
+ * SID's Activate of @object with DataStoreTableSizes, on an owned drive; its
+ * status.
+ */
+static uint64_t activate_on(OpalTPer *tper, uint64_t object,
+                            const uint64_t *sizes, size_t n)
 {
     g_autoptr(GByteArray) params = g_byte_array_new();
 
@@ -70,12 +75,14 @@ static void owned_with_three(OpalTPer *tper)
     assert_int_equal(activate(tper, three, G_N_ELEMENTS(three)), 0);
 }
 
-static uint64_t rows_of(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t *rows)
+static uint64_t rows_of(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                        uint64_t *rows)
 {
     g_autoptr(HostResponse) r = NULL;
     const OpalToken *t;
-    uint64_t status = host_get_columns(tper, tsn, OPAL_UID_TABLE_ROW(table),
-                                       OPAL_COL_TABLE_ROWS, OPAL_COL_TABLE_ROWS, &r);
+    uint64_t status =
+        host_get_columns(tper, tsn, OPAL_UID_TABLE_ROW(table),
+                         OPAL_COL_TABLE_ROWS, OPAL_COL_TABLE_ROWS, &r);
 
     if (status == 0) {
         t = host_cell(r, OPAL_COL_TABLE_ROWS);
@@ -85,20 +92,25 @@ static uint64_t rows_of(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t *
     return status;
 }
 
-/* After a Revert or a plain Activate: DataStore of the whole size, no DataStore2. */
+/*
+ * After a Revert or a plain Activate: DataStore of the whole size, no
+ * DataStore2.
+ */
 static void expect_one_table(OpalTPer *tper)
 {
     uint64_t rows;
     uint32_t tsn;
 
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
     assert_int_equal(rows, TOTAL);
     assert_int_not_equal(rows_of(tper, tsn, DS2, &rows), 0);
     host_end_session(tper, tsn);
 }
 
-/* ---- Activate ------------------------------------------------------------------------ */
+/* ---- Activate ------------------------------------------------------------ */
 
 static void test_activate_sizes(void **state)
 {
@@ -108,11 +120,15 @@ static void test_activate_sizes(void **state)
     uint32_t tsn;
 
     host_take_ownership(tper);
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
     host_end_session(tper, tsn);
     assert_int_equal(activate(tper, three, G_N_ELEMENTS(three)), 0);
 
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     /* Table table (DSFS 4.4.2.1): Rows is each table's size; Kind Byte. */
     assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
     assert_int_equal(rows, 1024 * 1024);
@@ -121,18 +137,27 @@ static void test_activate_sizes(void **state)
     assert_int_equal(rows_of(tper, tsn, DS3, &rows), 0);
     assert_int_equal(rows, 4096);
     assert_int_equal(OPAL_UID_TABLE_ROW(DS2), 0x0000000100001002ULL);
-    assert_int_not_equal(rows_of(tper, tsn, OPAL_UID_TABLE_DATASTORE_N(4), &rows), 0);
-    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_TABLE_ROW(DS2), 1, 4, &r), 0);
+    assert_int_not_equal(rows_of(tper, tsn, OPAL_UID_TABLE_DATASTORE_N(4),
+                                 &rows),
+                         0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_TABLE_ROW(DS2), 1, 4,
+                                      &r),
+                     0);
     assert_int_equal(host_cell(r, 1)->len, strlen("DataStore2"));
-    assert_memory_equal(host_cell(r, 1)->bytes, "DataStore2", strlen("DataStore2"));
+    assert_memory_equal(host_cell(r, 1)->bytes, "DataStore2",
+                        strlen("DataStore2"));
     assert_int_equal(host_cell(r, 4)->uint, OPAL_TABLE_BYTE);
     g_clear_pointer(&r, host_response_free);
 
     /* ACEs at 0003FC02/03, 0003FC04/05 (DSFS 4.4.2.3), granting Admins. */
-    assert_int_equal(OPAL_UID_ACE_DATASTORE_N_GET_ALL(2), 0x000000080003fc02ULL);
-    assert_int_equal(OPAL_UID_ACE_DATASTORE_N_SET_ALL(3), 0x000000080003fc05ULL);
-    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_ACE_DATASTORE_N_SET_ALL(3), 1, 1,
-                                      &r), 0);
+    assert_int_equal(OPAL_UID_ACE_DATASTORE_N_GET_ALL(2),
+                     0x000000080003fc02ULL);
+    assert_int_equal(OPAL_UID_ACE_DATASTORE_N_SET_ALL(3),
+                     0x000000080003fc05ULL);
+    assert_int_equal(host_get_columns(tper, tsn,
+                                      OPAL_UID_ACE_DATASTORE_N_SET_ALL(3), 1, 1,
+                                      &r),
+                     0);
     assert_memory_equal(host_cell(r, 1)->bytes, "ACE_DataStore3_Set_All",
                         strlen("ACE_DataStore3_Set_All"));
     g_clear_pointer(&r, host_response_free);
@@ -142,12 +167,14 @@ static void test_activate_sizes(void **state)
         OpalStatusReport *report = opal_tper_status(tper);
 
         assert_int_equal(report->datastore_tables->len, 3);
-        assert_int_equal(g_array_index(report->datastore_tables, uint64_t, 1), 64 * 1024);
+        assert_int_equal(g_array_index(report->datastore_tables, uint64_t, 1),
+                         64 * 1024);
         opal_status_report_free(report);
     }
 
     /* The Table table and the ACE table count the new rows. */
-    assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_TABLE, &tables_after), 0);
+    assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_TABLE, &tables_after),
+                     0);
     assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_ACE, &aces), 0);
     host_end_session(tper, tsn);
     {
@@ -155,14 +182,20 @@ static void test_activate_sizes(void **state)
 
         host_take_ownership(plain);
         host_activate(plain);
-        assert_int_equal(host_locking_session(plain, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                              &tsn), 0);
-        assert_int_equal(rows_of(plain, tsn, OPAL_UID_TABLE_TABLE, &tables_before), 0);
+        assert_int_equal(host_locking_session(plain, OPAL_UID_AUTH_ADMIN1,
+                                              HOST_SID_PIN, &tsn),
+                         0);
+        assert_int_equal(rows_of(plain, tsn, OPAL_UID_TABLE_TABLE,
+                                 &tables_before),
+                         0);
         assert_int_equal(rows_of(plain, tsn, OPAL_UID_TABLE_ACE, &rows), 0);
         assert_int_equal(tables_after, tables_before + 2);
         assert_int_equal(aces, rows + 4);
         host_end_session(plain, tsn);
-        /* Without DataStoreTableSizes: one table of the whole size (DSFS 3.1.2.1). */
+        /*
+         * Without DataStoreTableSizes: one table of the whole size (DSFS
+         * 3.1.2.1).
+         */
         expect_one_table(plain);
         opal_tper_free(plain);
     }
@@ -196,30 +229,42 @@ static void test_activate_refused(void **state)
     {
         g_autoptr(GByteArray) b = g_byte_array_new();
 
-        assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+        assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID,
+                                            HOST_SID_PIN, &tsn),
+                         0);
         host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
         host_put_named_bytes(b, OPAL_DS_PARAM_ACTIVATE_SIZES, "4096", 4);
         host_call_end(b);
-        assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+        assert_int_equal(host_call(tper, tsn, b, NULL),
+                         OPAL_ST_INVALID_PARAMETER);
         /* Reactivate's number is not Activate's. */
         host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
-        put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES, (const uint64_t[]){ 4096 }, 1);
+        put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES, (const uint64_t[]){ 4096 },
+                  1);
         host_call_end(b);
-        assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+        assert_int_equal(host_call(tper, tsn, b, NULL),
+                         OPAL_ST_INVALID_PARAMETER);
         host_end_session(tper, tsn);
     }
     /* On the AdminSP, which has no DataStore. */
-    assert_int_equal(activate_on(tper, OPAL_UID_ADMINSP, (const uint64_t[]){ 4096 }, 1),
+    assert_int_equal(activate_on(tper, OPAL_UID_ADMINSP,
+                                 (const uint64_t[]){ 4096 }, 1),
                      OPAL_ST_INVALID_PARAMETER);
     /* None of that activated anything. */
     assert_false(opal_locking_sp_active(tper));
 
-    /* Exactly 16 tables, exactly the total; the first needs no alignment (DSFS 4.2.1.7). */
+    /*
+     * Exactly 16 tables, exactly the total; the first needs no alignment (DSFS
+     * 4.2.1.7).
+     */
     seventeen[0] = TOTAL - 15 * 512;
     assert_int_equal(activate(tper, seventeen, 16), 0);
     assert_true(opal_locking_sp_active(tper));
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_DATASTORE_N(16), &rows), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(rows_of(tper, tsn, OPAL_UID_TABLE_DATASTORE_N(16), &rows),
+                     0);
     assert_int_equal(rows, 512);
     host_end_session(tper, tsn);
     /* Active already: no effect, but the parameters are still checked. */
@@ -236,7 +281,10 @@ static void test_activate_refused(void **state)
     }
 }
 
-/* Bytes in an inactive LockingSP's DataStore (only a crafted state has them) are dropped. */
+/*
+ * Bytes in an inactive LockingSP's DataStore (only a crafted state has them)
+ * are dropped.
+ */
 static void test_activate_drops_stray_bytes(void **state)
 {
     OpalTPer *tper = *state;
@@ -244,18 +292,22 @@ static void test_activate_drops_stray_bytes(void **state)
     uint32_t tsn;
 
     host_take_ownership(tper);
-    opal_table_write(opal_sp_table(tper->locking_sp, DS1), 100, (const uint8_t *)"old", 4);
+    opal_table_write(opal_sp_table(tper->locking_sp, DS1), 100,
+                     (const uint8_t *)"old", 4);
     assert_int_equal(activate(tper, three, G_N_ELEMENTS(three)), 0);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_read_bytes(tper, tsn, DS1, 100, buf, 4), 0);
     assert_memory_equal(buf, "\0\0\0\0", 4);
     host_end_session(tper, tsn);
 }
 
-/* ---- access control and Get/Set ------------------------------------------------------ */
+/* ---- access control and Get/Set ------------------------------------------ */
 
 /* ACE @ace's BooleanExpr becomes @who (one authority). */
-static uint64_t set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace, uint64_t who)
+static uint64_t set_ace(OpalTPer *tper, uint32_t tsn, uint64_t ace,
+                        uint64_t who)
 {
     return host_set_ace(tper, tsn, ace, &who, 1);
 }
@@ -268,11 +320,14 @@ static void test_get_set(void **state)
     uint32_t tsn;
 
     owned_with_three(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS1, 0, one, sizeof(one)), 0);
     assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, two, sizeof(two)), 0);
     /* The last bytes of DataStore2, and one past them. */
-    assert_int_equal(host_write_bytes(tper, tsn, DS2, 64 * 1024 - 4, "end", 4), 0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 64 * 1024 - 4, "end", 4),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS2, 64 * 1024 - 3, "end", 4),
                      OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(host_read_bytes(tper, tsn, DS2, 64 * 1024 - 4, buf, 5),
@@ -296,27 +351,39 @@ static void test_access_per_table(void **state)
     uint32_t tsn;
 
     owned_with_three(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1, OPAL_COL_AUTHORITY_ENABLED,
-                                   1), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1,
+                                   OPAL_COL_AUTHORITY_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS3, 0, "admins", 7), 0);
     host_end_session(tper, tsn);
 
     /* By default only the Admins, on every table. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN,
+                                          &tsn),
+                     0);
     assert_int_not_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 4), 0);
     assert_int_not_equal(host_write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
     host_end_session(tper, tsn);
 
-    /* DataStore2's ACEs are personalizable: User1 gets DataStore2, and only it. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    /*
+     * DataStore2's ACEs are personalizable: User1 gets DataStore2, and only it.
+     */
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(2),
                              OPAL_UID_AUTH_USER1), 0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_SET_ALL(2),
                              OPAL_UID_AUTH_USER1), 0);
     host_end_session(tper, tsn);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN,
+                                          &tsn),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, "u1", 3), 0);
     assert_int_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
     assert_string_equal(buf, "u1");
@@ -328,22 +395,24 @@ static void test_access_per_table(void **state)
                                  OPAL_UID_AUTH_USER1), 0);
     host_end_session(tper, tsn);
     /* And the Admins no longer read DataStore2; DataStore3 is still theirs. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_not_equal(host_read_bytes(tper, tsn, DS2, 0, buf, 3), 0);
     assert_int_equal(host_read_bytes(tper, tsn, DS3, 0, buf, 7), 0);
     assert_string_equal(buf, "admins");
     host_end_session(tper, tsn);
 }
 
-/* ---- where the bytes go, the saved state ---------------------------------------------- */
+/* ---- where the bytes go, the saved state --------------------------------- */
 
 typedef struct Write {
     uint64_t table, offset, len;
     bool zeros;
 } Write;
 
-static void note_write(void *opaque, uint64_t table_uid, uint64_t offset, const uint8_t *data,
-                       uint64_t len)
+static void note_write(void *opaque, uint64_t table_uid, uint64_t offset,
+                       const uint8_t *data, uint64_t len)
 {
     Write w = { table_uid, offset, len, !data };
 
@@ -351,8 +420,8 @@ static void note_write(void *opaque, uint64_t table_uid, uint64_t offset, const 
 }
 
 /* A store of the DataStore area only: 10 MiB, in memory. */
-static bool area_read(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t *buf,
-                      size_t len)
+static bool area_read(void *opaque, uint64_t table_uid, uint64_t offset,
+                      uint8_t *buf, size_t len)
 {
     assert_int_equal(table_uid, DS1);
     assert_true(offset + len <= TOTAL);
@@ -360,8 +429,8 @@ static bool area_read(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t
     return true;
 }
 
-static void area_write(void *opaque, uint64_t table_uid, uint64_t offset, const uint8_t *data,
-                       uint64_t len)
+static void area_write(void *opaque, uint64_t table_uid, uint64_t offset,
+                       const uint8_t *data, uint64_t len)
 {
     if (table_uid != DS1) {
         return;
@@ -383,10 +452,14 @@ static void test_store_places(void **state)
 
     owned_with_three(tper);
     opal_tper_set_byte_listener(tper, note_write, writes);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS2, 100, "abc", 3), 0);
     assert_int_equal(host_write_bytes(tper, tsn, DS3, 7, "de", 2), 0);
-    /* DataStore2 after DataStore's 1 MiB, DataStore3 after DataStore2's 64 KiB. */
+    /*
+     * DataStore2 after DataStore's 1 MiB, DataStore3 after DataStore2's 64 KiB.
+     */
     assert_int_equal(writes->len, 2);
     w = &g_array_index(writes, Write, 0);
     assert_int_equal(w->table, DS1);
@@ -397,7 +470,9 @@ static void test_store_places(void **state)
     assert_int_equal(w->offset, 1024 * 1024 + 64 * 1024 + 7);
     /* RevertSP zeroes each table where it is. */
     g_array_set_size(writes, 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP,
+                                     OPAL_UID_M_REVERTSP),
+                     0);
     {
         uint64_t zeroed = 0;
 
@@ -426,8 +501,12 @@ static void test_persistence(void **state)
 
     owned_with_three(tper);
     opal_tper_set_byte_listener(tper, area_write, area);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_write_bytes(tper, tsn, DS2, 70000 - 65536, "in two", 7), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_write_bytes(tper, tsn, DS2, 70000 - 65536, "in two",
+                                      7),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS3, 4090, "three", 6), 0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(3),
                              OPAL_UID_AUTH_USER1), 0);
@@ -439,21 +518,26 @@ static void test_persistence(void **state)
     /* The whole state, the state with its tables apart, the running state. */
     for (int how = 0; how < 3; how++) {
         bool ok = how == 0 ? opal_tper_load(copy, saved, len, &error) :
-                  how == 1 ? opal_tper_load_apart(copy, apart, apart_len, area_read, area,
-                                                  &error) :
-                  opal_tper_load_running(copy, running, running_len, &error);
+                  how == 1 ? opal_tper_load_apart(copy, apart, apart_len,
+                                                  area_read, area, &error) :
+                             opal_tper_load_running(copy, running, running_len,
+                                                    &error);
 
         assert_true(ok);
         opal_tper_reset(copy, OPAL_RESET_POWER_CYCLE);
-        assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn),
+        assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1,
+                                              HOST_SID_PIN, &tsn),
                          0);
         assert_int_equal(rows_of(copy, tsn, DS2, &rows), 0);
         assert_int_equal(rows, 64 * 1024);
         assert_int_equal(rows_of(copy, tsn, DS1, &rows), 0);
         assert_int_equal(rows, 1024 * 1024);
-        assert_int_equal(host_read_bytes(copy, tsn, DS2, 70000 - 65536, buf, 7), 0);
+        assert_int_equal(host_read_bytes(copy, tsn, DS2, 70000 - 65536, buf, 7),
+                         0);
         assert_string_equal(buf, "in two");
-        /* DataStore3's Get ACE is User1's now, its Set ACE still the Admins'. */
+        /*
+         * DataStore3's Get ACE is User1's now, its Set ACE still the Admins'.
+         */
         assert_int_not_equal(host_read_bytes(copy, tsn, DS3, 4090, buf, 6), 0);
         assert_int_equal(host_write_bytes(copy, tsn, DS3, 0, "x", 1), 0);
         host_end_session(copy, tsn);
@@ -473,7 +557,7 @@ static void test_persistence(void **state)
     opal_tper_free(copy);
 }
 
-/* ---- Revert, RevertSP, Reactivate ------------------------------------------------------ */
+/* ---- Revert, RevertSP, Reactivate ---------------------------------------- */
 
 static void test_revert(void **state)
 {
@@ -481,19 +565,31 @@ static void test_revert(void **state)
     uint32_t tsn;
 
     owned_with_three(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP,
+                                     OPAL_UID_M_REVERTSP),
+                     0);
     /* Activated again without sizes: the one table of the whole size. */
     host_activate(tper);
     expect_one_table(tper);
 
     /* The AdminSP's Revert too. */
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP, OPAL_UID_M_REVERT), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_LOCKINGSP,
+                                     OPAL_UID_M_REVERT),
+                     0);
     host_end_session(tper, tsn);
     assert_int_equal(activate(tper, (const uint64_t[]){ 4096, 4096 }, 2), 0);
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP,
+                                     OPAL_UID_M_REVERT),
+                     0);
     host_take_ownership(tper);
     host_activate(tper);
     expect_one_table(tper);
@@ -510,7 +606,10 @@ static void put_range1(GByteArray *b)
     opal_token_put_control(b, OPAL_TK_END_NAME);
 }
 
-/* Reactivate exists in Single User Mode: Activate with Range1 single-user and tables. */
+/*
+ * Reactivate exists in Single User Mode: Activate with Range1 single-user and
+ * tables.
+ */
 static void test_reactivate(void **state)
 {
     OpalTPer *tper = *state;
@@ -520,7 +619,9 @@ static void test_reactivate(void **state)
     uint32_t tsn;
 
     host_take_ownership(tper);
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
     host_call_begin(b, OPAL_UID_LOCKINGSP, OPAL_UID_M_ACTIVATE);
     put_range1(b);
     put_sizes(b, OPAL_DS_PARAM_ACTIVATE_SIZES, three, G_N_ELEMENTS(three));
@@ -528,17 +629,21 @@ static void test_reactivate(void **state)
     assert_int_equal(host_call(tper, tsn, b, NULL), 0);
     host_end_session(tper, tsn);
 
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_write_bytes(tper, tsn, DS2, 0, "old", 4), 0);
     assert_int_equal(set_ace(tper, tsn, OPAL_UID_ACE_DATASTORE_N_GET_ALL(2),
                              OPAL_UID_AUTH_USER1), 0);
     /* Refused sizes change nothing. */
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE);
-    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES, (const uint64_t[]){ 4096, 100 }, 2);
+    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES,
+              (const uint64_t[]){ 4096, 100 }, 2);
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE);
-    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES, (const uint64_t[]){ TOTAL, 512 }, 2);
+    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES,
+              (const uint64_t[]){ TOTAL, 512 }, 2);
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INSUFFICIENT_SPACE);
     assert_int_equal(rows_of(tper, tsn, DS3, &rows), 0);
@@ -548,11 +653,13 @@ static void test_reactivate(void **state)
      */
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REACTIVATE);
     put_range1(b);
-    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES, (const uint64_t[]){ 8192, 2 * 1024 * 1024 },
-              2);
+    put_sizes(b, OPAL_DS_PARAM_REACTIVATE_SIZES,
+              (const uint64_t[]){ 8192, 2 * 1024 * 1024 }, 2);
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), 0);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(rows_of(tper, tsn, DS1, &rows), 0);
     assert_int_equal(rows, 8192);
     assert_int_equal(rows_of(tper, tsn, DS2, &rows), 0);
@@ -572,7 +679,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_activate_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activate_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activate_drops_stray_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_activate_drops_stray_bytes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_get_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_per_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_places, setup, teardown),

@@ -43,7 +43,9 @@ static uint32_t admin1(OpalTPer *tper)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     return tsn;
 }
 
@@ -53,14 +55,24 @@ static void set_range(OpalTPer *tper, uint32_t tsn, unsigned n, uint64_t start,
 {
     uint64_t uid = OPAL_UID_LOCKING_RANGE(n);
 
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START, start), 0);
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_LENGTH, length), 0);
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCKED, read_locked),
+    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_RANGE_START,
+                                   start),
                      0);
-    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_WRITE_LOCKED,
-                                   write_locked), 0);
+    assert_int_equal(host_set_uint(tper, tsn, uid,
+                                   OPAL_COL_LOCKING_RANGE_LENGTH, length),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, uid,
+                                   OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, uid,
+                                   OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, uid, OPAL_COL_LOCKING_READ_LOCKED,
+                                   read_locked),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, uid,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, write_locked),
+                     0);
 }
 
 static void test_factory_view(void **state)
@@ -77,10 +89,13 @@ static void test_factory_view(void **state)
     assert_null(opal_media_lookup(map, NB_BLOCKS));
     assert_int_equal(opal_media_shadow_blocks(map), 0);
     assert_int_equal(opal_media_nr_keys(map), host_test_config.nr_ranges + 1);
-    assert_memory_not_equal(opal_media_key(map, 0), opal_media_key(map, 1), OPAL_MEDIA_KEY_LEN);
+    assert_memory_not_equal(opal_media_key(map, 0), opal_media_key(map, 1),
+                            OPAL_MEDIA_KEY_LEN);
     assert_int_equal(opal_media_check(map, 0, NB_BLOCKS, true), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(map, NB_BLOCKS - 1, 2, false), OPAL_MEDIA_OUT_OF_RANGE);
-    assert_int_equal(opal_media_check(map, UINT64_MAX, 2, false), OPAL_MEDIA_OUT_OF_RANGE);
+    assert_int_equal(opal_media_check(map, NB_BLOCKS - 1, 2, false),
+                     OPAL_MEDIA_OUT_OF_RANGE);
+    assert_int_equal(opal_media_check(map, UINT64_MAX, 2, false),
+                     OPAL_MEDIA_OUT_OF_RANGE);
     opal_media_map_free(map);
 }
 
@@ -91,7 +106,10 @@ static void test_ranges_and_locks(void **state)
     OpalMediaMap *map;
     const OpalMediaExtent *e;
 
-    /* Range 2 before range 1 on the medium; range 1 read-only, range 2 fully locked. */
+    /*
+     * Range 2 before range 1 on the medium; range 1 read-only, range 2 fully
+     * locked.
+     */
     set_range(tper, tsn, 1, 4096, 4096, false, true);
     set_range(tper, tsn, 2, 1024, 1024, true, true);
     map = opal_media_map_new(tper);
@@ -114,13 +132,17 @@ static void test_ranges_and_locks(void **state)
 
     /* One block either side of a locked range, and commands spanning ranges. */
     assert_int_equal(opal_media_check(map, 1023, 1, false), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(map, 1023, 2, false), OPAL_MEDIA_READ_LOCKED);
-    assert_int_equal(opal_media_check(map, 2047, 1, true), OPAL_MEDIA_WRITE_LOCKED);
+    assert_int_equal(opal_media_check(map, 1023, 2, false),
+                     OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 2047, 1, true),
+                     OPAL_MEDIA_WRITE_LOCKED);
     assert_int_equal(opal_media_check(map, 2048, 2048, true), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(map, 0, NB_BLOCKS, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 0, NB_BLOCKS, false),
+                     OPAL_MEDIA_READ_LOCKED);
     /* Read-only range 1: reads pass, writes do not. */
     assert_int_equal(opal_media_check(map, 4000, 4192, false), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(map, 4000, 97, true), OPAL_MEDIA_WRITE_LOCKED);
+    assert_int_equal(opal_media_check(map, 4000, 97, true),
+                     OPAL_MEDIA_WRITE_LOCKED);
     assert_int_equal(opal_media_check(map, 8192, 8, true), OPAL_MEDIA_OK);
     opal_media_map_free(map);
 
@@ -129,7 +151,8 @@ static void test_ranges_and_locks(void **state)
                                    OPAL_COL_LOCKING_READ_LOCK_ENABLED, 0), 0);
     map = opal_media_map_new(tper);
     assert_int_equal(opal_media_check(map, 1024, 8, false), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(map, 1024, 8, true), OPAL_MEDIA_WRITE_LOCKED);
+    assert_int_equal(opal_media_check(map, 1024, 8, true),
+                     OPAL_MEDIA_WRITE_LOCKED);
     opal_media_map_free(map);
     host_end_session(tper, tsn);
 }
@@ -149,12 +172,15 @@ static void test_shadow_mbr(void **state)
                                    OPAL_COL_MBRCONTROL_ENABLE, 1), 0);
     map = opal_media_map_new(tper);
     assert_int_equal(opal_media_shadow_blocks(map), SHADOW_BLOCKS);
-    assert_int_equal(opal_media_check(map, 0, SHADOW_BLOCKS, false), OPAL_MEDIA_OK);
+    assert_int_equal(opal_media_check(map, 0, SHADOW_BLOCKS, false),
+                     OPAL_MEDIA_OK);
     assert_int_equal(opal_media_check(map, SHADOW_BLOCKS - 1, 2, false),
                      OPAL_MEDIA_READ_LOCKED);
     assert_int_equal(opal_media_check(map, 0, 1, true), OPAL_MEDIA_SHADOWED);
-    assert_int_equal(opal_media_check(map, SHADOW_BLOCKS - 1, 1, true), OPAL_MEDIA_SHADOWED);
-    assert_int_equal(opal_media_check(map, SHADOW_BLOCKS, 1, true), OPAL_MEDIA_OK);
+    assert_int_equal(opal_media_check(map, SHADOW_BLOCKS - 1, 1, true),
+                     OPAL_MEDIA_SHADOWED);
+    assert_int_equal(opal_media_check(map, SHADOW_BLOCKS, 1, true),
+                     OPAL_MEDIA_OK);
     opal_media_map_free(map);
 
     /* Done: the real LBA 0 again, behind the global range's lock. */
@@ -162,10 +188,13 @@ static void test_shadow_mbr(void **state)
                                    OPAL_COL_MBRCONTROL_DONE, 1), 0);
     map = opal_media_map_new(tper);
     assert_int_equal(opal_media_shadow_blocks(map), 0);
-    assert_int_equal(opal_media_check(map, 0, 1, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 0, 1, false),
+                     OPAL_MEDIA_READ_LOCKED);
     opal_media_map_free(map);
 
-    /* A power cycle clears Done (DoneOnReset = {Power Cycle}): shadowing again. */
+    /*
+     * A power cycle clears Done (DoneOnReset = {Power Cycle}): shadowing again.
+     */
     host_end_session(tper, tsn);
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
     map = opal_media_map_new(tper);
@@ -173,7 +202,10 @@ static void test_shadow_mbr(void **state)
     opal_media_map_free(map);
 }
 
-/* A guest reboot is a hardware reset: only ranges whose LockOnReset lists it lock again. */
+/*
+ * A guest reboot is a hardware reset: only ranges whose LockOnReset lists it
+ * lock again.
+ */
 static void test_hardware_reset(void **state)
 {
     OpalTPer *tper = *state;
@@ -184,16 +216,20 @@ static void test_hardware_reset(void **state)
     set_range(tper, tsn, 1, 4096, 4096, false, false);
     set_range(tper, tsn, 2, 16384, 4096, false, false);
     assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
-                                        OPAL_COL_LOCKING_LOCK_ON_RESET, with_hw, 2), 0);
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET, with_hw,
+                                        2),
+                     0);
     host_end_session(tper, tsn);
     opal_tper_reset(tper, OPAL_RESET_HARDWARE);
     map = opal_media_map_new(tper);
-    assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 4096, 8, false),
+                     OPAL_MEDIA_READ_LOCKED);
     assert_int_equal(opal_media_check(map, 16384, 8, false), OPAL_MEDIA_OK);
     opal_media_map_free(map);
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
     map = opal_media_map_new(tper);
-    assert_int_equal(opal_media_check(map, 16384, 8, true), OPAL_MEDIA_WRITE_LOCKED);
+    assert_int_equal(opal_media_check(map, 16384, 8, true),
+                     OPAL_MEDIA_WRITE_LOCKED);
     opal_media_map_free(map);
 }
 
@@ -222,7 +258,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ranges_and_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shadow_mbr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hardware_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gen_key_changes_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gen_key_changes_key, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

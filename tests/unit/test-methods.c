@@ -38,12 +38,17 @@ static void test_take_ownership(void **state)
 
     host_take_ownership(*state);
     /* The MSID no longer opens SID; the new PIN does. */
-    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
 }
 
-/* GetACL (Core 5.3.3.13) lists a rule's ACEs; a pair without a rule is refused. */
+/*
+ * GetACL (Core 5.3.3.13) lists a rule's ACEs; a pair without a rule is refused.
+ */
 static void test_get_acl(void **state)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -68,7 +73,8 @@ static void test_get_acl(void **state)
     opal_token_put_uid(b, OPAL_UID_C_PIN_MSID);
     opal_token_put_uid(b, OPAL_UID_M_REVERT);
     host_call_end(b);
-    assert_int_equal(host_call(*state, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_call(*state, tsn, b, NULL),
+                     OPAL_ST_INVALID_PARAMETER);
 }
 
 /* C_PIN_SID's PIN is never readable, even by SID (Opal 4.2.1.8). */
@@ -78,8 +84,12 @@ static void test_pin_not_readable(void **state)
     uint32_t tsn;
 
     host_take_ownership(*state);
-    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_get_columns(*state, tsn, OPAL_UID_C_PIN_SID, 0, 7, &r), 0);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
+    assert_int_equal(host_get_columns(*state, tsn, OPAL_UID_C_PIN_SID, 0, 7,
+                                      &r),
+                     0);
     assert_null(host_cell(r, 3));
     assert_non_null(host_cell(r, 0));
 }
@@ -88,13 +98,17 @@ static void test_activate(void **state)
 {
     uint32_t tsn;
 
-    assert_int_equal(host_locking_session(*state, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_locking_session(*state, 0, NULL, &tsn),
+                     OPAL_ST_INVALID_PARAMETER);
     host_take_ownership(*state);
     host_activate(*state);
     /* Admin1 got SID's PIN. */
-    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1, "wrong",
+                                          &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(*state, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
 }
 
 static void test_lock_range(void **state)
@@ -108,17 +122,29 @@ static void test_lock_range(void **state)
     host_activate(tper);
     /* Anybody may not lock a range... */
     assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1),
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
                      OPAL_ST_NOT_AUTHORIZED);
     host_end_session(tper, tsn);
     /* ... Admin1 may, and reads back what it set. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_START, 64), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_RANGE_LENGTH, 128), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_RANGE_START, 64),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_RANGE_LENGTH, 128),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     0);
     /* Not a boolean: refused whole. */
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 2),
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 2),
                      OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(host_get_columns(tper, tsn, range1, 3, 8, &r), 0);
     assert_int_equal(host_cell(r, 3)->uint, 64);
@@ -134,42 +160,72 @@ static void test_range_rules(void **state)
     OpalTPer *tper = *state;
     uint64_t r1 = OPAL_UID_LOCKING_RANGE(1), r2 = OPAL_UID_LOCKING_RANGE(2);
     uint64_t end = host_test_config.nb_blocks;
-    static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1, 3 }, lor_hw_only[] = { 1 };
+    static const uint64_t lor_ok[] = { 0, 3 }, lor_hw[] = { 0, 1, 3 },
+                          lor_hw_only[] = { 1 };
     static const uint64_t lor_hotplug[] = { 2 };
-    /* Longer than a set of the four reset types can be: the state is bounded. */
+    /*
+     * Longer than a set of the four reset types can be: the state is bounded.
+     */
     static const uint64_t lor_long[] = { 0, 1, 3, 0, 1 };
     uint32_t tsn;
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 3),
-                     OPAL_ST_INVALID_PARAMETER);                   /* misaligned */
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 7),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START,
+                                   3),
+                     OPAL_ST_INVALID_PARAMETER); /* misaligned */
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH,
+                                   7),
                      OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, end), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 8),
-                     OPAL_ST_INVALID_PARAMETER);                   /* past the end */
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 1024), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_LENGTH, 1024), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2040),
-                     OPAL_ST_INVALID_PARAMETER);                   /* overlaps Range1 */
-    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START, 2048), 0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START,
+                                   end),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH,
+                                   8),
+                     OPAL_ST_INVALID_PARAMETER); /* past the end */
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START,
+                                   1024),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH,
+                                   1024),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_LENGTH,
+                                   1024),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START,
+                                   2040),
+                     OPAL_ST_INVALID_PARAMETER); /* overlaps Range1 */
+    assert_int_equal(host_set_uint(tper, tsn, r2, OPAL_COL_LOCKING_RANGE_START,
+                                   2048),
+                     0);
     assert_true(host_set_uint(tper, tsn, OPAL_UID_LOCKING_GLOBALRANGE,
                               OPAL_COL_LOCKING_RANGE_START, 8) != 0);
-    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
-                                        lor_ok, 2), 0);
-    /* Hardware Reset is supported, with Power Cycle; Hardware Reset alone is no listed set. */
-    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw, 3),
+    assert_int_equal(host_set_uint_list(tper, tsn, r1,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET, lor_ok,
+                                        2),
                      0);
-    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
-                                        lor_hw_only, 1), OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(host_set_uint_list(tper, tsn, r1, OPAL_COL_LOCKING_LOCK_ON_RESET,
+    /*
+     * Hardware Reset is supported, with Power Cycle; Hardware Reset alone is no
+     * listed set.
+     */
+    assert_int_equal(host_set_uint_list(tper, tsn, r1,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET, lor_hw,
+                                        3),
+                     0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET,
+                                        lor_hw_only, 1),
+                     OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_set_uint_list(tper, tsn, r1,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET,
                                         lor_long, G_N_ELEMENTS(lor_long)),
                      OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(host_set_uint_list(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
-                                        OPAL_COL_MBRCONTROL_DONE_ON_RESET, lor_hotplug, 1),
+                                        OPAL_COL_MBRCONTROL_DONE_ON_RESET,
+                                        lor_hotplug, 1),
                      OPAL_ST_INVALID_PARAMETER);
 }
 
@@ -183,19 +239,29 @@ static void test_user_unlocks_range(void **state)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_AUTH_USER1,
                                    OPAL_COL_AUTHORITY_ENABLED, 1), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN), 0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), USER1_PIN),
+                     0);
     /* BooleanExpr = User1 OR Admins on the range's RdLocked ACE. */
-    assert_int_equal(host_set_ace(tper, tsn, OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1),
-                                  who, 2), 0);
+    assert_int_equal(host_set_ace(tper, tsn,
+                                  OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(1),
+                                  who, 2),
+                     0);
     host_end_session(tper, tsn);
 
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_USER1, USER1_PIN,
+                                          &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_READ_LOCKED, 0),
+                     0);
     /* The write lock was not given to User1. */
-    assert_int_equal(host_set_uint(tper, tsn, range1, OPAL_COL_LOCKING_WRITE_LOCKED, 0),
+    assert_int_equal(host_set_uint(tper, tsn, range1,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 0),
                      OPAL_ST_NOT_AUTHORIZED);
     host_end_session(tper, tsn);
     /* User2 is still disabled. */
@@ -220,12 +286,13 @@ static void test_change_listener(void **state)
 
     opal_tper_set_change_listener(tper, count_changes, &seen);
     assert_int_equal(host_admin_session(tper, 0, NULL, &tsn), 0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, "x"), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_SID, "x"),
+                     OPAL_ST_NOT_AUTHORIZED);
     assert_int_equal(seen, 0);
     host_end_session(tper, tsn);
     assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(seen, OPAL_CHANGE_PERSISTENT);            /* Tries counted */
+    assert_int_equal(seen, OPAL_CHANGE_PERSISTENT); /* Tries counted */
     seen = 0;
     host_take_ownership(tper);
     assert_int_equal(seen, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
@@ -236,7 +303,10 @@ static void collect_trace(void *opaque, const char *message)
     g_ptr_array_add(opaque, g_strdup(message));
 }
 
-/* A refusal is explained in words: the method, the object, the ACEs and whom they want. */
+/*
+ * A refusal is explained in words: the method, the object, the ACEs and whom
+ * they want.
+ */
 static void test_refusal_explained(void **state)
 {
     OpalTPer *tper = *state;
@@ -249,17 +319,19 @@ static void test_refusal_explained(void **state)
     opal_tper_set_trace(tper, collect_trace, trace);
     assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
-                                   OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     OPAL_ST_NOT_AUTHORIZED);
     /* MBRControl's only row has no Name: the trace names it by its table. */
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
-                                   1), OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_DONE, 1),
+                     OPAL_ST_NOT_AUTHORIZED);
     for (guint i = 0; i < trace->len; i++) {
         const char *msg = g_ptr_array_index(trace, i);
 
         named |= strstr(msg, "(Anybody): Set on MBRControl refused") != NULL;
         found |= g_str_has_prefix(msg, "session ") &&
-                 strstr(msg, "(Anybody): Set on Locking_Range1 refused: session authorities "
-                        "{Anybody} satisfy none of") &&
+                 strstr(msg, "(Anybody): Set on Locking_Range1 refused: "
+                             "session authorities {Anybody} satisfy none of") &&
                  strstr(msg, "ACE_Locking_Range1_Set_RdLocked = Admins");
     }
     if (!found || !named) {
@@ -413,8 +485,10 @@ static uint8_t locking_flags(OpalTPer *tper)
     uint8_t buf[512];
     size_t pos;
 
-    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
-    for (pos = 48; opal_get_be16(buf + pos) != 0x0002; pos += 4 + buf[pos + 3]) {
+    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)),
+                     OPAL_IF_OK);
+    for (pos = 48; opal_get_be16(buf + pos) != 0x0002;
+         pos += 4 + buf[pos + 3]) {
         assert_true(pos < opal_get_be32(buf));
     }
     return buf[pos + 4];
@@ -426,29 +500,36 @@ static void test_discovery_follows_state(void **state)
     OpalTPer *tper = *state;
     uint32_t tsn;
 
-    assert_int_equal(locking_flags(tper), 0x89);    /* supported, encrypting, HW reset */
+    /* supported, encrypting, HW reset */
+    assert_int_equal(locking_flags(tper), 0x89);
     host_take_ownership(tper);
     host_activate(tper);
     assert_int_equal(locking_flags(tper), 0x8b);        /* + enabled */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
                                    OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
-    assert_int_equal(locking_flags(tper), 0x8b);        /* locked but not lock-enabled */
+    /* locked but not lock-enabled */
+    assert_int_equal(locking_flags(tper), 0x8b);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(2),
                                    OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1), 0);
     assert_int_equal(locking_flags(tper), 0x8f);        /* + locked */
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                                   1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
-                                   1), 0);
-    assert_int_equal(locking_flags(tper), 0xbf);        /* + MBR enabled, done */
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_ENABLE, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_DONE, 1),
+                     0);
+    assert_int_equal(locking_flags(tper), 0xbf);    /* + MBR enabled, done */
 }
 
 static uint64_t cell_uint(OpalTPer *tper, uint64_t uid, uint32_t column)
 {
     uint64_t v = UINT64_MAX;
 
-    assert_true(opal_row_get_uint(opal_sp_row(tper->locking_sp, uid), column, &v));
+    assert_true(
+        opal_row_get_uint(opal_sp_row(tper->locking_sp, uid), column, &v));
     return v;
 }
 
@@ -467,32 +548,50 @@ static void test_resets(void **state)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint_list(tper, tsn, r2, OPAL_COL_LOCKING_LOCK_ON_RESET, NULL, 0), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                                   1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE,
-                                   1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1,
+                                   OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint_list(tper, tsn, r2,
+                                        OPAL_COL_LOCKING_LOCK_ON_RESET, NULL,
+                                        0),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_ENABLE, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_DONE, 1),
+                     0);
 
     opal_tper_reset(tper, OPAL_RESET_HARDWARE);
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(tper, tsn, b);
     r = host_receive(tper);
-    assert_null(r->tokens);                             /* the session is gone */
+    assert_null(r->tokens); /* the session is gone */
     host_response_free(r);
     assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_READ_LOCKED), 0);
-    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE), 1);
+    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ,
+                               OPAL_COL_MBRCONTROL_DONE),
+                     1);
 
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
     assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_READ_LOCKED), 1);
     assert_int_equal(cell_uint(tper, r1, OPAL_COL_LOCKING_WRITE_LOCKED), 1);
-    assert_int_equal(cell_uint(tper, r2, OPAL_COL_LOCKING_READ_LOCKED), 0);   /* LOR {} */
-    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_DONE), 0);
-    assert_int_equal(locking_flags(tper), 0x9f);        /* locked, MBR enabled, not done */
+    /* LOR {} */
+    assert_int_equal(cell_uint(tper, r2, OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(cell_uint(tper, OPAL_UID_MBRCONTROL_OBJ,
+                               OPAL_COL_MBRCONTROL_DONE),
+                     0);
+    /* locked, MBR enabled, not done */
+    assert_int_equal(locking_flags(tper), 0x9f);
 }
 
-/* More users and ranges than the minimum: rows, LockingInfo and discovery agree. */
+/*
+ * More users and ranges than the minimum: rows, LockingInfo and discovery
+ * agree.
+ */
 static void test_configured_sizes(void **state)
 {
     OpalConfig config = host_test_config;
@@ -507,23 +606,33 @@ static void test_configured_sizes(void **state)
     tper = opal_tper_new(&config);
     assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKING_RANGE(12)));
     assert_null(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKING_RANGE(13)));
-    assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(12)));
+    assert_non_null(
+        opal_sp_row(tper->locking_sp, OPAL_UID_K_AES_256_RANGE_KEY(12)));
     assert_non_null(opal_sp_row(tper->locking_sp, OPAL_UID_USER(16)));
     assert_null(opal_sp_row(tper->locking_sp, OPAL_UID_USER(17)));
-    assert_true(opal_row_get_uint(opal_sp_row(tper->locking_sp, OPAL_UID_LOCKINGINFO_OBJ),
-                                  OPAL_COL_LOCKINGINFO_MAX_RANGES, &max_ranges));
+    assert_true(opal_row_get_uint(opal_sp_row(tper->locking_sp,
+                                              OPAL_UID_LOCKINGINFO_OBJ),
+                                  OPAL_COL_LOCKINGINFO_MAX_RANGES,
+                                  &max_ranges));
     assert_int_equal(max_ranges, 12);
-    assert_int_equal(opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR)->byte_size,
-                     256 * 1024 * 1024);
-    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)), OPAL_IF_OK);
-    for (pos = 48; opal_get_be16(buf + pos) != 0x0203; pos += 4 + buf[pos + 3]) {
+    assert_int_equal(
+        opal_sp_table(tper->locking_sp, OPAL_UID_TABLE_MBR)->byte_size,
+        256 * 1024 * 1024);
+    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)),
+                     OPAL_IF_OK);
+    for (pos = 48; opal_get_be16(buf + pos) != 0x0203;
+         pos += 4 + buf[pos + 3]) {
         assert_true(pos < opal_get_be32(buf));
     }
-    assert_int_equal(opal_get_be16(buf + pos + 11), 16);      /* Locking SP Users */
+    /* Locking SP Users */
+    assert_int_equal(opal_get_be16(buf + pos + 11), 16);
     opal_tper_free(tper);
 }
 
-/* Opal 5.1.3: keeping the key of a fully locked global range is refused, nothing changes. */
+/*
+ * Opal 5.1.3: keeping the key of a fully locked global range is refused,
+ * nothing changes.
+ */
 static void test_revert_sp_keep_locked_global(void **state)
 {
     OpalTPer *tper = *state;
@@ -533,16 +642,24 @@ static void test_revert_sp_keep_locked_global(void **state)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, global,
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, global,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 1),
+                     0);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
-    host_put_named_uint(b, 0x060000, 1);                    /* KeepGlobalRangeKey */
+    host_put_named_uint(b, 0x060000, 1);    /* KeepGlobalRangeKey */
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_FAIL);
     assert_true(opal_locking_sp_active(tper));
     /* Unlocked for writes, the same call succeeds and ends the session. */
-    assert_int_equal(host_set_uint(tper, tsn, global, OPAL_COL_LOCKING_WRITE_LOCKED, 0), 0);
+    assert_int_equal(host_set_uint(tper, tsn, global,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 0),
+                     0);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP);
     host_put_named_uint(b, 0x060000, 1);
     host_call_end(b);
@@ -560,7 +677,9 @@ static void test_response_overflow(void **state)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     host_call_begin(b, OPAL_UID_TABLE_DATASTORE, OPAL_UID_M_GET);
     opal_token_put_control(b, OPAL_TK_START_LIST);
     host_put_named_uint(b, 1, 0);
@@ -586,9 +705,12 @@ static void test_response_overflow(void **state)
         opal_token_put_control(b, OPAL_TK_END_LIST);
         host_call_end(b);
         assert_int_equal(host_call(tper, tsn, b, &chunk),
-                         last < 1982 ? OPAL_ST_SUCCESS : OPAL_ST_RESPONSE_OVERFLOW);
+                         last < 1982 ? OPAL_ST_SUCCESS :
+                                       OPAL_ST_RESPONSE_OVERFLOW);
         if (last < 1982) {
-            assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(chunk->buf + 16), 2048);
+            assert_int_equal(OPAL_COMPACKET_HEADER_LEN +
+                                 opal_get_be32(chunk->buf + 16),
+                             2048);
         }
     }
 }
@@ -603,9 +725,12 @@ static void test_mbr_and_datastore(void **state)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ, OPAL_COL_MBRCONTROL_ENABLE,
-                                   1), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
+                                   OPAL_COL_MBRCONTROL_ENABLE, 1),
+                     0);
     /* MBR.Set[ Where = 512, Values = bytes ], then Get of the same bytes. */
     host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET);
     host_put_named_uint(b, 0, 512);
@@ -637,13 +762,17 @@ static void test_lockout(void **state)
     int tries = 0;
 
     host_take_ownership(tper);
-    /* SID has a TryLimit: wrong passwords until locked out, then even the right one fails. */
+    /*
+     * SID has a TryLimit: wrong passwords until locked out, then even the right
+     * one fails.
+     */
     do {
         status = host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn);
         tries++;
     } while (status == OPAL_ST_NOT_AUTHORIZED && tries < 100);
     assert_int_equal(status, OPAL_ST_AUTHORITY_LOCKED_OUT);
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn),
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
                      OPAL_ST_AUTHORITY_LOCKED_OUT);
 }
 
@@ -654,7 +783,9 @@ static void revert_with(OpalTPer *tper, uint64_t authority, const char *pin)
     uint32_t tsn;
 
     assert_int_equal(host_admin_session(tper, authority, pin, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP, OPAL_UID_M_REVERT), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_ADMINSP,
+                                     OPAL_UID_M_REVERT),
+                     0);
     /* The TPer ended the session itself: nothing answers in it any more. */
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(tper, tsn, b);
@@ -667,8 +798,11 @@ static void assert_factory_state(OpalTPer *tper)
 {
     uint32_t tsn;
 
-    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), OPAL_ST_INVALID_PARAMETER);
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, 0, NULL, &tsn),
+                     OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
+                     0);
     host_end_session(tper, tsn);
 }
 
@@ -772,7 +906,10 @@ static void test_revert_keeps_global_range_kept_by_revert_sp(void **state)
     assert_false(g_bytes_equal(before, after));
 }
 
-/* An owned drive with an active LockingSP; Range1's K_AES_256 row and its key now. */
+/*
+ * An owned drive with an active LockingSP; Range1's K_AES_256 row and its key
+ * now.
+ */
 static OpalRow *owned_range1_key(OpalTPer *tper, GBytes **key_now)
 {
     OpalRow *key;
@@ -791,7 +928,9 @@ static void test_revert_sp_and_gen_key(void **state)
     OpalRow *key = owned_range1_key(tper, &old_key);
     uint32_t tsn;
 
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
                                      OPAL_UID_M_GENKEY), 0);
     assert_false(g_bytes_equal(old_key, key->cells[3]));
@@ -799,16 +938,25 @@ static void test_revert_sp_and_gen_key(void **state)
     {
         g_autoptr(HostResponse) r = NULL;
 
-        assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4, &r), 0);
+        assert_int_equal(host_get_columns(tper, tsn,
+                                          OPAL_UID_K_AES_256_RANGE_KEY(1), 0, 4,
+                                          &r),
+                         0);
         assert_null(host_cell(r, 3));
     }
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP,
+                                     OPAL_UID_M_REVERTSP),
+                     0);
     assert_false(opal_locking_sp_active(tper));
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
                      OPAL_ST_INVALID_PARAMETER);
 }
 
-/* A read-only session reads, but no method of it changes the SP (Core 5.2.3.1, Write). */
+/*
+ * A read-only session reads, but no method of it changes the SP (Core 5.2.3.1,
+ * Write).
+ */
 static void test_read_only_session(void **state)
 {
     OpalTPer *tper = *state;
@@ -817,15 +965,22 @@ static void test_read_only_session(void **state)
     OpalRow *key = owned_range1_key(tper, &old_key);
     uint32_t tsn;
 
-    assert_int_equal(host_start_session(tper, OPAL_UID_LOCKINGSP, false, OPAL_UID_AUTH_ADMIN1,
-                                        HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_LOCKING_RANGE(1), 0, 3, &r), 0);
+    assert_int_equal(host_start_session(tper, OPAL_UID_LOCKINGSP, false,
+                                        OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
+                                        &tsn),
+                     0);
+    assert_int_equal(host_get_columns(tper, tsn, OPAL_UID_LOCKING_RANGE(1), 0,
+                                      3, &r),
+                     0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
-                                   OPAL_COL_LOCKING_READ_LOCKED, 1), OPAL_ST_NOT_AUTHORIZED);
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     OPAL_ST_NOT_AUTHORIZED);
     assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
-                                     OPAL_UID_M_GENKEY), OPAL_ST_NOT_AUTHORIZED);
+                                     OPAL_UID_M_GENKEY),
+                     OPAL_ST_NOT_AUTHORIZED);
     assert_true(g_bytes_equal(old_key, key->cells[3]));
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP),
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP,
+                                     OPAL_UID_M_REVERTSP),
                      OPAL_ST_NOT_AUTHORIZED);
     assert_true(opal_locking_sp_active(tper));
 }

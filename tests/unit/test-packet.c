@@ -16,12 +16,14 @@
 
 #define COMID 0x07fe
 
-static const uint8_t tokens[] = { 0xf8, 0xa1, 0x01, 0xf9, 0x00 };   /* 5 bytes: padded to 8 */
+/* 5 bytes: padded to 8 */
+static const uint8_t tokens[] = { 0xf8, 0xa1, 0x01, 0xf9, 0x00 };
 
 /* A host ComPacket as Linux frames it, in a 512-byte transfer. */
 static void frame(uint8_t *buf)
 {
-    g_autoptr(GByteArray) p = opal_packet_build(COMID, 0x1001, 0x41, tokens, sizeof(tokens));
+    g_autoptr(GByteArray) p =
+        opal_packet_build(COMID, 0x1001, 0x41, tokens, sizeof(tokens));
 
     memset(buf, 0, 512);
     memcpy(buf, p->data, p->len);
@@ -29,16 +31,17 @@ static void frame(uint8_t *buf)
 
 static void test_build_layout(void **state)
 {
-    g_autoptr(GByteArray) p = opal_packet_build(COMID, 0x1001, 0x41, tokens, sizeof(tokens));
+    g_autoptr(GByteArray) p =
+        opal_packet_build(COMID, 0x1001, 0x41, tokens, sizeof(tokens));
 
     assert_int_equal(p->len, 20 + 24 + 12 + 8);
     assert_int_equal(opal_get_be16(p->data + 4), COMID);
-    assert_int_equal(opal_get_be32(p->data + 8), 0);            /* OutstandingData */
+    assert_int_equal(opal_get_be32(p->data + 8), 0);    /* OutstandingData */
     assert_int_equal(opal_get_be32(p->data + 16), 24 + 12 + 8);
-    assert_int_equal(opal_get_be32(p->data + 20), 0x1001);      /* TSN */
-    assert_int_equal(opal_get_be32(p->data + 24), 0x41);        /* HSN */
-    assert_int_equal(opal_get_be32(p->data + 40), 12 + 8);      /* Packet length */
-    assert_int_equal(opal_get_be16(p->data + 50), 0);           /* data SubPacket */
+    assert_int_equal(opal_get_be32(p->data + 20), 0x1001);  /* TSN */
+    assert_int_equal(opal_get_be32(p->data + 24), 0x41);    /* HSN */
+    assert_int_equal(opal_get_be32(p->data + 40), 12 + 8);  /* Packet length */
+    assert_int_equal(opal_get_be16(p->data + 50), 0);       /* data SubPacket */
     assert_int_equal(opal_get_be32(p->data + 52), sizeof(tokens));
     assert_memory_equal(p->data + 56, tokens, sizeof(tokens));
     assert_int_equal(p->data[61] | p->data[62] | p->data[63], 0);
@@ -115,11 +118,13 @@ static void test_wrong_comid_or_kind(void **state)
     buf[7] = 1;                                         /* ComID extension */
     assert_false(opal_packet_parse(buf, sizeof(buf), COMID, &pkt, &why));
     frame(buf);
-    buf[51] = 0x01;                                     /* credit control SubPacket */
+    buf[51] = 0x01; /* credit control SubPacket */
     assert_false(opal_packet_parse(buf, sizeof(buf), COMID, &pkt, &why));
 }
 
-/* A second Packet or SubPacket behind the first is beyond the announced limits. */
+/*
+ * A second Packet or SubPacket behind the first is beyond the announced limits.
+ */
 static void test_second_packet(void **state)
 {
     uint8_t buf[512];
@@ -127,13 +132,13 @@ static void test_second_packet(void **state)
     const char *why;
 
     frame(buf);
-    opal_put_be32(buf + 16, 44 + 24);                   /* room for another Packet */
+    opal_put_be32(buf + 16, 44 + 24);   /* room for another Packet */
     buf[64] = 0x01;
     assert_false(opal_packet_parse(buf, sizeof(buf), COMID, &pkt, &why));
 
     frame(buf);
     opal_put_be32(buf + 16, 44 + 12);
-    opal_put_be32(buf + 40, 32);                        /* room for another SubPacket */
+    opal_put_be32(buf + 40, 32);    /* room for another SubPacket */
     buf[64] = 0x01;
     assert_false(opal_packet_parse(buf, sizeof(buf), COMID, &pkt, &why));
 }

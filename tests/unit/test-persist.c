@@ -40,7 +40,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A drive in use: owned, active, Range1 locked, a PBA image in the MBR table. */
+/*
+ * A drive in use: owned, active, Range1 locked, a PBA image in the MBR table.
+ */
 static void use_drive(OpalTPer *tper)
 {
     static const char pba[] = "pre-boot image";
@@ -50,13 +52,23 @@ static void use_drive(OpalTPer *tper)
 
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START, 4096), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH, 4096), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_START,
+                                   4096),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_RANGE_LENGTH,
+                                   4096),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1,
+                                   OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, r1, OPAL_COL_LOCKING_READ_LOCKED,
+                                   0),
+                     0);
     host_call_begin(b, OPAL_UID_TABLE_MBR, OPAL_UID_M_SET);
-    host_put_named_uint(b, 0, 70000);                   /* in the second 64 KiB chunk */
+    host_put_named_uint(b, 0, 70000);   /* in the second 64 KiB chunk */
     host_put_named_bytes(b, 1, pba, sizeof(pba));
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), 0);
@@ -97,21 +109,32 @@ static void test_state_survives(void **state)
     after = opal_media_map_new(copy);
 
     /* The SID password taken at ownership, not the MSID, opens the AdminSP. */
-    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(copy, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn),
+                     0);
     host_end_session(copy, tsn);
-    /* Range1 came back; the power cycle locked it (LockOnReset) and forgot its key. */
+    /*
+     * Range1 came back; the power cycle locked it (LockOnReset) and forgot its
+     * key.
+     */
     assert_int_equal(opal_media_check(before, 4096, 8, false), OPAL_MEDIA_OK);
-    assert_int_equal(opal_media_check(after, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(after, 4096, 8, false),
+                     OPAL_MEDIA_READ_LOCKED);
     assert_int_equal(opal_media_check(after, 8192, 8, false), OPAL_MEDIA_OK);
     assert_memory_equal(opal_media_key(before, 0), opal_media_key(after, 0),
                         OPAL_MEDIA_KEY_LEN);
     assert_memory_not_equal(opal_media_key(before, 1), opal_media_key(after, 1),
                             OPAL_MEDIA_KEY_LEN);
     opal_media_map_free(after);
-    /* Admin1's PIN brings the key back, and the unlocked range reads with it. */
-    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    /*
+     * Admin1's PIN brings the key back, and the unlocked range reads with it.
+     */
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_set_uint(copy, tsn, OPAL_UID_LOCKING_RANGE(1),
                                    OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
     host_end_session(copy, tsn);
@@ -128,7 +151,8 @@ static void test_state_survives(void **state)
     opal_tper_free(copy);
 }
 
-static bool contains(const uint8_t *hay, size_t len, const void *needle, size_t n)
+static bool contains(const uint8_t *hay, size_t len, const void *needle,
+                     size_t n)
 {
     for (size_t i = 0; i + n <= len; i++) {
         if (!memcmp(hay + i, needle, n)) {
@@ -154,10 +178,15 @@ static void test_no_pin_no_key(void **state)
 
     use_drive(tper);
     /* User1 gets a PIN, but no right to Range1. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_USER(1), OPAL_COL_AUTHORITY_ENABLED, 1),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
                      0);
-    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1), "user1-secret"), 0);
+    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_USER(1),
+                                   OPAL_COL_AUTHORITY_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_pin(tper, tsn, OPAL_UID_C_PIN_USER(1),
+                                  "user1-secret"),
+                     0);
     host_end_session(tper, tsn);
     map = opal_media_map_new(tper);
     memcpy(range1_key, opal_media_key(map, 1), sizeof(range1_key));
@@ -170,16 +199,23 @@ static void test_no_pin_no_key(void **state)
     assert_false(contains(saved, len, range1_key + 32, 16));
 
     assert_true(opal_tper_load(copy, saved, len, &error));
-    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, "wrong", &tsn),
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, "wrong",
+                                          &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_locking_session(copy, OPAL_UID_USER(1), "user1-secret", &tsn), 0);
+    assert_int_equal(host_locking_session(copy, OPAL_UID_USER(1),
+                                          "user1-secret", &tsn),
+                     0);
     host_end_session(copy, tsn);
     map = opal_media_map_new(copy);
-    assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
-    assert_memory_not_equal(opal_media_key(map, 1), range1_key, sizeof(range1_key));
+    assert_int_equal(opal_media_check(map, 4096, 8, false),
+                     OPAL_MEDIA_READ_LOCKED);
+    assert_memory_not_equal(opal_media_key(map, 1), range1_key,
+                            sizeof(range1_key));
     opal_media_map_free(map);
     /* Admin1, which holds a copy, unwraps it with its PIN. */
-    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     map = opal_media_map_new(copy);
     assert_memory_equal(opal_media_key(map, 1), range1_key, sizeof(range1_key));
     opal_media_map_free(map);
@@ -193,7 +229,10 @@ static bool record_changes(void *opaque, unsigned changes)
     return true;
 }
 
-/* A store keeping the byte tables apart, as the device does in its image: chunk -> bytes. */
+/*
+ * A store keeping the byte tables apart, as the device does in its image: chunk
+ * -> bytes.
+ */
 static void store_write(void *opaque, uint64_t table_uid, uint64_t offset,
                         const uint8_t *data, uint64_t len)
 {
@@ -208,7 +247,8 @@ static void store_write(void *opaque, uint64_t table_uid, uint64_t offset,
     }
     assert_int_equal(table_uid, OPAL_UID_TABLE_MBR);
     /* use_drive() writes within one chunk. */
-    assert_int_equal(offset / OPAL_BYTE_TABLE_CHUNK, (offset + len - 1) / OPAL_BYTE_TABLE_CHUNK);
+    assert_int_equal(offset / OPAL_BYTE_TABLE_CHUNK,
+                     (offset + len - 1) / OPAL_BYTE_TABLE_CHUNK);
     {
         gpointer key = GSIZE_TO_POINTER(offset / OPAL_BYTE_TABLE_CHUNK + 1);
         uint8_t *chunk = g_hash_table_lookup(store, key);
@@ -221,13 +261,14 @@ static void store_write(void *opaque, uint64_t table_uid, uint64_t offset,
     }
 }
 
-static bool store_read(void *opaque, uint64_t table_uid, uint64_t offset, uint8_t *buf,
-                       size_t len)
+static bool store_read(void *opaque, uint64_t table_uid, uint64_t offset,
+                       uint8_t *buf, size_t len)
 {
-    uint8_t *chunk = g_hash_table_lookup(opaque,
-                                         GSIZE_TO_POINTER(offset / OPAL_BYTE_TABLE_CHUNK + 1));
+    uint8_t *chunk =
+        g_hash_table_lookup(opaque, GSIZE_TO_POINTER(
+                                        offset / OPAL_BYTE_TABLE_CHUNK + 1));
 
-    assert_non_null(chunk);     /* the map names only chunks that were written */
+    assert_non_null(chunk); /* the map names only chunks that were written */
     memcpy(buf, chunk, len);
     return true;
 }
@@ -235,7 +276,8 @@ static bool store_read(void *opaque, uint64_t table_uid, uint64_t offset, uint8_
 static void test_byte_tables_apart(void **state)
 {
     OpalTPer *tper = *state, *copy = new_tper();
-    g_autoptr(GHashTable) store = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    g_autoptr(GHashTable) store =
+        g_hash_table_new_full(NULL, NULL, NULL, g_free);
     g_autofree uint8_t *saved = NULL;
     g_autofree char *error = NULL;
     char mbr[15];
@@ -249,13 +291,18 @@ static void test_byte_tables_apart(void **state)
     assert_false(contains(saved, len, "pre-boot image", 14));
     assert_false(opal_tper_load(copy, saved, len, &error));
     assert_non_null(strstr(error, "no store"));
-    assert_true(opal_tper_load_apart(copy, saved, len, store_read, store, &error));
+    assert_true(
+        opal_tper_load_apart(copy, saved, len, store_read, store, &error));
     opal_tper_mbr_read(copy, 70000, (uint8_t *)mbr, sizeof(mbr));
     assert_string_equal(mbr, "pre-boot image");
 
     /* RevertSP zeroes the tables, and tells the store. */
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP, OPAL_UID_M_REVERTSP), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(host_call_plain(tper, tsn, OPAL_UID_THISSP,
+                                     OPAL_UID_M_REVERTSP),
+                     0);
     assert_int_equal(g_hash_table_size(store), 0);
     opal_tper_free(copy);
 }
@@ -276,7 +323,9 @@ static void test_running_state(void **state)
 
     use_drive(tper);
     opal_tper_reset(tper, OPAL_RESET_POWER_CYCLE);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
                                    OPAL_COL_LOCKING_READ_LOCKED, 0), 0);
     before = opal_media_map_new(tper);
@@ -300,7 +349,10 @@ static void test_running_state(void **state)
     opal_tper_free(copy);
 }
 
-/* What a management interface shows of a drive in use, and a host-side PSID revert. */
+/*
+ * What a management interface shows of a drive in use, and a host-side PSID
+ * revert.
+ */
 static void test_status_and_psid_revert(void **state)
 {
     OpalTPer *tper = *state;
@@ -313,33 +365,40 @@ static void test_status_and_psid_revert(void **state)
     use_drive(tper);
     assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, "wrong", &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
     r = opal_tper_status(tper);
     assert_string_equal(r->admin_sp, "manufactured");
     assert_string_equal(r->locking_sp, "manufactured");
     for (guint i = 0; i < r->ranges->len; i++) {
-        const OpalRangeStatus *s = &g_array_index(r->ranges, OpalRangeStatus, i);
+        const OpalRangeStatus *s =
+            &g_array_index(r->ranges, OpalRangeStatus, i);
 
         range1 = s->number == 1 ? s : range1;
     }
     for (guint i = 0; i < r->authorities->len; i++) {
-        const OpalAuthorityStatus *a = &g_array_index(r->authorities, OpalAuthorityStatus, i);
+        const OpalAuthorityStatus *a =
+            &g_array_index(r->authorities, OpalAuthorityStatus, i);
 
         sid = a->uid == OPAL_UID_AUTH_SID ? a : sid;
     }
     assert_non_null(range1);
     assert_int_equal(range1->start, 4096);
     assert_int_equal(range1->length, 4096);
-    assert_true(range1->read_lock_enabled && !range1->read_locked && range1->key_in_memory);
+    assert_true(range1->read_lock_enabled && !range1->read_locked &&
+                range1->key_in_memory);
     assert_int_equal(range1->lock_on_reset, 1u << OPAL_RESET_POWER_CYCLE);
     assert_non_null(sid);
     assert_string_equal(sid->name, "SID");
     assert_true(sid->enabled && sid->has_pin && !sid->locked_out);
     assert_int_equal(sid->tries, 1);
     assert_int_equal(r->sessions->len, 1);
-    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).sp, "LockingSP");
-    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).authorities[0],
-                        "Admin1");
+    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).sp,
+                        "LockingSP");
+    assert_string_equal(
+        g_array_index(r->sessions, OpalSessionStatus, 0).authorities[0],
+        "Admin1");
     opal_status_report_free(r);
 
     opal_tper_set_change_listener(tper, record_changes, &changes);
@@ -350,12 +409,15 @@ static void test_status_and_psid_revert(void **state)
     assert_int_equal(r->sessions->len, 0);
     opal_status_report_free(r);
     /* The factory again: the MSID opens the AdminSP as SID. */
-    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, host_test_config.msid, &tsn),
+    assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
                      0);
     host_end_session(tper, tsn);
 }
 
-/* Every way the bytes can be wrong is refused, and the drive keeps its state. */
+/*
+ * Every way the bytes can be wrong is refused, and the drive keeps its state.
+ */
 static void test_refusals(void **state)
 {
     OpalTPer *tper = *state, *target = new_tper();
@@ -390,7 +452,7 @@ static void test_refusals(void **state)
         g_autofree uint8_t *bad = g_memdup2(saved, len);
         g_autofree char *error = NULL;
 
-        bad[16] = 0x42;                                 /* the first record's kind */
+        bad[16] = 0x42; /* the first record's kind */
         assert_false(opal_tper_load(target, bad, len, &error));
         assert_non_null(strstr(error, "unknown record kind 66"));
     }
@@ -398,7 +460,10 @@ static void test_refusals(void **state)
     assert_int_equal(after_len, fresh_len);
     assert_memory_equal(after, fresh, fresh_len);
 
-    /* A drive with fewer ranges and a smaller MBR cannot take this state: it says why. */
+    /*
+     * A drive with fewer ranges and a smaller MBR cannot take this state: it
+     * says why.
+     */
     small.nb_blocks = NB_BLOCKS;
     small.nr_ranges = 8;
     small.mbr_size = 64 * 1024;
@@ -420,9 +485,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_survives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_pin_no_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_byte_tables_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_tables_apart, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_running_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_and_psid_revert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_and_psid_revert, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint64_t start_session(OpalTPer *tper, uint64_t sp, bool write, uint32_t *tsn)
+static uint64_t start_session(OpalTPer *tper, uint64_t sp, bool write,
+                              uint32_t *tsn)
 {
     return host_start_session(tper, sp, write, 0, NULL, tsn);
 }
@@ -107,7 +108,8 @@ static void test_host_properties(void **state)
 
         opal_put_be16(req, OPAL_BASE_COMID);
         opal_put_be32(req + 4, 2);
-        assert_int_equal(opal_if_send(tper, 0x02, OPAL_BASE_COMID, req, sizeof(req)),
+        assert_int_equal(opal_if_send(tper, 0x02, OPAL_BASE_COMID, req,
+                                      sizeof(req)),
                          OPAL_IF_OK);
     }
     assert_int_equal(tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE], 2048);
@@ -129,11 +131,17 @@ static void test_start_session_refused(void **state)
                      OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(start_session(*state, 0x0000020500000003ULL, false, &tsn),
                      OPAL_ST_INVALID_PARAMETER);
-    /* The wrong password for SID; the right one is the MSID in the factory state. */
-    assert_int_equal(host_start_session(*state, OPAL_UID_ADMINSP, true, OPAL_UID_AUTH_SID,
-                                        "wrong", &tsn), OPAL_ST_NOT_AUTHORIZED);
-    assert_int_equal(host_start_session(*state, OPAL_UID_ADMINSP, true, OPAL_UID_AUTH_SID,
-                                        host_test_config.msid, &tsn), 0);
+    /*
+     * The wrong password for SID; the right one is the MSID in the factory
+     * state.
+     */
+    assert_int_equal(host_start_session(*state, OPAL_UID_ADMINSP, true,
+                                        OPAL_UID_AUTH_SID, "wrong", &tsn),
+                     OPAL_ST_NOT_AUTHORIZED);
+    assert_int_equal(host_start_session(*state, OPAL_UID_ADMINSP, true,
+                                        OPAL_UID_AUTH_SID,
+                                        host_test_config.msid, &tsn),
+                     0);
 }
 
 static void test_session_limits(void **state)
@@ -142,8 +150,10 @@ static void test_session_limits(void **state)
 
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
     /* Read-write excludes any second session to the same SP. */
-    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), OPAL_ST_SP_BUSY);
-    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn), OPAL_ST_SP_BUSY);
+    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn),
+                     OPAL_ST_SP_BUSY);
+    assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn),
+                     OPAL_ST_SP_BUSY);
 }
 
 static void test_max_sessions(void **state)
@@ -151,7 +161,8 @@ static void test_max_sessions(void **state)
     uint32_t tsn;
 
     for (int i = 0; i < OPAL_MAX_SESSIONS; i++) {
-        assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn), 0);
+        assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn),
+                         0);
     }
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, false, &tsn),
                      OPAL_ST_NO_SESSIONS_AVAILABLE);
@@ -192,7 +203,8 @@ static void test_method_in_session(void **state)
     host_call_end(b);
     r = host_invoke(*state, tsn, b);
     assert_int_equal(r->pkt.hsn, HOST_HSN);
-    assert_int_equal(host_status(r), OPAL_ST_NOT_AUTHORIZED);      /* Anybody may not */
+    /* Anybody may not */
+    assert_int_equal(host_status(r), OPAL_ST_NOT_AUTHORIZED);
     host_response_free(r);
 }
 
@@ -201,7 +213,9 @@ static int64_t fake_clock(void *opaque)
     return *(int64_t *)opaque;
 }
 
-/* StartSession to the AdminSP as Anybody with SessionTimeout @ms; the status. */
+/*
+ * StartSession to the AdminSP as Anybody with SessionTimeout @ms; the status.
+ */
 static uint64_t start_with_timeout(OpalTPer *tper, uint64_t ms, uint32_t *tsn)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -211,7 +225,7 @@ static uint64_t start_with_timeout(OpalTPer *tper, uint64_t ms, uint32_t *tsn)
     opal_token_put_uint(b, HOST_HSN);
     opal_token_put_uid(b, OPAL_UID_ADMINSP);
     opal_token_put_uint(b, 1);
-    host_put_named_uint(b, 5, ms);                                  /* SessionTimeout */
+    host_put_named_uint(b, 5, ms);  /* SessionTimeout */
     host_call_end(b);
     host_send(tper, 0, b);
     r = host_receive(tper);
@@ -221,7 +235,10 @@ static uint64_t start_with_timeout(OpalTPer *tper, uint64_t ms, uint32_t *tsn)
     return host_status(r);
 }
 
-/* A session idle past its SessionTimeout is gone (Core 5.2.3.1.9); activity keeps it. */
+/*
+ * A session idle past its SessionTimeout is gone (Core 5.2.3.1.9); activity
+ * keeps it.
+ */
 static void test_session_timeout(void **state)
 {
     OpalTPer *tper = *state;
@@ -231,7 +248,8 @@ static void test_session_timeout(void **state)
     HostResponse *r;
 
     opal_tper_set_clock(tper, fake_clock, &now);
-    assert_int_equal(start_with_timeout(tper, 10, &tsn), OPAL_ST_INVALID_PARAMETER);
+    assert_int_equal(start_with_timeout(tper, 10, &tsn),
+                     OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(start_with_timeout(tper, 5000, &tsn), 0);
     now += 4000;
     host_call_begin(b, OPAL_UID_C_PIN_MSID, OPAL_UID_M_GET);
@@ -241,7 +259,7 @@ static void test_session_timeout(void **state)
     r = host_invoke(tper, tsn, b);
     assert_int_equal(host_status(r), 0);
     host_response_free(r);
-    now += 4000;                                    /* 8 s since start, 4 s idle */
+    now += 4000;    /* 8 s since start, 4 s idle */
     r = host_invoke(tper, tsn, b);
     assert_int_equal(host_status(r), 0);
     host_response_free(r);
@@ -250,7 +268,7 @@ static void test_session_timeout(void **state)
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(tper, tsn, b);
     r = host_receive(tper);
-    assert_null(r->tokens);                         /* no such session any more */
+    assert_null(r->tokens); /* no such session any more */
     host_response_free(r);
     assert_int_equal(start_session(tper, OPAL_UID_ADMINSP, true, &tsn), 0);
 }
@@ -293,14 +311,17 @@ static void test_dropped(void **state)
     host_response_free(r);
 
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
-    host_send(*state, tsn, b);                  /* malformed: aborts the session */
+    host_send(*state, tsn, b);  /* malformed: aborts the session */
     r = host_receive(*state);
     assert_close_session(r, tsn);
     host_response_free(r);
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
 }
 
-/* A response larger than the IF-RECV stays queued; the header says how much to ask. */
+/*
+ * A response larger than the IF-RECV stays queued; the header says how much to
+ * ask.
+ */
 static void test_response_too_big(void **state)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
@@ -311,7 +332,8 @@ static void test_response_too_big(void **state)
     host_call_begin(b, OPAL_UID_SMUID, OPAL_UID_SM_PROPERTIES);
     host_call_end(b);
     host_send(*state, 0, b);
-    assert_int_equal(opal_if_recv(*state, 0x01, OPAL_BASE_COMID, small, sizeof(small)),
+    assert_int_equal(opal_if_recv(*state, 0x01, OPAL_BASE_COMID, small,
+                                  sizeof(small)),
                      OPAL_IF_OK);
     need = opal_get_be32(small + 12);
     assert_true(need > sizeof(small));
@@ -319,7 +341,8 @@ static void test_response_too_big(void **state)
     assert_int_equal(opal_get_be32(small + 16), 0);
     r = host_receive(*state);
     assert_int_equal(host_status(r), 0);
-    assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(r->buf + 16), need);
+    assert_int_equal(OPAL_COMPACKET_HEADER_LEN + opal_get_be32(r->buf + 16),
+                     need);
     host_response_free(r);
 }
 
@@ -495,7 +518,9 @@ static void test_stack_reset_aborts_sessions(void **state)
     assert_int_equal(start_session(*state, OPAL_UID_ADMINSP, true, &tsn), 0);
     opal_put_be16(req, OPAL_BASE_COMID);
     opal_put_be32(req + 4, 2);
-    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req, sizeof(req)), OPAL_IF_OK);
+    assert_int_equal(opal_if_send(*state, 0x02, OPAL_BASE_COMID, req,
+                                  sizeof(req)),
+                     OPAL_IF_OK);
     opal_token_put_control(b, OPAL_TK_END_OF_SESSION);
     host_send(*state, tsn, b);
     r = host_receive(*state);

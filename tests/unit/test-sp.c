@@ -33,7 +33,8 @@ static const OpalColumn ace_columns[] = {
     { 4, "Columns", OPAL_T_ENUM_LIST, 31, OPAL_COL_READONLY },
 };
 static const OpalTableDef ace_table = {
-    0x0000000800000000ULL, "ACE", OPAL_TABLE_OBJECT, ace_columns, G_N_ELEMENTS(ace_columns),
+    0x0000000800000000ULL,     "ACE", OPAL_TABLE_OBJECT, ace_columns,
+    G_N_ELEMENTS(ace_columns),
 };
 
 #define ADMINS  0x0000000900000002ULL
@@ -109,12 +110,15 @@ static void test_access(void **state)
     uint32_t columns;
 
     /* Admin1 is an Admins member: the class satisfies the ACE. */
-    assert_true(opal_access_check(sp, &admin1, SOME_OBJECT, METHOD, &columns, NULL));
+    assert_true(
+        opal_access_check(sp, &admin1, SOME_OBJECT, METHOD, &columns, NULL));
     assert_int_equal(columns, UINT32_MAX);
-    assert_true(opal_access_check(sp, &user1, SOME_OBJECT, METHOD, &columns, NULL));
-    assert_false(opal_access_check(sp, &nobody, SOME_OBJECT, METHOD, &columns, why));
-    assert_string_equal(why->str, "session authorities {Anybody} satisfy none of "
-                        "ACE_Test_Set = Admins OR User1");
+    assert_true(
+        opal_access_check(sp, &user1, SOME_OBJECT, METHOD, &columns, NULL));
+    assert_false(
+        opal_access_check(sp, &nobody, SOME_OBJECT, METHOD, &columns, why));
+    assert_string_equal(why->str, "session authorities {Anybody} satisfy none "
+                                  "of ACE_Test_Set = Admins OR User1");
     /* Columns restrict what a satisfied ACE grants. */
     assert_true(opal_access_check(sp, &admin1, ADMIN1, METHOD, &columns, NULL));
     assert_int_equal(columns, 1u << 5);
@@ -122,12 +126,16 @@ static void test_access(void **state)
     /* No rule at all: refused. */
     g_string_truncate(why, 0);
     assert_false(opal_access_check(sp, &admin1, USER1, METHOD, &columns, why));
-    assert_string_equal(why->str, "no access control entry for this method on User1");
+    assert_string_equal(why->str,
+                        "no access control entry for this method on User1");
     opal_sp_free(sp);
 }
 
 /* Values are checked against their column's type before a Set stores them. */
-#define COL(type_, max_) { .number = 5, .name = "c", .type = (type_), .max = (max_) }
+#define COL(type_, max_) \
+    { \
+        .number = 5, .name = "c", .type = (type_), .max = (max_) \
+    }
 
 static void test_column_types(void **state)
 {
@@ -153,17 +161,24 @@ static void test_column_types(void **state)
         { COL(OPAL_T_ENUM_LIST, 3), { 0x00 }, 1, false },
         /* BooleanExpr: User1 User1 OR (Linux 6.1's "add user to range"). */
         { COL(OPAL_T_ACE_EXPR, 0),
-          { 0xf0, 0xf2, 0xa4, 0, 0, 0x0c, 0x05, 0xa8, 0, 0, 0, 9, 0, 3, 0, 1, 0xf3,
-                  0xf2, 0xa4, 0, 0, 0x0c, 0x05, 0xa8, 0, 0, 0, 9, 0, 3, 0, 1, 0xf3,
-                  0xf2, 0xa4, 0, 0, 0x04, 0x0e, 0x01, 0xf3, 0xf1 }, 42, true },
+          { 0xf0, 0xf2, 0xa4, 0, 0,    0x0c, 0x05, 0xa8, 0,   0, 0,
+            9,    0,    3,    0, 1,    0xf3, 0xf2, 0xa4, 0,   0, 0x0c,
+            0x05, 0xa8, 0,    0, 0,    9,    0,    3,    0,   1, 0xf3,
+            0xf2, 0xa4, 0,    0, 0x04, 0x0e, 0x01, 0xf3, 0xf1 },
+          42,
+          true },
         /* ... with the operator missing: two values left, not one. */
         { COL(OPAL_T_ACE_EXPR, 0),
-          { 0xf0, 0xf2, 0xa4, 0, 0, 0x0c, 0x05, 0xa8, 0, 0, 0, 9, 0, 3, 0, 1, 0xf3,
-                  0xf2, 0xa4, 0, 0, 0x0c, 0x05, 0xa8, 0, 0, 0, 9, 0, 3, 0, 1, 0xf3, 0xf1 },
-          34, false },
+          { 0xf0, 0xf2, 0xa4, 0, 0,    0x0c, 0x05, 0xa8, 0,    0,    0,    9,
+            0,    3,    0,    1, 0xf3, 0xf2, 0xa4, 0,    0,    0x0c, 0x05, 0xa8,
+            0,    0,    0,    9, 0,    3,    0,    1,    0xf3, 0xf1 },
+          34,
+          false },
         /* ... an operator without operands. */
-        { COL(OPAL_T_ACE_EXPR, 0), { 0xf0, 0xf2, 0xa4, 0, 0, 0x04, 0x0e, 0x01, 0xf3, 0xf1 },
-          10, false },
+        { COL(OPAL_T_ACE_EXPR, 0),
+          { 0xf0, 0xf2, 0xa4, 0, 0, 0x04, 0x0e, 0x01, 0xf3, 0xf1 },
+          10,
+          false },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -178,13 +193,15 @@ static void test_column_types(void **state)
         }
         assert_null(r.error);
         v = (OpalValue) { (const OpalToken *)tokens->data, tokens->len };
-        assert_int_equal(opal_column_accepts(&cases[i].column, &v), cases[i].ok);
+        assert_int_equal(opal_column_accepts(&cases[i].column, &v),
+                         cases[i].ok);
         if (cases[i].ok) {
             g_autoptr(GBytes) enc = opal_value_encode(&v);
 
             /* Canonical encodings: these inputs are already minimal. */
             assert_int_equal(g_bytes_get_size(enc), cases[i].len);
-            assert_memory_equal(g_bytes_get_data(enc, NULL), cases[i].bytes, cases[i].len);
+            assert_memory_equal(g_bytes_get_data(enc, NULL), cases[i].bytes,
+                                cases[i].len);
         }
     }
 }

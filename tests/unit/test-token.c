@@ -60,7 +60,8 @@ static void test_tiny(void **state)
 static void test_short_integers(void **state)
 {
     static const uint8_t u16[] = { 0x82, 0x12, 0x34 };
-    static const uint8_t u64[] = { 0x88, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88 };
+    static const uint8_t u64[] = { 0x88, 0xff, 0xee, 0xdd, 0xcc,
+                                   0xbb, 0xaa, 0x99, 0x88 };
     static const uint8_t s8[] = { 0x91, 0x80 };
     static const uint8_t padded[] = { 0x89, 0x00, 1, 2, 3, 4, 5, 6, 7, 8 };
     OpalToken t;
@@ -112,7 +113,8 @@ static void test_byte_sequences(void **state)
 
 static void test_control_and_empty(void **state)
 {
-    static const uint8_t stream[] = { 0xff, 0xf8, 0xff, 0xff, 0xf0, 0xf1, 0xf9, 0xff };
+    static const uint8_t stream[] = { 0xff, 0xf8, 0xff, 0xff,
+                                      0xf0, 0xf1, 0xf9, 0xff };
     OpalTokenReader r;
     OpalToken t;
 
@@ -142,15 +144,15 @@ static void test_malformed(void **state)
         { { 0xf7 }, 1 },
         { { 0xfd }, 1 },
         { { 0xfe }, 1 },
-        { { 0xb0 }, 1 },                        /* continued short byte sequence */
-        { { 0xd8, 0x01, 0x00 }, 3 },            /* continued medium */
-        { { 0xe3, 0, 0, 1, 0 }, 5 },            /* continued long */
-        { { 0x80 }, 1 },                        /* integer of length 0 */
-        { { 0xa5, 1, 2 }, 3 },                  /* short atom past the end */
-        { { 0xd0 }, 1 },                        /* truncated medium header */
-        { { 0xd0, 0x05, 1 }, 3 },               /* medium atom past the end */
-        { { 0xe2, 0x00 }, 2 },                  /* truncated long header */
-        { { 0xe2, 0xff, 0xff, 0xff }, 4 },      /* long atom past the end */
+        { { 0xb0 }, 1 },                    /* continued short byte sequence */
+        { { 0xd8, 0x01, 0x00 }, 3 },        /* continued medium */
+        { { 0xe3, 0, 0, 1, 0 }, 5 },        /* continued long */
+        { { 0x80 }, 1 },                    /* integer of length 0 */
+        { { 0xa5, 1, 2 }, 3 },              /* short atom past the end */
+        { { 0xd0 }, 1 },                    /* truncated medium header */
+        { { 0xd0, 0x05, 1 }, 3 },           /* medium atom past the end */
+        { { 0xe2, 0x00 }, 2 },              /* truncated long header */
+        { { 0xe2, 0xff, 0xff, 0xff }, 4 },  /* long atom past the end */
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -60,8 +60,9 @@ static int setup(void **state)
     host_activate(f->tper);
     opal_tper_set_change_listener(f->tper, heard_change, &f->heard);
     opal_tper_set_byte_listener(f->tper, heard_write, &f->heard);
-    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                          &f->tsn), 0);
+    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &f->tsn),
+                     0);
     memset(&f->heard, 0, sizeof(f->heard));
     *state = f;
     return 0;
@@ -76,8 +77,11 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends @token with @status alone in a packet; the status of the TPer's answer. */
-static uint64_t send_token(OpalTPer *tper, uint32_t tsn, uint8_t token, uint64_t status)
+/*
+ * Sends @token with @status alone in a packet; the status of the TPer's answer.
+ */
+static uint64_t send_token(OpalTPer *tper, uint32_t tsn, uint8_t token,
+                           uint64_t status)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(HostResponse) r = NULL;
@@ -103,19 +107,21 @@ static uint64_t end(Fixture *f, uint64_t status)
     return send_token(f->tper, f->tsn, OPAL_TK_END_TRANSACTION, status);
 }
 
-static uint64_t get_uint(OpalTPer *tper, uint32_t tsn, uint64_t object, uint64_t column)
+static uint64_t get_uint(OpalTPer *tper, uint32_t tsn, uint64_t object,
+                         uint64_t column)
 {
     g_autoptr(HostResponse) r = NULL;
     const OpalToken *cell;
 
-    assert_int_equal(host_get_columns(tper, tsn, object, column, column, &r), 0);
+    assert_int_equal(host_get_columns(tper, tsn, object, column, column, &r),
+                     0);
     cell = host_cell(r, column);
     assert_non_null(cell);
     return cell->uint;
 }
 
-static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t where,
-                          const void *data, size_t len)
+static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                          uint64_t where, const void *data, size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
 
@@ -126,8 +132,8 @@ static uint64_t set_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t
     return host_call(tper, tsn, b, NULL);
 }
 
-static void get_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t first,
-                      void *buf, size_t len)
+static void get_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table,
+                      uint64_t first, void *buf, size_t len)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     g_autoptr(HostResponse) r = NULL;
@@ -149,11 +155,18 @@ static void get_bytes(OpalTPer *tper, uint32_t tsn, uint64_t table, uint64_t fir
 /* Range1: 4096 blocks at 4096, read-lockable and read-locked. */
 static void lock_range1(OpalTPer *tper, uint32_t tsn)
 {
-    assert_int_equal(host_set_uint(tper, tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START, 4096), 0);
-    assert_int_equal(host_set_uint(tper, tsn, RANGE1, OPAL_COL_LOCKING_RANGE_LENGTH, 4096), 0);
-    assert_int_equal(host_set_uint(tper, tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+    assert_int_equal(host_set_uint(tper, tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_START, 4096),
                      0);
-    assert_int_equal(host_set_uint(tper, tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED, 1), 0);
+    assert_int_equal(host_set_uint(tper, tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_LENGTH, 4096),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, RANGE1,
+                                   OPAL_COL_LOCKING_READ_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(tper, tsn, RANGE1,
+                                   OPAL_COL_LOCKING_READ_LOCKED, 1),
+                     0);
 }
 
 static void test_properties_limit(void **state)
@@ -193,9 +206,13 @@ static void test_commit(void **state)
 
     assert_int_equal(start(f), 0);
     lock_range1(f->tper, f->tsn);
-    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_DATASTORE, 100, "txn", 3), 0);
+    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_DATASTORE, 100,
+                               "txn", 3),
+                     0);
     /* Inside, the session sees its changes; nothing else does yet. */
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED), 1);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_READ_LOCKED),
+                     1);
     assert_int_equal(f->heard.calls + f->heard.writes, 0);
     map = opal_media_map_new(f->tper);
     assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_OK);
@@ -204,17 +221,23 @@ static void test_commit(void **state)
     assert_int_equal(end(f, 0), 0);
     /* One save for all of it, and the media view follows. */
     assert_int_equal(f->heard.calls, 1);
-    assert_int_equal(f->heard.changes, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
+    assert_int_equal(f->heard.changes,
+                     OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
     assert_int_equal(f->heard.writes, 1);
     map = opal_media_map_new(f->tper);
-    assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_READ_LOCKED);
+    assert_int_equal(opal_media_check(map, 4096, 8, false),
+                     OPAL_MEDIA_READ_LOCKED);
     opal_media_map_free(map);
 
     saved = opal_tper_save(f->tper, &len);
     assert_true(opal_tper_load(copy, saved, len, &error));
-    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &tsn), 0);
-    assert_int_equal(get_uint(copy, tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START), 4096);
-    assert_int_equal(get_uint(copy, tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED), 1);
+    assert_int_equal(host_locking_session(copy, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &tsn),
+                     0);
+    assert_int_equal(get_uint(copy, tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START),
+                     4096);
+    assert_int_equal(get_uint(copy, tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED),
+                     1);
     opal_tper_free(copy);
 }
 
@@ -248,7 +271,9 @@ static void test_one_packet(void **state)
     assert_true(opal_token_is(host_token(r, n - 2), OPAL_TK_END_TRANSACTION));
     assert_int_equal(host_token(r, n - 1)->uint, 0);
     assert_int_equal(f->heard.calls, 1);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START), 8192);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_RANGE_START),
+                     8192);
 }
 
 static void test_abort_restores(void **state)
@@ -262,13 +287,17 @@ static void test_abort_restores(void **state)
     uint32_t user1;
 
     /* Before: User1 has a PIN, Range1 a place, the MBR an image. */
-    assert_int_equal(host_set_pin(f->tper, f->tsn, OPAL_UID_C_PIN_USER(1), "user1"), 0);
+    assert_int_equal(host_set_pin(f->tper, f->tsn, OPAL_UID_C_PIN_USER(1),
+                                  "user1"),
+                     0);
     assert_int_equal(host_set_uint(f->tper, f->tsn, OPAL_UID_USER(1),
                                    OPAL_COL_AUTHORITY_ENABLED, 1), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START,
-                                   4096), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_LENGTH,
-                                   4096), 0);
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_START, 4096),
+                     0);
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_LENGTH, 4096),
+                     0);
     assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_MBR, 70000, pba,
                                sizeof(pba)), 0);
     map = opal_media_map_new(f->tper);
@@ -277,26 +306,41 @@ static void test_abort_restores(void **state)
     memset(&f->heard, 0, sizeof(f->heard));
 
     assert_int_equal(start(f), 0);
-    assert_int_equal(host_set_pin(f->tper, f->tsn, OPAL_UID_C_PIN_USER(1), "other"), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START,
-                                   0), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED,
-                                   1), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_WRITE_LOCKED, 1),
+    assert_int_equal(host_set_pin(f->tper, f->tsn, OPAL_UID_C_PIN_USER(1),
+                                  "other"),
                      0);
-    assert_int_equal(host_call_plain(f->tper, f->tsn, OPAL_UID_K_AES_256_RANGE_KEY(1),
-                                     OPAL_UID_M_GENKEY), 0);
-    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_MBR, 70000, "overwritten", 11),
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_START, 0),
                      0);
-    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_DATASTORE, 0, "secret", 6), 0);
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, 1),
+                     0);
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_WRITE_LOCKED, 1),
+                     0);
+    assert_int_equal(host_call_plain(f->tper, f->tsn,
+                                     OPAL_UID_K_AES_256_RANGE_KEY(1),
+                                     OPAL_UID_M_GENKEY),
+                     0);
+    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_MBR, 70000,
+                               "overwritten", 11),
+                     0);
+    assert_int_equal(set_bytes(f->tper, f->tsn, OPAL_UID_TABLE_DATASTORE, 0,
+                               "secret", 6),
+                     0);
     assert_int_equal(end(f, ABORT), ABORT);
 
     /* Nothing was heard, and everything is as before. */
     assert_int_equal(f->heard.calls + f->heard.writes, 0);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START), 4096);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_WRITE_LOCKED), 0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_RANGE_START),
+                     4096);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_WRITE_LOCKED),
+                     0);
     map = opal_media_map_new(f->tper);
-    assert_memory_equal(opal_media_key(map, 1), key, sizeof(key));      /* data decrypts */
+    /* data decrypts */
+    assert_memory_equal(opal_media_key(map, 1), key, sizeof(key));
     assert_int_equal(opal_media_check(map, 4096, 8, true), OPAL_MEDIA_OK);
     opal_media_map_free(map);
     opal_tper_mbr_read(f->tper, 70000, mbr, sizeof(mbr));
@@ -305,12 +349,15 @@ static void test_abort_restores(void **state)
     assert_memory_equal(ds, zeros, sizeof(ds));
     /* User1's PIN is the old one. */
     host_end_session(f->tper, f->tsn);
-    assert_int_equal(host_start_session(f->tper, OPAL_UID_LOCKINGSP, false, 0, NULL, &user1),
+    assert_int_equal(host_start_session(f->tper, OPAL_UID_LOCKINGSP, false, 0,
+                                        NULL, &user1),
                      0);
-    assert_int_equal(host_authenticate(f->tper, user1, OPAL_UID_AUTH_USER1, "other", &proven),
+    assert_int_equal(host_authenticate(f->tper, user1, OPAL_UID_AUTH_USER1,
+                                       "other", &proven),
                      0);
     assert_false(proven);
-    assert_int_equal(host_authenticate(f->tper, user1, OPAL_UID_AUTH_USER1, "user1", &proven),
+    assert_int_equal(host_authenticate(f->tper, user1, OPAL_UID_AUTH_USER1,
+                                       "user1", &proven),
                      0);
     assert_true(proven);
 }
@@ -325,9 +372,12 @@ static void test_session_end_aborts(void **state)
     assert_int_equal(start(f), 0);
     lock_range1(f->tper, f->tsn);
     host_end_session(f->tper, f->tsn);
-    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                          &f->tsn), 0);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &f->tsn),
+                     0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_READ_LOCKED),
+                     0);
 
     /* Aborted for a malformed call. */
     assert_int_equal(start(f), 0);
@@ -336,17 +386,22 @@ static void test_session_end_aborts(void **state)
     host_send(f->tper, f->tsn, junk);
     r = host_receive(f->tper);
     assert_int_equal(r->pkt.tsn, 0);                        /* CloseSession */
-    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                          &f->tsn), 0);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &f->tsn),
+                     0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_READ_LOCKED),
+                     0);
 
     /* A hardware reset. */
     assert_int_equal(start(f), 0);
     lock_range1(f->tper, f->tsn);
     opal_tper_reset(f->tper, OPAL_RESET_HARDWARE);
-    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                          &f->tsn), 0);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCK_ENABLED),
+    assert_int_equal(host_locking_session(f->tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &f->tsn),
+                     0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_READ_LOCK_ENABLED),
                      0);
     assert_int_equal(f->heard.changes & OPAL_CHANGE_MEDIA, 0);
 }
@@ -357,21 +412,25 @@ static void test_nesting(void **state)
 
     for (int i = 0; i < OPAL_MAX_TRANSACTIONS; i++) {
         assert_int_equal(start(f), 0);
-        assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START,
-                                       8 * (i + 1)), 0);
+        assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                       OPAL_COL_LOCKING_RANGE_START,
+                                       8 * (i + 1)),
+                         0);
     }
     /* One more than MaxTransactionLimit is refused; the others stay open. */
     assert_int_equal(start(f), OPAL_ST_TRANSACTION_FAILURE);
     /* The innermost one's abort undoes only its own changes. */
     assert_int_equal(end(f, ABORT), ABORT);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START),
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_RANGE_START),
                      8 * (OPAL_MAX_TRANSACTIONS - 1));
     while (opal_transaction_open(f->tper)) {
         assert_int_equal(f->heard.calls, 0);
         assert_int_equal(end(f, 0), 0);
     }
     assert_int_equal(f->heard.calls, 1);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START),
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_RANGE_START),
                      8 * (OPAL_MAX_TRANSACTIONS - 1));
     /* Nothing left to end. */
     assert_int_equal(end(f, 0), OPAL_ST_TRANSACTION_FAILURE);
@@ -383,14 +442,17 @@ static void test_method_failure(void **state)
     Fixture *f = *state;
 
     assert_int_equal(start(f), 0);
-    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START, 64),
+    assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1,
+                                   OPAL_COL_LOCKING_RANGE_START, 64),
                      0);
     assert_int_equal(host_set_uint(f->tper, f->tsn, RANGE1, 99, 1),
                      OPAL_ST_INVALID_PARAMETER);
     assert_int_equal(f->heard.calls, 0);
     assert_true(opal_transaction_open(f->tper));
     assert_int_equal(end(f, ABORT), ABORT);
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_RANGE_START), 0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_RANGE_START),
+                     0);
     assert_int_equal(f->heard.calls, 0);
 }
 
@@ -405,7 +467,9 @@ static void test_commit_not_saved(void **state)
     f->heard.fail = true;
     assert_int_equal(end(f, 0), OPAL_ST_TRANSACTION_FAILURE);
     f->heard.fail = false;
-    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1, OPAL_COL_LOCKING_READ_LOCKED), 0);
+    assert_int_equal(get_uint(f->tper, f->tsn, RANGE1,
+                              OPAL_COL_LOCKING_READ_LOCKED),
+                     0);
     map = opal_media_map_new(f->tper);
     assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_OK);
     opal_media_map_free(map);
@@ -419,10 +483,13 @@ static void test_others_wait(void **state)
     uint32_t tsn;
 
     assert_int_equal(start(f), 0);
-    assert_int_equal(host_admin_session(f->tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn),
+    assert_int_equal(host_admin_session(f->tper, OPAL_UID_AUTH_SID,
+                                        HOST_SID_PIN, &tsn),
                      OPAL_ST_SP_BUSY);
     assert_int_equal(end(f, 0), 0);
-    assert_int_equal(host_admin_session(f->tper, OPAL_UID_AUTH_SID, HOST_SID_PIN, &tsn), 0);
+    assert_int_equal(host_admin_session(f->tper, OPAL_UID_AUTH_SID,
+                                        HOST_SID_PIN, &tsn),
+                     0);
 }
 
 /* Failed tries are no part of what an abort undoes: TryLimit holds. */
@@ -437,19 +504,26 @@ static void test_tries_survive(void **state)
     tper = opal_tper_new(&config);
     host_take_ownership(tper);
     host_activate(tper);
-    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN, &f->tsn),
+    assert_int_equal(host_locking_session(tper, OPAL_UID_AUTH_ADMIN1,
+                                          HOST_SID_PIN, &f->tsn),
                      0);
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(send_token(tper, f->tsn, OPAL_TK_START_TRANSACTION, 0), 0);
-        assert_int_equal(host_authenticate(tper, f->tsn, OPAL_UID_AUTH_ADMIN1, "wrong",
-                                           &proven), 0);
+        assert_int_equal(send_token(tper, f->tsn, OPAL_TK_START_TRANSACTION, 0),
+                         0);
+        assert_int_equal(host_authenticate(tper, f->tsn, OPAL_UID_AUTH_ADMIN1,
+                                           "wrong", &proven),
+                         0);
         assert_false(proven);
-        assert_int_equal(send_token(tper, f->tsn, OPAL_TK_END_TRANSACTION, ABORT), ABORT);
+        assert_int_equal(send_token(tper, f->tsn, OPAL_TK_END_TRANSACTION,
+                                    ABORT),
+                         ABORT);
     }
-    assert_int_equal(get_uint(tper, f->tsn, OPAL_UID_C_PIN_ADMIN(1), OPAL_COL_C_PIN_TRIES),
+    assert_int_equal(get_uint(tper, f->tsn, OPAL_UID_C_PIN_ADMIN(1),
+                              OPAL_COL_C_PIN_TRIES),
                      2);
-    assert_int_equal(host_authenticate(tper, f->tsn, OPAL_UID_AUTH_ADMIN1, HOST_SID_PIN,
-                                       &proven), OPAL_ST_AUTHORITY_LOCKED_OUT);
+    assert_int_equal(host_authenticate(tper, f->tsn, OPAL_UID_AUTH_ADMIN1,
+                                       HOST_SID_PIN, &proven),
+                     OPAL_ST_AUTHORITY_LOCKED_OUT);
     opal_tper_free(tper);
 }
 
@@ -460,7 +534,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_packet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_restores, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_session_end_aborts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_end_aborts, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_method_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_not_saved, setup, teardown),
