@@ -60,6 +60,7 @@ STYLE_FILES := $(wildcard hw/ide/opal-*.c hw/ide/opal-*.h) \
                tests/fuzz/device/fuzz-hooks.c tests/fuzz/device/fuzz-hooks.h \
                tests/fuzz/fuzz-tper.c tests/fuzz/fuzz-target.h \
                $(wildcard hw/block/opal/*.[ch] include/hw/opal/*.h) \
+               $(filter-out $(addprefix tests/unit/,test-acl-limits.c test-acl-matrix.c test-call.c test-wipe.c),$(wildcard tests/unit/*.[ch])) tests/fuzz/fuzz-state.c tests/fuzz/replay.c \
                $(wildcard tests/guest/*.c tests/bench/*.c)
 STYLE_PATCHES := $(wildcard patches/*.patch)
 # Programs that run in the Linux guest cannot use QEMU's qemu_strto*(): there,
