@@ -50,10 +50,9 @@ engine: $(BUILD)/engine/build.ninja
 check: check-style check-unit check-qtest check-docs check-guest check-asan check-fuzz-device
 
 # QEMU's scripts/checkpatch.pl over our own C files (as files) and patches/ (as patches,
-# which checks only the lines they add): any error fails, warnings are shown.  The engine
-# (hw/block/opal/, include/hw/opal/, tests/unit/, and its fuzz harnesses
-# tests/fuzz/fuzz-state.c and tests/fuzz/replay.c) is left out for now: it joins
-# STYLE_FILES when its cleanup lands.  Needs the laid-out tree of ./configure.
+# which checks only the lines they add): any error fails, warnings are shown.  Four unit
+# tests are left out until their table macros are rewritten (the filter-out below).
+# Needs the laid-out tree of ./configure.
 CHECKPATCH := $(BUILD)/src/qemu/scripts/checkpatch.pl
 STYLE_FILES := $(wildcard hw/ide/opal-*.c hw/ide/opal-*.h) \
                tests/qtest/opal-test.c tests/qtest/opal-ide-test.c \
