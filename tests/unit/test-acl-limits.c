@@ -232,8 +232,10 @@ static void test_set_refuses_beyond_bounds(void **state)
                                   before);
 
         if (status != OPAL_ST_INVALID_PARAMETER || !kept) {
+            const char *ace = kept ? "unchanged" : "changed";
+
             fail_msg("%s: status %" G_GUINT64_FORMAT ", ACE %s", cases[i].what,
-                     status, kept ? "unchanged" : "changed");
+                     status, ace);
         }
         g_byte_array_unref(cases[i].expr);
     }

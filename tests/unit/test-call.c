@@ -14,27 +14,41 @@
 
 #include "opal-internal.h"
 
-#define UID8(a, b, c, d, e, f, g, h) 0xa8, a, b, c, d, e, f, g, h
-#define STATUS_OK 0xf9, 0xf0, 0x00, 0x00, 0x00, 0xf1
+/*
+ * The calls below are written byte by byte: 0xa8 starts a UID (an 8-byte
+ * short atom, Core 3.2.2.3.1.1), and every call ends with EndOfData and
+ * the status list [0, 0, 0] (Core 3.2.4.1).
+ */
 
 /* Get on Locking_Range1 with a cell block: startColumn 3, endColumn 4. */
 static const uint8_t get_call[] = {
-    0xf8, UID8(0, 0, 8, 2, 0, 3, 0, 2), UID8(0, 0, 0, 6, 0, 0, 0, 0x16),
+    0xf8,
+    0xa8, 0, 0, 8, 2, 0, 3, 0, 2,               /* Locking_Range1 */
+    0xa8, 0, 0, 0, 6, 0, 0, 0, 0x16,            /* Get */
     0xf0,
       0xf0, 0xf2, 0x03, 0x03, 0xf3, 0xf2, 0x04, 0x04, 0xf3, 0xf1,
     0xf1,
-    STATUS_OK,
+    0xf9, 0xf0, 0x00, 0x00, 0x00, 0xf1,
 };
 
-/* StartSession: HSN, SPID, Write, then HostChallenge (0) and HostSigningAuthority (3). */
+/*
+ * StartSession: HSN, SPID, Write, then HostChallenge (0) and
+ * HostSigningAuthority (3).
+ */
 static const uint8_t start_session[] = {
-    0xf8, UID8(0, 0, 0, 0, 0, 0, 0, 0xff), UID8(0, 0, 0, 0, 0, 0, 0xff, 0x02),
+    0xf8,
+    0xa8, 0, 0, 0, 0, 0, 0, 0, 0xff,            /* SMUID */
+    0xa8, 0, 0, 0, 0, 0, 0, 0xff, 0x02,         /* StartSession */
     0xf0,
-      0x81, 0x41, UID8(0, 0, 2, 5, 0, 0, 0, 1), 0x01,
+      0x81, 0x41,
+      0xa8, 0, 0, 2, 5, 0, 0, 0, 1,             /* Admin SP */
+      0x01,
       0xf2, 0x00, 0xa3, 'p', 'w', 'd', 0xf3,
-      0xf2, 0x03, UID8(0, 0, 0, 9, 0, 0, 0, 6), 0xf3,
+      0xf2, 0x03,
+      0xa8, 0, 0, 0, 9, 0, 0, 0, 6,             /* Admin1 */
+      0xf3,
     0xf1,
-    STATUS_OK,
+    0xf9, 0xf0, 0x00, 0x00, 0x00, 0xf1,
 };
 
 static void test_get(void **state)
@@ -60,7 +74,8 @@ static void test_start_session(void **state)
     size_t len;
     uint64_t u;
 
-    assert_true(opal_call_parse(&call, start_session, sizeof(start_session), &why));
+    assert_true(opal_call_parse(&call, start_session, sizeof(start_session),
+                                &why));
     assert_int_equal(call.nr_required, 3);
     assert_true(opal_value_uint(&call.required[0], &u));
     assert_int_equal(u, 0x41);
@@ -125,9 +140,11 @@ static void test_malformed(void **state)
 static void test_required_after_optional(void **state)
 {
     static const uint8_t bad[] = {
-        0xf8, UID8(0, 0, 0, 0, 0, 0, 0, 0xff), UID8(0, 0, 0, 0, 0, 0, 0xff, 0x02),
+        0xf8,
+        0xa8, 0, 0, 0, 0, 0, 0, 0, 0xff,        /* SMUID */
+        0xa8, 0, 0, 0, 0, 0, 0, 0xff, 0x02,     /* StartSession */
         0xf0, 0xf2, 0x00, 0x01, 0xf3, 0x05, 0xf1,
-        STATUS_OK,
+        0xf9, 0xf0, 0x00, 0x00, 0x00, 0xf1,
     };
     OpalCall call;
     const char *why = NULL;
@@ -140,9 +157,14 @@ static void test_deep_nesting(void **state)
 {
     g_autoptr(GByteArray) b = g_byte_array_new();
     static const uint8_t head[] = {
-        0xf8, UID8(0, 0, 0, 0, 0, 0, 0, 0xff), UID8(0, 0, 0, 0, 0, 0, 0xff, 0x02), 0xf0,
+        0xf8,
+        0xa8, 0, 0, 0, 0, 0, 0, 0, 0xff,        /* SMUID */
+        0xa8, 0, 0, 0, 0, 0, 0, 0xff, 0x02,     /* StartSession */
+        0xf0,
     };
-    static const uint8_t tail[] = { 0xf1, STATUS_OK };
+    static const uint8_t tail[] = {
+        0xf1, 0xf9, 0xf0, 0x00, 0x00, 0x00, 0xf1,
+    };
     OpalCall call;
     const char *why = NULL;
 

@@ -35,6 +35,7 @@
 #include <cmocka.h>
 #include <gcrypt.h>
 
+#include "libc-alloc.h"
 #include "opal-host.h"
 #include "sp-tables.h"
 #include "uid.h"
@@ -52,10 +53,6 @@ static const char *const known_pins[] = {
 };
 
 /* ---- the watch on freed memory ---------------------------------------- */
-
-void *__libc_malloc(size_t size);
-void *__libc_realloc(void *p, size_t size);
-void __libc_free(void *p);
 
 #define MAX_SECRETS     512
 #define KEY_MATCH       16      /* bytes of a random key that tell it apart */
