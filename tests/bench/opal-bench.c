@@ -15,11 +15,13 @@
  *                  return noise)
  *    flush         fdatasync (FLUSH CACHE), timed separately: it measures the
  *                  host's disk, not the emulated drive
+ *    rewrite       the same pass again, over blocks the host has allocated
  * 2. seqread       the same range in 1 MiB reads, whole passes until
  *                  RAND_SECONDS are over
+ *    seqread-qd4   the same with 4 reads in flight (io_submit/io_getevents)
  * 3. randread-qd1  4 KiB reads at random 4 KiB-aligned offsets in that range,
  *                  one at a time, for RAND_SECONDS
- * 4. randread-qd32 the same with 32 reads in flight (io_submit/io_getevents)
+ * 4. randread-qd32 the same with 32 reads in flight
  *
  * Every 4 KiB sector written carries its own byte offset in its first 8 bytes,
  * and every read checks it: a benchmark of a drive that returns the wrong data
@@ -74,6 +76,7 @@
 #define RAND_REQ    4096
 #define SECTOR      4096            /* granularity of the offset stamps */
 #define QD          32
+#define SEQ_QD      4               /* 1 MiB reads in flight, seqread-qd4 */
 /*
  * Reading the clock is not free under TCG: look at it every this many requests.
  */
@@ -185,13 +188,11 @@ static void check(const uint8_t *buf, size_t len, uint64_t off)
  */
 static uint8_t *alloc_buf(size_t len)
 {
-    size_t map = 2 * 1024 * 1024;
+    size_t huge = 2 * 1024 * 1024;
+    size_t map = (len + huge - 1) / huge * huge;
     void *p;
 
-    if (len > map) {
-        die("buffer too large");
-    }
-    if (posix_memalign(&p, map, map)) {
+    if (posix_memalign(&p, huge, map)) {
         die("out of memory");
     }
     madvise(p, map, MADV_HUGEPAGE);
@@ -208,7 +209,8 @@ static uint8_t *alloc_buf(size_t len)
  * least @secs have gone by: a 1 GiB pass can take well under a second, too
  * short to time reliably.
  */
-static void seq(int fd, uint8_t *buf, uint64_t bytes, int write, double secs)
+static void seq(const char *test, int fd, uint8_t *buf, uint64_t bytes,
+                int write, double secs)
 {
     struct dstat before = disk_stat(write);
     double t0 = now(), t = t0;
@@ -235,8 +237,7 @@ static void seq(int fd, uint8_t *buf, uint64_t bytes, int write, double secs)
         done += bytes;
         t = now();
     } while (!write && t - t0 < secs);
-    report(write ? "seqwrite" : "seqread", done, done / SEQ_REQ, t - t0,
-           before, disk_stat(write));
+    report(test, done, done / SEQ_REQ, t - t0, before, disk_stat(write));
 }
 
 static uint64_t rand_off(uint64_t bytes)
@@ -288,45 +289,59 @@ static long io_destroy(aio_context_t ctx)
     return syscall(SYS_io_destroy, ctx);
 }
 
-static void prep(struct iocb *cb, int fd, uint8_t *buf, uint64_t bytes)
+/*
+ * The next request of an AIO test: at a random 4 KiB-aligned offset, or
+ * (@seq_next not NULL) at *@seq_next, which moves on and wraps at @bytes.
+ */
+static void prep(struct iocb *cb, int fd, uint8_t *buf, uint64_t bytes,
+                 size_t req, uint64_t *seq_next)
 {
     memset(cb, 0, sizeof(*cb));
     cb->aio_lio_opcode = IOCB_CMD_PREAD;
     cb->aio_fildes = fd;
     cb->aio_buf = (uintptr_t)buf;
-    cb->aio_nbytes = RAND_REQ;
-    cb->aio_offset = rand_off(bytes);
+    cb->aio_nbytes = req;
+    if (seq_next) {
+        cb->aio_offset = *seq_next;
+        *seq_next = (*seq_next + req) % (bytes / req * req);
+    } else {
+        cb->aio_offset = rand_off(bytes);
+    }
     cb->aio_data = (uintptr_t)cb;
 }
 
 /*
- * Keeps QD reads in flight: every completion is checked and replaced at once.
+ * Keeps @qd reads of @req bytes in flight (buffers @req apart from @bufs on):
+ * every completion is checked and replaced at once.  Random offsets, or
+ * sequential ones if @sequential.
  */
-static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
+static void aio_reads(const char *test, int fd, uint8_t *bufs, uint64_t bytes,
+                      double secs, int qd, size_t req, int sequential)
 {
     aio_context_t ctx = 0;
     struct iocb cbs[QD], *ready[QD];
     struct io_event ev[QD];
     struct dstat before;
-    uint64_t ios = 0;
+    uint64_t ios = 0, next = 0;
+    uint64_t *seq_next = sequential ? &next : NULL;
     int inflight = 0, stopping = 0;
     double t0, t;
 
-    if (io_setup(QD, &ctx) < 0) {
+    if (io_setup(qd, &ctx) < 0) {
         die("io_setup: %s", strerror(errno));
     }
     before = disk_stat(0);
     t0 = t = now();
-    for (int i = 0; i < QD; i++) {
-        prep(&cbs[i], fd, bufs + i * RAND_REQ, bytes);
+    for (int i = 0; i < qd; i++) {
+        prep(&cbs[i], fd, bufs + i * req, bytes, req, seq_next);
         ready[i] = &cbs[i];
     }
-    if (io_submit(ctx, QD, ready) != QD) {
+    if (io_submit(ctx, qd, ready) != qd) {
         die("io_submit: %s", strerror(errno));
     }
-    inflight = QD;
+    inflight = qd;
     while (inflight) {
-        long n = io_getevents(ctx, 1, QD, ev);
+        long n = io_getevents(ctx, 1, qd, ev);
         int nready = 0;
 
         if (n < 0) {
@@ -338,15 +353,16 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
         for (long i = 0; i < n; i++) {
             struct iocb *cb = (struct iocb *)(uintptr_t)ev[i].data;
 
-            if (ev[i].res != RAND_REQ) {
+            if (ev[i].res != (int64_t)req) {
                 die("aio read at %" PRIu64 ": %" PRId64,
                     (uint64_t)cb->aio_offset, (int64_t)ev[i].res);
             }
-            check((uint8_t *)(uintptr_t)cb->aio_buf, RAND_REQ, cb->aio_offset);
+            check((uint8_t *)(uintptr_t)cb->aio_buf, req, cb->aio_offset);
             ios++;
             inflight--;
             if (!stopping) {
-                prep(cb, fd, (uint8_t *)(uintptr_t)cb->aio_buf, bytes);
+                prep(cb, fd, (uint8_t *)(uintptr_t)cb->aio_buf, bytes, req,
+                     seq_next);
                 ready[nready++] = cb;
             }
         }
@@ -372,7 +388,7 @@ static void randread_qd32(int fd, uint8_t *bufs, uint64_t bytes, double secs)
     }
     t = now();
     io_destroy(ctx);
-    report("randread-qd32", ios * RAND_REQ, ios, t - t0, before, disk_stat(0));
+    report(test, ios * req, ios, t - t0, before, disk_stat(0));
 }
 
 /* ---- stall: wrong passwords on one disk against reads of another ---- */
@@ -574,22 +590,25 @@ int main(int argc, char **argv)
     printf("BENCH-CONFIG dev=%s size=%" PRIu64 " seq_bytes=%" PRIu64
            " rand_secs=%g qd=%d\n",
            argv[1], size, bytes, secs, QD);
-    buf = alloc_buf(SEQ_REQ);
+    buf = alloc_buf(SEQ_QD * SEQ_REQ);
 
     printf("BENCH-CLOCK mark=start mono=%.6f\n", now());
     fflush(stdout);
 
-    seq(fd, buf, bytes, 1, 0);
+    seq("seqwrite", fd, buf, bytes, 1, 0);
     t = now();
     if (fdatasync(fd) < 0) {
         die("fdatasync: %s", strerror(errno));
     }
     printf("BENCH test=flush secs=%.3f\n", now() - t);
 
-    seq(fd, buf, bytes, 0, secs);
+    /* The same pass again, over blocks the host has allocated by now. */
+    seq("rewrite", fd, buf, bytes, 1, 0);
+    seq("seqread", fd, buf, bytes, 0, secs);
+    aio_reads("seqread-qd4", fd, buf, bytes, secs, SEQ_QD, SEQ_REQ, 1);
     randread_qd1(fd, buf, bytes, secs);
-    /* 32 x 4 KiB fits in the same 1 MiB buffer. */
-    randread_qd32(fd, buf, bytes, secs);
+    /* 32 x 4 KiB fits in the same buffer. */
+    aio_reads("randread-qd32", fd, buf, bytes, secs, QD, RAND_REQ, 0);
 
     printf("BENCH-CLOCK mark=end mono=%.6f\n", now());
     printf("BENCH-VERIFY errors=%" PRIu64 "\n", verify_errors);

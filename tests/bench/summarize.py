@@ -13,17 +13,26 @@ import re
 import statistics
 import sys
 
-TESTS = ["seqwrite", "seqread", "randread-qd1", "randread-qd32"]
-SEQ = ["seqwrite", "seqread"]
+TESTS = ["seqwrite", "rewrite", "seqread", "seqread-qd4", "randread-qd1", "randread-qd32"]
+# 1 MiB requests
+SEQ = ["seqwrite", "rewrite", "seqread", "seqread-qd4"]
 
-# (numerator, denominator, tests, minimum). The issue's targets: the Opal drive with
-# encryption keeps 90% of a plain disk's sequential throughput and is 1.5x QEMU's luks;
-# with encryption off it costs at most 3% against a plain disk.
+# (numerator, denominator, {test: minimum}). Issue 16's targets: with encryption, 1 MiB
+# reads and rewrites at queue depth 1 keep 70% of a plain disk's throughput (the ceiling
+# for 512-byte XTS units after the I/O on this kind of machine is about 0.73) and reach
+# 1.5x QEMU's luks; sequential reads with 4 in flight keep 85%; 4 KiB random reads, bound
+# by the emulation, lose at most 5%. With encryption off the drive costs at most 3%.
+# seqwrite, the first pass over a sparse image, mostly measures the host's allocation.
 RATIOS = [
-    ("c", "a", SEQ, 0.90),
-    ("c", "b", TESTS, 1.5),
-    ("d", "a", TESTS, 0.97),
+    ("c", "a", {"rewrite": 0.70, "seqread": 0.70, "seqread-qd4": 0.85,
+                "randread-qd1": 0.95, "randread-qd32": 0.95}),
+    ("c", "b", {"rewrite": 1.5, "seqread": 1.5}),
+    ("d", "a", {t: 0.97 for t in TESTS}),
 ]
+# The ceiling of c/a: each 1 MiB request takes what it takes on the raw disk (a), plus its
+# crypto at the measured XTS speed spread over the host's cores, if crypto and I/O do not
+# overlap: t_raw / (t_raw + 2^20 / (xts_mbps * 10^6 * cores)).
+CEILING_TESTS = ["rewrite", "seqread"]
 
 LINE = re.compile(r"^(\d+\.\d+) (.*)$")
 
@@ -97,6 +106,9 @@ def main():
     ap.add_argument("--img-mib", default="?")
     ap.add_argument("--seq-mib", default="?")
     ap.add_argument("--secs", default="?")
+    ap.add_argument("--xts-mbps", type=float, default=0,
+                    help="AES-256-XTS MB/s on one core, 512-byte units (bench-engine)")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     ap.add_argument("configs", nargs="+", help="ID=DEVICE [BACKING]: DESCRIPTION")
     a = ap.parse_args()
 
@@ -222,20 +234,36 @@ def main():
     print("ratios of the medians (throughput; for 4 KiB reads the same as IOPS)")
     print("    %-6s %-14s %8s %9s  %s" % ("ratio", "test", "value", "target", "result"))
     ids = [c for c, _ in configs]
-    for num, den, tests, target in RATIOS:
+    for num, den, targets in RATIOS:
         if num not in ids or den not in ids:
             continue
         for t in TESTS:
             n, d = med(num, t, "mbps"), med(den, t, "mbps")
+            target = targets.get(t)
             if n is None or d is None or d == 0:
                 value, result = "n/a", "n/a (no results)"
             else:
                 value = fmt(n / d, 2)
-                result = ("PASS" if n / d >= target else "MISS") if t in tests else "-"
-            shown = (">= %.2f" % target) if t in tests else ""
+                result = ("PASS" if n / d >= target else "MISS") if target else "-"
+            shown = (">= %.2f" % target) if target else ""
             print("    %-6s %-14s %8s %9s  %s" % ("%s/%s" % (num, den), t, value, shown,
                                                  result))
     print()
+    if a.xts_mbps and "a" in ids and "c" in ids:
+        xts_us = 2 ** 20 / (a.xts_mbps * 1e6 * a.cores) * 1e6
+        print("ceiling of c/a at queue depth 1 (crypto after the I/O, on %d cores at %.0f MB/s "
+              "each, 512-byte units: %.0f us per MiB)" % (a.cores, a.xts_mbps, xts_us))
+        print("    %-14s %10s %10s %8s %8s  %s" % ("test", "raw us/MiB", "ceiling", "c/a",
+                                                 "reached", "(aim >= 0.90)"))
+        for t in CEILING_TESTS:
+            ra, rc = med("a", t, "mbps"), med("c", t, "mbps")
+            if not ra or not rc:
+                continue
+            raw_us = 2 ** 20 / (ra * 1e6) * 1e6
+            ceiling = raw_us / (raw_us + xts_us)
+            print("    %-14s %10s %10s %8s %8s" % (t, fmt(raw_us), fmt(ceiling, 2),
+                                                fmt(rc / ra, 2), fmt(rc / ra / ceiling, 2)))
+        print()
     if harness_error:
         print("bench: ERROR: some runs produced no results (see FAILED above)")
         return 1
