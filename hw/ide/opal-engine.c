@@ -15,6 +15,11 @@
  * wrong passwords in a loop must not slow its other disks down.  (QEMU's
  * thread pool would not do: its threads also do the block layer's I/O, and
  * an unprivileged thread cannot take its priority back once lowered.)
+ * Priority is not enough where the host's cores share their execution
+ * units (hyperthreads, a hypervisor's vCPUs): the thread also rests after
+ * each job as long as the job kept it busy, so that the drive's processor
+ * takes at most half a core, as a drive's own processor is slower than
+ * the host's.  A password check then takes some 60 ms instead of 30.
  *
  * Who may touch the TPer (d->tper):
  * - while d->job is set, only the drive's thread;
@@ -70,9 +75,26 @@ static void engine_done_bh(void *opaque)
     e->done(e->opaque, e->ret);
 }
 
+/* The CPU time this thread has used, in microseconds (0 if unknown). */
+static int64_t thread_cpu_us(void)
+{
+#ifdef CLOCK_THREAD_CPUTIME_ID
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) {
+        return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+    }
+#endif
+    return 0;
+}
+
+/* The longest rest after a job: a job never costs the next one more. */
+#define ENGINE_REST_MAX_US  (G_USEC_PER_SEC / 2)
+
 static void *engine_thread(void *opaque)
 {
     IDEOpalEngine *e = opaque;
+    int64_t busy_us;
 
 #ifdef CONFIG_LINUX
     /* On Linux, each thread has a priority of its own: this one's. */
@@ -85,8 +107,12 @@ static void *engine_thread(void *opaque)
         if (qatomic_read(&e->exit)) {
             return NULL;
         }
+        busy_us = -thread_cpu_us();
         e->ret = e->run(e->arg);
+        busy_us += thread_cpu_us();
         aio_bh_schedule_oneshot(qemu_get_aio_context(), engine_done_bh, e);
+        /* The answer is out; the next job waits for the rest. */
+        g_usleep(MIN(busy_us, ENGINE_REST_MAX_US));
     }
 }
 
