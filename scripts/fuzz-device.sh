@@ -85,6 +85,9 @@ do_build() {
         echo "${QEMU_FLAGS[*]} $FUZZING_ENGINE" >"$qbuild/.fuzz-device-flags"
     fi
     "$srcdir/scripts/overlay.sh" "$tree" "$build/src/pristine"
+    # Everything but the fuzzer first: that also generates the headers the hooks include
+    # (config-poison.h and others), which a fresh build tree does not have yet.
+    ninja -C "$qbuild" qemu-system-x86_64 qemu-img tests/qtest/opal-test tests/qtest/opal-ide-test
     # The hooks, compiled as QEMU compiles its own files (same flags, headers, config).
     if [ ! -f "$hooks_obj" ] || [ "$srcdir/tests/fuzz/device/fuzz-hooks.c" -nt "$hooks_obj" ] ||
        [ "$srcdir/tests/fuzz/device/fuzz-hooks.h" -nt "$hooks_obj" ] ||
@@ -117,8 +120,7 @@ EOF
     if [ -f "$fuzzer" ] && [ "$hooks_obj" -nt "$fuzzer" ]; then
         rm -f "$fuzzer"
     fi
-    ninja -C "$qbuild" qemu-fuzz-x86_64 qemu-system-x86_64 qemu-img \
-        tests/qtest/opal-test tests/qtest/opal-ide-test
+    ninja -C "$qbuild" qemu-fuzz-x86_64
     # Firmware for qemu-system-x86_64 run from its build tree (check-asan's qtests).
     local datadir=""
     for datadir in "$qbuild"/qemu-bundle/*/share/qemu "$qbuild"/qemu-bundle/*/*/share/qemu ""; do
