@@ -565,7 +565,11 @@ int main(int argc, char **argv)
         return 2;
     }
     dev_name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
-    bytes = strtoull(argv[2], NULL, 0) * SEQ_REQ;
+    if (sscanf(argv[2], "%" SCNu64, &bytes) != 1) {
+        fprintf(stderr, "opal-bench: SEQ_MIB must be a number\n");
+        return 2;
+    }
+    bytes *= SEQ_REQ;
     secs = strtod(argv[3], NULL);
 
     fd = open(argv[1], O_RDWR | O_DIRECT);

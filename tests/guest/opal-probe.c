@@ -32,6 +32,7 @@
 #define _GNU_SOURCE         /* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1383,9 +1384,13 @@ static int command(int argc, char **argv)
         /*
          * RANGE START LEN: Range0, the global range, has no bounds (give 0 0).
          */
+        uint64_t start = 0, length = 0;
+
         memset(&setup, 0, sizeof(setup));
-        setup.range_start = strtoull(argv[4], NULL, 0);
-        setup.range_length = strtoull(argv[5], NULL, 0);
+        sscanf(argv[4], "%" SCNu64, &start);
+        sscanf(argv[5], "%" SCNu64, &length);
+        setup.range_start = start;
+        setup.range_length = length;
         setup.rle = 1;
         setup.wle = 1;
         life_set_session(&setup.session, LIFE_ADMIN1, (uint8_t)atoi(argv[3]),
