@@ -375,8 +375,18 @@ typedef struct XtsChunk {
     BdrvChild *file;
     int64_t offset;
     BdrvRequestFlags flags;
+    bool in_place;              /* cipher in this coroutine, no hand-over */
     XtsJob job;
 } XtsChunk;
+
+static void coroutine_fn xts_chunk_cipher(XtsChunk *c)
+{
+    if (c->in_place) {
+        xts_job_run(&c->job);
+    } else {
+        thread_pool_submit_co(xts_job_run, &c->job);
+    }
+}
 
 static int coroutine_fn GRAPH_RDLOCK xts_chunk_run(XtsChunk *c)
 {
@@ -385,7 +395,7 @@ static int coroutine_fn GRAPH_RDLOCK xts_chunk_run(XtsChunk *c)
     int ret;
 
     if (j->encrypt) {
-        thread_pool_submit_co(xts_job_run, j);
+        xts_chunk_cipher(c);
         qemu_iovec_init_buf(&local, j->buf, j->bytes);
         return bdrv_co_pwritev(c->file, c->offset, j->bytes, &local, c->flags);
     }
@@ -397,7 +407,7 @@ static int coroutine_fn GRAPH_RDLOCK xts_chunk_run(XtsChunk *c)
                                   j->qiov_offset, c->flags);
     }
     if (ret >= 0) {
-        thread_pool_submit_co(xts_job_run, j);
+        xts_chunk_cipher(c);
     }
     return ret;
 }
@@ -429,20 +439,8 @@ xts_io(BDRVOpalMedia *s, BdrvChild *file, IDEOpalMedia *m, int64_t offset,
     int ret;
 
     if (bytes < XTS_SPLIT_MIN) {
-        if (encrypt) {
-            QEMUIOVector local;
-
-            xts_job_run(&one.job);
-            qemu_iovec_init_buf(&local, buf, bytes);
-            return bdrv_co_pwritev(file, offset, bytes, &local, flags);
-        }
-        ret = buf ? bdrv_co_pread(file, offset, bytes, buf, flags)
-                  : bdrv_co_preadv_part(file, offset, bytes, qiov,
-                                        qiov_offset, flags);
-        if (ret >= 0) {
-            xts_job_run(&one.job);
-        }
-        return ret;
+        one.in_place = true;
+        return xts_chunk_run(&one);
     }
 
     if (s->in_flight) {
