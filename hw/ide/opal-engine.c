@@ -9,17 +9,16 @@
  * main loop go on meanwhile.  The command stays BSY (outstanding on AHCI)
  * until all of it is done.
  *
- * That thread runs at the lowest priority the host gives (nice 19): what a
- * real drive computes on its own hardware takes the host's CPU here, and
- * the machine's vCPUs and I/O must have it first - a guest that tries
- * wrong passwords in a loop must not slow its other disks down.  (QEMU's
- * thread pool would not do: its threads also do the block layer's I/O, and
- * an unprivileged thread cannot take its priority back once lowered.)
- * Priority is not enough where the host's cores share their execution
- * units (hyperthreads, a hypervisor's vCPUs): the thread also rests after
- * each job as long as the job kept it busy, so that the drive's processor
- * takes at most half a core, as a drive's own processor is slower than
- * the host's.  A password check then takes some 60 ms instead of 30.
+ * What a real drive computes on its own hardware takes the host's CPU
+ * here, and the machine's vCPUs and I/O must not be starved of it: a guest
+ * that tries wrong passwords in a loop must not slow its other disks down.
+ * So, like a drive's own processor, slower than the host's, the thread
+ * takes at most half a core: after each job it rests as long as the job
+ * kept it busy.  A password check then takes some 60 ms instead of 30.
+ * (It keeps the host's normal priority: at the lowest one, a host busy
+ * with other work would leave it nothing and the guest's commands would
+ * time out.  QEMU's thread pool would not do: its threads also do the
+ * block layer's I/O, which must not rest.)
  *
  * Who may touch the TPer (d->tper):
  * - while d->job is set, only the drive's thread;
@@ -41,9 +40,6 @@
  */
 
 #include "qemu/osdep.h"
-#ifdef CONFIG_LINUX
-#include <sys/resource.h>
-#endif
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/coroutine.h"
@@ -96,12 +92,6 @@ static void *engine_thread(void *opaque)
     IDEOpalEngine *e = opaque;
     int64_t busy_us;
 
-#ifdef CONFIG_LINUX
-    /* On Linux, each thread has a priority of its own: this one's. */
-    if (setpriority(PRIO_PROCESS, qemu_get_thread_id(), 19) < 0) {
-        trace_ide_opal_engine_priority(errno);
-    }
-#endif
     for (;;) {
         qemu_sem_wait(&e->posted);
         if (qatomic_read(&e->exit)) {

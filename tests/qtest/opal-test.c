@@ -3847,26 +3847,18 @@ static void test_engine_power_cycle_in_flight(void)
 }
 
 /*
- * The drive's thread runs at the lowest priority (nice 19): a guest that
- * keeps it busy checking passwords leaves the host's CPU to the machine's
- * vCPUs and I/O.  Found by its name among QEMU's threads (proc(5)).
+ * The CPU time, in clock ticks, of QEMU's thread named "opal-engine"
+ * (proc(5): utime and stime, the 14th and 15th fields of its stat).
  */
-static void test_engine_priority(void)
+static uint64_t engine_thread_ticks(QTestState *qts)
 {
-    OpalTestState *s;
-    g_autofree char *dir = NULL;
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task",
+                                           qtest_pid(qts));
+    g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
     const char *tid;
-    GDir *tasks;
+    uint64_t ticks = 0;
     int found = 0;
 
-    if (!g_file_test("/proc/self/task", G_FILE_TEST_IS_DIR)) {
-        g_test_skip("no /proc/PID/task here");
-        return;
-    }
-    s = opal_boot("-name debug-threads=on "
-                  "-device ide-opal-hd,drive=d0,bus=ide.0");
-    dir = g_strdup_printf("/proc/%d/task", qtest_pid(s->ahci->parent->qts));
-    tasks = g_dir_open(dir, 0, NULL);
     g_assert(tasks);
     while ((tid = g_dir_read_name(tasks))) {
         g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", dir, tid);
@@ -3881,12 +3873,58 @@ static void test_engine_priority(void)
         g_assert(g_file_get_contents(stat_path, &stat, NULL, NULL));
         /* Fields from the 3rd (state) on follow the name's parenthesis */
         fields = g_strsplit(strrchr(stat, ')') + 2, " ", 0);
-        g_assert_cmpuint(g_strv_length(fields), >, 19 - 3);
-        g_assert_cmpstr(fields[19 - 3], ==, "19");      /* nice */
+        g_assert_cmpuint(g_strv_length(fields), >, 15 - 3);
+        ticks = g_ascii_strtoull(fields[14 - 3], NULL, 10) +
+                g_ascii_strtoull(fields[15 - 3], NULL, 10);
         found++;
     }
-    g_dir_close(tasks);
     g_assert_cmpint(found, ==, 1);
+    return ticks;
+}
+
+/*
+ * The drive's thread takes at most half a core: after each job it rests as
+ * long as the job kept it busy, so a guest that loops wrong passwords
+ * leaves the host's CPU to the machine's vCPUs and I/O.  Eight guesses
+ * then take at least 15/8 of the CPU time they cost (each rests as long
+ * as it ran, but the last one's rest comes after its answer); 3/2 leaves
+ * room for the coarse clock ticks the CPU time is counted in.  A loaded
+ * host only makes them take longer, and the CPU time is the thread's own,
+ * so this holds however busy the host is; without the rests the guesses
+ * would take their CPU time and little more.
+ */
+static void test_engine_duty(void)
+{
+    enum { GUESSES = 8 };
+    OpalTestState *s;
+    QTestState *qts;
+    uint64_t ticks;
+    int64_t start_us, elapsed_us, busy_us;
+    int i;
+
+    if (!g_file_test("/proc/self/task", G_FILE_TEST_IS_DIR)) {
+        g_test_skip("no /proc/PID/task here");
+        return;
+    }
+    s = opal_boot("-name debug-threads=on "
+                  "-device ide-opal-hd,drive=d0,bus=ide.0,serial=%s",
+                  TEST_SERIAL);
+    qts = s->ahci->parent->qts;
+    take_ownership_and_activate(s);
+
+    ticks = engine_thread_ticks(qts);
+    start_us = g_get_monotonic_time();
+    for (i = 0; i < GUESSES; i++) {
+        g_assert_cmpuint(start_session(s, UID_LOCKINGSP, UID_AUTH_ADMIN1,
+                                       "wrong"), ==, 0x01 /* NOT_AUTHORIZED */);
+    }
+    elapsed_us = g_get_monotonic_time() - start_us;
+    busy_us = (engine_thread_ticks(qts) - ticks) * G_USEC_PER_SEC /
+              sysconf(_SC_CLK_TCK);
+
+    /* Each guess is a PBKDF2: the thread was busy, and rested as long. */
+    g_assert_cmpint(busy_us, >, 0);
+    g_assert_cmpint(elapsed_us, >=, busy_us * 3 / 2);
     opal_shutdown(s);
 }
 
@@ -4598,7 +4636,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/state/migrate", test_state_migrate);
     qtest_add_func("/opal/state/savevm", test_state_savevm);
     qtest_add_func("/opal/engine/qmp-in-flight", test_engine_qmp_in_flight);
-    qtest_add_func("/opal/engine/priority", test_engine_priority);
+    qtest_add_func("/opal/engine/duty", test_engine_duty);
     qtest_add_func("/opal/engine/reset-in-flight",
                    test_engine_reset_in_flight);
     qtest_add_func("/opal/engine/power-cycle-in-flight",
