@@ -12,11 +12,13 @@ aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR [fuzz]}
 
 # Plain bookworm packages: compilers, QEMU's build dependencies, the engine's test framework,
 # what the guest test needs to assemble an initramfs from Debian's kernel packages, and to
-# build the bootable pre-boot image of tests/guest/pba (syslinux, mtools, mkfs.fat, nasm).
+# build the bootable pre-boot image of tests/guest/pba (syslinux, mtools, mkfs.fat, nasm),
+# and Sphinx for QEMU's manuals (make manual).
 BOOKWORM_PKGS="build-essential pkg-config ninja-build python3-venv python3-setuptools
     libglib2.0-dev libpixman-1-dev libgcrypt20-dev libcmocka-dev flex bison ccache
     lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod
-    syslinux syslinux-common mtools dosfstools nasm"
+    syslinux syslinux-common mtools dosfstools nasm
+    python3-sphinx python3-sphinx-rtd-theme"
 # `make fuzz` only: libFuzzer ships in clang's runtime package, which clang merely recommends.
 [ "${2:-}" = fuzz ] && BOOKWORM_PKGS="$BOOKWORM_PKGS clang libclang-rt-14-dev"
 # From bookworm-backports (minimum versions that QEMU 10 and a non-stalling AHCI boot need).

@@ -8,9 +8,9 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:?usage: overlay.sh TREE PRISTINE}
 pristine=${2:?usage: overlay.sh TREE PRISTINE}
 
-# Our files: the device, the engine, the qtest, the device set and the devices doc.
+# Our files: the device, the engine, the qtests, the device set and the two manuals' pages.
 ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-*.c configs
-      docs/system/devices/opal.rst)
+      docs/system/devices/opal.rst docs/devel/opal-engine-reference.rst)
 
 cd "$srcdir"
 if git rev-parse --git-dir >/dev/null 2>&1; then

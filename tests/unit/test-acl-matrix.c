@@ -1,6 +1,6 @@
 /*
  * An allow/deny matrix for the access control the Opal SSC 2.02 preconfigures,
- * written from docs/devel/opal-engine-reference.md sections 4.2 (Admin SP ACE
+ * written from docs/devel/opal-engine-reference.rst sections 4.2 (Admin SP ACE
  * and AccessControl tables) and 5.3-5.4 (Locking SP), NOT from sp-admin.c or
  * sp-locking.c: each case is one (SP, invoking UID, method, authority) and
  * what the reference says the answer is, including, for allowed Get/Set, the
