@@ -197,6 +197,35 @@ static void test_admin_sp_objects(void **state)
         may(f->admin, NOBODY, OPAL_UID_TPERINFO_OBJ, OPAL_UID_M_GET, NULL));
 }
 
+/*
+ * TPerInfo.SSC is a list of names holding "Opal" (Opal SSC 2.02, Table 27
+ * *TP3), and Makers a class authority, enabled (Table 24).
+ */
+static void test_admin_tperinfo_and_makers(void **state)
+{
+    /* [ "Opal" ]: StartList, a 4-byte short atom, EndList. */
+    static const uint8_t ssc[] = { 0xf0, 0xa4, 'O', 'p', 'a', 'l', 0xf1 };
+    Factory *f = *state;
+    const OpalRow *row = row_of(f->admin, OPAL_UID_TPERINFO_OBJ);
+    GBytes *cell = row->cells[OPAL_COL_TPERINFO_SSC];
+    gsize len = 0;
+    const uint8_t *data = cell ? g_bytes_get_data(cell, &len) : NULL;
+
+    assert_non_null(data);
+    assert_int_equal(len, sizeof(ssc));
+    assert_memory_equal(data, ssc, sizeof(ssc));
+    assert_int_equal(cell_uint(f->admin, OPAL_UID_TPERINFO_OBJ,
+                               OPAL_COL_TPERINFO_PROTOCOL_VERSION),
+                     1);
+
+    assert_int_equal(cell_uint(f->admin, OPAL_UID_AUTH_MAKERS,
+                               OPAL_COL_AUTHORITY_IS_CLASS),
+                     1);
+    assert_int_equal(cell_uint(f->admin, OPAL_UID_AUTH_MAKERS,
+                               OPAL_COL_AUTHORITY_ENABLED),
+                     1);
+}
+
 static void test_admin_admins_disabled(void **state)
 {
     Factory *f = *state;
@@ -547,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_admin_msid_readable),
         cmocka_unit_test(test_admin_sid_pin),
         cmocka_unit_test(test_admin_sp_objects),
+        cmocka_unit_test(test_admin_tperinfo_and_makers),
         cmocka_unit_test(test_admin_admins_disabled),
         cmocka_unit_test(test_locking_range_lock),
         cmocka_unit_test(test_locking_authorities),

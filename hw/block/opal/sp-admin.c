@@ -14,9 +14,10 @@
 #include "uid.h"
 
 /*
- * C_PIN_SID's and C_PIN_PSID's TryLimit are VU (Opal 4.2.1.8; PSID 1.00):
- * a few tries, reset at power cycle (Persistence FALSE), as drives do, so
- * that guessing is slow and the lock-out path is reachable.  [verify]
+ * C_PIN_SID's and C_PIN_PSID's TryLimit and Tries are VU, Persistence FALSE
+ * (Opal SSC 2.02, 4.2.1.8, Table 25; PSID FS 1.00, 4.2.2, Table 3).  We
+ * choose a few tries, forgotten at power cycle as Persistence FALSE asks,
+ * as drives do: guessing stays slow and the lock-out path is reachable.
  */
 #define ADMIN_SP_TRY_LIMIT  5
 
@@ -59,9 +60,12 @@ static const OpalAceDef admin_aces[] = {
       "ACE_TPerInfo_Set_ProgrammaticResetEnable", { OPAL_UID_AUTH_SID },
       OPAL_COLS(OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE) },
     { OPAL_UID_ACE_SP_SID, "ACE_SP_SID", { OPAL_UID_AUTH_SID }, 0 },
-    /* [verify] PSID 1.00: only the PSID authority, all columns. */
+    /* PSID FS 1.00, 4.2.3.2, Table 6: PSID, All. */
     { OPAL_UID_ACE_SP_PSID, "ACE_SP_PSID", { OPAL_UID_AUTH_PSID }, 0 },
-    /* [verify] PSID 1.00: Anybody may see the row but never the PIN. */
+    /*
+     * PSID FS 1.00, 4.2.3.1, Table 5: Anybody; UID, CharSet, TryLimit,
+     * Tries, Persistence: the PSID's PIN is never readable (FS 2).
+     */
     { OPAL_UID_ACE_C_PIN_GET_PSID_NOPIN, "ACE_C_PIN_Get_PSID_NoPIN",
       { OPAL_UID_AUTH_ANYBODY }, OPAL_C_PIN_NOPIN_COLUMNS },
 };
@@ -90,8 +94,12 @@ static const struct {
 /* Opal 4.2.3.1 */
 static void add_tperinfo(OpalSP *sp)
 {
-    /* [verify] the SSC column's exact string: a list of SSC names. */
-    static const char ssc[] = "Opal 2";
+    /*
+     * Opal SSC 2.02, 4.2.3.1, Table 27 *TP3: the SSC column is a list of
+     * names and SHALL have "Opal" among them (Core 2.01, 5.1.3.71: a list
+     * of names).  "Opal", not "Opal 2": the version is in Level 0 Discovery.
+     */
+    static const char ssc[] = "Opal";
     const OpalToken tokens[] = {
         { .type = OPAL_TOKEN_CONTROL, .control = OPAL_TK_START_LIST },
         { .type = OPAL_TOKEN_BYTES, .bytes = (const uint8_t *)ssc,
@@ -150,10 +158,12 @@ static void add_authorities(OpalSP *sp, const OpalConfig *config,
                             const uint8_t *psid, size_t psid_len)
 {
     /*
-     * [verify] Opal lists Makers, disabled: nobody manufactures in the field.
+     * Opal SSC 2.02, 4.2.1.7, Table 24: Makers is a class, Enabled T.  No
+     * authority belongs to it and a class cannot authenticate, so it grants
+     * nothing; SID may still disable it (ACE_Set_Enabled, Table 22).
      */
     opal_factory_add_authority(sp, OPAL_UID_AUTH_MAKERS, "Makers", true,
-                               OPAL_UID_NULL, false, OPAL_UID_NULL);
+                               OPAL_UID_NULL, true, OPAL_UID_NULL);
     opal_factory_add_authority(sp, OPAL_UID_AUTH_SID, "SID", false,
                                OPAL_UID_NULL, true, OPAL_UID_C_PIN_SID);
     opal_factory_add_authority(sp, OPAL_UID_AUTH_PSID, "PSID", false,
