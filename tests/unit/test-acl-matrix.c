@@ -136,11 +136,11 @@ typedef struct Case {
     N(LOCKING_SP, OPAL_UID_USER(n), SET, other), \
     N(LOCKING_SP, OPAL_UID_USER(n), SET, NOBODY), \
     /* \
-     * ACE_User{n}_Set_CommonName is "Admins (firmware) / Admins OR User{n}" \
-     * [verify]; the factory chose "Admins OR User{n}": a user may rename \
-     * itself, never enable itself.  Followed here. \
+     * ACE_User{n}_Set_CommonName is "Admins" (Opal SSC 2.02, 4.3.1.7, \
+     * Table 39): in the factory state a user may neither rename nor enable \
+     * itself; only an Admin's personalization of that ACE lets it rename. \
      */ \
-    YX(LOCKING_SP, OPAL_UID_USER(n), SET, OPAL_UID_USER(n), CN), \
+    N(LOCKING_SP, OPAL_UID_USER(n), SET, OPAL_UID_USER(n)), \
     YX(LOCKING_SP, OPAL_UID_USER(n), GET, NOBODY, UID_CN), \
     YX(LOCKING_SP, OPAL_UID_USER(n), GET, OPAL_UID_USER(n), UID_CN), \
     YR(LOCKING_SP, OPAL_UID_USER(n), GET, ADMIN1, CR(0, 18), 0), \

@@ -306,12 +306,17 @@ static void test_locking_authorities(void **state)
     assert_null(
         opal_sp_row(f->locking, OPAL_UID_USER(host_test_config.nr_users + 1)));
     assert_null(opal_sp_row(f->locking, OPAL_UID_AUTH_SID));
-    /* Admins enable Users (Opal 4.3.1.6); Users do not enable themselves. */
+    /*
+     * Admins enable and rename Users (Opal SSC 2.02, Tables 38 and 39:
+     * ACE_Authority_Set_Enabled and ACE_User{n}_Set_CommonName are both
+     * "Admins"); in the factory state a User may do neither to itself.
+     */
     assert_true(may(f->locking, OPAL_UID_AUTH_ADMIN1, OPAL_UID_USER(2),
-                    OPAL_UID_M_SET, NULL));
-    assert_true(may(f->locking, OPAL_UID_AUTH_USER1, OPAL_UID_USER(1),
                     OPAL_UID_M_SET, &cols));
-    assert_int_equal(cols, OPAL_COLS(OPAL_COL_COMMON_NAME));
+    assert_int_equal(cols, OPAL_COLS(OPAL_COL_AUTHORITY_ENABLED) |
+                           OPAL_COLS(OPAL_COL_COMMON_NAME));
+    assert_false(may(f->locking, OPAL_UID_AUTH_USER1, OPAL_UID_USER(1),
+                     OPAL_UID_M_SET, NULL));
 }
 
 static void test_locking_pins(void **state)
@@ -432,6 +437,15 @@ static void test_locking_personalize(void **state)
     assert_int_equal(cols, OPAL_COLS(OPAL_COL_LOCKING_READ_LOCKED));
     assert_false(may(sp, OPAL_UID_USER(2), OPAL_UID_LOCKING_RANGE(1),
                      OPAL_UID_M_SET, NULL));
+
+    /* Only such a personalization lets a User rename itself (Table 38). */
+    ace = OPAL_UID_ACE_USER_SET_COMMONNAME(1);
+    assert_true(may(sp, OPAL_UID_AUTH_ADMIN1, ace, OPAL_UID_M_SET, &cols));
+    assert_int_equal(cols, OPAL_COLS(OPAL_COL_ACE_BOOLEAN_EXPR));
+    opal_row_set_ace_any_of(row_of(sp, ace), OPAL_COL_ACE_BOOLEAN_EXPR, who, 2);
+    assert_true(may(sp, OPAL_UID_AUTH_USER1, OPAL_UID_USER(1), OPAL_UID_M_SET,
+                    &cols));
+    assert_int_equal(cols, OPAL_COLS(OPAL_COL_COMMON_NAME));
     opal_sp_free(sp);
 }
 

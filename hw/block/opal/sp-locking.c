@@ -17,8 +17,10 @@
 #include "uid.h"
 
 /*
- * K_AES_256 Mode (Core 5.7.2, symmetric_mode_media): 23, media encryption
- * [verify].
+ * K_AES_256 Mode is VU (Opal SSC 2.02, 4.3.5.5, Table 48); its type is
+ * symmetric_mode_media (Core 2.01, 5.1.3.73, Table 136), where 23 is "Media
+ * Encryption" and 7 "XTS".  We report 23: the media cipher is the crypto
+ * layer's business, and no client reads this column to pick one.
  */
 #define K_AES_MODE_MEDIA_ENCRYPTION     23
 
@@ -115,41 +117,50 @@ typedef struct AceFamily {
     uint64_t first;
     const char *name_fmt;       /* %s: "GlobalRange", "Range1", "User1", ... */
     uint32_t columns;
+    bool member_too;            /* "Admins OR <member>", else "Admins" */
 } AceFamily;
 
 /* Opal 4.3.1.7: granted to Admins in the factory. */
 static const AceFamily range_families[] = {
-    { OPAL_UID_ACE_K_AES_256_RANGE_GENKEY(0), "ACE_K_AES_256_%s_GenKey", 0 },
+    { OPAL_UID_ACE_K_AES_256_RANGE_GENKEY(0), "ACE_K_AES_256_%s_GenKey", 0,
+      false },
     { OPAL_UID_ACE_LOCKING_RANGE_GET_RANGESTARTTOACTIVEKEY(0),
-      "ACE_Locking_%s_Get_RangeStartToActiveKey", RANGE_START_TO_ACTIVE_KEY },
+      "ACE_Locking_%s_Get_RangeStartToActiveKey", RANGE_START_TO_ACTIVE_KEY,
+      false },
     { OPAL_UID_ACE_LOCKING_RANGE_SET_RDLOCKED(0), "ACE_Locking_%s_Set_RdLocked",
-      OPAL_COLS(OPAL_COL_LOCKING_READ_LOCKED) },
+      OPAL_COLS(OPAL_COL_LOCKING_READ_LOCKED), false },
     { OPAL_UID_ACE_LOCKING_RANGE_SET_WRLOCKED(0), "ACE_Locking_%s_Set_WrLocked",
-      OPAL_COLS(OPAL_COL_LOCKING_WRITE_LOCKED) },
-};
-
-/* Opal 4.3.1.7: granted to "Admins OR User{n}" in the factory. */
-static const AceFamily user_families[] = {
-    /* [verify] some firmware grants Admins only. */
-    { OPAL_UID_ACE_USER_SET_COMMONNAME(0), "ACE_%s_Set_CommonName",
-      OPAL_COLS(OPAL_COL_COMMON_NAME) },
-    { OPAL_UID_ACE_C_PIN_USER_SET_PIN(0), "ACE_C_PIN_%s_Set_PIN",
-      OPAL_COLS(OPAL_COL_C_PIN_PIN) },
+      OPAL_COLS(OPAL_COL_LOCKING_WRITE_LOCKED), false },
 };
 
 /*
- * Member @n of every family: Admins, or Admins OR @also; Admins may change it.
+ * Opal SSC 2.02, 4.3.1.7, Table 39: ACE_User{n}_Set_CommonName is "Admins"
+ * (a User may not rename itself until an Admin personalizes the ACE, which
+ * Table 38 lets ACE_ACE_Set_BooleanExpression do); ACE_C_PIN_User{n}_Set_PIN
+ * is "Admins OR User{n}" (*ACE1), so a User may change its own PIN.
+ */
+static const AceFamily user_families[] = {
+    { OPAL_UID_ACE_USER_SET_COMMONNAME(0), "ACE_%s_Set_CommonName",
+      OPAL_COLS(OPAL_COL_COMMON_NAME), false },
+    { OPAL_UID_ACE_C_PIN_USER_SET_PIN(0), "ACE_C_PIN_%s_Set_PIN",
+      OPAL_COLS(OPAL_COL_C_PIN_PIN), true },
+};
+
+/*
+ * Member @n of every family: Admins, or Admins OR @member for the families
+ * that name it; Admins may change it.
  */
 static void add_ace_families(OpalSP *sp, const AceFamily *families,
                              size_t nr_families, unsigned n, const char *label,
-                             uint64_t also)
+                             uint64_t member)
 {
     for (size_t i = 0; i < nr_families; i++) {
         g_autofree char *name = g_strdup_printf(families[i].name_fmt, label);
         const OpalAceDef ace = {
             families[i].first + n,
             name,
-            { OPAL_UID_AUTH_ADMINS, also },
+            { OPAL_UID_AUTH_ADMINS,
+              families[i].member_too ? member : OPAL_UID_NULL },
             families[i].columns,
         };
 
@@ -270,7 +281,14 @@ static void add_authorities(OpalSP *sp, const OpalConfig *config)
 /* Opal 4.3.1.10, 4.3.5.1, 4.3.5.3 */
 static void add_locking_info(OpalSP *sp, const OpalConfig *config)
 {
-    static const uint64_t protect_mechanisms[] = { 1 };     /* VU [verify] */
+    /*
+     * ProtectMechanisms is VU (Opal SSC 2.02, 4.3.1.10, Table 42 and its
+     * note).  Its type, protect_types (Core 2.01, 5.1.3.64, Table 123), is a
+     * set whose empty value means "not hidden"; Core leaves the set values
+     * to another document.  We report { 1 }, a non-empty set, because the
+     * Key column is hidden: no ACE grants it and Get never returns it.
+     */
+    static const uint64_t protect_mechanisms[] = { 1 };
     OpalRow *row = opal_factory_row(sp, OPAL_UID_SECRETPROTECT_K_AES_256, NULL);
 
     opal_row_set_uid(row, OPAL_COL_SECRETPROTECT_TABLE,
