@@ -20,6 +20,7 @@
 #include "system/runstate.h"
 #include "crypto/secret_common.h"
 #include "qemu/error-report.h"
+#include "qemu/log.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
@@ -136,11 +137,95 @@ static IDECmdHandler *ide_opal_find_cmd(IDEDevice *dev, uint8_t cmd)
     }
 }
 
-/* The engine explains every refusal in words; they become trace events. */
-static void ide_opal_trace_engine(void *opaque, const char *message)
+/*
+ * The engine's account of what it does and refuses, one trace event each.
+ * It hands over numbers and string literals only: nothing is formatted
+ * unless the event is on.
+ */
+static void ide_opal_trace_session_start(void *opaque, uint32_t tsn,
+                                         uint32_t hsn, uint64_t sp, bool write,
+                                         uint64_t authority)
 {
-    trace_ide_opal_engine(opaque, message);
+    trace_ide_opal_tper_session_start(opaque, tsn, hsn, sp, write, authority);
 }
+
+static void ide_opal_trace_session_refused(void *opaque, uint32_t hsn,
+                                           uint64_t sp, uint64_t authority,
+                                           uint8_t status, const char *why)
+{
+    trace_ide_opal_tper_session_refused(opaque, hsn, sp, authority, status,
+                                        opal_status_name(status), why);
+}
+
+static void ide_opal_trace_session_end(void *opaque, uint32_t tsn,
+                                       uint32_t hsn, const char *why)
+{
+    trace_ide_opal_tper_session_end(opaque, tsn, hsn, why);
+}
+
+static void ide_opal_trace_authenticate(void *opaque, uint64_t sp,
+                                        uint64_t authority, bool proven,
+                                        const char *why)
+{
+    trace_ide_opal_tper_authenticate(opaque, sp, authority, proven, why);
+}
+
+static void ide_opal_trace_method(void *opaque, uint32_t tsn, uint64_t sp,
+                                  uint64_t object, uint64_t method,
+                                  const char *name, uint8_t status,
+                                  const char *why)
+{
+    trace_ide_opal_tper_method(opaque, tsn, sp, object, method, name, status,
+                               opal_status_name(status), why);
+}
+
+static void ide_opal_trace_if_refused(void *opaque, uint8_t protocol,
+                                      uint16_t comid, uint32_t len,
+                                      uint32_t pending, const char *why)
+{
+    trace_ide_opal_tper_if_refused(opaque, protocol, comid, len, pending, why);
+}
+
+static void ide_opal_trace_packet_dropped(void *opaque, uint32_t tsn,
+                                          uint32_t hsn, const char *why)
+{
+    /* Malformed, or for no session: the guest's TCG stack is at fault. */
+    qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: ComPacket for session "
+                  "%u/%u dropped: %s\n", tsn, hsn, why);
+    trace_ide_opal_tper_packet_dropped(opaque, tsn, hsn, why);
+}
+
+static void ide_opal_trace_transaction(void *opaque, uint32_t tsn,
+                                       const char *what, unsigned depth,
+                                       uint8_t status)
+{
+    trace_ide_opal_tper_transaction(opaque, tsn, what, depth, status,
+                                    opal_status_name(status));
+}
+
+static void ide_opal_trace_reset(void *opaque, int type, bool applied)
+{
+    trace_ide_opal_tper_reset(opaque, type, applied);
+}
+
+static void ide_opal_trace_tper_event(void *opaque, uint64_t uid,
+                                      const char *what)
+{
+    trace_ide_opal_tper_event(opaque, uid, what);
+}
+
+static const OpalTraceOps ide_opal_trace_ops = {
+    .session_start = ide_opal_trace_session_start,
+    .session_refused = ide_opal_trace_session_refused,
+    .session_end = ide_opal_trace_session_end,
+    .authenticate = ide_opal_trace_authenticate,
+    .method = ide_opal_trace_method,
+    .if_refused = ide_opal_trace_if_refused,
+    .packet_dropped = ide_opal_trace_packet_dropped,
+    .transaction = ide_opal_trace_transaction,
+    .reset = ide_opal_trace_reset,
+    .tper_event = ide_opal_trace_tper_event,
+};
 
 /* Session timeouts follow the guest's time: a paused VM's sessions wait. */
 static int64_t ide_opal_clock_ms(void *opaque)
@@ -262,7 +347,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .locking_pin_try_limit = d->pin_try_limit,
     };
     d->tper = opal_tper_new(&config);
-    opal_tper_set_trace(d->tper, ide_opal_trace_engine, d);
+    opal_tper_set_trace(d->tper, &ide_opal_trace_ops, d);
     opal_tper_set_clock(d->tper, ide_opal_clock_ms, d);
     if (runstate_check(RUN_STATE_INMIGRATE)) {
         /* The source still runs on the image: the TPer's state migrates. */

@@ -207,9 +207,9 @@ static int64_t clock_ms(void *opaque)
 }
 
 /*
- * Every message is a whole string (the device hands it to a trace event).
- * FUZZ_TPER_TRACE=1 prints them (the inputs', not the set-up's), to see
- * what an input does.
+ * Every string of a trace event is whole (the device hands it to a trace
+ * event).  FUZZ_TPER_TRACE=1 prints the events (the inputs', not the
+ * set-up's), to see what an input does.
  */
 static bool print_trace;
 /*
@@ -218,15 +218,118 @@ static bool print_trace;
  */
 static bool check_restore;
 
-static void trace(void *opaque, const char *message)
+static void trace_str(const char *s)
 {
-    /* volatile: reads the whole message, for ASan, even when not printed */
-    volatile size_t len = strlen(message);
+    /* volatile: reads the whole of @s, for ASan, even when not printed */
+    volatile size_t len = strlen(s);
+
+    (void)len;
+}
+
+static void G_GNUC_PRINTF(1, 2) trace_print(const char *fmt, ...)
+{
+    va_list ap;
 
     if (print_trace) {
-        fprintf(stderr, "fuzz-tper: %zu: %s\n", (size_t)len, message);
+        va_start(ap, fmt);
+        fputs("fuzz-tper: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
     }
 }
+
+static void trace_session_start(void *opaque, uint32_t tsn, uint32_t hsn,
+                                uint64_t sp, bool write, uint64_t authority)
+{
+    trace_print("session %u/%u started: SP %016" PRIx64 " write %d "
+                "authority %016" PRIx64, tsn, hsn, sp, write, authority);
+}
+
+static void trace_session_refused(void *opaque, uint32_t hsn, uint64_t sp,
+                                  uint64_t authority, uint8_t status,
+                                  const char *why)
+{
+    trace_str(why);
+    trace_print("StartSession %u refused: SP %016" PRIx64 " authority %016"
+                PRIx64 " %s: %s", hsn, sp, authority, opal_status_name(status),
+                why);
+}
+
+static void trace_session_end(void *opaque, uint32_t tsn, uint32_t hsn,
+                              const char *why)
+{
+    trace_str(why);
+    trace_print("session %u/%u ended: %s", tsn, hsn, why);
+}
+
+static void trace_authenticate(void *opaque, uint64_t sp, uint64_t authority,
+                               bool proven, const char *why)
+{
+    trace_str(why);
+    trace_print("authentication of %016" PRIx64 " in SP %016" PRIx64
+                ": proven %d %s", authority, sp, proven, why);
+}
+
+static void trace_method(void *opaque, uint32_t tsn, uint64_t sp,
+                         uint64_t object, uint64_t method, const char *name,
+                         uint8_t status, const char *why)
+{
+    trace_str(name);
+    trace_str(why);
+    trace_print("session %u SP %016" PRIx64 ": %s (%016" PRIx64 ") on %016"
+                PRIx64 ": %s %s", tsn, sp, name, method, object,
+                opal_status_name(status), why);
+}
+
+static void trace_if_refused(void *opaque, uint8_t protocol, uint16_t comid,
+                             uint32_t len, uint32_t pending, const char *why)
+{
+    trace_str(why);
+    trace_print("IF-SEND/RECV protocol 0x%02x ComID 0x%04x %u bytes "
+                "(%u pending) refused: %s", protocol, comid, len, pending,
+                why);
+}
+
+static void trace_packet_dropped(void *opaque, uint32_t tsn, uint32_t hsn,
+                                 const char *why)
+{
+    trace_str(why);
+    trace_print("packet of session %u/%u dropped: %s", tsn, hsn, why);
+}
+
+static void trace_transaction(void *opaque, uint32_t tsn, const char *what,
+                              unsigned depth, uint8_t status)
+{
+    trace_str(what);
+    trace_print("session %u: transaction %s (%u open): %s", tsn, what, depth,
+                opal_status_name(status));
+}
+
+static void trace_reset(void *opaque, int type, bool applied)
+{
+    trace_print("reset type %d, LockOnReset/DoneOnReset applied %d", type,
+                applied);
+}
+
+static void trace_tper_event(void *opaque, uint64_t uid, const char *what)
+{
+    trace_str(what);
+    trace_print("%016" PRIx64 ": %s", uid, what);
+}
+
+static const OpalTraceOps trace_ops = {
+    .session_start = trace_session_start,
+    .session_refused = trace_session_refused,
+    .session_end = trace_session_end,
+    .authenticate = trace_authenticate,
+    .method = trace_method,
+    .if_refused = trace_if_refused,
+    .packet_dropped = trace_packet_dropped,
+    .transaction = trace_transaction,
+    .reset = trace_reset,
+    .tper_event = trace_tper_event,
+};
 
 /*
  * The media map covers the whole medium with contiguous extents of known
@@ -354,7 +457,7 @@ static OpalTPer *new_tper(void)
 {
     OpalTPer *tper = opal_tper_new(&config);
 
-    opal_tper_set_trace(tper, trace, NULL);
+    opal_tper_set_trace(tper, &trace_ops, NULL);
     opal_tper_set_clock(tper, clock_ms, NULL);
     opal_tper_set_change_listener(tper, changed, tper);
     opal_tper_set_byte_listener(tper, byte_written, NULL);

@@ -152,7 +152,7 @@ run() {
     timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 1024 -nographic -no-reboot -no-shutdown \
         -nic none -kernel "$kdir/vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 quiet $append" \
-        -qmp "unix:$qmp_sock,server=on,wait=off" -D "$trace" -trace ide_opal_engine \
+        -qmp "unix:$qmp_sock,server=on,wait=off" -D "$trace" -trace 'ide_opal_tper_*' \
         -drive if=none,id=d0,file="$img",format=raw -M q35 -device ahci,id=ahci \
         -device ide-opal-hd,drive=d0,bus=ahci.0,serial=OPALCRYPT1,id=opal0 \
         </dev/null >"$log" 2>&1 || rc=$?

@@ -91,7 +91,7 @@ grep -a -m1 'ide_opal_state_loaded' "$rtrace" | sed 's/^[0-9@.:]* *//; s/^/     
 say "read Range1 after the restart (locked again):" "$(step "$rlog" restart-read-range1)"
 say "unlock with a wrong password:" "$(step "$rlog" restart-unlock-wrong-pw)"
 echo "    the drive explains:"
-grep -a 'ide_opal_engine' "$rtrace" | grep -a -m2 -E 'wrong password|refused' |
+grep -a 'ide_opal_tper_' "$rtrace" | grep -a -m2 -E 'wrong password|refused' |
     sed 's/^[0-9@.:]* *//; s/^/      /' || true
 say "unlock with Admin1's password:" "$(step "$rlog" restart-unlock)"
 say "read Range1: the data written before the restart" "$(step "$rlog" restart-read-range1-unlocked)"

@@ -9,7 +9,7 @@
 #   through its whole Opal life with the guest kernel's sed-opal ioctls (opal-probe lifecycle)
 #   and every step's outcome is asserted (check_lifecycle below). The drive gets
 #   serial=OPALGUEST1, so its PSID is PSIDOPALGUEST1, and QEMU runs with
-#   -trace ide_opal_engine: the engine's explanation of every refused call. The trace goes
+#   -trace 'ide_opal_tper_*': the engine's account of every session and call. The trace goes
 #   to QEMU's stderr, i.e. into the console log in order with the guest's OPAL-LIFE lines,
 #   so each step's explanations are the trace lines just before its line; they are also
 #   copied to WORKDIR/trace-SERIES-DEVICE-CONTROLLER-lifecycle.txt.
@@ -54,7 +54,7 @@ lifecycle)
     append="$append opal_life=1 opal_psid=$psid"
     # QEMU's "log" trace backend writes to stderr unless -D names a file; stderr keeps the
     # lines in order with the serial console (both go to the console log).
-    extra=(-trace ide_opal_engine)
+    extra=(-trace 'ide_opal_tper_*')
     ;;
 media)
     # Two boots: the guest reboots once (a hardware reset for the drive), so no -no-reboot;
@@ -129,7 +129,7 @@ if [ "$media" = 1 ]; then
     timeout "$timeout_s" "$qemu" -accel tcg -smp 1 -m 512 -nographic -no-reboot -nic none \
         -kernel "$kernel" -initrd "$initrd" -append "$append opal_restart=1" \
         -D "${trace%.txt}-restart.txt" -trace 'ide_opal_state_loaded' \
-        -trace 'ide_opal_engine' -trace 'ide_opal_media_refused' \
+        -trace 'ide_opal_tper_*' -trace 'ide_opal_media_refused' \
         -drive if=none,id=d0,file="$img",format=raw "${attach[@]}" </dev/null \
         >"$restart_log" 2>&1 || restart_rc=$?
     echo "run: restart on the same image: QEMU exited $restart_rc, log $restart_log"
@@ -328,7 +328,7 @@ check_lifecycle() {
     local buf="" line name
     while IFS= read -r line; do
         line=${line%$'\r'}
-        if [[ "$line" == *ide_opal_engine* ]]; then
+        if [[ "$line" == *ide_opal_tper_* ]]; then
             buf+="      ${line}"$'\n'
         elif [[ "$line" =~ ^OPAL-LIFE\ step=([^ ]+) ]]; then
             name=${BASH_REMATCH[1]}
@@ -336,8 +336,8 @@ check_lifecycle() {
             step_trace[$name]=$buf
             buf=""
         fi
-    done < <(grep -a -E 'ide_opal_engine|^OPAL-LIFE ' "$log")
-    grep -a 'ide_opal_engine' "$log" | tr -d '\r' >"$trace" || true
+    done < <(grep -a -E 'ide_opal_tper_|^OPAL-LIFE ' "$log")
+    grep -a 'ide_opal_tper_' "$log" | tr -d '\r' >"$trace" || true
 
     if ! grep -aq '^OPAL-LIFE end' "$log"; then
         fail "lifecycle did not finish (no 'OPAL-LIFE end')"
@@ -403,8 +403,8 @@ check_lifecycle() {
             if [ "$want" = fail ]; then
                 # The engine's reason, without the routine session lines.
                 why=$(printf '%s' "${step_trace[$name]}" | sed 's/^ *//; s/^[0-9]*@[0-9.]*://' |
-                    grep -v -E 'started:|closed by the host|ended by the TPer|: SUCCESS$' |
-                    sed 's/^ide_opal_engine ide-opal-hd 0x[0-9a-f]*: //' | paste -sd';' || true)
+                    grep -v -E 'started:|ended: closed by the host|ended: the TPer ended it|SUCCESS: $|proven 1: $|_reset ' |
+                    sed 's/^ide_opal_tper_[a-z_]* ide-opal-hd 0x[0-9a-f]*: //' | paste -sd';' || true)
                 pass "lifecycle $name refused: $(describe_rc "$rc" "$errno")${detail:+ $detail}${why:+ -- engine: $why}"
             else
                 pass "lifecycle $name${detail:+ $detail}"

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -443,16 +444,103 @@ uint64_t host_activate_with(OpalTPer *tper, uint64_t object,
     return status;
 }
 
-static void collect_trace(void *opaque, const char *message)
+static void record(void *opaque, HostTraceEvent e)
 {
-    g_ptr_array_add(opaque, g_strdup(message));
+    /* Every string is the engine's, never NULL. */
+    assert_non_null(e.why);
+    g_array_append_val(opaque, e);
 }
 
-GPtrArray *host_trace_start(OpalTPer *tper)
+static void trace_session_start(void *opaque, uint32_t tsn, uint32_t hsn,
+                                uint64_t sp, bool write, uint64_t authority)
 {
-    GPtrArray *trace = g_ptr_array_new_with_free_func(g_free);
+    record(opaque, (HostTraceEvent) { .kind = "session_start", .tsn = tsn,
+                                      .sp = sp, .uid = authority, .why = "" });
+}
 
-    opal_tper_set_trace(tper, collect_trace, trace);
+static void trace_session_refused(void *opaque, uint32_t hsn, uint64_t sp,
+                                  uint64_t authority, uint8_t status,
+                                  const char *why)
+{
+    record(opaque, (HostTraceEvent) { .kind = "session_refused", .sp = sp,
+                                      .uid = authority, .status = status,
+                                      .why = why });
+}
+
+static void trace_session_end(void *opaque, uint32_t tsn, uint32_t hsn,
+                              const char *why)
+{
+    record(opaque, (HostTraceEvent) { .kind = "session_end", .tsn = tsn,
+                                      .why = why });
+}
+
+static void trace_authenticate(void *opaque, uint64_t sp, uint64_t authority,
+                               bool proven, const char *why)
+{
+    record(opaque, (HostTraceEvent) { .kind = "authenticate", .sp = sp,
+                                      .uid = authority, .proven = proven,
+                                      .why = why });
+}
+
+static void trace_method(void *opaque, uint32_t tsn, uint64_t sp,
+                         uint64_t object, uint64_t method, const char *name,
+                         uint8_t status, const char *why)
+{
+    assert_non_null(name);
+    record(opaque, (HostTraceEvent) { .kind = "method", .tsn = tsn, .sp = sp,
+                                      .uid = object, .method = method,
+                                      .status = status, .why = why });
+}
+
+static void trace_if_refused(void *opaque, uint8_t protocol, uint16_t comid,
+                             uint32_t len, uint32_t pending, const char *why)
+{
+    record(opaque, (HostTraceEvent) { .kind = "if_refused", .why = why });
+}
+
+static void trace_packet_dropped(void *opaque, uint32_t tsn, uint32_t hsn,
+                                 const char *why)
+{
+    record(opaque, (HostTraceEvent) { .kind = "packet_dropped", .tsn = tsn,
+                                      .why = why });
+}
+
+static void trace_transaction(void *opaque, uint32_t tsn, const char *what,
+                              unsigned depth, uint8_t status)
+{
+    record(opaque, (HostTraceEvent) { .kind = "transaction", .tsn = tsn,
+                                      .status = status, .why = what });
+}
+
+static void trace_reset(void *opaque, int type, bool applied)
+{
+    record(opaque, (HostTraceEvent) { .kind = "reset", .why = "" });
+}
+
+static void trace_tper_event(void *opaque, uint64_t uid, const char *what)
+{
+    record(opaque, (HostTraceEvent) { .kind = "tper_event", .uid = uid,
+                                      .why = what });
+}
+
+static const OpalTraceOps host_trace_ops = {
+    .session_start = trace_session_start,
+    .session_refused = trace_session_refused,
+    .session_end = trace_session_end,
+    .authenticate = trace_authenticate,
+    .method = trace_method,
+    .if_refused = trace_if_refused,
+    .packet_dropped = trace_packet_dropped,
+    .transaction = trace_transaction,
+    .reset = trace_reset,
+    .tper_event = trace_tper_event,
+};
+
+GArray *host_trace_start(OpalTPer *tper)
+{
+    GArray *trace = g_array_new(false, true, sizeof(HostTraceEvent));
+
+    opal_tper_set_trace(tper, &host_trace_ops, trace);
     return trace;
 }
 
@@ -461,41 +549,48 @@ void host_trace_stop(OpalTPer *tper)
     opal_tper_set_trace(tper, NULL, NULL);
 }
 
-bool host_traced(const GPtrArray *trace, const char *text)
+static void print_trace(const GArray *trace)
 {
     for (guint i = 0; i < trace->len; i++) {
-        if (strstr(g_ptr_array_index(trace, i), text)) {
-            return true;
-        }
+        const HostTraceEvent *e = &g_array_index(trace, HostTraceEvent, i);
+
+        print_message("trace: %s tsn %u sp %016" PRIx64 " uid %016" PRIx64
+                      " method %016" PRIx64 " status %s: %s\n", e->kind,
+                      e->tsn, e->sp, e->uid, e->method,
+                      opal_status_name(e->status), e->why);
     }
-    return false;
 }
 
-/* The dispatcher's line that names the status and nothing more. */
-static bool bare_status_line(const char *line, uint64_t status)
+const HostTraceEvent *host_traced(const GArray *trace, const char *kind,
+                                  const char *why)
 {
-    g_autofree char *tail = g_strdup_printf(": %s", opal_status_name(status));
+    for (guint i = 0; i < trace->len; i++) {
+        const HostTraceEvent *e = &g_array_index(trace, HostTraceEvent, i);
 
-    return g_str_has_prefix(line, "session ") && g_str_has_suffix(line, tail);
+        if (!strcmp(e->kind, kind) && strstr(e->why, why)) {
+            return e;
+        }
+    }
+    print_trace(trace);
+    return NULL;
 }
 
 void host_assert_refusal_explained(OpalTPer *tper, uint32_t tsn, GByteArray *b,
                                    uint64_t status)
 {
-    g_autoptr(GPtrArray) trace = host_trace_start(tper);
-    bool explained = false;
+    g_autoptr(GArray) trace = host_trace_start(tper);
+    const HostTraceEvent *e;
 
     assert_int_equal(host_call(tper, tsn, b, NULL), status);
     host_trace_stop(tper);
-    for (guint i = 0; i < trace->len; i++) {
-        explained |= !bare_status_line(g_ptr_array_index(trace, i), status);
+    e = host_traced(trace, "method", "");
+    assert_non_null(e);
+    if (!e->why[0]) {
+        print_trace(trace);
     }
-    if (!explained) {
-        for (guint i = 0; i < trace->len; i++) {
-            print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
-        }
-    }
-    assert_true(explained);
+    assert_int_equal(e->tsn, tsn);
+    assert_int_equal(e->status, status);
+    assert_true(e->why[0]);
 }
 
 long host_find_feature(const uint8_t *buf, uint16_t code)

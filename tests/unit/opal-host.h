@@ -112,16 +112,32 @@ uint64_t host_activate_with(OpalTPer *tper, uint64_t object,
                             const GByteArray *params);
 /* ---- the engine trace ---- */
 
-/* Starts collecting @tper's trace lines (g_free()d strings) in a new array. */
-GPtrArray *host_trace_start(OpalTPer *tper);
+/* One event of the engine trace, with what the tests look at. */
+typedef struct HostTraceEvent {
+    const char *kind;       /* its OpalTraceOps member: "method", ... */
+    uint32_t tsn;
+    uint64_t sp;
+    uint64_t uid;           /* the object, or the authority */
+    uint64_t method;
+    uint8_t status;
+    bool proven;            /* authenticate */
+    const char *why;        /* the engine's string literal, "" if none */
+} HostTraceEvent;
+
+/* Starts collecting @tper's trace events in a new GArray of HostTraceEvent. */
+GArray *host_trace_start(OpalTPer *tper);
 /* Stops collecting; the array stays the caller's. */
 void host_trace_stop(OpalTPer *tper);
-/* Whether a line of @trace contains @text. */
-bool host_traced(const GPtrArray *trace, const char *text);
+/*
+ * The first event of @kind in @trace whose reason contains @why, or NULL.
+ * Prints the trace if there is none.
+ */
+const HostTraceEvent *host_traced(const GArray *trace, const char *kind,
+                                  const char *why);
 /*
  * Sends the call in @b in session @tsn, asserts that it fails with @status
- * and that the trace says why: a line beyond the bare "session N (who):
- * Method on Object: STATUS" one.  Prints the trace if not.
+ * and that the trace says why: its method event has a reason.  Prints the
+ * trace if not.
  */
 void host_assert_refusal_explained(OpalTPer *tper, uint32_t tsn, GByteArray *b,
                                    uint64_t status);

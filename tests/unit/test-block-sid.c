@@ -30,24 +30,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void collect_trace(void *opaque, const char *message)
-{
-    g_ptr_array_add(opaque, g_strdup(message));
-}
-
-static bool traced(GPtrArray *trace, const char *text)
-{
-    for (guint i = 0; i < trace->len; i++) {
-        if (strstr(g_ptr_array_index(trace, i), text)) {
-            return true;
-        }
-    }
-    for (guint i = 0; i < trace->len; i++) {
-        print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
-    }
-    return false;
-}
-
 /*
  * The Block SID command as a host's firmware sends it over ATA: one 512-byte
  * block.
@@ -182,23 +164,38 @@ static void test_value_state(void **state)
 static void test_sid_refused(void **state)
 {
     OpalTPer *tper = *state;
-    g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) trace = NULL;
+    const HostTraceEvent *e;
     uint64_t result = 1;
     uint32_t tsn;
 
     host_take_ownership(tper);
     block_sid(tper, false);
-    opal_tper_set_trace(tper, collect_trace, trace);
+    trace = host_trace_start(tper);
     assert_int_equal(host_admin_session(tper, OPAL_UID_AUTH_SID, HOST_SID_PIN,
                                         &tsn),
                      OPAL_ST_NOT_AUTHORIZED);
-    assert_true(traced(trace, "authority SID: authentication blocked by Block "
-                              "SID until the next power cycle"));
+    /* The authentication says why, and the refused session repeats it. */
+    e = host_traced(trace, "authenticate", "blocked by Block SID until the "
+                    "next power cycle");
+    assert_non_null(e);
+    assert_int_equal(e->sp, OPAL_UID_ADMINSP);
+    assert_int_equal(e->uid, OPAL_UID_AUTH_SID);
+    assert_false(e->proven);
+    e = host_traced(trace, "session_refused", "blocked by Block SID");
+    assert_non_null(e);
+    assert_int_equal(e->uid, OPAL_UID_AUTH_SID);
+    assert_int_equal(e->status, OPAL_ST_NOT_AUTHORIZED);
+    g_array_set_size(trace, 0);
     assert_int_equal(host_admin_session(tper, 0, NULL, &tsn), 0);
     assert_int_equal(host_authenticate(tper, tsn, OPAL_UID_AUTH_SID,
                                        HOST_SID_PIN, &result),
                      0);
     assert_int_equal(result, 0);
+    e = host_traced(trace, "authenticate", "blocked by Block SID");
+    assert_non_null(e);
+    assert_false(e->proven);
+    host_trace_stop(tper);
     host_end_session(tper, tsn);
     assert_int_equal(sid_tries(tper), 0);
     /* A wrong PIN is not tried either. */

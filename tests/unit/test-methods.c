@@ -298,49 +298,50 @@ static void test_change_listener(void **state)
     assert_int_equal(seen, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
 }
 
-static void collect_trace(void *opaque, const char *message)
-{
-    g_ptr_array_add(opaque, g_strdup(message));
-}
-
 /*
- * A refusal is explained in words: the method, the object, the ACEs and whom
- * they want.
+ * A refusal is explained: the session (whose start names its authority), the
+ * SP, the object, the method, the status and the reason - an ACL none of
+ * whose ACEs the session's authorities satisfy, or no ACL at all.
  */
 static void test_refusal_explained(void **state)
 {
     OpalTPer *tper = *state;
-    g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(g_free);
-    bool found = false, named = false;
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    g_autoptr(GArray) trace = NULL;
+    const HostTraceEvent *e;
     uint32_t tsn;
 
     host_take_ownership(tper);
     host_activate(tper);
-    opal_tper_set_trace(tper, collect_trace, trace);
+    trace = host_trace_start(tper);
     assert_int_equal(host_locking_session(tper, 0, NULL, &tsn), 0);
+    e = host_traced(trace, "session_start", "");
+    assert_non_null(e);
+    assert_int_equal(e->tsn, tsn);
+    assert_int_equal(e->sp, OPAL_UID_LOCKINGSP);
+    assert_int_equal(e->uid, OPAL_UID_AUTH_ANYBODY);
     assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_LOCKING_RANGE(1),
                                    OPAL_COL_LOCKING_READ_LOCKED, 1),
                      OPAL_ST_NOT_AUTHORIZED);
-    /* MBRControl's only row has no Name: the trace names it by its table. */
-    assert_int_equal(host_set_uint(tper, tsn, OPAL_UID_MBRCONTROL_OBJ,
-                                   OPAL_COL_MBRCONTROL_DONE, 1),
+    e = host_traced(trace, "method", "the session's authorities satisfy no "
+                    "ACE of the ACL");
+    assert_non_null(e);
+    assert_int_equal(e->tsn, tsn);
+    assert_int_equal(e->sp, OPAL_UID_LOCKINGSP);
+    assert_int_equal(e->uid, OPAL_UID_LOCKING_RANGE(1));
+    assert_int_equal(e->method, OPAL_UID_M_SET);
+    assert_int_equal(e->status, OPAL_ST_NOT_AUTHORIZED);
+    g_array_set_size(trace, 0);
+    /* No method but Get and Set has an ACL on MBRControl. */
+    host_call_begin(b, OPAL_UID_MBRCONTROL_OBJ, OPAL_UID_M_ERASE);
+    host_call_end(b);
+    assert_int_equal(host_call(tper, tsn, b, NULL),
                      OPAL_ST_NOT_AUTHORIZED);
-    for (guint i = 0; i < trace->len; i++) {
-        const char *msg = g_ptr_array_index(trace, i);
-
-        named |= strstr(msg, "(Anybody): Set on MBRControl refused") != NULL;
-        found |= g_str_has_prefix(msg, "session ") &&
-                 strstr(msg, "(Anybody): Set on Locking_Range1 refused: "
-                             "session authorities {Anybody} satisfy none of") &&
-                 strstr(msg, "ACE_Locking_Range1_Set_RdLocked = Admins");
-    }
-    if (!found || !named) {
-        for (guint i = 0; i < trace->len; i++) {
-            print_message("trace: %s\n", (char *)g_ptr_array_index(trace, i));
-        }
-    }
-    assert_true(found);
-    assert_true(named);
+    e = host_traced(trace, "method", "no ACL for this method on the object");
+    assert_non_null(e);
+    assert_int_equal(e->uid, OPAL_UID_MBRCONTROL_OBJ);
+    assert_int_equal(e->method, OPAL_UID_M_ERASE);
+    host_trace_stop(tper);
 }
 
 /*
@@ -352,7 +353,8 @@ static void test_every_refusal_explained(void **state)
 {
     OpalTPer *tper = *state;
     g_autoptr(GByteArray) b = g_byte_array_new();
-    g_autoptr(GPtrArray) trace = NULL;
+    g_autoptr(GArray) trace = NULL;
+    const HostTraceEvent *e;
     uint32_t tsn;
 
     host_take_ownership(tper);
@@ -467,15 +469,18 @@ static void test_every_refusal_explained(void **state)
     host_call_end(b);
     host_assert_refusal_explained(tper, tsn, b, OPAL_ST_NOT_AUTHORIZED);
 
-    /* The reason shares the status line when the method gives it. */
+    /* The method's own reason, with its status. */
     trace = host_trace_start(tper);
     host_call_begin(b, OPAL_UID_THISSP, OPAL_UID_M_RANDOM);
     opal_token_put_uint(b, 33);
     host_call_end(b);
     assert_int_equal(host_call(tper, tsn, b, NULL), OPAL_ST_INVALID_PARAMETER);
     host_trace_stop(tper);
-    assert_true(host_traced(trace, "Random on ThisSP: INVALID_PARAMETER: "
-                            "Count 33 is above 32"));
+    e = host_traced(trace, "method", "Count is above 32");
+    assert_non_null(e);
+    assert_int_equal(e->uid, OPAL_UID_THISSP);
+    assert_int_equal(e->method, OPAL_UID_M_RANDOM);
+    assert_int_equal(e->status, OPAL_ST_INVALID_PARAMETER);
     host_end_session(tper, tsn);
 }
 

@@ -147,7 +147,8 @@ bool opal_tper_reset_enabled(const OpalTPer *tper)
  */
 OpalIfStatus opal_tper_reset_send(OpalTPer *tper)
 {
-    opal_trace(tper, "TPER_RESET: a Programmatic reset of the TPer");
+    opal_trace(tper, tper_event, 0,
+               "TPER_RESET: a Programmatic reset of the TPer");
     opal_tper_reset(tper, OPAL_RESET_PROGRAMMATIC);
     return OPAL_IF_OK;
 }
@@ -167,10 +168,12 @@ OpalIfStatus opal_block_sid_send(OpalTPer *tper, const uint8_t *buf, size_t len)
      */
     tper->sid_block_clear_events = buf[0] & OPAL_BLOCK_SID_CLEAR_HW_RESET;
     tper->sid_blocked = true;
-    opal_trace(tper,
+    opal_trace(tper, tper_event, OPAL_UID_AUTH_SID,
+               tper->sid_block_clear_events ?
                "Block SID: authentication as SID blocked until the next power "
-               "cycle%s",
-               tper->sid_block_clear_events ? " or hardware reset" : "");
+               "cycle or hardware reset" :
+               "Block SID: authentication as SID blocked until the next power "
+               "cycle");
     return OPAL_IF_OK;
 }
 
@@ -185,13 +188,14 @@ void opal_block_sid_reset(OpalTPer *tper, OpalReset type)
 
     if (type == OPAL_RESET_POWER_CYCLE) {
         if (tper->sid_blocked) {
-            opal_trace(tper, "Block SID: the power cycle ends the SID "
-                             "Authentication Blocked State");
+            opal_trace(tper, tper_event, OPAL_UID_AUTH_SID,
+                       "Block SID: the power cycle ends the SID "
+                       "Authentication Blocked State");
         }
         tper->sid_blocked = false;
         tper->sid_block_clear_events = 0;
     } else if (type == OPAL_RESET_HARDWARE && hw && tper->sid_blocked) {
-        opal_trace(tper,
+        opal_trace(tper, tper_event, OPAL_UID_AUTH_SID,
                    "Block SID: the hardware reset ends the SID Authentication "
                    "Blocked State (Clear Events: Hardware Reset)");
         tper->sid_blocked = false;

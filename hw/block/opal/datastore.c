@@ -102,7 +102,7 @@ OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list,
     }
     if (list->count < 2 ||
         !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
-        opal_trace(tper, "DataStoreTableSizes is not a list");
+        opal_explain(tper, "DataStoreTableSizes is not a list");
         return OPAL_ST_INVALID_PARAMETER;
     }
     count = list->count - 2;
@@ -111,19 +111,14 @@ OpalStatus opal_datastore_parse(OpalTPer *tper, const OpalValue *list,
         const OpalValue element = { &list->tokens[i + 1], 1 };
 
         if (!opal_value_uint(&element, &all[i])) {
-            opal_trace(tper,
-                       "DataStoreTableSizes: element %zu is not a uinteger",
-                       i + 1);
+            opal_explain(tper, "DataStoreTableSizes holds a value that is not "
+                         "a uinteger");
             return OPAL_ST_INVALID_PARAMETER;
         }
     }
     status = opal_datastore_check(&tper->config, all, count, &why);
     if (status != OPAL_ST_SUCCESS) {
-        opal_trace(tper,
-                   "DataStoreTableSizes refused: %s (at most %u tables, %u "
-                   "bytes in all, additional ones in multiples of %u)",
-                   why, OPAL_DATASTORE_MAX_TABLES, tper->config.datastore_size,
-                   OPAL_DATASTORE_ALIGNMENT);
+        opal_explain(tper, why);
         return status;
     }
     memcpy(sizes, all, count * sizeof(*sizes));

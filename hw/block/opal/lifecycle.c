@@ -192,13 +192,13 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
         tries = reset_tries(tper->admin_sp) + reset_tries(tper->locking_sp);
     }
     if (tries) {
-        opal_trace(tper, "power cycle: Tries back to 0 for %u C_PIN row%s, "
-                   "ending any lock-out", tries, tries == 1 ? "" : "s");
+        opal_trace(tper, tper_event, 0,
+                   "power cycle: Tries back to 0, ending any lock-out");
         changes = OPAL_CHANGE_PERSISTENT;
     }
     if (!opal_locking_sp_active(tper)) {
         /* Manufactured-Inactive: nothing is locked or shadowed. */
-        opal_trace(tper, "reset (type %d): sessions ended", type);
+        opal_trace(tper, reset, type, false);
         if (type == OPAL_RESET_POWER_CYCLE) {
             opal_changed(tper, changes);
             opal_secrets_power_on(tper);
@@ -219,9 +219,7 @@ void opal_tper_reset(OpalTPer *tper, OpalReset type)
         opal_row_set_uint(mbr, OPAL_COL_MBRCONTROL_DONE, 0);
         changes = OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA;
     }
-    opal_trace(tper, "reset (type %d): sessions ended%s", type,
-               changes & OPAL_CHANGE_MEDIA ?
-               ", LockOnReset/DoneOnReset applied" : "");
+    opal_trace(tper, reset, type, changes & OPAL_CHANGE_MEDIA);
     if (type == OPAL_RESET_POWER_CYCLE) {
         /*
          * The state, wrapped copies included, is saved before memory is lost.
@@ -299,13 +297,10 @@ OpalStatus opal_method_activate(MethodContext *m)
     opal_sum_apply(&m->tper->config, m->tper->locking_sp, sum_objects,
                    admins_own_range);
     opal_datastore_apply(m->tper->locking_sp, ds_sizes, nr_ds);
-    opal_trace(m->tper,
-               "LockingSP activated: Admin1 has SID's PIN%s, %zu DataStore "
-               "table%s",
-               sum_objects ?
-                   ", Single User Mode for the selected Locking objects" :
-                   "",
-               nr_ds, nr_ds == 1 ? "" : "s");
+    opal_explain(m->tper, sum_objects ?
+                 "LockingSP activated, Admin1 has SID's PIN, Single User Mode "
+                 "for the selected Locking objects" :
+                 "LockingSP activated, Admin1 has SID's PIN");
     return OPAL_ST_SUCCESS;
 }
 
@@ -354,8 +349,7 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     if (pin_v && (!opal_value_bytes(pin_v, &pin, &pin_len) ||
                   pin_len > pin_column->max)) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Admin1PIN is not "
-                           "bytes of at most %" G_GUINT64_FORMAT,
-                           pin_column->max);
+                           "bytes that fit C_PIN's PIN column");
     }
     status = opal_sum_parse(tper, m->call, &sum_objects, &admins_own_range);
     if (status == OPAL_ST_SUCCESS) {
@@ -400,11 +394,11 @@ OpalStatus opal_method_reactivate(MethodContext *m)
     opal_datastore_apply(tper->locking_sp, ds_sizes, nr_ds);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(tper,
-               "LockingSP reactivated: all its data erased, %s Single User "
-               "Mode, Admin1 %s",
-               sum_objects ? "new ranges in" : "no range in",
-               pin_v ? "has the given PIN" : "keeps its PIN");
+    opal_explain(tper, sum_objects ?
+                 "LockingSP reactivated, all its data erased, new ranges in "
+                 "Single User Mode" :
+                 "LockingSP reactivated, all its data erased, no range in "
+                 "Single User Mode");
     return OPAL_ST_SUCCESS;
 }
 
@@ -437,8 +431,8 @@ OpalStatus opal_method_erase(MethodContext *m)
     }
     n = opal_range_number(range);
     if (n >= 64 || !(m->sp->sum_objects & (1ULL << n))) {
-        return opal_refuse(m, OPAL_ST_NOT_AUTHORIZED, "Locking object %u is "
-                           "not single-user", n);
+        return opal_refuse(m, OPAL_ST_NOT_AUTHORIZED, "the Locking object is "
+                           "not single-user");
     }
     new_media_key(key);
     opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, false);
@@ -454,10 +448,8 @@ OpalStatus opal_method_erase(MethodContext *m)
         opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, 0);
     }
     opal_secrets_forget_kek(m->tper, OPAL_SUM_OWNER(n));
-    opal_trace(m->tper,
-               "Erase: Locking object %u has a new key, no locks, and User%u "
-               "the empty PIN",
-               n, n + 1);
+    opal_explain(m->tper, "the range has a new key, no locks, and its User "
+                 "the empty PIN");
     return OPAL_ST_SUCCESS;
 }
 
@@ -500,8 +492,9 @@ static bool revert_tper(OpalTPer *tper)
 
 static const char *reverted_how(bool erased)
 {
-    return erased ? "all data erased" :
-           "the LockingSP was Manufactured-Inactive: it and the data are kept";
+    return erased ? "TPer reverted to its factory state, all data erased" :
+           "TPer reverted to its factory state, the LockingSP was "
+           "Manufactured-Inactive: it and the data are kept";
 }
 
 void opal_tper_psid_revert(OpalTPer *tper)
@@ -510,8 +503,8 @@ void opal_tper_psid_revert(OpalTPer *tper)
 
     opal_session_abort_all(tper);
     erased = revert_tper(tper);
-    opal_trace(tper, "PSID revert from the host side: the TPer is in its "
-               "factory state, %s", reverted_how(erased));
+    /* From the host side: no method, no session to carry it. */
+    opal_trace(tper, tper_event, OPAL_UID_ADMINSP, reverted_how(erased));
     opal_changed(tper, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
 }
 
@@ -527,10 +520,10 @@ OpalStatus opal_method_revert(MethodContext *m)
         /* Manufactured-Inactive: no effect, no data removed (5.1.2.2). */
         if (opal_locking_sp_active(m->tper)) {
             revert_locking_sp(m->tper, NULL, NULL, 0);
-            opal_trace(m->tper, "LockingSP reverted: its data is erased");
+            opal_explain(m->tper, "LockingSP reverted: its data is erased");
         } else {
-            opal_trace(m->tper, "Revert of the Manufactured-Inactive "
-                       "LockingSP: no effect, its data is kept");
+            opal_explain(m->tper, "Revert of the Manufactured-Inactive "
+                         "LockingSP: no effect, its data is kept");
         }
         return OPAL_ST_SUCCESS;
     }
@@ -545,8 +538,7 @@ OpalStatus opal_method_revert(MethodContext *m)
     abort_sessions_on(m->tper, OPAL_UID_ADMINSP, m->session);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(m->tper, "TPer reverted to its factory state: %s",
-               reverted_how(erased));
+    opal_explain(m->tper, reverted_how(erased));
     return OPAL_ST_SUCCESS;
 }
 
@@ -576,9 +568,8 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
          * kept by an inactive LockingSP it would leave that User's data
          * readable by anyone - the Admins would regain the range.
          */
-        opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while the "
-                            "global range is single-user (Single User Mode)");
-        return OPAL_ST_FAIL;
+        return opal_refuse(m, OPAL_ST_FAIL, "KeepGlobalRangeKey while the "
+                           "global range is single-user (Single User Mode)");
     }
     if (keep) {
         opal_row_get_uint(global, OPAL_COL_LOCKING_READ_LOCKED, &rl);
@@ -588,17 +579,15 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
              * Keeping the key of a locked range would keep it unreadable (Opal
              * 5.1.3).
              */
-            opal_trace(m->tper, "RevertSP refused: KeepGlobalRangeKey while "
-                                "the global range is read- and write-locked");
-            return OPAL_ST_FAIL;
+            return opal_refuse(m, OPAL_ST_FAIL, "KeepGlobalRangeKey while the "
+                               "global range is read- and write-locked");
         }
         if (!opal_row_get_bytes(opal_sp_row(m->sp,
                                             OPAL_UID_K_AES_256_GLOBALRANGE_KEY),
                                 KEY_COLUMN, &key, &len)) {
-            opal_trace(m->tper,
-                       "RevertSP refused: KeepGlobalRangeKey, but the global "
-                       "range's key is not unwrapped (it came up read-locked)");
-            return OPAL_ST_FAIL;
+            return opal_refuse(m, OPAL_ST_FAIL, "KeepGlobalRangeKey, but the "
+                               "global range's key is not unwrapped (it came "
+                               "up read-locked)");
         }
         key_copy = g_memdup2(key, len);
     }
@@ -606,8 +595,9 @@ OpalStatus opal_method_revert_sp(MethodContext *m)
     opal_secret_free(key_copy, len);
     m->session->end_after_response = true;
     m->sp = NULL;
-    opal_trace(m->tper, "LockingSP reverted by its Admins%s",
-               keep ? ", global range kept" : "");
+    opal_explain(m->tper, keep ?
+                 "LockingSP reverted by its Admins, global range kept" :
+                 "LockingSP reverted by its Admins");
     return OPAL_ST_SUCCESS;
 }
 
@@ -628,9 +618,6 @@ OpalStatus opal_method_gen_key(MethodContext *m)
                            "K_AES_256 media keys");
     }
     new_media_key(key);
-    opal_trace(m->tper,
-               "new media key for %016" G_GINT64_MODIFIER
-               "x: its range's data is erased",
-               key->uid);
+    opal_explain(m->tper, "new media key: its range's data is erased");
     return OPAL_ST_SUCCESS;
 }

@@ -49,7 +49,7 @@ static bool reset_types_supported(GBytes *cell)
 
 static OpalStatus refuse(OpalTPer *tper, const char *why)
 {
-    opal_trace(tper, "Set refused: %s", why);
+    opal_explain(tper, why);
     return OPAL_ST_INVALID_PARAMETER;
 }
 
@@ -72,9 +72,8 @@ static OpalStatus check_range(OpalTPer *tper, const OpalSP *sp,
          (new_cells[OPAL_COL_LOCKING_WRITE_LOCKED] &&
           !value_after(row, new_cells, OPAL_COL_LOCKING_WRITE_LOCKED)))) {
         /* Unlocked, it would read and write with no key at all. */
-        opal_trace(tper,
-                   "Set refused: the range's media key is wrapped for other "
-                   "authorities only; one of them must authenticate first");
+        opal_explain(tper, "the range's media key is wrapped for other "
+                     "authorities only; one of them must authenticate first");
         return OPAL_ST_FAIL;
     }
     if (new_cells[OPAL_COL_LOCKING_RANGE_START] ||

@@ -132,20 +132,16 @@ static OpalStatus get_bytes(MethodContext *m, OpalTable *table,
      */
     if (cb->has[CELL_TABLE] || cb->has[CELL_START_COLUMN] ||
         cb->has[CELL_END_COLUMN] || start > end || end >= size) {
-        opal_trace(m->tper,
-                   "Get on %s refused: cell block outside its "
-                   "%" G_GUINT64_FORMAT " bytes",
-                   table->def->name, size);
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER,
+                           "the cell block is not rows within the byte table");
     }
     /*
      * Bounded by the host's MaxComPacketSize before it is ever sent (see
      * below).
      */
     if (end - start + 1 > OPAL_MAX_TRANSFER) {
-        return opal_refuse(m, OPAL_ST_RESPONSE_OVERFLOW, "%" G_GUINT64_FORMAT
-                           " bytes asked for, more than a response can carry",
-                           end - start + 1);
+        return opal_refuse(m, OPAL_ST_RESPONSE_OVERFLOW, "more bytes asked "
+                           "for than a response can carry");
     }
     buf = g_malloc(end - start + 1);
     opal_table_read(table, start, buf, end - start + 1);
@@ -173,10 +169,8 @@ static OpalStatus get_row(MethodContext *m, OpalRow *row, const Cellblock *cb)
         cb->has[CELL_END_ROW] || first > last ||
         (cb->has[CELL_START_COLUMN] && !row_has_column(row, first)) ||
         (cb->has[CELL_END_COLUMN] && !row_has_column(row, last))) {
-        opal_trace(m->tper,
-                   "Get on %016" G_GINT64_MODIFIER "x refused: bad cell block",
-                   row->uid);
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "the cell block is "
+                           "not columns of the object");
     }
     opal_token_put_control(m->results, OPAL_TK_START_LIST);
     for (size_t i = 0; i < row->def->nr_columns; i++) {
@@ -236,7 +230,6 @@ typedef struct RowValues {
     GBytes *cells[OPAL_MAX_COLUMNS];
     bool seen[OPAL_MAX_COLUMNS];
     OpalStatus status;
-    bool explained;         /* row_value() traced why it refused */
 } RowValues;
 
 static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
@@ -245,27 +238,20 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
     const OpalColumn *c = number < OPAL_MAX_COLUMNS ?
                           opal_table_column(rv->row->def, number) : NULL;
 
-    g_autoptr(GString) object = g_string_new(NULL);
-
-    opal_name_uid(rv->m->sp, rv->row->uid, object);
     if (!c || rv->seen[number] || (c->flags & OPAL_COL_READONLY) ||
         !opal_column_accepts(c, value)) {
         const char *reason;
 
         if (!c) {
-            reason = "no such column";
+            reason = "Set names no such column";
         } else if (rv->seen[number]) {
-            reason = "column given twice";
+            reason = "Set gives a column twice";
         } else if (c->flags & OPAL_COL_READONLY) {
-            reason = "the column is read-only";
+            reason = "Set names a read-only column";
         } else {
-            reason = "the value does not fit the column's type";
+            reason = "a Set value does not fit its column's type";
         }
-        opal_trace(rv->m->tper,
-                   "Set on %s column %" G_GUINT64_FORMAT " refused: %s",
-                   object->str, number, reason);
-        rv->status = OPAL_ST_INVALID_PARAMETER;
-        rv->explained = true;
+        rv->status = opal_refuse(rv->m, OPAL_ST_INVALID_PARAMETER, reason);
         return false;
     }
     if (!(rv->m->columns & (1u << number))) {
@@ -273,12 +259,9 @@ static bool row_value(void *opaque, uint64_t number, const OpalValue *value)
          * Set is all or nothing: one ungranted cell refuses it (Core
          * 5.3.4.2.6).
          */
-        opal_trace(rv->m->tper,
-                   "Set on %s.%s refused: no ACE of this method grants the "
-                   "column to the session's authorities",
-                   object->str, c->name);
-        rv->status = OPAL_ST_NOT_AUTHORIZED;
-        rv->explained = true;
+        rv->status = opal_refuse(rv->m, OPAL_ST_NOT_AUTHORIZED, "no ACE of Set "
+                                 "grants a column it names to the session's "
+                                 "authorities");
         return false;
     }
     rv->seen[number] = true;
@@ -327,7 +310,8 @@ static OpalStatus set_row(MethodContext *m, OpalRow *row,
     RowValues rv = { .m = m, .row = row, .status = OPAL_ST_INVALID_PARAMETER };
     bool ok = for_each_named(values, row_value, &rv);
 
-    if (!ok && !rv.explained) {
+    if (!ok) {
+        /* Unless row_value() said why already. */
         opal_refuse(m, rv.status, "Values is not a list of column = value "
                     "pairs (Core 5.3.3.7)");
     }
@@ -359,16 +343,12 @@ static OpalStatus set_bytes(MethodContext *m, OpalTable *table,
     if ((where && !opal_value_uint(where, &offset)) ||
         !opal_value_bytes(values, &data, &len) ||
         offset > table->byte_size || len > table->byte_size - offset) {
-        opal_trace(m->tper,
-                   "Set on %s refused: not bytes within its %" G_GUINT64_FORMAT
-                   " bytes",
-                   table->def->name, table->byte_size);
-        return OPAL_ST_INVALID_PARAMETER;
+        return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "Set of a byte table "
+                           "is not bytes within it");
     }
     if (!opal_transaction_may_write(m->tper, len)) {
         return opal_refuse(m, OPAL_ST_INSUFFICIENT_SPACE, "the transaction has "
-                           "written what one may (%d bytes with its records): "
-                           "commit it first", OPAL_TRANSACTION_MAX_WRITE);
+                           "written what one may: commit it first");
     }
     opal_table_write(table, offset, data, len);
     opal_byte_written(m->tper, table->def->uid, offset, data, len);
@@ -474,31 +454,24 @@ static OpalStatus method_get_acl(MethodContext *m)
     return OPAL_ST_SUCCESS;
 }
 
-OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
-                             const uint8_t *proof, size_t proof_len,
-                             bool *proven)
+/* opal_authenticate(), but for the trace: @why says why it is not proven. */
+static OpalStatus check_proof(OpalTPer *tper, OpalSP *sp, uint64_t authority,
+                              const uint8_t *proof, size_t proof_len,
+                              bool *proven, const char **why)
 {
     OpalRow *auth = opal_sp_row(sp, authority), *cpin = NULL;
     uint64_t is_class = 0, enabled = 0, operation = 0, credential, limit = 0,
              tries = 0;
     uint8_t *kek = NULL;
 
-    g_autoptr(GString) name = g_string_new(NULL);
-
-    opal_name_uid(sp, authority, name);
     *proven = false;
     if (!auth || OPAL_UID_TABLE_OF(authority) != OPAL_UID_TABLE_AUTHORITY ||
         (opal_row_get_uint(auth, OPAL_COL_AUTHORITY_IS_CLASS, &is_class) &&
          is_class)) {
-        opal_trace(tper,
-                   "authority %s is not an individual authority of this SP",
-                   name->str);
+        *why = "not an individual authority of this SP";
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (opal_block_sid_blocks(tper, sp, authority)) {
-        bool until_hw_reset = tper->sid_block_clear_events &
-                              OPAL_BLOCK_SID_CLEAR_HW_RESET;
-
         /*
          * Block SID Authentication feature set, 4.2/4.3: in the SID
          * Authentication Blocked State the TPer fails every authentication
@@ -512,16 +485,16 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
          * the next power cycle.  No PIN is examined, so nothing is learnt
          * about it, and Tries does not count the attempt.
          */
-        opal_trace(tper,
-                   "authority %s: authentication blocked by Block SID until "
-                   "the next power cycle%s",
-                   name->str, until_hw_reset ? " or hardware reset" : "");
+        *why = tper->sid_block_clear_events & OPAL_BLOCK_SID_CLEAR_HW_RESET ?
+               "blocked by Block SID until the next power cycle or hardware "
+               "reset" :
+               "blocked by Block SID until the next power cycle";
         return OPAL_ST_SUCCESS;
     }
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_ENABLED, &enabled);
     opal_row_get_uint(auth, OPAL_COL_AUTHORITY_OPERATION, &operation);
     if (!enabled) {
-        opal_trace(tper, "authority %s is disabled", name->str);
+        *why = "the authority is disabled";
         return OPAL_ST_SUCCESS;
     }
     if (operation == OPAL_AUTH_METHOD_NONE) {
@@ -533,14 +506,13 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         cpin = opal_sp_row(sp, credential);
     }
     if (!cpin) {
-        opal_trace(tper, "authority %s has no password", name->str);
+        *why = "the authority has no password";
         return OPAL_ST_SUCCESS;
     }
     opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRY_LIMIT, &limit);
     opal_row_get_uint(cpin, OPAL_COL_C_PIN_TRIES, &tries);
     if (limit && tries >= limit) {
-        opal_trace(tper, "authority %s locked out after %"
-                   G_GUINT64_FORMAT " failed tries", name->str, tries);
+        *why = "locked out: Tries reached TryLimit";
         return OPAL_ST_AUTHORITY_LOCKED_OUT;
     }
     /* A password authority needs a proof, even for an empty PIN. */
@@ -555,13 +527,28 @@ OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         }
         opal_changed(tper, changes);
     } else {
-        opal_trace(tper, "authority %s: wrong password", name->str);
+        *why = "wrong password";
         if (limit) {
             opal_row_set_uint(cpin, OPAL_COL_C_PIN_TRIES, tries + 1);
             opal_changed(tper, OPAL_CHANGE_PERSISTENT);
         }
     }
     return OPAL_ST_SUCCESS;
+}
+
+OpalStatus opal_authenticate(OpalTPer *tper, OpalSP *sp, uint64_t authority,
+                             const uint8_t *proof, size_t proof_len,
+                             bool *proven)
+{
+    const char *why = "";
+    OpalStatus status = check_proof(tper, sp, authority, proof, proof_len,
+                                    proven, &why);
+
+    if (*why) {
+        opal_explain(tper, why);
+    }
+    opal_trace(tper, authenticate, sp->uid, authority, *proven, why);
+    return status;
 }
 
 static OpalStatus method_authenticate(MethodContext *m)
@@ -585,7 +572,7 @@ static OpalStatus method_authenticate(MethodContext *m)
     status =
         opal_authenticate(m->tper, m->sp, authority, proof, proof_len, &proven);
     if (status != OPAL_ST_SUCCESS) {
-        /* opal_authenticate() traced the details. */
+        /* opal_authenticate() gave the reason. */
         return opal_refuse(m, status, status == OPAL_ST_AUTHORITY_LOCKED_OUT ?
                            "the authority is locked out" :
                            "not an individual authority of this SP");
@@ -597,7 +584,7 @@ static OpalStatus method_authenticate(MethodContext *m)
             known |= auth->uids[i] == authority;
         }
         if (!known && auth->n == OPAL_MAX_AUTHENTICATIONS) {
-            opal_trace(m->tper, "Authenticate: MaxAuthentications reached");
+            opal_explain(m->tper, "MaxAuthentications reached");
             proven = false;
         } else if (!known) {
             auth->uids[auth->n++] = authority;
@@ -619,8 +606,7 @@ static OpalStatus method_random(MethodContext *m)
     }
     if (count > RANDOM_MAX_COUNT) {
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER,
-                           "Count %" G_GUINT64_FORMAT " is above %d", count,
-                           RANDOM_MAX_COUNT);
+                           "Count is above " G_STRINGIFY(RANDOM_MAX_COUNT));
     }
     gcry_randomize(buf, count, GCRY_STRONG_RANDOM);
     opal_token_put_bytes(m->results, buf, count);
@@ -629,17 +615,9 @@ static OpalStatus method_random(MethodContext *m)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
-                       const char *fmt, ...)
+OpalStatus opal_refuse(MethodContext *m, OpalStatus status, const char *why)
 {
-    va_list ap;
-
-    /* The first reason is the one: a caller may add none of its own. */
-    if (!m->why->len) {
-        va_start(ap, fmt);
-        g_string_append_vprintf(m->why, fmt, ap);
-        va_end(ap);
-    }
+    opal_explain(m->tper, why);
     return status;
 }
 
@@ -666,91 +644,86 @@ static const struct {
     { OPAL_UID_M_ERASE, "Erase", opal_method_erase, BOTH },
 };
 
+const char *opal_method_name(uint64_t uid)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+        if (methods[i].uid == uid) {
+            return methods[i].name;
+        }
+    }
+    return "?";
+}
+
 void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
                         GByteArray *out)
 {
     g_autoptr(GByteArray) results = g_byte_array_new();
-    g_autoptr(GString) why = g_string_new(NULL);
-    g_autoptr(GString) refused = g_string_new(NULL);
     MethodContext m = {
         .tper = tper,
         .session = s,
         .sp = opal_session_sp(tper, s->sp_uid),
         .call = call,
         .results = results,
-        .why = refused,
     };
     OpalStatus status = OPAL_ST_NOT_AUTHORIZED;
     size_t i;
 
+    tper->why = NULL;
     for (i = 0; i < G_N_ELEMENTS(methods); i++) {
         if (methods[i].uid == call->method_uid) {
             break;
         }
     }
     if (!m.sp) {
-        opal_trace(tper, "session %u: its SP is gone", s->tsn);
+        opal_explain(tper, "the session's SP is gone");
         status = OPAL_ST_FAIL;
     } else if (i == G_N_ELEMENTS(methods)) {
-        opal_trace(tper,
-                   "method %016" G_GINT64_MODIFIER
-                   "x is not a method of this SP",
-                   call->method_uid);
+        opal_explain(tper, "not a method of this SP");
+    } else if ((methods[i].changes & OPAL_CHANGE_PERSISTENT) && !s->write) {
+        /*
+         * StartSession's Write (Core 5.2.3.1): a read-only session changes
+         * nothing.
+         */
+        opal_explain(tper, "the session is read-only");
+    } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid,
+                                  call->method_uid, &m.columns, NULL)) {
+        /* The session's authorities are in its session_start event. */
+        opal_explain(tper, opal_sp_rule(m.sp, call->invoking_uid,
+                                        call->method_uid) ?
+                     "the session's authorities satisfy no ACE of the ACL" :
+                     "no ACL for this method on the object");
     } else {
-        g_autoptr(GString) who = g_string_new(NULL), what = g_string_new(NULL);
-
-        /* "session 4097 (Admin1): Set on Locking_Range1" */
-        opal_name_uid(m.sp, s->auth.n ? s->auth.uids[0] : OPAL_UID_AUTH_ANYBODY,
-                      who);
-        opal_name_uid(m.sp, call->invoking_uid, what);
-        if ((methods[i].changes & OPAL_CHANGE_PERSISTENT) && !s->write) {
+        status = methods[i].fn(&m);
+        if (status == OPAL_ST_SUCCESS && s->end_after_response &&
+            opal_transaction_open(tper)) {
             /*
-             * StartSession's Write (Core 5.2.3.1): a read-only session changes
-             * nothing.
+             * It ends its session, which aborts the transaction: what it did
+             * cannot last.  Undone now, so that no EndTransaction after it in
+             * the packet commits it.
              */
-            opal_trace(tper,
-                       "session %u (%s): %s on %s refused: the session is "
-                       "read-only",
-                       s->tsn, who->str, methods[i].name, what->str);
-        } else if (!opal_access_check(m.sp, &s->auth, call->invoking_uid,
-                                      call->method_uid, &m.columns, why)) {
-            opal_trace(tper, "session %u (%s): %s on %s refused: %s", s->tsn,
-                       who->str, methods[i].name, what->str, why->str);
-        } else {
-            status = methods[i].fn(&m);
-            if (status == OPAL_ST_SUCCESS && s->end_after_response &&
-                opal_transaction_open(tper)) {
-                /*
-                 * It ends its session, which aborts the transaction: what
-                 * it did cannot last.  Undone now, so that no
-                 * EndTransaction after it in the packet commits it.
-                 */
-                opal_transaction_session_ended(tper, s);
-                status = opal_refuse(&m, OPAL_ST_TRANSACTION_FAILURE, "it ends "
-                                     "the session, whose transaction aborts: "
-                                     "undone");
-            }
-            opal_trace(tper, "session %u (%s): %s on %s: %s%s%s", s->tsn,
-                       who->str, methods[i].name, what->str,
-                       opal_status_name(status), refused->len ? ": " : "",
-                       refused->str);
-            if (status == OPAL_ST_SUCCESS &&
-                !opal_changed(tper, methods[i].changes)) {
-                opal_trace(tper, "session %u: %s's changes could not be saved: "
-                           "TPER_MALFUNCTION", s->tsn, methods[i].name);
-                status = OPAL_ST_TPER_MALFUNCTION;
-            }
+            opal_transaction_session_ended(tper, s);
+            status = opal_refuse(&m, OPAL_ST_TRANSACTION_FAILURE, "it ends "
+                                 "the session, whose transaction aborts: "
+                                 "undone");
+        }
+        if (status == OPAL_ST_SUCCESS &&
+            !opal_changed(tper, methods[i].changes)) {
+            /* A failure, whatever the method said of its success. */
+            tper->why = "its changes could not be saved: they last until "
+                        "power-off";
+            status = OPAL_ST_TPER_MALFUNCTION;
         }
     }
     /* A response must fit what the host said it can take (Opal 3.3.1). */
     if (status == OPAL_ST_SUCCESS &&
         response_size(results->len) >
             tper->host_properties[OPAL_HP_MAX_COMPACKET_SIZE]) {
-        opal_trace(tper,
-                   "results of %u bytes exceed the host's MaxComPacketSize",
-                   results->len);
+        tper->why = "the results exceed the host's MaxComPacketSize";
         status = OPAL_ST_RESPONSE_OVERFLOW;
     }
+    opal_trace(tper, method, s->tsn, s->sp_uid, call->invoking_uid,
+               call->method_uid, opal_method_name(call->method_uid), status,
+               tper->why ?: "");
     opal_token_put_control(out, OPAL_TK_START_LIST);
     if (status == OPAL_ST_SUCCESS) {
         g_byte_array_append(out, results->data, results->len);

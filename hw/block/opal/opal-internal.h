@@ -290,8 +290,13 @@ struct OpalTPer {
     OpalConfig config;
     OpalSP *admin_sp;
     OpalSP *locking_sp;
-    void (*trace)(void *opaque, const char *message);
+    const OpalTraceOps *trace;
     void *trace_opaque;
+    /*
+     * Why the method or StartSession at work fails, or what of note it did:
+     * the first reason given (opal_explain()), a string literal.
+     */
+    const char *why;
     OpalChangeFn *changed;
     void *changed_opaque;
     OpalByteWriteFn *byte_written;
@@ -393,8 +398,30 @@ const OpalTPer *opal_committed(const OpalTPer *tper, OpalTPer *view);
  */
 bool opal_state_copy(const OpalTPer *tper, OpalTransactionLevel *level);
 
-/* Explains what the engine did or refused, when someone listens (tper.c). */
-void opal_trace(OpalTPer *tper, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/*
+ * Tells the trace listener of @event (a member of OpalTraceOps): with none,
+ * the arguments are not evaluated.
+ */
+#define opal_trace(tper, event, ...)                                        \
+    do {                                                                    \
+        if ((tper)->trace && (tper)->trace->event) {                        \
+            (tper)->trace->event((tper)->trace_opaque, __VA_ARGS__);        \
+        }                                                                   \
+    } while (0)
+
+/*
+ * Gives @why (a string literal) as the reason the method or StartSession at
+ * work fails, or as what of note it did, unless a reason is given already:
+ * the first, from deepest in the call, is the most precise.  Its trace event
+ * carries it (Core 5.1.5 gives a host nothing but the status, so the trace
+ * is the only place to learn it).
+ */
+static inline void opal_explain(OpalTPer *tper, const char *why)
+{
+    if (!tper->why) {
+        tper->why = why;
+    }
+}
 
 /* Session layer (session.c). */
 void opal_session_init(OpalTPer *tper);
@@ -410,7 +437,6 @@ void opal_session_expire(OpalTPer *tper);
  * the TCG command and response buffers of STACK_RESET and resets.
  */
 void opal_session_abort_all(OpalTPer *tper);
-const char *opal_status_name(OpalStatus status);
 /* Ends a method's response: EndOfData and the status list (Core 3.2.4.2). */
 void opal_put_status(GByteArray *out, OpalStatus status);
 
@@ -423,6 +449,8 @@ void opal_sps_factory_reset(OpalTPer *tper);
 /* Runs @call in session @s and appends its results and status to @out. */
 void opal_method_invoke(OpalTPer *tper, OpalSession *s, const OpalCall *call,
                         GByteArray *out);
+/* The name of method @uid ("Set"), for the trace; "?" if none. */
+const char *opal_method_name(uint64_t uid);
 /*
  * Checks @proof for @authority of @sp (Core 5.3.4.1.14); SUCCESS with
  * *proven telling the outcome, or the status that refuses the attempt.

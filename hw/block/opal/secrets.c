@@ -386,14 +386,10 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
     }
     if (!locked_at_power_on(range) || !entries->len) {
         if (locked_at_power_on(range)) {
-            g_autoptr(GString) name = g_string_new(NULL);
-
-            opal_name_uid(sp, range->uid, name);
-            opal_trace(tper,
-                       "%s comes up locked, but no authority that may unlock "
-                       "it has presented a PIN since power-on: its key stays "
-                       "unprotected",
-                       name->str);
+            opal_trace(tper, tper_event, range->uid,
+                       "the range comes up locked, but no authority that may "
+                       "unlock it has presented a PIN since power-on: its "
+                       "key stays unprotected");
         }
         append_entry(entries, PUBLIC_KEK_OWNER, public_kek, key);
     }

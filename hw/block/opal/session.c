@@ -91,7 +91,7 @@ static const char *const status_names[] = {
     [OPAL_ST_FAIL] = "FAIL",
 };
 
-const char *opal_status_name(OpalStatus status)
+const char *opal_status_name(unsigned status)
 {
     return status < G_N_ELEMENTS(status_names) && status_names[status] ?
            status_names[status] : "?";
@@ -165,8 +165,8 @@ static void queue_response(OpalTPer *tper, uint32_t tsn, uint32_t hsn,
      * nothing a guest sends may stop the machine.
      */
     if (tper->response) {
-        opal_trace(tper, "a response is already waiting (Core 3.3.10): "
-                   "the new one is dropped");
+        opal_trace(tper, packet_dropped, tsn, hsn,
+                   "a response is already waiting (Core 3.3.10)");
         return;
     }
     tper->response =
@@ -246,8 +246,10 @@ static void sm_properties(OpalTPer *tper, const OpalCall *call, GByteArray *out)
     } else if (host) {
         status = negotiate_host_properties(tper, host);
     }
+    opal_trace(tper, method, 0, 0, OPAL_UID_SMUID, OPAL_UID_SM_PROPERTIES,
+               "Properties", status,
+               status ? "malformed HostProperties" : "");
     if (status != OPAL_ST_SUCCESS) {
-        opal_trace(tper, "Properties refused: malformed HostProperties");
         put_sm_call(out, OPAL_UID_SM_PROPERTIES);
         opal_token_put_control(out, OPAL_TK_END_LIST);
         opal_put_status(out, status);
@@ -299,22 +301,26 @@ static OpalStatus check_session_limits(OpalTPer *tper, uint64_t sp, bool write,
         if (!s->tsn) {
             *slot = *slot ? *slot : s;
         } else if (s->sp_uid == sp && (write || s->write)) {
-            opal_trace(tper,
-                       "StartSession refused: a %s session to that SP is open",
-                       s->write ? "read-write" : "read-only");
+            opal_explain(tper, s->write ?
+                         "a read-write session to that SP is open" :
+                         "a read-only session to that SP is open");
             return OPAL_ST_SP_BUSY;
         }
     }
     if (!*slot) {
-        opal_trace(tper, "StartSession refused: all %d sessions in use",
-                   OPAL_MAX_SESSIONS);
+        opal_explain(tper, "all sessions are in use (MaxSessions)");
         return OPAL_ST_NO_SESSIONS_AVAILABLE;
     }
     return OPAL_ST_SUCCESS;
 }
 
+/*
+ * StartSession: what of @hsn, @sp and @authority it could read is there
+ * even when it fails, for the trace.
+ */
 static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
-                                uint64_t *hsn, uint32_t *tsn)
+                                uint64_t *hsn, uint64_t *sp_out,
+                                uint64_t *authority_out, uint32_t *tsn)
 {
     uint64_t sp, write, authority = OPAL_UID_AUTH_ANYBODY,
                         timeout = DEF_SESSION_TIMEOUT;
@@ -327,8 +333,7 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
         !opal_value_uid(&call->required[1], &sp) ||
         !opal_value_uint(&call->required[2], &write) || write > 1 ||
         *hsn > UINT32_MAX) {
-        opal_trace(tper, "StartSession refused: HostSessionID, SPID, Write "
-                         "malformed");
+        opal_explain(tper, "HostSessionID, SPID, Write malformed");
         return OPAL_ST_INVALID_PARAMETER;
     }
     for (size_t i = 0; i < call->nr_optional; i++) {
@@ -338,39 +343,34 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
             (name->uint != START_HOST_CHALLENGE &&
              name->uint != START_HOST_SIGNING_AUTHORITY &&
              name->uint != START_SESSION_TIMEOUT)) {
-            opal_trace(tper, "StartSession refused: optional parameter not "
-                             "supported");
+            opal_explain(tper, "optional parameter not supported");
             return OPAL_ST_INVALID_PARAMETER;
         }
     }
     v = opal_call_optional(call, START_HOST_SIGNING_AUTHORITY);
     if (v && !opal_value_uid(v, &authority)) {
-        opal_trace(tper,
-                   "StartSession refused: HostSigningAuthority is not a UID");
+        opal_explain(tper, "HostSigningAuthority is not a UID");
         return OPAL_ST_INVALID_PARAMETER;
     }
     v = opal_call_optional(call, START_SESSION_TIMEOUT);
     if (v && (!opal_value_uint(v, &timeout) || timeout < MIN_SESSION_TIMEOUT ||
               timeout > MAX_SESSION_TIMEOUT)) {
-        opal_trace(tper,
-                   "StartSession refused: SessionTimeout outside %u..%u ms",
-                   MIN_SESSION_TIMEOUT, MAX_SESSION_TIMEOUT);
+        opal_explain(tper, "SessionTimeout outside Min/MaxSessionTimeout");
         return OPAL_ST_INVALID_PARAMETER;
     }
 
+    *sp_out = sp;
+    *authority_out = authority;
     sp_object = opal_session_sp(tper, sp);
     if (!sp_object) {
-        opal_trace(tper,
-                   "StartSession refused: %016" G_GINT64_MODIFIER "x is %s", sp,
-                   sp == OPAL_UID_LOCKINGSP ?
-                       "the LockingSP, still Manufactured-Inactive" :
-                       "no SP");
+        opal_explain(tper, sp == OPAL_UID_LOCKINGSP ?
+                     "the LockingSP is still Manufactured-Inactive" :
+                     "SPID is no SP");
         return OPAL_ST_INVALID_PARAMETER;
     }
     if (opal_transaction_busy(tper, NULL)) {
         /* Until it ends, the transaction's session is the only one at work. */
-        opal_trace(tper, "StartSession refused: session %u holds a transaction",
-                   tper->txn.tsn);
+        opal_explain(tper, "another session holds a transaction");
         return OPAL_ST_SP_BUSY;
     }
     status = check_session_limits(tper, sp, write, &slot);
@@ -384,8 +384,7 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
 
         v = opal_call_optional(call, START_HOST_CHALLENGE);
         if (v && !opal_value_bytes(v, &challenge, &challenge_len)) {
-            opal_trace(tper,
-                       "StartSession refused: HostChallenge is not bytes");
+            opal_explain(tper, "HostChallenge is not bytes");
             return OPAL_ST_INVALID_PARAMETER;
         }
         status = opal_authenticate(tper, sp_object, authority, challenge,
@@ -394,6 +393,7 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
             return status;
         }
         if (!proven) {
+            /* opal_authenticate() gave the reason. */
             return OPAL_ST_NOT_AUTHORIZED;
         }
     }
@@ -408,23 +408,24 @@ static OpalStatus start_session(OpalTPer *tper, const OpalCall *call,
         slot->auth.uids[slot->auth.n++] = authority;
     }
     *tsn = slot->tsn;
-    {
-        g_autoptr(GString) who = g_string_new(NULL);
-
-        opal_name_uid(sp_object, authority, who);
-        opal_trace(tper, "session %u/%u started: %s %s as %s", slot->tsn,
-                   slot->hsn, write ? "read-write" : "read-only",
-                   sp == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP", who->str);
-    }
+    opal_trace(tper, session_start, slot->tsn, slot->hsn, sp, write,
+               authority);
     return OPAL_ST_SUCCESS;
 }
 
 static void sm_start_session(OpalTPer *tper, const OpalCall *call,
                              GByteArray *out)
 {
-    uint64_t hsn = 0;
+    uint64_t hsn = 0, sp = 0, authority = 0;
     uint32_t tsn = 0;
-    OpalStatus status = start_session(tper, call, &hsn, &tsn);
+    OpalStatus status;
+
+    tper->why = NULL;
+    status = start_session(tper, call, &hsn, &sp, &authority, &tsn);
+    if (status != OPAL_ST_SUCCESS) {
+        opal_trace(tper, session_refused, hsn, sp, authority, status,
+                   tper->why ?: "");
+    }
 
     put_sm_call(out, OPAL_UID_SM_SYNC_SESSION);
     if (status == OPAL_ST_SUCCESS) {
@@ -455,21 +456,20 @@ static void session_manager(OpalTPer *tper, const OpalPacket *pkt)
     const char *why = NULL;
 
     if (!opal_call_parse(&call, pkt->data, pkt->len, &why)) {
-        opal_trace(tper, "session manager: packet dropped: %s", why);
+        opal_trace(tper, packet_dropped, 0, 0, why);
         opal_call_clear(&call);
         return;
     }
     if (call.invoking_uid != OPAL_UID_SMUID) {
-        opal_trace(tper, "session manager: packet dropped: call not on SMUID");
+        opal_trace(tper, packet_dropped, 0, 0,
+                   "session manager call not on SMUID");
     } else if (call.method_uid == OPAL_UID_SM_PROPERTIES) {
         sm_properties(tper, &call, out);
     } else if (call.method_uid == OPAL_UID_SM_START_SESSION) {
         sm_start_session(tper, &call, out);
     } else {
-        opal_trace(tper,
-                   "session manager: packet dropped: method "
-                   "%016" G_GINT64_MODIFIER "x is not one a host may call",
-                   call.method_uid);
+        opal_trace(tper, packet_dropped, 0, 0,
+                   "not a session manager method a host may call");
     }
     opal_call_clear(&call);
     if (out->len) {
@@ -493,10 +493,8 @@ void opal_session_expire(OpalTPer *tper)
 
         if (s->tsn && s->timeout_ms &&
             now - s->last_activity_ms > s->timeout_ms) {
-            opal_trace(tper,
-                       "session %u/%u timed out after %" G_GINT64_FORMAT
-                       " ms idle",
-                       s->tsn, s->hsn, now - s->last_activity_ms);
+            opal_trace(tper, session_end, s->tsn, s->hsn,
+                       "timed out (SessionTimeout)");
             end_session(tper, s);
         }
     }
@@ -564,9 +562,10 @@ static bool session_call(OpalTPer *tper, OpalSession *s, const uint8_t *data,
         return false;
     }
     if (opal_transaction_busy(tper, s)) {
-        opal_trace(tper,
-                   "session %u: method refused: session %u holds a transaction",
-                   s->tsn, tper->txn.tsn);
+        opal_trace(tper, method, s->tsn, s->sp_uid, call.invoking_uid,
+                   call.method_uid, opal_method_name(call.method_uid),
+                   OPAL_ST_SP_BUSY,
+                   "another session holds a transaction");
         opal_token_put_control(out, OPAL_TK_START_LIST);
         opal_token_put_control(out, OPAL_TK_END_LIST);
         opal_put_status(out, OPAL_ST_SP_BUSY);
@@ -600,7 +599,7 @@ static void session_packet(OpalTPer *tper, OpalSession *s,
          * The host closes; the TPer confirms with its own EndOfSession (Core
          * 3.3.7.3).
          */
-        opal_trace(tper, "session %u/%u closed by the host", s->tsn, s->hsn);
+        opal_trace(tper, session_end, s->tsn, s->hsn, "closed by the host");
         opal_token_put_control(out, OPAL_TK_END_OF_SESSION);
         queue_response(tper, s->tsn, s->hsn, out);
         end_session(tper, s);
@@ -619,12 +618,12 @@ static void session_packet(OpalTPer *tper, OpalSession *s,
     }
     queue_response(tper, s->tsn, s->hsn, out);
     if (s->end_after_response) {
-        opal_trace(tper, "session %u/%u ended by the TPer", s->tsn, s->hsn);
+        opal_trace(tper, session_end, s->tsn, s->hsn, "the TPer ended it");
         end_session(tper, s);
     }
     return;
 abort:
-    opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
+    opal_trace(tper, session_end, s->tsn, s->hsn, why);
     queue_close_session(tper, s);
     end_session(tper, s);
 }
@@ -638,7 +637,7 @@ void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
     if (!opal_packet_parse(buf, len, OPAL_BASE_COMID, &pkt, &why)) {
         s = pkt.tsn ? find_session(tper, pkt.tsn, pkt.hsn) : NULL;
         if (!s) {
-            opal_trace(tper, "ComPacket dropped: %s", why);
+            opal_trace(tper, packet_dropped, pkt.tsn, pkt.hsn, why);
             return;
         }
         /*
@@ -647,7 +646,7 @@ void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
          * parse does (Core 3.3.7.1.5; the Opal Test Cases' ETC-14 expects
          * a new session of the same authority to open after it).
          */
-        opal_trace(tper, "session %u/%u aborted: %s", s->tsn, s->hsn, why);
+        opal_trace(tper, session_end, s->tsn, s->hsn, why);
         queue_close_session(tper, s);
         end_session(tper, s);
         return;
@@ -658,8 +657,7 @@ void opal_session_receive(OpalTPer *tper, const uint8_t *buf, size_t len)
     }
     s = find_session(tper, pkt.tsn, pkt.hsn);
     if (!s) {
-        opal_trace(tper, "packet for session %u/%u dropped: no such session",
-                   pkt.tsn, pkt.hsn);
+        opal_trace(tper, packet_dropped, pkt.tsn, pkt.hsn, "no such session");
         return;
     }
     session_packet(tper, s, &pkt);

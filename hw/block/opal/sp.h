@@ -264,18 +264,15 @@ typedef struct MethodContext {
     const OpalCall *call;
     uint32_t columns;               /* what access control lets it touch */
     GByteArray *results;            /* inside the result list */
-    GString *why;                   /* a refusal's reason (opal_refuse) */
 } MethodContext;
 
 typedef OpalStatus MethodFn(MethodContext *m);
 
 /*
- * Refuses the method with @status, saying why: the engine trace shows the
- * reason with the status (Core 5.1.5 gives a host nothing but the status,
- * so the trace is the only place to learn it).  Returns @status.
+ * Refuses the method with @status, saying @why (a string literal, see
+ * opal_explain()).  Returns @status.
  */
-OpalStatus opal_refuse(MethodContext *m, OpalStatus status,
-                       const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+OpalStatus opal_refuse(MethodContext *m, OpalStatus status, const char *why);
 
 /*
  * Table rules beyond types (locking.c): may @row take @new_cells (NULL:

@@ -102,7 +102,7 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
     *admins_own_range = false;
     /* enum { 0: the user, 1: the Admins } (SUM FS, Activate) */
     if (policy && (!opal_value_uint(policy, &value) || value > 1)) {
-        opal_trace(tper, "RangeStartRangeLengthPolicy must be 0 or 1");
+        opal_explain(tper, "RangeStartRangeLengthPolicy must be 0 or 1");
         return OPAL_ST_INVALID_PARAMETER;
     }
     *admins_own_range = value;
@@ -112,17 +112,14 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
     /* typeOr { the Locking table's UID, a list of Locking objects } */
     if (opal_value_uid(list, &uid)) {
         if (uid != OPAL_UID_TABLE_LOCKING) {
-            opal_trace(tper,
-                       "SingleUserSelectionList: %016" G_GINT64_MODIFIER
-                       "x is not the Locking table",
-                       uid);
+            opal_explain(tper, "SingleUserSelectionList's UID is not the "
+                         "Locking table");
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (max < tper->config.nr_ranges + 1u) {
-            opal_trace(tper,
-                       "SingleUserSelectionList: the whole Locking table needs "
-                       "%u Users, this drive has %u",
-                       tper->config.nr_ranges + 1, tper->config.nr_users);
+            opal_explain(tper, "SingleUserSelectionList: the whole Locking "
+                         "table needs a User per range, this drive has "
+                         "fewer");
             return OPAL_ST_INVALID_PARAMETER;
         }
         *objects = all_objects(&tper->config);
@@ -130,8 +127,8 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
     }
     if (list->count < 2 ||
         !opal_token_is(&list->tokens[0], OPAL_TK_START_LIST)) {
-        opal_trace(tper, "SingleUserSelectionList is neither the Locking table "
-                         "nor a list");
+        opal_explain(tper, "SingleUserSelectionList is neither the Locking "
+                     "table nor a list");
         return OPAL_ST_INVALID_PARAMETER;
     }
     for (size_t i = 1; i + 1 < list->count; i++) {
@@ -140,29 +137,24 @@ OpalStatus opal_sum_parse(OpalTPer *tper, const OpalCall *call,
 
         if (!opal_value_uid(&element, &uid) ||
             !locking_object(&tper->config, uid, &n)) {
-            opal_trace(tper,
-                       "SingleUserSelectionList: element %zu is not a Locking "
-                       "object",
-                       i);
+            opal_explain(tper, "SingleUserSelectionList holds a value that "
+                         "is not a Locking object");
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (n >= max) {
-            opal_trace(tper,
-                       "SingleUserSelectionList: Locking object %u would need "
-                       "User%u, this drive has %u Users",
-                       n, n + 1, tper->config.nr_users);
+            opal_explain(tper, "SingleUserSelectionList: a Locking object "
+                         "would need a User this drive does not have");
             return OPAL_ST_INVALID_PARAMETER;
         }
         if (*objects & (1ULL << n)) {
-            opal_trace(tper,
-                       "SingleUserSelectionList names Locking object %u twice",
-                       n);
+            opal_explain(tper, "SingleUserSelectionList names a Locking "
+                         "object twice");
             return OPAL_ST_INVALID_PARAMETER;
         }
         *objects |= 1ULL << n;
     }
     if (!*objects) {
-        opal_trace(tper, "SingleUserSelectionList is empty");
+        opal_explain(tper, "SingleUserSelectionList is empty");
         return OPAL_ST_INVALID_PARAMETER;
     }
     return OPAL_ST_SUCCESS;

@@ -63,9 +63,10 @@ void opal_tper_free(OpalTPer *tper)
     g_free(tper);
 }
 
-void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque)
+void opal_tper_set_trace(OpalTPer *tper, const OpalTraceOps *ops,
+                         void *opaque)
 {
-    tper->trace = fn;
+    tper->trace = ops;
     tper->trace_opaque = opaque;
 }
 
@@ -111,8 +112,8 @@ bool opal_changed(OpalTPer *tper, unsigned changes)
     }
     if (tper->changed && changes &&
         !tper->changed(tper->changed_opaque, changes)) {
-        opal_trace(tper,
-                   "the change could not be saved: it lasts until power-off");
+        opal_explain(tper, "the change could not be saved: it lasts until "
+                     "power-off");
         return false;
     }
     return true;
@@ -135,20 +136,6 @@ void opal_byte_written(OpalTPer *tper, uint64_t table_uid, uint64_t offset,
         tper->byte_written(tper->byte_written_opaque, table_uid, offset, data,
                            len);
     }
-}
-
-void opal_trace(OpalTPer *tper, const char *fmt, ...)
-{
-    g_autofree char *message = NULL;
-    va_list ap;
-
-    if (!tper->trace) {
-        return;
-    }
-    va_start(ap, fmt);
-    message = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    tper->trace(tper->trace_opaque, message);
 }
 
 const char *opal_if_status_name(OpalIfStatus status)
@@ -208,8 +195,8 @@ static void recv_response(OpalTPer *tper, uint8_t *buf, size_t len)
     if (resp) {
         opal_put_be32(hdr + 8, resp->len);
         opal_put_be32(hdr + 12, resp->len);
-        opal_trace(tper, "response of %u bytes does not fit in IF-RECV of %zu",
-                   resp->len, len);
+        opal_trace(tper, if_refused, OPAL_PROTOCOL_TCG, OPAL_BASE_COMID, len,
+                   resp->len, "the response does not fit in the IF-RECV");
     }
     opal_reply(buf, len, hdr, sizeof(hdr));
 }
@@ -267,11 +254,13 @@ OpalIfStatus opal_if_send(OpalTPer *tper, uint8_t protocol,
     OpalIfStatus status = opal_if_send_check(tper, protocol, sp_specific, len);
 
     if (status == OPAL_IF_SYNC_VIOLATION) {
-        opal_trace(tper, "IF-SEND refused: the %u-byte response to the "
-                   "last one was not retrieved", tper->response->len);
+        opal_trace(tper, if_refused, protocol, sp_specific, len,
+                   tper->response->len,
+                   "the response to the last IF-SEND was not retrieved");
     } else if (status == OPAL_IF_NOT_ENABLED) {
-        opal_trace(tper, "TPER_RESET refused: TPerInfo's "
-                   "ProgrammaticResetEnable is False");
+        opal_trace(tper, if_refused, protocol, sp_specific, len, 0,
+                   "TPER_RESET while TPerInfo's ProgrammaticResetEnable is "
+                   "False");
     }
     if (status != OPAL_IF_OK) {
         return status;

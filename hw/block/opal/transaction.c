@@ -179,9 +179,9 @@ static void abort_from(OpalTPer *tper, unsigned from)
 void opal_transaction_session_ended(OpalTPer *tper, const OpalSession *s)
 {
     if (tper->txn.depth && (!s || s->tsn == tper->txn.tsn)) {
-        opal_trace(tper, "session %u ended with %u transaction%s open: aborted",
-                   tper->txn.tsn, tper->txn.depth,
-                   tper->txn.depth > 1 ? "s" : "");
+        opal_trace(tper, transaction, tper->txn.tsn,
+                   "aborted: its session ended", 0,
+                   OPAL_ST_TRANSACTION_FAILURE);
         abort_from(tper, 0);
     }
 }
@@ -277,8 +277,6 @@ static OpalStatus commit(OpalTPer *tper)
         level_free(&tper->txn.levels[0]);
         return OPAL_ST_SUCCESS;
     }
-    opal_trace(tper,
-               "the commit could not be saved: the transaction is undone");
     tper->txn.depth = 1;
     abort_from(tper, 0);
     if (tper->byte_written) {
@@ -305,31 +303,32 @@ void opal_transaction_start(OpalTPer *tper, OpalSession *s, uint64_t status,
     OpalTransactionLevel *level;
 
     if (status) {
-        opal_trace(tper, "session %u: StartTransaction refused: its status is %"
-                   G_GUINT64_FORMAT ", not 0", s->tsn, status);
+        opal_trace(tper, transaction, s->tsn,
+                   "StartTransaction refused: its status is not 0",
+                   tper->txn.depth, OPAL_ST_INVALID_PARAMETER);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_INVALID_PARAMETER);
         return;
     }
     if (opal_transaction_busy(tper, s)) {
-        opal_trace(tper,
-                   "session %u: StartTransaction refused: session %u holds a "
+        opal_trace(tper, transaction, s->tsn,
+                   "StartTransaction refused: another session holds a "
                    "transaction",
-                   s->tsn, tper->txn.tsn);
+                   tper->txn.depth, OPAL_ST_SP_BUSY);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_SP_BUSY);
         return;
     }
     if (tper->txn.depth == OPAL_MAX_TRANSACTIONS) {
-        opal_trace(tper,
-                   "session %u: StartTransaction refused: %d open already "
-                   "(MaxTransactionLimit)",
-                   s->tsn, OPAL_MAX_TRANSACTIONS);
+        opal_trace(tper, transaction, s->tsn,
+                   "StartTransaction refused: MaxTransactionLimit open already",
+                   tper->txn.depth, OPAL_ST_TRANSACTION_FAILURE);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
         return;
     }
     level = &tper->txn.levels[tper->txn.depth];
     if (!opal_state_copy(tper, level)) {
-        opal_trace(tper, "session %u: StartTransaction failed: the state "
-                   "does not copy", s->tsn);
+        opal_trace(tper, transaction, s->tsn,
+                   "StartTransaction failed: the state does not copy",
+                   tper->txn.depth, OPAL_ST_TRANSACTION_FAILURE);
         level_free(level);
         put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
         return;
@@ -338,8 +337,8 @@ void opal_transaction_start(OpalTPer *tper, OpalSession *s, uint64_t status,
     level->written = tper->txn.written;
     tper->txn.tsn = s->tsn;
     tper->txn.depth++;
-    opal_trace(tper, "session %u: transaction started (%u open)", s->tsn,
-               tper->txn.depth);
+    opal_trace(tper, transaction, s->tsn, "started", tper->txn.depth,
+               OPAL_ST_SUCCESS);
     put_answer(out, OPAL_TK_START_TRANSACTION, OPAL_ST_SUCCESS);
 }
 
@@ -349,17 +348,16 @@ void opal_transaction_end(OpalTPer *tper, OpalSession *s, uint64_t status,
     OpalStatus result;
 
     if (!tper->txn.depth || tper->txn.tsn != s->tsn) {
-        opal_trace(tper,
-                   "session %u: EndTransaction refused: no transaction of the "
-                   "session is open",
-                   s->tsn);
+        opal_trace(tper, transaction, s->tsn,
+                   "EndTransaction refused: no transaction of the session is "
+                   "open",
+                   tper->txn.depth, OPAL_ST_TRANSACTION_FAILURE);
         put_answer(out, OPAL_TK_END_TRANSACTION, OPAL_ST_TRANSACTION_FAILURE);
         return;
     }
     if (status) {
-        opal_trace(tper,
-                   "session %u: transaction aborted by the host (%u open)",
-                   s->tsn, tper->txn.depth - 1);
+        opal_trace(tper, transaction, s->tsn, "aborted by the host",
+                   tper->txn.depth - 1, status);
         abort_from(tper, tper->txn.depth - 1);
         /* The outcome is what the host asked for: its status, not 0. */
         put_answer(out, OPAL_TK_END_TRANSACTION, status);
@@ -372,8 +370,9 @@ void opal_transaction_end(OpalTPer *tper, OpalSession *s, uint64_t status,
     } else {
         result = commit(tper);
     }
-    opal_trace(tper, "session %u: transaction committed%s (%u open)", s->tsn,
-               result == OPAL_ST_SUCCESS ? "" : ": TRANSACTION_FAILURE",
-               tper->txn.depth);
+    opal_trace(tper, transaction, s->tsn,
+               result == OPAL_ST_SUCCESS ? "committed" :
+               "commit failed: not saved, the transaction is undone",
+               tper->txn.depth, result);
     put_answer(out, OPAL_TK_END_TRANSACTION, result);
 }

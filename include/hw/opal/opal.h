@@ -133,11 +133,68 @@ OpalTPer *opal_tper_new(const OpalConfig *config);
 void opal_tper_free(OpalTPer *tper);
 
 /*
- * Receive the engine's explanations: every refused packet and method, with
- * the reason in words.  The transport turns them into its trace events.
+ * The engine's account of what it does and refuses, for the transport's
+ * trace events (QEMU's are typed: each takes numbers and constant strings).
+ * Every argument is a number, a UID or a string literal - @why is one of a
+ * fixed set of reasons, never built - so that the engine formats nothing:
+ * with no ops set, an event costs one NULL test and its arguments are not
+ * even evaluated.  Any member may be NULL.  Strings are never NULL; @why is
+ * "" when there is nothing to say.  A status is a TCG status code (Core
+ * 5.1.5; opal_status_name() names it).
  */
-typedef void OpalTraceFn(void *opaque, const char *message);
-void opal_tper_set_trace(OpalTPer *tper, OpalTraceFn *fn, void *opaque);
+typedef struct OpalTraceOps {
+    /* StartSession accepted: session @tsn/@hsn to SP @sp as @authority. */
+    void (*session_start)(void *opaque, uint32_t tsn, uint32_t hsn,
+                          uint64_t sp, bool write, uint64_t authority);
+    /* StartSession refused with SyncSession's @status. */
+    void (*session_refused)(void *opaque, uint32_t hsn, uint64_t sp,
+                            uint64_t authority, uint8_t status,
+                            const char *why);
+    /* A session is over: closed by the host, ended by the TPer, aborted. */
+    void (*session_end)(void *opaque, uint32_t tsn, uint32_t hsn,
+                        const char *why);
+    /*
+     * An authentication of @authority in SP @sp, by StartSession or
+     * Authenticate: @why says why it was not @proven.
+     */
+    void (*authenticate)(void *opaque, uint64_t sp, uint64_t authority,
+                         bool proven, const char *why);
+    /*
+     * A method's result, in session @tsn to SP @sp: @method (named @name)
+     * invoked on @object.  @why says why it failed, or what of note it did.
+     */
+    void (*method)(void *opaque, uint32_t tsn, uint64_t sp, uint64_t object,
+                   uint64_t method, const char *name, uint8_t status,
+                   const char *why);
+    /*
+     * An IF-SEND of @len bytes refused, or an IF-RECV of @len bytes too
+     * short for the response; @pending: bytes of the response waiting.
+     */
+    void (*if_refused)(void *opaque, uint8_t protocol, uint16_t comid,
+                       uint32_t len, uint32_t pending, const char *why);
+    /* A ComPacket or packet dropped (@tsn 0: before any session). */
+    void (*packet_dropped)(void *opaque, uint32_t tsn, uint32_t hsn,
+                           const char *why);
+    /*
+     * A transaction of session @tsn started, ended or was refused (@what),
+     * leaving @depth open; @status is what the host gets.
+     */
+    void (*transaction)(void *opaque, uint32_t tsn, const char *what,
+                        unsigned depth, uint8_t status);
+    /*
+     * A reset of @type (OpalReset) ended every session; @applied: it locked
+     * ranges (LockOnReset) or ended MBR shadowing's Done (DoneOnReset).
+     */
+    void (*reset)(void *opaque, int type, bool applied);
+    /* Anything else the TPer did by itself, about object @uid if not 0. */
+    void (*tper_event)(void *opaque, uint64_t uid, const char *what);
+} OpalTraceOps;
+
+/* @ops (static, or outliving @tper) hears of @tper; NULL: nobody does. */
+void opal_tper_set_trace(OpalTPer *tper, const OpalTraceOps *ops,
+                         void *opaque);
+/* The name of TCG status code @status, as the Core spells it ("?" if none). */
+const char *opal_status_name(unsigned status);
 
 /*
  * What an accepted method changed, for whoever keeps the drive's state

@@ -139,15 +139,17 @@ if [ "$failed" = 0 ]; then
         'OPAL-CMD step=mbr-done rc=0 .* ok' \
         'Booted the real disk' \
         'LBA 1 of the real disk: the data behind the lock'
-    # The drive's side (-trace ide_opal_engine, -D pba-trace.log): the power-on is a power
-    # cycle, the PBA's reboots are hardware resets (type 1), which leave the range unlocked.
+    # The drive's side (-trace 'ide_opal_tper_*', -D pba-trace.log): the power-on is a
+    # power cycle, the PBA's reboots are hardware resets (type 1), which leave the range
+    # unlocked.  Admin1 is 0x0000000900010001, Set 0x0000000600000017, the global range
+    # 0x0000080200000001 and MBRControl 0x0000080300000001.
     trace=$run/trace-host-pba-boot.txt
     in_order "$trace" \
-        'reset \(type 0\): sessions ended, LockOnReset/DoneOnReset applied' \
-        'authority Admin1: wrong password' \
-        'Set on Locking_GlobalRange: SUCCESS' \
-        'Set on MBRControl: SUCCESS' \
-        'reset \(type 1\): sessions ended$'
+        'ide_opal_tper_reset .*reset type 0 ended every session, LockOnReset/DoneOnReset applied 1$' \
+        'ide_opal_tper_authenticate .*authority 0x0000000900010001 proven 0: wrong password$' \
+        'ide_opal_tper_method .*object 0x0000080200000001 method 0x0000000600000017 Set: status 0x00 SUCCESS' \
+        'ide_opal_tper_method .*object 0x0000080300000001 method 0x0000000600000017 Set: status 0x00 SUCCESS' \
+        'ide_opal_tper_reset .*reset type 1 ended every session, LockOnReset/DoneOnReset applied 0$'
     # The real disk's boot sector must not have run before the PBA unlocked the drive.
     first_real=$(grep -an 'Booted the real disk' "$log" | head -n1 | cut -d: -f1 || true)
     first_ok=$(grep -an 'OPAL-CMD step=mbr-done rc=0' "$log" | head -n1 | cut -d: -f1 || true)
