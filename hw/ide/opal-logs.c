@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/log.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
 #include "trace.h"
@@ -157,10 +158,16 @@ static bool read_log(IDEOpalDrive *d, uint8_t address, uint16_t page,
     const LogSpec *log = find_log(address);
 
     if (!log) {
+        /* The log directory says which: asking for another is a probe. */
+        qemu_log_mask(LOG_UNIMP, "ide-opal-hd: READ LOG EXT of log 0x%02x, "
+                      "not supported\n", address);
         *reason = "log not supported";
         return false;
     }
     if (count == 0 || page >= log->nr_pages || count > log->nr_pages - page) {
+        qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: READ LOG EXT of log "
+                      "0x%02x pages %u+%u, outside its %u pages\n", address,
+                      page, count, log->nr_pages);
         *reason = "pages outside the log";
         return false;
     }

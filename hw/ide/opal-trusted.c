@@ -49,6 +49,10 @@ static IDEOpalTrusted trusted_decode(IDEState *s, uint8_t cmd)
 
 static void trusted_abort(IDEState *s, OpalIfStatus status)
 {
+    /* Protocol 0 lists what the drive takes: anything else is a guest bug. */
+    qemu_log_mask(LOG_GUEST_ERROR, "ide-opal-hd: TRUSTED command of "
+                  "protocol 0x%02x aborted: %s\n", s->feature,
+                  opal_if_status_name(status));
     trace_ide_opal_trusted_abort(s, opal_if_status_name(status));
     ide_abort_command(s);
 }
