@@ -638,6 +638,19 @@ static OpalResetTypeList *reset_types(uint64_t set)
     return list;
 }
 
+static OpalSecurityProvider qapi_sp(OpalSpName sp)
+{
+    return sp == OPAL_SP_ADMIN ? OPAL_SECURITY_PROVIDER_ADMIN_SP :
+                                 OPAL_SECURITY_PROVIDER_LOCKING_SP;
+}
+
+static OpalLifeCycleState qapi_life_cycle(OpalSpLifeCycle state)
+{
+    return state == OPAL_SP_MANUFACTURED_INACTIVE ?
+           OPAL_LIFE_CYCLE_STATE_MANUFACTURED_INACTIVE :
+           OPAL_LIFE_CYCLE_STATE_MANUFACTURED;
+}
+
 /* The engine's status report, in QAPI's terms (query-opal, info opal). */
 static OpalInfo *ide_opal_query_obj(Object *obj)
 {
@@ -653,15 +666,15 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
      */
     QEMU_BUILD_BUG_ON((int)OPAL_RESET_TYPE_PROGRAMMATIC !=
                       (int)OPAL_RESET_PROGRAMMATIC);
-    info->admin_sp = g_strdup(r->admin_sp);
-    info->locking_sp = g_strdup(r->locking_sp);
+    info->admin_sp = qapi_life_cycle(r->admin_sp);
+    info->locking_sp = qapi_life_cycle(r->locking_sp);
     for (int i = r->sessions->len - 1; i >= 0; i--) {
         const OpalSessionStatus *s =
             &g_array_index(r->sessions, OpalSessionStatus, i);
-        OpalSession *q = g_new0(OpalSession, 1);
+        OpalSessionInfo *q = g_new0(OpalSessionInfo, 1);
 
-        *q = (OpalSession) { .tsn = s->tsn, .hsn = s->hsn,
-                             .sp = g_strdup(s->sp), .write = s->write };
+        *q = (OpalSessionInfo) { .tsn = s->tsn, .hsn = s->hsn,
+                                 .sp = qapi_sp(s->sp), .write = s->write };
         for (int a = g_strv_length(s->authorities) - 1; a >= 0; a--) {
             QAPI_LIST_PREPEND(q->authorities, g_strdup(s->authorities[a]));
         }
@@ -689,7 +702,7 @@ static OpalInfo *ide_opal_query_obj(Object *obj)
         OpalAuthority *q = g_new0(OpalAuthority, 1);
 
         *q = (OpalAuthority) {
-            .sp = g_strdup(s->sp),
+            .sp = qapi_sp(s->sp),
             .name = g_strdup(s->name), .uid = s->uid, .enabled = s->enabled,
             .has_tries = s->has_pin, .tries = s->tries,
             .has_try_limit = s->has_pin, .try_limit = s->try_limit,

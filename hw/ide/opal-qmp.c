@@ -56,11 +56,47 @@ void qmp_opal_psid_revert(const char *id, Error **errp)
     }
 }
 
-OpalInfo *qmp_query_opal(const char *id, Error **errp)
+/* A drive's state as query-opal shows it, named as QOM knows it. */
+static OpalInfo *query_drive(Object *obj)
 {
-    Object *obj = find_opal_drive(id, errp);
+    OpalInfo *info = OPAL_DRIVE_GET_CLASS(obj)->query(obj);
 
-    return obj ? OPAL_DRIVE_GET_CLASS(obj)->query(obj) : NULL;
+    info->id = g_strdup(DEVICE(obj)->id);
+    info->qom_path = object_get_canonical_path(obj);
+    return info;
+}
+
+static int add_opal_drive(Object *obj, void *opaque)
+{
+    OpalInfoList ***tail = opaque;
+
+    if (object_dynamic_cast(obj, TYPE_OPAL_DRIVE)) {
+        QAPI_LIST_APPEND(*tail, query_drive(obj));
+    }
+    return 0;
+}
+
+OpalInfoList *qmp_query_opal(const char *id, Error **errp)
+{
+    OpalInfoList *list = NULL, **tail = &list;
+    Object *obj;
+
+    if (!id) {
+        object_child_foreach_recursive(object_get_root(), add_opal_drive,
+                                       &tail);
+        return list;
+    }
+    obj = find_opal_drive(id, errp);
+    if (obj) {
+        QAPI_LIST_APPEND(tail, query_drive(obj));
+    }
+    return list;
+}
+
+/* The SPs as the Opal specifications name them. */
+static const char *sp_name(OpalSecurityProvider sp)
+{
+    return sp == OPAL_SECURITY_PROVIDER_ADMIN_SP ? "AdminSP" : "LockingSP";
 }
 
 static void print_resets(Monitor *mon, const char *what,
@@ -91,23 +127,20 @@ void hmp_opal_psid_revert(Monitor *mon, const QDict *qdict)
     hmp_handle_error(mon, err);
 }
 
-/* HMP info opal ID: query-opal, a line per object. */
-void hmp_info_opal(Monitor *mon, const QDict *qdict)
+/* One drive of HMP info opal: a line per object. */
+static void print_drive(Monitor *mon, const OpalInfo *info)
 {
-    Error *err = NULL;
-    g_autoptr(OpalInfo) info = qmp_query_opal(qdict_get_str(qdict, "id"), &err);
     uint64List *t;
     strList *who;
 
-    if (hmp_handle_error(mon, err)) {
-        return;
-    }
-    monitor_printf(mon, "AdminSP: %s, LockingSP: %s\n", info->admin_sp,
-                   info->locking_sp);
+    monitor_printf(mon, "%s (%s):\n", info->id ?: "(no id)", info->qom_path);
+    monitor_printf(mon, "  AdminSP: %s, LockingSP: %s\n",
+                   OpalLifeCycleState_str(info->admin_sp),
+                   OpalLifeCycleState_str(info->locking_sp));
     for (OpalAuthorityList *a = info->authorities; a; a = a->next) {
         OpalAuthority *v = a->value;
 
-        monitor_printf(mon, "  %s %-8s %s", v->sp, v->name,
+        monitor_printf(mon, "  %s %-8s %s", sp_name(v->sp), v->name,
                        v->enabled ? "enabled" : "disabled");
         if (v->has_tries) {
             monitor_printf(mon,
@@ -148,14 +181,32 @@ void hmp_info_opal(Monitor *mon, const QDict *qdict)
         monitor_printf(mon, " %" PRIu64, t->value);
     }
     monitor_printf(mon, "\n");
-    for (OpalSessionList *s = info->sessions; s; s = s->next) {
+    for (OpalSessionInfoList *s = info->sessions; s; s = s->next) {
         monitor_printf(mon, "  session %u (host %u): %s, %s,", s->value->tsn,
-                       s->value->hsn, s->value->sp,
+                       s->value->hsn, sp_name(s->value->sp),
                        s->value->write ? "read-write" : "read-only");
         for (who = s->value->authorities; who; who = who->next) {
             monitor_printf(mon, " %s", who->value);
         }
         monitor_printf(mon, "%s\n", s->value->authorities ? "" : " Anybody");
+    }
+}
+
+/* HMP info opal [ID]: query-opal, every drive or the one named. */
+void hmp_info_opal(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+    g_autoptr(OpalInfoList) list =
+        qmp_query_opal(qdict_get_try_str(qdict, "id"), &err);
+
+    if (hmp_handle_error(mon, err)) {
+        return;
+    }
+    if (!list) {
+        monitor_printf(mon, "No Opal drive\n");
+    }
+    for (OpalInfoList *l = list; l; l = l->next) {
+        print_drive(mon, l->value);
     }
 }
 

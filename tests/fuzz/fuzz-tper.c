@@ -767,7 +767,7 @@ static void check_status(const OpalTPer *tper)
 {
     OpalStatusReport *r = opal_tper_status(tper);
 
-    CHECK(r->admin_sp && r->locking_sp, "a life cycle without a name");
+    CHECK(r->admin_sp == OPAL_SP_MANUFACTURED, "the Admin SP is not in use");
     CHECK(r->ranges->len == config.nr_ranges + 1u, "%u ranges", r->ranges->len);
     CHECK(r->sessions->len <= OPAL_MAX_SESSIONS, "%u sessions",
           r->sessions->len);
@@ -775,14 +775,17 @@ static void check_status(const OpalTPer *tper)
         const OpalAuthorityStatus *a =
             &g_array_index(r->authorities, OpalAuthorityStatus, i);
 
-        CHECK(a->name && a->sp, "authority %016" PRIx64 " without a name",
-              a->uid);
+        CHECK(a->name, "authority %016" PRIx64 " without a name", a->uid);
+        CHECK(a->sp == OPAL_SP_ADMIN || a->sp == OPAL_SP_LOCKING,
+              "authority %016" PRIx64 " of no SP", a->uid);
     }
     for (guint i = 0; i < r->sessions->len; i++) {
         const OpalSessionStatus *s =
             &g_array_index(r->sessions, OpalSessionStatus, i);
 
-        CHECK(s->tsn && s->sp && s->authorities, "session %u", s->tsn);
+        CHECK(s->tsn && s->authorities &&
+              (s->sp == OPAL_SP_ADMIN || s->sp == OPAL_SP_LOCKING),
+              "session %u", s->tsn);
     }
     opal_status_report_free(r);
     check_media_map(tper);

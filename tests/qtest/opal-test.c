@@ -3234,6 +3234,25 @@ static void test_media_power_cycle(void)
 }
 
 /*
+ * query-opal for the drive "opal0": its entry, the only one of the list;
+ * *@rsp holds it until the caller unrefs it.
+ */
+static QDict *query_opal0(QTestState *qts, QDict **rsp)
+{
+    QList *drives;
+    QDict *info;
+
+    *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                     " 'arguments': { 'id': 'opal0' } }");
+    drives = qdict_get_qlist(*rsp, "return");
+    g_assert_nonnull(drives);
+    g_assert_cmpuint(qlist_size(drives), ==, 1);
+    info = qobject_to(QDict, qlist_peek(drives));
+    g_assert_cmpstr(qdict_get_str(info, "id"), ==, "opal0");
+    return info;
+}
+
+/*
  * query-opal and info opal show the state without secrets; opal-psid-revert
  * puts the drive back in its factory state and erases its data.
  */
@@ -3266,10 +3285,9 @@ static void test_qmp_query_opal(void)
                      0x01);
     admin1_session(s);
 
-    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
-                    " 'arguments': { 'id': 'opal0' } }");
-    info = qdict_get_qdict(rsp, "return");
-    g_assert_nonnull(info);
+    info = query_opal0(qts, &rsp);
+    g_assert_cmpstr(qdict_get_str(info, "qom-path"), ==,
+                    "/machine/peripheral/opal0");
     g_assert_cmpstr(qdict_get_str(info, "locking-sp"), ==, "manufactured");
     sid = list_find(qdict_get_qlist(info, "authorities"), "name", "SID");
     g_assert_nonnull(sid);
@@ -3291,7 +3309,7 @@ static void test_qmp_query_opal(void)
     g_assert_cmpint(qdict_get_int(mbr, "size"), ==, 128 * MiB);
     session = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "sessions")));
     g_assert_nonnull(session);
-    g_assert_cmpstr(qdict_get_str(session, "sp"), ==, "LockingSP");
+    g_assert_cmpstr(qdict_get_str(session, "sp"), ==, "locking-sp");
     g_assert_cmpint(qdict_get_int(session, "tsn"), ==, s->tsn);
     /* No secret: neither the SID's PIN nor the MSID is in the answer. */
     {
@@ -3329,9 +3347,7 @@ static void test_qmp_query_opal(void)
     write_pattern(s, RR2_START, 8, 7);
     qtest_qmp_assert_success(qts, "{ 'execute': 'opal-psid-revert',"
                              " 'arguments': { 'id': 'opal0' } }");
-    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
-                    " 'arguments': { 'id': 'opal0' } }");
-    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "locking-sp"),
+    g_assert_cmpstr(qdict_get_str(query_opal0(qts, &rsp), "locking-sp"),
                     ==, "manufactured-inactive");
     qobject_unref(rsp);
     take_ownership_and_activate(s);
@@ -3436,21 +3452,72 @@ static void test_state_restart(void)
     opal_shutdown(s);
 }
 
+/*
+ * query-opal without an id lists every Opal drive, each with its ID (if it
+ * has one) and QOM path; info opal without an id prints them all.  An id
+ * that names no Opal drive is DeviceNotFound.
+ */
+static void test_qmp_query_opal_all(void)
+{
+    OpalTestState *s = opal_boot("-device ide-opal-hd,drive=d0,bus=ide.0,"
+                                 "id=opal0 "
+                                 "-blockdev null-co,node-name=n1,size=1073741824,"
+                                 "read-zeroes=on "
+                                 "-device ide-opal-hd,drive=n1,bus=ide.1");
+    QTestState *qts = s->ahci->parent->qts;
+    g_autofree char *hmp = NULL;
+    QDict *rsp, *named = NULL, *anonymous = NULL;
+    QListEntry *e;
+
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal' }");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(rsp, "return")), ==, 2);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_haskey(d, "id")) {
+            named = d;
+        } else {
+            anonymous = d;
+        }
+    }
+    g_assert_nonnull(named);
+    g_assert_nonnull(anonymous);
+    g_assert_cmpstr(qdict_get_str(named, "id"), ==, "opal0");
+    g_assert_cmpstr(qdict_get_str(named, "qom-path"), ==,
+                    "/machine/peripheral/opal0");
+    g_assert_true(g_str_has_prefix(qdict_get_str(anonymous, "qom-path"),
+                                   "/machine/peripheral-anon/"));
+    g_assert_cmpstr(qdict_get_str(anonymous, "locking-sp"), ==,
+                    "manufactured-inactive");
+    qobject_unref(rsp);
+
+    rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
+                    " 'arguments': { 'id': 'ahci' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "class"), ==,
+                    "DeviceNotFound");
+    qobject_unref(rsp);
+
+    hmp = qtest_hmp(qts, "info opal");
+    g_test_message("%s", hmp);
+    g_assert_nonnull(strstr(hmp, "opal0 (/machine/peripheral/opal0):"));
+    g_assert_nonnull(strstr(hmp, "(no id) (/machine/peripheral-anon/"));
+    opal_shutdown(s);
+}
+
 /* The LockingSP's Admin1 as query-opal shows it: tries, limit, lock-out. */
 static void assert_admin1_tries(QTestState *qts, int64_t tries,
                                 int64_t limit, bool locked_out)
 {
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
-                           " 'arguments': { 'id': 'opal0' } }");
+    QDict *rsp;
     QDict *admin1 = NULL;
     QListEntry *e;
 
-    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(query_opal0(qts, &rsp),
                                         "authorities"), e) {
         QDict *a = qobject_to(QDict, qlist_entry_obj(e));
 
         /* The AdminSP has an Admin1 of its own. */
-        if (!strcmp(qdict_get_str(a, "sp"), "LockingSP") &&
+        if (!strcmp(qdict_get_str(a, "sp"), "locking-sp") &&
             !strcmp(qdict_get_str(a, "name"), "Admin1")) {
             admin1 = a;
         }
@@ -3783,12 +3850,10 @@ static int64_t in_flight_sessions = -1;
 
 static void query_sessions_in_flight(OpalTestState *s)
 {
-    QDict *rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
-                           "'arguments': { 'id': 'opal0' } }");
-    QList *sessions = qdict_get_qlist(qdict_get_qdict(rsp, "return"),
-                                      "sessions");
+    QDict *rsp;
+    QDict *info = query_opal0(s->ahci->parent->qts, &rsp);
 
-    in_flight_sessions = qlist_size(sessions);
+    in_flight_sessions = qlist_size(qdict_get_qlist(info, "sessions"));
     qobject_unref(rsp);
 }
 
@@ -4006,10 +4071,8 @@ static void test_state_savevm(void)
     g_assert_false(qdict_get_bool(range, "key-in-memory"));
     g_assert_true(qdict_get_bool(range, "read-locked"));
     qobject_unref(rsp);
-    rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
-                    "'arguments': { 'id': 'opal0' } }");
-    g_assert_true(qlist_empty(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
-                                              "sessions")));
+    g_assert_true(qlist_empty(qdict_get_qlist(
+                      query_opal0(s->ahci->parent->qts, &rsp), "sessions")));
     qobject_unref(rsp);
 
     expect_pattern(s, RR1_START, 8, 5, "Range1 after loadvm");
@@ -4372,10 +4435,7 @@ static QDict *query_range(QTestState *qts, int64_t number, QDict **rsp)
 {
     QListEntry *e;
 
-    *rsp = qtest_qmp(qts, "{ 'execute': 'query-opal',"
-                     " 'arguments': { 'id': 'opal0' } }");
-    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(*rsp, "return"),
-                                        "ranges"), e) {
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(query_opal0(qts, rsp), "ranges"), e) {
         QDict *r = qobject_to(QDict, qlist_entry_obj(e));
 
         if (qdict_get_int(r, "number") == number) {
@@ -4523,9 +4583,7 @@ static void test_datastore_tables(void)
     g_assert_cmpmem(buf, sizeof(one), one, sizeof(one));
     g_assert_cmpuint(get_table(s, ds2, 64 * KiB - 8, buf, 9), ==, 0x0c);
     end_session(s);
-    rsp = qtest_qmp(s->ahci->parent->qts, "{ 'execute': 'query-opal', "
-                    "'arguments': { 'id': 'opal0' } }");
-    tables = qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+    tables = qdict_get_qlist(query_opal0(s->ahci->parent->qts, &rsp),
                              "datastore-tables");
     g_assert_cmpuint(qlist_size(tables), ==, 2);
     g_assert_cmpuint(qnum_get_uint(qobject_to(QNum, qlist_peek(tables))), ==,
@@ -4625,6 +4683,7 @@ int main(int argc, char **argv)
     qtest_add_func("/opal/media/qmp-errors", test_media_qmp_errors);
 
     qtest_add_func("/opal/qmp/query-opal", test_qmp_query_opal);
+    qtest_add_func("/opal/qmp/query-opal-all", test_qmp_query_opal_all);
     qtest_add_func("/opal/sum/owner-restart-erase", test_single_user_mode);
     qtest_add_func("/opal/datastore/tables-restart", test_datastore_tables);
     qtest_add_func("/opal/state/restart", test_state_restart);

@@ -369,8 +369,8 @@ static void test_status_and_psid_revert(void **state)
                                           HOST_SID_PIN, &tsn),
                      0);
     r = opal_tper_status(tper);
-    assert_string_equal(r->admin_sp, "manufactured");
-    assert_string_equal(r->locking_sp, "manufactured");
+    assert_int_equal(r->admin_sp, OPAL_SP_MANUFACTURED);
+    assert_int_equal(r->locking_sp, OPAL_SP_MANUFACTURED);
     for (guint i = 0; i < r->ranges->len; i++) {
         const OpalRangeStatus *s =
             &g_array_index(r->ranges, OpalRangeStatus, i);
@@ -394,8 +394,8 @@ static void test_status_and_psid_revert(void **state)
     assert_true(sid->enabled && sid->has_pin && !sid->locked_out);
     assert_int_equal(sid->tries, 1);
     assert_int_equal(r->sessions->len, 1);
-    assert_string_equal(g_array_index(r->sessions, OpalSessionStatus, 0).sp,
-                        "LockingSP");
+    assert_int_equal(g_array_index(r->sessions, OpalSessionStatus, 0).sp,
+                     OPAL_SP_LOCKING);
     assert_string_equal(
         g_array_index(r->sessions, OpalSessionStatus, 0).authorities[0],
         "Admin1");
@@ -405,7 +405,7 @@ static void test_status_and_psid_revert(void **state)
     opal_tper_psid_revert(tper);
     assert_int_equal(changes, OPAL_CHANGE_PERSISTENT | OPAL_CHANGE_MEDIA);
     r = opal_tper_status(tper);
-    assert_string_equal(r->locking_sp, "manufactured-inactive");
+    assert_int_equal(r->locking_sp, OPAL_SP_MANUFACTURED_INACTIVE);
     assert_int_equal(r->sessions->len, 0);
     opal_status_report_free(r);
     /* The factory again: the MSID opens the AdminSP as SID. */

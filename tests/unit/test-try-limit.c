@@ -25,8 +25,8 @@
 #define USER1_PIN   "user1-secret"
 #define ADMIN1      OPAL_UID_AUTH_ADMIN1
 #define USER1       OPAL_UID_USER(1)
-#define LSP         "LockingSP"
-#define ASP         "AdminSP"
+#define LSP         OPAL_SP_LOCKING
+#define ASP         OPAL_SP_ADMIN
 #define SID         OPAL_UID_AUTH_SID
 
 static OpalTPer *new_tper(uint32_t limit)
@@ -61,8 +61,8 @@ static bool record_changes(void *opaque, unsigned changes)
     return true;
 }
 
-/* Authority @uid of SP @sp ("AdminSP", "LockingSP"), as query-opal shows it. */
-static OpalAuthorityStatus status_of(OpalTPer *tper, const char *sp,
+/* Authority @uid of SP @sp, as query-opal shows it. */
+static OpalAuthorityStatus status_of(OpalTPer *tper, OpalSpName sp,
                                      uint64_t uid)
 {
     OpalStatusReport *r = opal_tper_status(tper);
@@ -73,7 +73,7 @@ static OpalAuthorityStatus status_of(OpalTPer *tper, const char *sp,
         const OpalAuthorityStatus *a =
             &g_array_index(r->authorities, OpalAuthorityStatus, i);
 
-        if (a->uid == uid && !strcmp(a->sp, sp)) {
+        if (a->uid == uid && a->sp == sp) {
             st = *a;
             st.name = NULL;     /* freed with the report */
             found = true;
@@ -84,7 +84,7 @@ static OpalAuthorityStatus status_of(OpalTPer *tper, const char *sp,
     return st;
 }
 
-static void assert_tries(OpalTPer *tper, const char *sp, uint64_t uid,
+static void assert_tries(OpalTPer *tper, OpalSpName sp, uint64_t uid,
                          uint64_t tries, uint64_t limit, bool locked_out)
 {
     OpalAuthorityStatus st = status_of(tper, sp, uid);

@@ -31,20 +31,20 @@ static bool cell_true(const OpalRow *row, uint32_t column)
     return opal_row_get_uint(row, column, &v) && v;
 }
 
-static const char *life_cycle_name(const OpalTPer *tper, uint64_t sp_uid)
+static OpalSpLifeCycle life_cycle(const OpalTPer *tper, uint64_t sp_uid)
 {
     uint64_t state = 0;
 
     opal_row_get_uint(opal_sp_row(tper->admin_sp, sp_uid),
                       OPAL_COL_SP_LIFE_CYCLE, &state);
-    switch (state) {
-    case OPAL_LIFE_CYCLE_MANUFACTURED_INACTIVE:
-        return "manufactured-inactive";
-    case OPAL_LIFE_CYCLE_MANUFACTURED:
-        return "manufactured";
-    default:
-        return "unknown";
-    }
+    /* Activate is the only way on, Revert the only way back. */
+    return state == OPAL_LIFE_CYCLE_MANUFACTURED_INACTIVE ?
+           OPAL_SP_MANUFACTURED_INACTIVE : OPAL_SP_MANUFACTURED;
+}
+
+static OpalSpName sp_name(uint64_t sp_uid)
+{
+    return sp_uid == OPAL_UID_ADMINSP ? OPAL_SP_ADMIN : OPAL_SP_LOCKING;
 }
 
 static void add_authorities(const OpalSP *sp, GArray *out)
@@ -55,7 +55,7 @@ static void add_authorities(const OpalSP *sp, GArray *out)
         const OpalRow *a = g_ptr_array_index(auths->rows, i);
         OpalAuthorityStatus st = {
             .uid = a->uid, .name = name_of(sp, a->uid),
-            .sp = sp->uid == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP",
+            .sp = sp_name(sp->uid),
             .enabled = cell_true(a, OPAL_COL_AUTHORITY_ENABLED),
         };
         uint64_t credential;
@@ -87,8 +87,8 @@ OpalStatusReport *opal_tper_status(const OpalTPer *live)
     const OpalTable *ranges = opal_sp_table(lsp, OPAL_UID_TABLE_LOCKING);
     const OpalRow *mbr = opal_sp_row(lsp, OPAL_UID_MBRCONTROL_OBJ);
 
-    r->admin_sp = life_cycle_name(tper, OPAL_UID_ADMINSP);
-    r->locking_sp = life_cycle_name(tper, OPAL_UID_LOCKINGSP);
+    r->admin_sp = life_cycle(tper, OPAL_UID_ADMINSP);
+    r->locking_sp = life_cycle(tper, OPAL_UID_LOCKINGSP);
     r->authorities = g_array_new(false, true, sizeof(OpalAuthorityStatus));
     r->ranges = g_array_new(false, true, sizeof(OpalRangeStatus));
     r->sessions = g_array_new(false, true, sizeof(OpalSessionStatus));
@@ -143,7 +143,7 @@ OpalStatusReport *opal_tper_status(const OpalTPer *live)
         const OpalSP *sp = s->sp_uid == OPAL_UID_ADMINSP ? tper->admin_sp : lsp;
         OpalSessionStatus st = {
             .tsn = s->tsn, .hsn = s->hsn, .write = s->write,
-            .sp = s->sp_uid == OPAL_UID_ADMINSP ? "AdminSP" : "LockingSP",
+            .sp = sp_name(s->sp_uid),
         };
 
         if (!s->tsn) {

@@ -366,9 +366,22 @@ void opal_tper_psid_revert(OpalTPer *tper);
  * The drive's state for a management interface (status.c): no secrets, only
  * whether a range's media key is in memory (unwrapped).
  */
+
+/* The two SPs of an Opal drive (Opal SSC 4.2 Admin SP, 4.3 Locking SP). */
+typedef enum OpalSpName {
+    OPAL_SP_ADMIN,
+    OPAL_SP_LOCKING,
+} OpalSpName;
+
+/* The life cycle states an Opal SP can be in (Opal SSC 5.2.3). */
+typedef enum OpalSpLifeCycle {
+    OPAL_SP_MANUFACTURED_INACTIVE,
+    OPAL_SP_MANUFACTURED,
+} OpalSpLifeCycle;
+
 typedef struct OpalAuthorityStatus {
     uint64_t uid;
-    const char *sp; /* the SP it belongs to: "AdminSP" or "LockingSP" */
+    OpalSpName sp;              /* the SP it belongs to */
     char *name;
     bool enabled;
     bool has_pin;               /* a password authority: tries count */
@@ -389,13 +402,13 @@ typedef struct OpalRangeStatus {
 
 typedef struct OpalSessionStatus {
     uint32_t tsn, hsn;
-    const char *sp;             /* "AdminSP" or "LockingSP" */
+    OpalSpName sp;
     bool write;
     char **authorities;         /* NULL-terminated names */
 } OpalSessionStatus;
 
 typedef struct OpalStatusReport {
-    const char *admin_sp, *locking_sp;  /* life cycle states */
+    OpalSpLifeCycle admin_sp, locking_sp;
     GArray *authorities;                /* OpalAuthorityStatus */
     GArray *ranges;                     /* OpalRangeStatus */
     bool mbr_enable, mbr_done;
