@@ -226,6 +226,17 @@ static void test_admin_tperinfo_and_makers(void **state)
                      1);
 }
 
+/* The PSID and its C_PIN are both "PhysicalDriveOwner" (PSID 1.00 T1, T3). */
+static void test_admin_psid_common_name(void **state)
+{
+    Factory *f = *state;
+
+    assert_cell_bytes(f->admin, OPAL_UID_AUTH_PSID, OPAL_COL_COMMON_NAME,
+                      "PhysicalDriveOwner");
+    assert_cell_bytes(f->admin, OPAL_UID_C_PIN_PSID, OPAL_COL_COMMON_NAME,
+                      "PhysicalDriveOwner");
+}
+
 static void test_admin_admins_disabled(void **state)
 {
     Factory *f = *state;
@@ -591,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_admin_sid_pin),
         cmocka_unit_test(test_admin_sp_objects),
         cmocka_unit_test(test_admin_tperinfo_and_makers),
+        cmocka_unit_test(test_admin_psid_common_name),
         cmocka_unit_test(test_admin_admins_disabled),
         cmocka_unit_test(test_locking_range_lock),
         cmocka_unit_test(test_locking_authorities),

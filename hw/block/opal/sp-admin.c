@@ -176,6 +176,11 @@ static void add_authorities(OpalSP *sp, const OpalConfig *config,
                            msid_len, 0);
     opal_factory_add_c_pin(sp, config, OPAL_UID_C_PIN_PSID, "C_PIN_PSID", psid,
                            psid_len, ADMIN_SP_TRY_LIMIT);
+    /* PSID FS 1.00, 4.2.1 Table 1 and 4.2.2 Table 3 name both so. */
+    opal_row_set_string(opal_sp_row(sp, OPAL_UID_AUTH_PSID),
+                        OPAL_COL_COMMON_NAME, "PhysicalDriveOwner");
+    opal_row_set_string(opal_sp_row(sp, OPAL_UID_C_PIN_PSID),
+                        OPAL_COL_COMMON_NAME, "PhysicalDriveOwner");
     OPAL_ALLOW(sp, OPAL_UID_AUTH_MAKERS, OPAL_UID_M_SET,
                OPAL_UID_ACE_SET_ENABLED);
     OPAL_ALLOW(sp, OPAL_UID_C_PIN_SID, OPAL_UID_M_GET,
