@@ -10,15 +10,20 @@
  * until all of it is done.
  *
  * What a real drive computes on its own hardware takes the host's CPU
- * here, and the machine's vCPUs and I/O must not be starved of it: a guest
- * that tries wrong passwords in a loop must not slow its other disks down.
- * So, like a drive's own processor, slower than the host's, the thread
- * takes at most half a core: after each job it rests as long as the job
- * kept it busy.  A password check then takes some 60 ms instead of 30.
- * (It keeps the host's normal priority: at the lowest one, a host busy
- * with other work would leave it nothing and the guest's commands would
- * time out.  QEMU's thread pool would not do: its threads also do the
- * block layer's I/O, which must not rest.)
+ * here, and the machine's vCPUs and I/O must not wait for it: a guest that
+ * tries wrong passwords in a loop must not slow its other disks down.
+ * Two measures, both needed (make bench-stall: a quarter of a core at
+ * normal priority still cost the other disk 15-20% of its throughput):
+ * - the thread runs at nice 10, so that the block layer's workers and the
+ *   main loop, when they wake, take the CPU from it at once.  Not at the
+ *   lowest priority, nice 19: a host busy with other work would leave it
+ *   almost nothing (2 s for a password check under a parallel build) and
+ *   the guest's commands would time out;
+ * - like a drive's own processor, slower than the host's, it takes at most
+ *   a quarter of a core: after each job it rests three times as long as
+ *   the job kept it busy.  A guest then checks some 8 passwords a second.
+ * (QEMU's thread pool would not do: its threads also do the block layer's
+ * I/O, which must neither rest nor yield.)
  *
  * Who may touch the TPer (d->tper):
  * - while d->job is set, only the drive's thread;
@@ -40,6 +45,9 @@
  */
 
 #include "qemu/osdep.h"
+#ifdef CONFIG_LINUX
+#include <sys/resource.h>
+#endif
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/coroutine.h"
@@ -84,6 +92,10 @@ static int64_t thread_cpu_us(void)
     return 0;
 }
 
+/* The thread's niceness (setpriority(2)): below the rest of QEMU's. */
+#define ENGINE_NICE         10
+/* The rest after a job, per unit of the job's CPU time: 1/4 duty. */
+#define ENGINE_REST_FACTOR  3
 /* The longest rest after a job: a job never costs the next one more. */
 #define ENGINE_REST_MAX_US  (G_USEC_PER_SEC / 2)
 
@@ -92,6 +104,12 @@ static void *engine_thread(void *opaque)
     IDEOpalEngine *e = opaque;
     int64_t busy_us;
 
+#ifdef CONFIG_LINUX
+    /* On Linux, each thread has a niceness of its own: this one's. */
+    if (setpriority(PRIO_PROCESS, qemu_get_thread_id(), ENGINE_NICE) < 0) {
+        trace_ide_opal_engine_priority(errno);
+    }
+#endif
     for (;;) {
         qemu_sem_wait(&e->posted);
         if (qatomic_read(&e->exit)) {
@@ -102,7 +120,7 @@ static void *engine_thread(void *opaque)
         busy_us += thread_cpu_us();
         aio_bh_schedule_oneshot(qemu_get_aio_context(), engine_done_bh, e);
         /* The answer is out; the next job waits for the rest. */
-        g_usleep(MIN(busy_us, ENGINE_REST_MAX_US));
+        g_usleep(MIN(busy_us * ENGINE_REST_FACTOR, ENGINE_REST_MAX_US));
     }
 }
 
