@@ -169,6 +169,19 @@ static void lock_range1(OpalTPer *tper, uint32_t tsn)
                      0);
 }
 
+/* Level 0 Discovery's Locking feature (0x0002): its Locked bit. */
+static bool discovery_locked(OpalTPer *tper)
+{
+    uint8_t buf[512];
+    long pos;
+
+    assert_int_equal(opal_if_recv(tper, 0x01, 0x0001, buf, sizeof(buf)),
+                     OPAL_IF_OK);
+    pos = host_find_feature(buf, 0x0002);
+    assert_true(pos >= 0);
+    return buf[pos + 4] & 0x04;
+}
+
 static void test_properties_limit(void **state)
 {
     Fixture *f = *state;
@@ -217,6 +230,8 @@ static void test_commit(void **state)
     map = opal_media_map_new(f->tper);
     assert_int_equal(opal_media_check(map, 4096, 8, false), OPAL_MEDIA_OK);
     opal_media_map_free(map);
+    /* Discovery shows what the media gate applies: nothing locked yet. */
+    assert_false(discovery_locked(f->tper));
 
     assert_int_equal(end(f, 0), 0);
     /* One save for all of it, and the media view follows. */
@@ -228,6 +243,7 @@ static void test_commit(void **state)
     assert_int_equal(opal_media_check(map, 4096, 8, false),
                      OPAL_MEDIA_READ_LOCKED);
     opal_media_map_free(map);
+    assert_true(discovery_locked(f->tper));
 
     saved = opal_tper_save(f->tper, &len);
     assert_true(opal_tper_load(copy, saved, len, &error));

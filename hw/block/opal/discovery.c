@@ -229,19 +229,30 @@ size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
     uint8_t resp[DISCOVERY_HEADER_LEN +
                  G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
     size_t pos = DISCOVERY_HEADER_LEN;
+    OpalTPer view, *committed = tper;
 
+    /*
+     * What an open transaction changed is not the drive's yet (Core 3.2.6):
+     * Discovery shows the ranges' locks, MBR Done and SID's value as the
+     * media gate applies them, committed.
+     */
+    if (opal_transaction_open(tper)) {
+        opal_committed(tper, &view);
+        committed = &view;
+    }
     memset(resp, 0, sizeof(resp));
     /*
-     * Brings tper->sid_value_differs up to date (once per PIN: a PBKDF2 run).
+     * Brings sid_value_differs up to date (once per PIN: a PBKDF2 run; on a
+     * transaction's view, whose PIN cells are copies, once per Discovery).
      */
-    opal_sid_value_differs(tper);
+    opal_sid_value_differs(committed);
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
         const Feature *f = &features[i];
 
         opal_put_be16(resp + pos, f->code);
         resp[pos + 2] = f->version << 4 | f->minor;
         resp[pos + 3] = f->length;
-        f->fill(tper, resp + pos + FEATURE_HEADER_LEN);
+        f->fill(committed, resp + pos + FEATURE_HEADER_LEN);
         pos += FEATURE_HEADER_LEN + f->length;
     }
     /* The length field counts what follows it (Core 3.3.6.3). */
