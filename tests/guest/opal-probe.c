@@ -89,6 +89,7 @@ static const struct {
     { 0x0303, "PyriteV2" },
     { 0x0304, "Ruby" },
     { 0x0402, "BlockSID" },
+    { 0x0404, "DataRemovalMechanism" },
 };
 
 static uint16_t be16(const uint8_t *p)

@@ -624,6 +624,19 @@ static void check_feature_block_sid(const uint8_t *d)
     g_assert_cmphex(d[5], ==, 0x00);
 }
 
+/*
+ * Supported Data Removal Mechanism, version 2: nothing in progress or
+ * interrupted, Cryptographic Erase only, 2 seconds (Opal SSC 2.02, 3.1.1.6)
+ */
+static void check_feature_data_removal(const uint8_t *d)
+{
+    g_assert_cmphex(d[2] >> 4, ==, 2);
+    g_assert_cmphex(d[5], ==, 0x00);
+    g_assert_cmphex(d[6], ==, 0x04);
+    g_assert_cmphex(d[7], ==, 0x00);
+    g_assert_cmpuint(be16(d + 12), ==, 1);
+}
+
 /* The expected feature descriptors, in the order they must appear */
 static const struct {
     uint16_t code;
@@ -638,6 +651,7 @@ static const struct {
     { 0x0202, 0x0C, "DataStore",   check_feature_datastore },
     { 0x0203, 0x10, "Opal SSC v2", check_feature_opal2 },
     { 0x0402, 0x0C, "Block SID",   check_feature_block_sid },
+    { 0x0404, 0x20, "Data Removal Mechanism", check_feature_data_removal },
 };
 
 /* Validate a factory-fresh Level 0 Discovery response of @len bytes */

@@ -58,7 +58,7 @@ static void expect_descriptor(OpalTPer *tper, uint16_t code,
 static void test_header(void **state)
 {
     static const uint16_t codes[] = {
-        0x0001, 0x0002, 0x0003, 0x0201, 0x0202, 0x0203, 0x0402,
+        0x0001, 0x0002, 0x0003, 0x0201, 0x0202, 0x0203, 0x0402, 0x0404,
     };
     uint8_t buf[DISCOVERY_BUF];
     size_t len = opal_discovery_encode(*state, buf, sizeof(buf));
@@ -66,9 +66,9 @@ static void test_header(void **state)
 
     /*
      * 48-byte header + TPer, Locking, Single User Mode, DataStore, Block SID
-     * (16 each), Geometry (32), Opal v2 (20).
+     * (16 each), Geometry (32), Opal v2 (20), Data Removal Mechanism (36).
      */
-    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 16 + 20 + 16);
+    assert_int_equal(len, 48 + 16 + 16 + 32 + 16 + 16 + 20 + 16 + 36);
     assert_int_equal(opal_get_be32(buf), len - 4);  /* what follows it */
     assert_int_equal(opal_get_be32(buf + 4), 1);        /* revision 0.1 */
     for (size_t i = 8; i < 48; i++) {
@@ -251,6 +251,20 @@ static void test_block_sid_descriptor(void **state)
 }
 
 /* A host buffer shorter than the response gets its prefix. */
+/*
+ * Opal SSC 2.02, 3.1.1.6, Tables 8 and 9: version 2, length 0x20; nothing
+ * in progress or interrupted; Cryptographic Erase (bit 2) the only
+ * mechanism, its time in seconds (format bit 2 clear), 1 = 2 seconds.
+ */
+static void test_data_removal_descriptor(void **state)
+{
+    uint8_t body[0x20] = { 0 };
+
+    body[2] = 0x04;
+    body[12 - 4 + 1] = 1;
+    expect_descriptor(*state, 0x0404, 0x20, 0x20, body);
+}
+
 static void test_short_buffer(void **state)
 {
     uint8_t full[DISCOVERY_BUF], part[52];
@@ -294,6 +308,7 @@ int main(void)
         T(test_datastore_descriptor),
         T(test_opal_v2_descriptor),
         T(test_block_sid_descriptor),
+        T(test_data_removal_descriptor),
         T(test_short_buffer),
         T(test_block_sid_bits),
     };

@@ -347,6 +347,52 @@ static void test_tper_reset_disabled(void **state)
     host_end_session(*state, tsn);
 }
 
+/*
+ * Opal SSC 2.02, 4.2.6.1, 4.2.7.1 and 4.2.1.5/4.2.1.6: the one row of
+ * DataRemovalMechanism says Cryptographic Erase (2), the only mechanism
+ * Discovery lists; Anybody reads it; "Admins OR SID" may set it, but only to
+ * a supported value: the others of data_removal_mechanism (0..7), defined
+ * or reserved, are INVALID_PARAMETER, and its UID is no one's to change.
+ */
+static void test_data_removal_mechanism(void **state)
+{
+    g_autoptr(HostResponse) r = NULL;
+    uint32_t tsn;
+
+    assert_int_equal(host_admin_session(*state, 0, NULL, &tsn), 0);
+    assert_int_equal(host_get_columns(*state, tsn,
+                                      OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                                      0, 1, &r), 0);
+    assert_int_equal(host_cell(r, 1)->uint, 2);
+    g_clear_pointer(&r, host_response_free);
+    /* The Admin SP's Table table lists it (Opal SSC 2.02, Table 20). */
+    assert_int_equal(host_get_columns(*state, tsn,
+                                      OPAL_UID_TABLEROW_DATA_REMOVAL_MECHANISM,
+                                      1, 1, &r), 0);
+    assert_int_equal(host_cell(r, 1)->len, strlen("DataRemovalMechanism"));
+    assert_memory_equal(host_cell(r, 1)->bytes, "DataRemovalMechanism",
+                        strlen("DataRemovalMechanism"));
+    assert_int_equal(host_set_uint(*state, tsn,
+                                   OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ, 1, 2),
+                     OPAL_ST_NOT_AUTHORIZED);
+    host_end_session(*state, tsn);
+
+    host_take_ownership(*state);
+    assert_int_equal(host_admin_session(*state, OPAL_UID_AUTH_SID, HOST_SID_PIN,
+                                        &tsn), 0);
+    for (uint64_t v = 0; v < 8; v++) {
+        assert_int_equal(host_set_uint(*state, tsn,
+                                       OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                                       1, v),
+                         v == 2 ? 0 : OPAL_ST_INVALID_PARAMETER);
+    }
+    assert_int_not_equal(host_set_uint(*state, tsn,
+                                       OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                                       0, 0),
+                         0);
+    host_end_session(*state, tsn);
+}
+
 static unsigned changes_seen;
 
 static bool note_changes(void *opaque, unsigned changes)
@@ -498,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_comid_bad_payload, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_sid_transport, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_data_removal_mechanism, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tper_reset_disabled, setup,
                                         teardown),

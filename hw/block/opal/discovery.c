@@ -12,10 +12,12 @@
  */
 
 #include "sp.h"
+#include "sp-tables.h"
 #include "uid.h"
 
 #define DISCOVERY_HEADER_LEN    48
 #define FEATURE_HEADER_LEN      4
+#define FEATURE_MAX_LEN         0x20    /* the longest body: 0x0404's */
 
 /*
  * Feature codes (Core 3.3.6.x, Opal SSC 2.02 3.1.1, Opal Feature Set:
@@ -29,6 +31,7 @@ enum {
     FEATURE_DATASTORE = 0x0202,
     FEATURE_OPAL_V2 = 0x0203,
     FEATURE_BLOCK_SID = 0x0402,
+    FEATURE_DATA_REMOVAL = 0x0404,
 };
 
 /*
@@ -213,6 +216,22 @@ static void fill_block_sid(const OpalTPer *tper, uint8_t *body)
               BLOCK_SID_HW_RESET : 0;
 }
 
+/*
+ * Supported Data Removal Mechanism (Opal SSC 2.02, 3.1.1.6, Table 8): the
+ * one mechanism of the DataRemovalMechanism table, Cryptographic Erase,
+ * and its worst-case time for the whole medium in units of 2 seconds
+ * (Table 11): a new key and a state save, under a second here.  No removal
+ * is ever in progress or interrupted as Discovery sees it: Revert, RevertSP
+ * and GenKey end before the drive answers anything else, and a power loss
+ * leaves the state saved before or after them (crash-safe saves).
+ */
+static void fill_data_removal(const OpalTPer *tper, uint8_t *body)
+{
+    body[2] = OPAL_DATA_REMOVAL_SUPPORTED;
+    /* Byte 7, time formats: 0, seconds.  Bytes 12-13: bit 2's time. */
+    opal_put_be16(body + 12 - FEATURE_HEADER_LEN, 1);
+}
+
 /* In increasing feature code order (Core 3.3.6). */
 static const Feature features[] = {
     { FEATURE_TPER,      1, 0, 0x0c, fill_tper },
@@ -222,12 +241,14 @@ static const Feature features[] = {
     { FEATURE_DATASTORE, 1, 0, 0x0c, fill_datastore },
     { FEATURE_OPAL_V2,   2, 2, 0x10, fill_opal_v2 },
     { FEATURE_BLOCK_SID, 1, 0, 0x0c, fill_block_sid },
+    { FEATURE_DATA_REMOVAL, 2, 0, FEATURE_MAX_LEN, fill_data_removal },
 };
 
 size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
 {
     uint8_t resp[DISCOVERY_HEADER_LEN +
-                 G_N_ELEMENTS(features) * (FEATURE_HEADER_LEN + 0x1c)];
+                 G_N_ELEMENTS(features) *
+                 (FEATURE_HEADER_LEN + FEATURE_MAX_LEN)];
     size_t pos = DISCOVERY_HEADER_LEN;
     OpalTPer view, *committed = tper;
 
@@ -249,6 +270,7 @@ size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
         const Feature *f = &features[i];
 
+        g_assert(f->length <= FEATURE_MAX_LEN);
         opal_put_be16(resp + pos, f->code);
         resp[pos + 2] = f->version << 4 | f->minor;
         resp[pos + 3] = f->length;

@@ -27,6 +27,7 @@ static const OpalTableDef *const admin_tables[] = {
     &opal_tdef_methodid, &opal_tdef_accesscontrol, &opal_tdef_ace,
     &opal_tdef_authority, &opal_tdef_c_pin,
     &opal_tdef_tperinfo, &opal_tdef_template, &opal_tdef_sp,
+    &opal_tdef_data_removal_mechanism,
 };
 
 /* Opal 4.2.1.4 */
@@ -60,6 +61,10 @@ static const OpalAceDef admin_aces[] = {
       "ACE_TPerInfo_Set_ProgrammaticResetEnable", { OPAL_UID_AUTH_SID },
       OPAL_COLS(OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE) },
     { OPAL_UID_ACE_SP_SID, "ACE_SP_SID", { OPAL_UID_AUTH_SID }, 0 },
+    { OPAL_UID_ACE_DATAREMOVALMECHANISM_SET_ACTIVE,
+      "ACE_DataRemovalMechanism_Set_ActiveDataRemovalMechanism",
+      { OPAL_UID_AUTH_ADMINS, OPAL_UID_AUTH_SID },
+      OPAL_COLS(OPAL_COL_DATA_REMOVAL_ACTIVE) },
     /* PSID FS 1.00, 4.2.3.2, Table 6: PSID, All. */
     { OPAL_UID_ACE_SP_PSID, "ACE_SP_PSID", { OPAL_UID_AUTH_PSID }, 0 },
     /*
@@ -118,6 +123,24 @@ static void add_tperinfo(OpalSP *sp)
     OPAL_ALLOW(sp, OPAL_UID_TPERINFO_OBJ, OPAL_UID_M_GET, OPAL_UID_ACE_ANYBODY);
     OPAL_ALLOW(sp, OPAL_UID_TPERINFO_OBJ, OPAL_UID_M_SET,
                OPAL_UID_ACE_TPERINFO_SET_PROGRAMMATICRESETENABLE);
+}
+
+/*
+ * Opal SSC 2.02, 4.2.7.1: exactly one row, its mechanism VU: ours, the only
+ * one the drive has (Level 0 Discovery's feature 0x0404 lists it).
+ */
+static void add_data_removal_mechanism(OpalSP *sp)
+{
+    OpalRow *row = opal_factory_row(sp, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                                    NULL);
+
+    opal_row_set_uint(row, OPAL_COL_DATA_REMOVAL_ACTIVE,
+                      OPAL_DATA_REMOVAL_CRYPTO_ERASE);
+    /* Opal SSC 2.02, 4.2.1.5, Table 22 */
+    OPAL_ALLOW(sp, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ, OPAL_UID_M_GET,
+               OPAL_UID_ACE_ANYBODY);
+    OPAL_ALLOW(sp, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ, OPAL_UID_M_SET,
+               OPAL_UID_ACE_DATAREMOVALMECHANISM_SET_ACTIVE);
 }
 
 /* Opal 4.2.3.2, 4.2.3.3 */
@@ -223,6 +246,7 @@ OpalSP *opal_admin_sp_new(const OpalConfig *config, const uint8_t *msid,
     add_authorities(sp, config, msid, msid_len, psid, psid_len);
     add_tperinfo(sp);
     add_templates_and_sps(sp);
+    add_data_removal_mechanism(sp);
     opal_factory_describe_tables(sp);
     return sp;
 }

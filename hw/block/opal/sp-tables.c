@@ -208,6 +208,20 @@ static const OpalColumn sp_columns[] = {
 };
 TABLE_DEF(opal_tdef_sp, OPAL_UID_TABLE_SP, "SP", OPAL_TABLE_OBJECT, sp_columns);
 
+/*
+ * Opal SSC 2.02, 4.2.6.1: DataRemovalMechanism.  Its one row says which of
+ * the supported mechanisms Revert, RevertSP and GenKey use; a Set to any
+ * other value of data_removal_mechanism (0..7) is INVALID_PARAMETER.
+ */
+static const OpalColumn data_removal_mechanism_columns[] = {
+    COL_UID,
+    { OPAL_COL_DATA_REMOVAL_ACTIVE, "ActiveDataRemovalMechanism",
+      OPAL_T_ENUM_SUPPORTED, OPAL_DATA_REMOVAL_SUPPORTED, 0 },
+};
+TABLE_DEF(opal_tdef_data_removal_mechanism,
+          OPAL_UID_TABLE_DATA_REMOVAL_MECHANISM, "DataRemovalMechanism",
+          OPAL_TABLE_OBJECT, data_removal_mechanism_columns);
+
 /* Core 5.3.2: SecretProtect (Opal 4.3.1.10). */
 static const OpalColumn secretprotect_columns[] = {
     COL_UID,

@@ -49,6 +49,7 @@ enum {
     OPAL_COL_TEMPLATE_INSTANCES = 3,
     OPAL_COL_TEMPLATE_MAX_INSTANCES = 4,
     OPAL_COL_SP_FROZEN = 7,
+    OPAL_COL_DATA_REMOVAL_ACTIVE = 1,   /* ActiveDataRemovalMechanism */
     OPAL_COL_SECRETPROTECT_TABLE = 1,
     OPAL_COL_SECRETPROTECT_COLUMN_NUMBER = 2,
     OPAL_COL_SECRETPROTECT_PROTECT_MECHANISMS = 3,
@@ -77,6 +78,17 @@ extern const OpalTableDef opal_tdef_c_pin;
 extern const OpalTableDef opal_tdef_tperinfo;
 extern const OpalTableDef opal_tdef_template;
 extern const OpalTableDef opal_tdef_sp;
+extern const OpalTableDef opal_tdef_data_removal_mechanism;
+
+/*
+ * data_removal_mechanism (Opal SSC 2.02, 4.2.5.1, Table 31).  The drive
+ * erases cryptographically: a new media key (Table 10, bit 2, which every
+ * Opal 2.02 TPer SHALL support); it overwrites nothing.
+ */
+enum {
+    OPAL_DATA_REMOVAL_CRYPTO_ERASE = 2,
+};
+#define OPAL_DATA_REMOVAL_SUPPORTED (1ULL << OPAL_DATA_REMOVAL_CRYPTO_ERASE)
 extern const OpalTableDef opal_tdef_secretprotect;
 extern const OpalTableDef opal_tdef_lockinginfo;
 extern const OpalTableDef opal_tdef_locking;

@@ -554,6 +554,9 @@ bool opal_column_accepts(const OpalColumn *c, const OpalValue *v)
         return v->count == 1 && t->type == OPAL_TOKEN_UINT && t->uint <= 1;
     case OPAL_T_ENUM:
         return v->count == 1 && enum_element(t, c);
+    case OPAL_T_ENUM_SUPPORTED:
+        return v->count == 1 && t->type == OPAL_TOKEN_UINT && t->uint < 64 &&
+               (c->max & (1ULL << t->uint));
     case OPAL_T_BYTES:
         return v->count == 1 && t->type == OPAL_TOKEN_BYTES && t->len <= c->max;
     case OPAL_T_UIDREF:

@@ -28,6 +28,11 @@ typedef enum OpalType {
     OPAL_T_UINT,
     OPAL_T_BOOL,            /* boolean: uinteger 0 or 1 */
     OPAL_T_ENUM,            /* uinteger in 0..max */
+    /*
+     * uinteger n with bit n of max set: an enumeration of which the TPer
+     * supports only some values (data_removal_mechanism)
+     */
+    OPAL_T_ENUM_SUPPORTED,
     /* byte sequence of at most max bytes (names, PINs) */
     OPAL_T_BYTES,
     OPAL_T_UIDREF,          /* 8-byte UID */
