@@ -993,6 +993,37 @@ static void test_spf_15_random(void **state)
 }
 
 /*
+ * SPF-20 Data Removal Mechanism: SID reads the active mechanism, one that
+ * Level 0 Discovery lists, and sets it (to the one mechanism there is);
+ * Anybody reads back what was set.
+ */
+static void test_spf_20_data_removal_mechanism(void **state)
+{
+    OpalTPer *tper = *state;
+    uint8_t buf[512];
+    uint64_t active;
+    uint32_t tsn;
+    long f;
+
+    uct03_take_ownership(tper);
+    discovery(tper, buf, sizeof(buf));
+    f = host_find_feature(buf, 0x0404);
+    assert_true(f > 0);
+    tsn = session(tper, OPAL_UID_ADMINSP, OPAL_UID_AUTH_SID, HOST_SID_PIN);
+    active = get_uint(tper, tsn, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                      OPAL_COL_DATA_REMOVAL_ACTIVE);
+    assert_true(active < 8 && (buf[f + 6] & (1u << active)));
+    set_uint(tper, tsn, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+             OPAL_COL_DATA_REMOVAL_ACTIVE, active);
+    host_end_session(tper, tsn);
+    tsn = anybody_session(tper, OPAL_UID_ADMINSP);
+    assert_int_equal(get_uint(tper, tsn, OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                              OPAL_COL_DATA_REMOVAL_ACTIVE),
+                     active);
+    host_end_session(tper, tsn);
+}
+
+/*
  * SPF-16 CommonName: only its prerequisite (Admin1 enabled) and expected
  * result (what Get returns is what Set wrote) were found; Admin1's own
  * CommonName, set and read back.
@@ -1467,6 +1498,30 @@ static void test_etc_18_revertsp_globalrange_locked(void **state)
     host_end_session(tper, tsn);
 }
 
+/*
+ * ETC-23 Data Removal Mechanism - Set Unsupported Value: Overwrite Data
+ * Erase (0), defined but not among the mechanisms Level 0 Discovery lists.
+ */
+static void test_etc_23_data_removal_set_unsupported(void **state)
+{
+    OpalTPer *tper = *state;
+    uint8_t buf[512];
+    uint32_t tsn;
+    long f;
+
+    uct03_take_ownership(tper);
+    discovery(tper, buf, sizeof(buf));
+    f = host_find_feature(buf, 0x0404);
+    assert_true(f > 0);
+    assert_int_equal(buf[f + 6] & 0x01, 0);
+    tsn = session(tper, OPAL_UID_ADMINSP, OPAL_UID_AUTH_SID, HOST_SID_PIN);
+    assert_int_equal(host_set_uint(tper, tsn,
+                                   OPAL_UID_DATA_REMOVAL_MECHANISM_OBJ,
+                                   OPAL_COL_DATA_REMOVAL_ACTIVE, 0),
+                     OPAL_ST_INVALID_PARAMETER);
+    host_end_session(tper, tsn);
+}
+
 /* ETC-20 StartSession on Inactive Locking SP */
 static void test_etc_20_startsession_on_inactive_locking_sp(void **state)
 {
@@ -1566,6 +1621,7 @@ int main(void)
         T("SPF-16", test_spf_16_commonname),
         T("SPF-17", test_spf_17_additional_datastore_tables),
         T("SPF-18", test_spf_18_range_crossing_behavior),
+        T("SPF-20", test_spf_20_data_removal_mechanism),
         T("ETC-01", test_etc_01_read_write_locked_error_responses),
         T("ETC-02", test_etc_02_synchronous_protocol),
         T("ETC-03", test_etc_03_invalid_if_send_transfer_length),
@@ -1585,6 +1641,7 @@ int main(void)
         T("ETC-20", test_etc_20_startsession_on_inactive_locking_sp),
         T("ETC-21", test_etc_21_startsession_incorrect_hostchallenge),
         T("ETC-22", test_etc_22_multiple_sessions),
+        T("ETC-23", test_etc_23_data_removal_set_unsupported),
         T("ETC-24", test_etc_24_read_locked_and_write_locked_errors),
     };
 
