@@ -250,23 +250,22 @@ size_t opal_discovery_encode(OpalTPer *tper, uint8_t *buf, size_t len)
                  G_N_ELEMENTS(features) *
                  (FEATURE_HEADER_LEN + FEATURE_MAX_LEN)];
     size_t pos = DISCOVERY_HEADER_LEN;
-    OpalTPer view, *committed = tper;
+    OpalTPer view;
+    const OpalTPer *committed;
 
-    /*
-     * What an open transaction changed is not the drive's yet (Core 3.2.6):
-     * Discovery shows the ranges' locks, MBR Done and SID's value as the
-     * media gate applies them, committed.
-     */
-    if (opal_transaction_open(tper)) {
-        opal_committed(tper, &view);
-        committed = &view;
-    }
     memset(resp, 0, sizeof(resp));
     /*
-     * Brings sid_value_differs up to date (once per PIN: a PBKDF2 run; on a
-     * transaction's view, whose PIN cells are copies, once per Discovery).
+     * Brings tper->sid_value_differs up to date (once per PIN: a PBKDF2 run).
+     * On the live TPer, which owns the reference it keeps: a transaction's
+     * view shares the live TPer's pointers and must not change them.
      */
-    opal_sid_value_differs(committed);
+    opal_sid_value_differs(tper);
+    /*
+     * What an open transaction changed is not the drive's yet (Core 3.2.6):
+     * Discovery shows the ranges' locks and MBR Done as the media gate
+     * applies them, committed.
+     */
+    committed = opal_committed(tper, &view);
     for (size_t i = 0; i < G_N_ELEMENTS(features); i++) {
         const Feature *f = &features[i];
 
