@@ -6,6 +6,7 @@
 #   make demo     boot a small Linux guest on a fresh ide-opal-hd (the README's main job)
 #   make bench    benchmarks (make bench-stall: the stall measurement alone)
 #   make fuzz     fuzz the engine (FUZZ_SECONDS=60)
+#   make series   the upstream patch series (build/series/patches); make check-series tests it
 
 BUILD := build
 QEMU_BUILD := $(BUILD)/qemu
@@ -165,6 +166,19 @@ fuzz:
 	      "$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_BUILD)/fuzz.log | tail -n 1)," \
 	      "corpus $$(ls $(FUZZ_BUILD)/corpus-$(FUZZ_TARGET) | wc -l) inputs, log $(FUZZ_BUILD)/fuzz.log"
 	@exit $$(cat $(FUZZ_BUILD)/fuzz.rc)
+
+# ---- The upstream series (series/README.md) ------------------------------------------------
+# make series: build/series/patches, a `git format-patch` series of this project against the
+# pristine upstream QEMU, with a cover letter and QEMU's checkpatch over every patch.
+# make check-series: the series applied with `git am` to a fresh pristine tree
+# (build/series-test/src/qemu), QEMU configured as ./configure does it and built
+# (build/series-test/qemu, sharing ccache), its qtests run.  Not part of make check.
+.PHONY: series check-series
+series:
+	scripts/make-series.sh $(BUILD)
+
+check-series: series
+	scripts/check-series.sh $(BUILD)
 
 clean:
 	rm -rf $(QEMU_BUILD) $(BUILD)/engine $(BUILD)/tests-guest $(FUZZ_BUILD)
