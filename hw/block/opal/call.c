@@ -270,4 +270,3 @@ bool opal_value_parse(const uint8_t *data, size_t len, GArray *tokens,
     value->count = count;
     return true;
 }
-
