@@ -35,22 +35,11 @@
 
 /*** ATA definitions not covered by libqos/ahci.h ***/
 
-#define ATA_CMD_READ_LOG_EXT        0x2F
-#define ATA_CMD_READ_LOG_DMA_EXT    0x47
-#define ATA_CMD_TRUSTED_NON_DATA    0x5B
-#define ATA_CMD_TRUSTED_RCV         0x5C
-#define ATA_CMD_TRUSTED_RCV_DMA     0x5D
-#define ATA_CMD_TRUSTED_SND         0x5E
-#define ATA_CMD_TRUSTED_SND_DMA     0x5F
-
 #define ATA_STAT_ERR                0x01
 #define ATA_STAT_DRQ                0x08
 #define ATA_STAT_DRDY               0x40
 #define ATA_STAT_BSY                0x80
 #define ATA_ERR_ABRT                0x04
-
-/* TRUSTED NON-DATA: LBA bit 24 (Device register bit 0) selects "receive" */
-#define ATA_TRUSTED_ND_RECEIVE      0x01
 
 #define ATA_LOG_DIRECTORY           0x00
 #define ATA_LOG_NCQ_ERROR           0x10
@@ -225,24 +214,122 @@ static void ahci_port_recover(OpalTestState *s)
 }
 
 /*
- * Issue one non-NCQ command described by @fis_in on the test port and
- * wait for it to complete.  @len bytes are described by the PRD table.
- * For XFER_OUT, @buf (or zeroes if NULL) is sent.  For XFER_IN the guest
- * buffer is pre-filled with FILL_BYTE and, if @buf is not NULL, its final
- * contents are copied back to @buf (at most MAX_READBACK bytes when the
- * command failed).
- *
- * The function checks the AHCI-level invariants (D2H FIS agrees with the
- * task file, no SATA errors, BSY/DRQ clear, TFES if and only if ERR) and
- * performs the AHCI error recovery after a failed command, so that the
- * port accepts new commands afterwards.
- */
-/*
  * Called once, right after the next command is issued (and then forgotten):
  * what the host does while the drive works on it.
  */
 static void (*ata_in_flight)(OpalTestState *s);
 
+/*
+ * The guest buffer of a command moving @len bytes in direction @dir: for
+ * XFER_OUT, @buf (or zeroes if NULL); for XFER_IN, FILL_BYTE everywhere, so
+ * that what the drive wrote shows.  0 if nothing moves.
+ */
+static uint64_t ata_buffer(OpalTestState *s, XferDir dir, const void *buf,
+                           size_t len)
+{
+    QTestState *qts = s->ahci->parent->qts;
+    uint64_t gbuf;
+
+    g_assert(dir != XFER_NONE || len == 0);
+    if (!len) {
+        return 0;
+    }
+    gbuf = ahci_alloc(s->ahci, len);
+    g_assert(gbuf);
+    if (dir == XFER_OUT && buf) {
+        qtest_bufwrite(qts, gbuf, buf, len);
+    } else {
+        qtest_memset(qts, gbuf, dir == XFER_OUT ? 0 : FILL_BYTE, len);
+    }
+    return gbuf;
+}
+
+/*
+ * Copy a data-in command's guest buffer back to @buf (at most MAX_READBACK
+ * bytes when the command failed) and free it.
+ */
+static void ata_buffer_done(OpalTestState *s, uint64_t gbuf, XferDir dir,
+                            void *buf, size_t len, const AtaResult *res)
+{
+    if (dir == XFER_IN && buf && len) {
+        size_t n = len;
+
+        if ((res->status & ATA_STAT_ERR) && n > MAX_READBACK) {
+            n = MAX_READBACK;
+        }
+        qtest_bufread(s->ahci->parent->qts, gbuf, buf, n);
+    }
+    if (gbuf) {
+        ahci_free(s->ahci, gbuf);
+    }
+}
+
+/* No pending interrupts and an empty FIS area: what the command shows */
+static void ata_clean_slate(OpalTestState *s)
+{
+    AHCIQState *ahci = s->ahci;
+
+    ahci_px_wreg(ahci, s->port, AHCI_PX_IS,
+                 ahci_px_rreg(ahci, s->port, AHCI_PX_IS));
+    qtest_memset(ahci->parent->qts, ahci->port[s->port].fb, 0, 0x100);
+}
+
+/*
+ * Run @cmd, made by libqos (ahci_command_create() and its set_* helpers),
+ * on the test port and free it.  @len bytes move in direction @dir: for
+ * XFER_OUT @buf (or zeroes if NULL) is sent; for XFER_IN, @buf (if not
+ * NULL) receives the guest buffer, which starts as FILL_BYTE.
+ *
+ * A failure is an answer here, not an error of the test: libqos checks
+ * the AHCI side either way (the D2H FIS agrees with the task file, no
+ * SATA errors, BSY and DRQ clear, TFES if and only if ERR, the interrupts
+ * and byte count of a success) and recovers the port after a failure, so
+ * that it accepts new commands.  The ATA outcome is for the test to judge.
+ */
+static AtaResult ata_run(OpalTestState *s, AHCICommand *cmd, XferDir dir,
+                         void *buf, size_t len)
+{
+    AHCIQState *ahci = s->ahci;
+    uint64_t gbuf = ata_buffer(s, dir, buf, len);
+    AHCICommandResult r;
+    AtaResult res;
+
+    ahci_command_set_buffer(cmd, gbuf);
+    ahci_command_set_sizes(cmd, len, PRD_BYTES);
+    ata_clean_slate(s);
+    ahci_command_commit(ahci, cmd, s->port);
+    ahci_command_issue_async(ahci, cmd);
+    if (ata_in_flight) {
+        void (*in_flight)(OpalTestState *s) = ata_in_flight;
+
+        ata_in_flight = NULL;
+        in_flight(s);
+        if (s->dropped) {
+            /* Its table went with the reset (ahci_clean_mem), not its data */
+            s->dropped = false;
+            ahci_command_free(cmd);
+            if (gbuf) {
+                ahci_free(ahci, gbuf);
+            }
+            return (AtaResult) { 0 };
+        }
+    }
+    ahci_command_wait(ahci, cmd);
+    ahci_command_verify_result(ahci, cmd, &r);
+    ahci_command_free(cmd);
+
+    res = (AtaResult) {
+        .status = r.status, .error = r.error, .xfer = r.prdbc,
+    };
+    ata_buffer_done(s, gbuf, dir, buf, len, &res);
+    return res;
+}
+
+/*
+ * Issue one non-NCQ command that libqos does not describe (READ/WRITE
+ * MULTIPLE, READ VERIFY SECTORS, DATA SET MANAGEMENT), given as @fis_in,
+ * and wait for it: ata_run() with the same checks, made here.
+ */
 static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
                           XferDir dir, void *buf, size_t len)
 {
@@ -253,25 +340,14 @@ static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
     RegH2DFIS fis = *fis_in;
     RegD2HFIS d2h;
     unsigned prdtl = DIV_ROUND_UP(len, PRD_BYTES);
-    uint64_t gbuf = 0, table;
+    uint64_t gbuf = ata_buffer(s, dir, buf, len), table;
     uint32_t tfd, is, ci;
     AtaResult res;
     gint64 deadline;
     uint8_t slot;
     unsigned i;
 
-    g_assert(dir != XFER_NONE || len == 0);
-
-    if (len) {
-        gbuf = ahci_alloc(ahci, len);
-        g_assert(gbuf);
-        if (dir == XFER_OUT && buf) {
-            qtest_bufwrite(qts, gbuf, buf, len);
-        } else {
-            qtest_memset(qts, gbuf, dir == XFER_OUT ? 0 : FILL_BYTE, len);
-        }
-    }
-
+    g_assert(!ata_in_flight);
     slot = ahci_pick_cmd(ahci, port);
     table = ahci_alloc(ahci, CMD_TBL_SIZ(prdtl));
     g_assert(table);
@@ -305,25 +381,8 @@ static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
     ahci->port[port].ctba[slot] = table;
     ahci->port[port].prdtl[slot] = prdtl;
 
-    /* Start from a clean slate: no pending interrupts, empty FIS area */
-    ahci_px_wreg(ahci, port, AHCI_PX_IS, ahci_px_rreg(ahci, port, AHCI_PX_IS));
-    qtest_memset(qts, ahci->port[port].fb, 0, 0x100);
-
+    ata_clean_slate(s);
     ahci_px_wreg(ahci, port, AHCI_PX_CI, 1u << slot);
-    if (ata_in_flight) {
-        void (*in_flight)(OpalTestState *s) = ata_in_flight;
-
-        ata_in_flight = NULL;
-        in_flight(s);
-        if (s->dropped) {
-            /* Its table went with the reset (ahci_clean_mem), not its data */
-            s->dropped = false;
-            if (gbuf) {
-                ahci_free(ahci, gbuf);
-            }
-            return (AtaResult) { 0 };
-        }
-    }
 
     deadline = g_get_monotonic_time() + CMD_TIMEOUT_US;
     for (;;) {
@@ -369,17 +428,7 @@ static AtaResult ata_exec(OpalTestState *s, const RegH2DFIS *fis_in,
         g_assert_cmphex(ci & (1u << slot), ==, 0);
     }
 
-    if (dir == XFER_IN && buf && len) {
-        size_t n = len;
-
-        if ((res.status & ATA_STAT_ERR) && n > MAX_READBACK) {
-            n = MAX_READBACK;
-        }
-        qtest_bufread(qts, gbuf, buf, n);
-    }
-    if (gbuf) {
-        ahci_free(ahci, gbuf);
-    }
+    ata_buffer_done(s, gbuf, dir, buf, len, &res);
     return res;
 }
 
@@ -461,11 +510,11 @@ static void assert_untouched(const uint8_t *buf, size_t len)
 
 static AtaResult ata_identify(OpalTestState *s, uint16_t id[256])
 {
-    RegH2DFIS fis = { .command = CMD_IDENTIFY };
     AtaResult r;
     int i;
 
-    r = ata_exec(s, &fis, XFER_IN, id, BLOCK_SIZE);
+    r = ata_run(s, ahci_command_create(CMD_IDENTIFY), XFER_IN, id,
+                BLOCK_SIZE);
     for (i = 0; i < 256; i++) {
         id[i] = le16_to_cpu(id[i]);
     }
@@ -473,28 +522,22 @@ static AtaResult ata_identify(OpalTestState *s, uint16_t id[256])
 }
 
 /*
- * READ LOG EXT / READ LOG DMA EXT.  @buf must hold @count pages, or be
- * NULL.  The page number goes to LBA bits 15:8 (bits 7:0) and LBA bits
- * 39:32 (bits 15:8, as in ACS-3).
+ * READ LOG EXT / READ LOG DMA EXT of @count pages from @page of log @log.
+ * @buf must hold @count pages, or be NULL.
  */
-static AtaResult ata_read_log(OpalTestState *s, uint8_t cmd, uint8_t log,
+static AtaResult ata_read_log(OpalTestState *s, uint8_t ide_cmd, uint8_t log,
                               uint16_t page, uint16_t count, void *buf)
 {
-    RegH2DFIS fis = {
-        .command = cmd,
-        .device = ATA_DEVICE_LBA,
-        .lba_lo = { log, page & 0xFF, 0 },
-        .lba_hi = { 0, page >> 8, 0 },
-        .count = count,
-    };
+    AHCICommand *cmd = ahci_command_create(ide_cmd);
 
-    return ata_exec(s, &fis, XFER_IN, buf, (size_t)count * BLOCK_SIZE);
+    ahci_command_set_log_page(cmd, log, page);
+    return ata_run(s, cmd, XFER_IN, buf, (size_t)count * BLOCK_SIZE);
 }
 
 static AtaResult read_log(OpalTestState *s, uint8_t log, uint8_t page,
                           uint16_t count, void *buf)
 {
-    return ata_read_log(s, ATA_CMD_READ_LOG_EXT, log, page, count, buf);
+    return ata_read_log(s, CMD_READ_LOG_EXT, log, page, count, buf);
 }
 
 /*
@@ -504,52 +547,44 @@ static AtaResult read_log(OpalTestState *s, uint8_t log, uint8_t page,
  * TRUSTED NON-DATA, @dir selects the receive (XFER_IN) or send (XFER_OUT)
  * flavour and no data moves.
  */
-static AtaResult trusted(OpalTestState *s, uint8_t cmd, uint8_t proto,
+static AtaResult trusted(OpalTestState *s, uint8_t ide_cmd, uint8_t proto,
                          uint16_t comid, uint16_t blocks, XferDir dir,
                          void *buf)
 {
-    RegH2DFIS fis = {
-        .command = cmd,
-        .feature_low = proto,
-        .device = ATA_DEVICE_LBA,
-        .lba_lo = { blocks >> 8, comid & 0xFF, comid >> 8 },
-        .count = blocks & 0xFF,
-    };
-    size_t len = (size_t)blocks * BLOCK_SIZE;
+    AHCICommand *cmd = ahci_command_create(ide_cmd);
 
-    switch (cmd) {
-    case ATA_CMD_TRUSTED_RCV:
-    case ATA_CMD_TRUSTED_RCV_DMA:
+    ahci_command_set_trusted(cmd, proto, comid);
+    switch (ide_cmd) {
+    case CMD_TRUSTED_RECV:
+    case CMD_TRUSTED_RECV_DMA:
         g_assert(dir == XFER_IN);
         break;
-    case ATA_CMD_TRUSTED_SND:
-    case ATA_CMD_TRUSTED_SND_DMA:
+    case CMD_TRUSTED_SEND:
+    case CMD_TRUSTED_SEND_DMA:
         g_assert(dir == XFER_OUT);
         break;
-    case ATA_CMD_TRUSTED_NON_DATA:
+    case CMD_TRUSTED_NON_DATA:
         g_assert(dir != XFER_NONE);
-        if (dir == XFER_IN) {
-            fis.device |= ATA_TRUSTED_ND_RECEIVE;
-        }
         g_assert_cmpuint(blocks, ==, 0);
-        return ata_exec(s, &fis, XFER_NONE, NULL, 0);
+        ahci_command_set_trusted_receive(cmd, dir == XFER_IN);
+        return ata_run(s, cmd, XFER_NONE, NULL, 0);
     default:
         g_assert_not_reached();
     }
-    return ata_exec(s, &fis, dir, buf, len);
+    return ata_run(s, cmd, dir, buf, (size_t)blocks * BLOCK_SIZE);
 }
 
 static AtaResult trusted_recv(OpalTestState *s, bool dma, uint8_t proto,
                               uint16_t comid, uint16_t blocks, void *buf)
 {
-    return trusted(s, dma ? ATA_CMD_TRUSTED_RCV_DMA : ATA_CMD_TRUSTED_RCV,
+    return trusted(s, dma ? CMD_TRUSTED_RECV_DMA : CMD_TRUSTED_RECV,
                    proto, comid, blocks, XFER_IN, buf);
 }
 
 static AtaResult trusted_send(OpalTestState *s, bool dma, uint8_t proto,
                               uint16_t comid, uint16_t blocks, void *buf)
 {
-    return trusted(s, dma ? ATA_CMD_TRUSTED_SND_DMA : ATA_CMD_TRUSTED_SND,
+    return trusted(s, dma ? CMD_TRUSTED_SEND_DMA : CMD_TRUSTED_SEND,
                    proto, comid, blocks, XFER_OUT, buf);
 }
 
@@ -885,7 +920,7 @@ static void test_log_errors(void)
 
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         g_test_message("READ LOG EXT: %s", cases[i].what);
-        assert_abort(ata_read_log(s, ATA_CMD_READ_LOG_EXT, cases[i].log,
+        assert_abort(ata_read_log(s, CMD_READ_LOG_EXT, cases[i].log,
                                   cases[i].page, cases[i].count, buf));
         assert_untouched(buf, cases[i].count * BLOCK_SIZE);
         check_usable(s);
@@ -897,14 +932,9 @@ static void test_log_dma_not_supported(void)
 {
     OpalTestState *s = opal_boot_default();
     uint8_t buf[BLOCK_SIZE];
-    RegH2DFIS fis = {
-        .command = ATA_CMD_READ_LOG_DMA_EXT,
-        .device = ATA_DEVICE_LBA,
-        .lba_lo = { ATA_LOG_DIRECTORY, 0, 0 },
-        .count = 1,
-    };
 
-    assert_abort(ata_exec(s, &fis, XFER_IN, buf, BLOCK_SIZE));
+    assert_abort(ata_read_log(s, CMD_READ_LOG_DMA_EXT, ATA_LOG_DIRECTORY, 0,
+                              1, buf));
     assert_untouched(buf, sizeof(buf));
     check_usable(s);
     opal_shutdown(s);
@@ -966,11 +996,11 @@ typedef struct AbortCase {
 static XferDir trusted_dir(uint8_t cmd, XferDir nd_dir)
 {
     switch (cmd) {
-    case ATA_CMD_TRUSTED_RCV:
-    case ATA_CMD_TRUSTED_RCV_DMA:
+    case CMD_TRUSTED_RECV:
+    case CMD_TRUSTED_RECV_DMA:
         return XFER_IN;
-    case ATA_CMD_TRUSTED_SND:
-    case ATA_CMD_TRUSTED_SND_DMA:
+    case CMD_TRUSTED_SEND:
+    case CMD_TRUSTED_SEND_DMA:
         return XFER_OUT;
     default:
         return nd_dir;
@@ -979,7 +1009,7 @@ static XferDir trusted_dir(uint8_t cmd, XferDir nd_dir)
 
 static const char *nd_suffix(uint8_t cmd, XferDir dir)
 {
-    if (cmd != ATA_CMD_TRUSTED_NON_DATA) {
+    if (cmd != CMD_TRUSTED_NON_DATA) {
         return "";
     }
     return dir == XFER_IN ? " (receive)" : " (send)";
@@ -1013,14 +1043,14 @@ static void run_abort_cases(const char *name, const AbortCase *cases, int n)
 static void test_protocol0_errors(void)
 {
     static const AbortCase cases[] = {
-        { ATA_CMD_TRUSTED_RCV,     SECP_INFO, 0x0002, 1 },
-        { ATA_CMD_TRUSTED_RCV_DMA, SECP_INFO, 0x0002, 1 },
-        { ATA_CMD_TRUSTED_RCV,     SECP_INFO, 0x0100, 1 },
-        { ATA_CMD_TRUSTED_RCV,     SECP_INFO, 0x07FE, 1 },
-        { ATA_CMD_TRUSTED_RCV,     SECP_INFO, 0xFFFF, 1 },
-        { ATA_CMD_TRUSTED_SND,     SECP_INFO, 0x0000, 1 },
-        { ATA_CMD_TRUSTED_SND_DMA, SECP_INFO, 0x0000, 1 },
-        { ATA_CMD_TRUSTED_SND,     SECP_INFO, 0x0001, 1 },
+        { CMD_TRUSTED_RECV,     SECP_INFO, 0x0002, 1 },
+        { CMD_TRUSTED_RECV_DMA, SECP_INFO, 0x0002, 1 },
+        { CMD_TRUSTED_RECV,     SECP_INFO, 0x0100, 1 },
+        { CMD_TRUSTED_RECV,     SECP_INFO, 0x07FE, 1 },
+        { CMD_TRUSTED_RECV,     SECP_INFO, 0xFFFF, 1 },
+        { CMD_TRUSTED_SEND,     SECP_INFO, 0x0000, 1 },
+        { CMD_TRUSTED_SEND_DMA, SECP_INFO, 0x0000, 1 },
+        { CMD_TRUSTED_SEND,     SECP_INFO, 0x0001, 1 },
     };
 
     run_abort_cases("protocol 0", cases, ARRAY_SIZE(cases));
@@ -1083,8 +1113,8 @@ static void test_tcg_comid_errors(void)
         0x0000, 0x0002, 0x0004, 0x0005, 0x07FD, 0x07FF, 0x1000, 0xFFFF,
     };
     static const uint8_t cmds[] = {
-        ATA_CMD_TRUSTED_RCV, ATA_CMD_TRUSTED_RCV_DMA,
-        ATA_CMD_TRUSTED_SND, ATA_CMD_TRUSTED_SND_DMA,
+        CMD_TRUSTED_RECV, CMD_TRUSTED_RECV_DMA,
+        CMD_TRUSTED_SEND, CMD_TRUSTED_SEND_DMA,
     };
     AbortCase cases[ARRAY_SIZE(comids) * ARRAY_SIZE(cmds)];
     int i, j, n = 0;
@@ -1273,8 +1303,8 @@ static void test_bad_protocol(void)
 {
     static const uint8_t protos[] = { 0x03, 0x10, 0xEE, 0xEF, 0xFF };
     static const uint8_t cmds[] = {
-        ATA_CMD_TRUSTED_RCV, ATA_CMD_TRUSTED_RCV_DMA,
-        ATA_CMD_TRUSTED_SND, ATA_CMD_TRUSTED_SND_DMA,
+        CMD_TRUSTED_RECV, CMD_TRUSTED_RECV_DMA,
+        CMD_TRUSTED_SEND, CMD_TRUSTED_SEND_DMA,
     };
     AbortCase cases[ARRAY_SIZE(protos) * (ARRAY_SIZE(cmds) + 2)];
     int i, j, n = 0;
@@ -1287,11 +1317,11 @@ static void test_bad_protocol(void)
             };
         }
         cases[n++] = (AbortCase) {
-            .cmd = ATA_CMD_TRUSTED_NON_DATA, .proto = protos[i],
+            .cmd = CMD_TRUSTED_NON_DATA, .proto = protos[i],
             .comid = 0x0000, .dir = XFER_IN,
         };
         cases[n++] = (AbortCase) {
-            .cmd = ATA_CMD_TRUSTED_NON_DATA, .proto = protos[i],
+            .cmd = CMD_TRUSTED_NON_DATA, .proto = protos[i],
             .comid = 0x0000, .dir = XFER_OUT,
         };
     }
@@ -1301,12 +1331,12 @@ static void test_bad_protocol(void)
 static void test_bad_protocol_zero_length(void)
 {
     static const AbortCase cases[] = {
-        { ATA_CMD_TRUSTED_RCV,      0x03, 0x0000, 0 },
-        { ATA_CMD_TRUSTED_RCV_DMA,  0xEE, 0x0000, 0 },
-        { ATA_CMD_TRUSTED_SND,      0x03, 0x0000, 0 },
-        { ATA_CMD_TRUSTED_SND_DMA,  0xFF, 0x0000, 0 },
-        { ATA_CMD_TRUSTED_NON_DATA, 0xEF, 0x0000, 0, XFER_IN },
-        { ATA_CMD_TRUSTED_NON_DATA, 0xFF, 0x0000, 0, XFER_OUT },
+        { CMD_TRUSTED_RECV,      0x03, 0x0000, 0 },
+        { CMD_TRUSTED_RECV_DMA,  0xEE, 0x0000, 0 },
+        { CMD_TRUSTED_SEND,      0x03, 0x0000, 0 },
+        { CMD_TRUSTED_SEND_DMA,  0xFF, 0x0000, 0 },
+        { CMD_TRUSTED_NON_DATA, 0xEF, 0x0000, 0, XFER_IN },
+        { CMD_TRUSTED_NON_DATA, 0xFF, 0x0000, 0, XFER_OUT },
     };
 
     run_abort_cases("bad protocol, length 0", cases, ARRAY_SIZE(cases));
@@ -1320,24 +1350,24 @@ static void test_zero_length(void)
         uint16_t comid;
         XferDir dir;
     } cases[] = {
-        { ATA_CMD_TRUSTED_RCV,      SECP_INFO,       0x0000 },
-        { ATA_CMD_TRUSTED_RCV_DMA,  SECP_INFO,       0x0000 },
-        { ATA_CMD_TRUSTED_NON_DATA, SECP_INFO,       0x0000, XFER_IN },
-        { ATA_CMD_TRUSTED_RCV,      SECP_TCG,        COMID_DISCOVERY },
-        { ATA_CMD_TRUSTED_RCV_DMA,  SECP_TCG,        COMID_DISCOVERY },
-        { ATA_CMD_TRUSTED_NON_DATA, SECP_TCG,        COMID_DISCOVERY, XFER_IN },
-        { ATA_CMD_TRUSTED_RCV,      SECP_TCG,        OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_SND,      SECP_TCG,        OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_SND_DMA,  SECP_TCG,        OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_NON_DATA, SECP_TCG,        OPAL_BASE_COMID,
+        { CMD_TRUSTED_RECV,      SECP_INFO,       0x0000 },
+        { CMD_TRUSTED_RECV_DMA,  SECP_INFO,       0x0000 },
+        { CMD_TRUSTED_NON_DATA, SECP_INFO,       0x0000, XFER_IN },
+        { CMD_TRUSTED_RECV,      SECP_TCG,        COMID_DISCOVERY },
+        { CMD_TRUSTED_RECV_DMA,  SECP_TCG,        COMID_DISCOVERY },
+        { CMD_TRUSTED_NON_DATA, SECP_TCG,        COMID_DISCOVERY, XFER_IN },
+        { CMD_TRUSTED_RECV,      SECP_TCG,        OPAL_BASE_COMID },
+        { CMD_TRUSTED_SEND,      SECP_TCG,        OPAL_BASE_COMID },
+        { CMD_TRUSTED_SEND_DMA,  SECP_TCG,        OPAL_BASE_COMID },
+        { CMD_TRUSTED_NON_DATA, SECP_TCG,        OPAL_BASE_COMID,
           XFER_OUT },
-        { ATA_CMD_TRUSTED_RCV,      SECP_COMID_MGMT, 0x0000 },
-        { ATA_CMD_TRUSTED_RCV_DMA,  SECP_COMID_MGMT, 0x0000 },
-        { ATA_CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT, 0x0000, XFER_IN },
-        { ATA_CMD_TRUSTED_RCV,      SECP_COMID_MGMT, OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_SND,      SECP_COMID_MGMT, OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_SND_DMA,  SECP_COMID_MGMT, OPAL_BASE_COMID },
-        { ATA_CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT, OPAL_BASE_COMID,
+        { CMD_TRUSTED_RECV,      SECP_COMID_MGMT, 0x0000 },
+        { CMD_TRUSTED_RECV_DMA,  SECP_COMID_MGMT, 0x0000 },
+        { CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT, 0x0000, XFER_IN },
+        { CMD_TRUSTED_RECV,      SECP_COMID_MGMT, OPAL_BASE_COMID },
+        { CMD_TRUSTED_SEND,      SECP_COMID_MGMT, OPAL_BASE_COMID },
+        { CMD_TRUSTED_SEND_DMA,  SECP_COMID_MGMT, OPAL_BASE_COMID },
+        { CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT, OPAL_BASE_COMID,
           XFER_OUT },
     };
     OpalTestState *s = opal_boot_default();
@@ -1359,14 +1389,14 @@ static void test_zero_length(void)
 static void test_too_long(void)
 {
     static const AbortCase cases[] = {
-        { ATA_CMD_TRUSTED_RCV,     SECP_TCG,        COMID_DISCOVERY, 129 },
-        { ATA_CMD_TRUSTED_RCV_DMA, SECP_TCG,        COMID_DISCOVERY, 129 },
-        { ATA_CMD_TRUSTED_RCV,     SECP_INFO,       0x0000,          256 },
-        { ATA_CMD_TRUSTED_RCV_DMA, SECP_COMID_MGMT, 0x0000,          0x100 },
-        { ATA_CMD_TRUSTED_SND,     SECP_TCG,        OPAL_BASE_COMID, 129 },
-        { ATA_CMD_TRUSTED_SND_DMA, SECP_COMID_MGMT, OPAL_BASE_COMID, 129 },
-        { ATA_CMD_TRUSTED_RCV,     SECP_TCG,        COMID_DISCOVERY, 0xFFFF },
-        { ATA_CMD_TRUSTED_SND_DMA, SECP_TCG,        OPAL_BASE_COMID, 0xFFFF },
+        { CMD_TRUSTED_RECV,     SECP_TCG,        COMID_DISCOVERY, 129 },
+        { CMD_TRUSTED_RECV_DMA, SECP_TCG,        COMID_DISCOVERY, 129 },
+        { CMD_TRUSTED_RECV,     SECP_INFO,       0x0000,          256 },
+        { CMD_TRUSTED_RECV_DMA, SECP_COMID_MGMT, 0x0000,          0x100 },
+        { CMD_TRUSTED_SEND,     SECP_TCG,        OPAL_BASE_COMID, 129 },
+        { CMD_TRUSTED_SEND_DMA, SECP_COMID_MGMT, OPAL_BASE_COMID, 129 },
+        { CMD_TRUSTED_RECV,     SECP_TCG,        COMID_DISCOVERY, 0xFFFF },
+        { CMD_TRUSTED_SEND_DMA, SECP_TCG,        OPAL_BASE_COMID, 0xFFFF },
     };
 
     run_abort_cases("transfer too long", cases, ARRAY_SIZE(cases));
@@ -2275,6 +2305,22 @@ static void check_ncq_log(const uint8_t *log, uint8_t tag, uint64_t lba,
     g_assert_cmpuint(lduw_le_p(log + 12), ==, count);
 }
 
+/* The commands of the tables above that libqos does not describe */
+static bool io_cmd_raw(const IoCmd *c)
+{
+    switch (c->cmd) {
+    case ATA_CMD_READ_MULTIPLE:
+    case ATA_CMD_WRITE_MULTIPLE:
+    case ATA_CMD_READ_MULTIPLE_EXT:
+    case ATA_CMD_WRITE_MULTIPLE_EXT:
+    case ATA_CMD_VERIFY:
+    case ATA_CMD_VERIFY_EXT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Any READ/WRITE command of the tables above, or READ VERIFY (no data) */
 static AtaResult io_exec(OpalTestState *s, const IoCmd *c, uint64_t lba,
                          uint16_t nsect, void *buf)
@@ -2305,6 +2351,13 @@ static AtaResult io_exec(OpalTestState *s, const IoCmd *c, uint64_t lba,
             r.ata.xfer = (size_t)nsect * BLOCK_SIZE;
         }
         return r.ata;
+    }
+    if (!io_cmd_raw(c)) {
+        AHCICommand *cmd = ahci_command_create(c->cmd);
+
+        ahci_command_set_offset(cmd, lba);
+        return ata_run(s, cmd, c->write ? XFER_OUT : XFER_IN, buf,
+                       (size_t)nsect * BLOCK_SIZE);
     }
     if (c->lba48) {
         fis.lba_hi[0] = lba >> 24;
@@ -3145,7 +3198,7 @@ static void test_block_sid(void)
 
     g_assert_cmphex(block_sid_flags(s), ==, 0x0100);   /* SID Value State */
     /* No data: refused; IF-RECV: nothing to tell */
-    assert_abort(trusted(s, ATA_CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT,
+    assert_abort(trusted(s, CMD_TRUSTED_NON_DATA, SECP_COMID_MGMT,
                          COMID_BLOCK_SID, 0, XFER_OUT, NULL));
     assert_success(trusted_recv(s, true, SECP_COMID_MGMT, COMID_BLOCK_SID, 1,
                                 buf), BLOCK_SIZE);
