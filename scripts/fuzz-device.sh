@@ -47,7 +47,7 @@ QEMU_FLAGS=(--target-list=x86_64-softmmu
             --extra-cflags=-fsanitize=fuzzer-no-link --extra-ldflags=-fsanitize=fuzzer-no-link)
 FUZZING_ENGINE="-fsanitize=fuzzer -Wl,--wrap=ide_opal_engine_submit -Wl,--wrap=qemu_system_reset"
 FUZZING_ENGINE+=" -Wl,--wrap=ide_opal_state_save -Wl,--wrap=ide_opal_state_prepare"
-FUZZING_ENGINE+=" -Wl,--wrap=gcry_kdf_derive $hooks_obj"
+FUZZING_ENGINE+=" -Wl,--wrap=qcrypto_pbkdf2 $hooks_obj"
 
 die() { echo "fuzz-device: $*" >&2; exit 1; }
 

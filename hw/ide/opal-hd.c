@@ -345,6 +345,7 @@ static void ide_opal_realize(IDEDevice *dev, Error **errp)
         .msid = msid,
         .psid = psid,
         .locking_pin_try_limit = d->pin_try_limit,
+        .crypto = &ide_opal_crypto,
     };
     d->tper = opal_tper_new(&config);
     opal_tper_set_trace(d->tper, &ide_opal_trace_ops, d);

@@ -169,6 +169,9 @@ void ide_opal_slot_write_free(IDEOpalSlotWrite *w);
 OpalByteWriteFn ide_opal_state_byte_written;
 void ide_opal_state_free(IDEOpalState *st);
 
+/* The engine's crypto on QEMU's crypto API (opal-crypto.c). */
+extern const OpalCrypto ide_opal_crypto;
+
 /*
  * The media gate (opal-media.c): puts the filter node between the device and
  * its drive, hiding the last @reserved bytes of the image from it, and takes

@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "hw/opal/opal.h"
+#include "opal-crypto-gcrypt.h"
 #include "fuzz-target.h"
 
 static const OpalConfig config = {
@@ -34,6 +35,7 @@ static const OpalConfig config = {
     .msid = "msid",
     .psid = "psid",
     .kdf_iterations = 1,
+    .crypto = &opal_crypto_gcrypt,
 };
 
 typedef uint8_t *SaveFn(const OpalTPer *tper, size_t *len);

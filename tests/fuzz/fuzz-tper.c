@@ -76,6 +76,7 @@
 
 #include "hw/opal/opal.h"
 #include "opal-host.h"
+#include "opal-crypto-gcrypt.h"
 #include "sp.h"
 #include "uid.h"
 #include "fuzz-target.h"
@@ -143,6 +144,7 @@ static const OpalConfig config = {
     .psid = "psid-pin",
     /* speed: the fuzzer is after parsing, not PBKDF2 */
     .kdf_iterations = 1,
+    .crypto = &opal_crypto_gcrypt,
 };
 
 /* The starting states' PINs and sessions: make-seeds.py uses the same. */

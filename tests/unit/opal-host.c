@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "opal-host.h"
+#include "opal-crypto-gcrypt.h"
 #include "sp-tables.h"
 #include "uid.h"
 
@@ -30,6 +31,7 @@ const OpalConfig host_test_config = {
     .psid = "psid-pin",
     /* PBKDF2 as slow as a drive's would make every Authenticate here 30 ms. */
     .kdf_iterations = 1000,
+    .crypto = &opal_crypto_gcrypt,
 };
 
 /*

@@ -114,8 +114,10 @@ static void assert_pin(const OpalSP *sp, uint64_t uid, const char *pin)
     uint8_t *wrong_kek;
 
     assert_null(row->cells[OPAL_COL_C_PIN_PIN]);
-    assert_true(opal_pin_check(row, (const uint8_t *)pin, strlen(pin), &kek));
-    assert_false(opal_pin_check(row, (const uint8_t *)"x", 1, &wrong_kek));
+    assert_true(opal_pin_check(&host_test_config, row, (const uint8_t *)pin,
+                               strlen(pin), &kek));
+    assert_false(opal_pin_check(&host_test_config, row, (const uint8_t *)"x",
+                                1, &wrong_kek));
     assert_null(wrong_kek);
     /* An empty PIN has no KEK worth having; any other has one. */
     assert_true(!kek == !*pin);

@@ -9,16 +9,14 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#define _GNU_SOURCE
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <gcrypt.h>
 
 #include "opal-host.h"
+#include "opal-crypto-gcrypt.h"
 #include "sp-tables.h"
 #include "uid.h"
 
@@ -26,32 +24,26 @@
 
 /*
  * Every PBKDF2 the engine runs, counted, with the largest iteration count
- * asked for (the engine is linked into this program, so its calls come
- * here; libgcrypt's does the work).  Loading a state builds the factory's
- * verifiers first, with the drive's own count, but never runs a loaded
- * one: a crafted count would cost seconds there.
+ * asked for: the tests' drives get the crypto of the other tests with a
+ * counter around its PBKDF2.  Loading a state builds the factory's verifiers
+ * first, with the drive's own count, but never runs a loaded one: a crafted
+ * count would cost seconds there.
  */
 static unsigned kdf_runs;
 static unsigned long kdf_most_iterations;
 
-gpg_error_t gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                            int algo, int subalgo, const void *salt,
-                            size_t saltlen, unsigned long iterations,
-                            size_t keysize, void *keybuffer)
+static bool counted_pbkdf2(const uint8_t *pass, size_t pass_len,
+                           const uint8_t *salt, size_t salt_len,
+                           unsigned iterations, uint8_t *out, size_t out_len)
 {
-    static gpg_error_t (*derive)(const void *, size_t, int, int,
-                                 const void *, size_t, unsigned long,
-                                 size_t, void *);
-
-    if (!derive) {
-        derive = dlsym(RTLD_NEXT, "gcry_kdf_derive");
-        assert_non_null(derive);
-    }
     kdf_runs++;
     kdf_most_iterations = MAX(kdf_most_iterations, iterations);
-    return derive(passphrase, passphraselen, algo, subalgo, salt, saltlen,
-                  iterations, keysize, keybuffer);
+    return opal_crypto_gcrypt.pbkdf2_sha256(pass, pass_len, salt, salt_len,
+                                            iterations, out, out_len);
 }
+
+static OpalCrypto counted_crypto;
+static OpalConfig counted;          /* host_test_config, counted_crypto's */
 
 static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
 {
@@ -141,9 +133,9 @@ static void test_crafted_iterations(void **state)
 {
     for (int running = 0; running < 2; running++) {
         size_t len;
-        g_autofree uint8_t *crafted = crafted_state(&host_test_config, running,
+        g_autofree uint8_t *crafted = crafted_state(&counted, running,
                                                     CRAFTED_ITERATIONS, &len);
-        g_autofree char *error = load_error(&host_test_config, running, crafted,
+        g_autofree char *error = load_error(&counted, running, crafted,
                                             len);
 
         assert_non_null(error);
@@ -155,7 +147,7 @@ static void test_crafted_iterations(void **state)
 /* Up to max(kdf_iterations, the default), and not one more; never 0. */
 static void test_iterations_bound(void **state)
 {
-    OpalConfig more = host_test_config;
+    OpalConfig more = counted;
     static const struct {
         unsigned config, iterations;
         bool taken;
@@ -177,7 +169,7 @@ static void test_iterations_bound(void **state)
 
         more.kdf_iterations = cases[i].config;
         /* Built with the test's cheap PBKDF2, patched to the count to try. */
-        crafted = crafted_state(&host_test_config, false, cases[i].iterations,
+        crafted = crafted_state(&counted, false, cases[i].iterations,
                                 &len);
         error = load_error(&more, false, crafted, len);
         assert_true(!error == cases[i].taken);
@@ -190,7 +182,7 @@ static void test_iterations_bound(void **state)
  */
 static void test_own_verifiers(void **state)
 {
-    OpalConfig slow = host_test_config;
+    OpalConfig slow = counted;
     OpalTPer *tper, *copy;
     g_autofree uint8_t *saved = NULL;
     g_autofree char *error = NULL, *refused = NULL;
@@ -214,7 +206,7 @@ static void test_own_verifiers(void **state)
     host_end_session(copy, tsn);
     opal_tper_free(copy);
 
-    refused = load_error(&host_test_config, false, saved, len);
+    refused = load_error(&counted, false, saved, len);
     assert_non_null(refused);
     assert_non_null(strstr(refused, "120000 PBKDF2 iterations"));
 }
@@ -227,5 +219,9 @@ int main(void)
         cmocka_unit_test(test_own_verifiers),
     };
 
+    counted_crypto = opal_crypto_gcrypt;
+    counted_crypto.pbkdf2_sha256 = counted_pbkdf2;
+    counted = host_test_config;
+    counted.crypto = &counted_crypto;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

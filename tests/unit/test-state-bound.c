@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "opal-host.h"
+#include "opal-crypto-gcrypt.h"
 #include "sp.h"
 #include "sp-tables.h"
 #include "uid.h"
@@ -73,6 +74,7 @@ static const OpalConfig bound_config = {
     .kdf_iterations = 1000,
     /* pin-try-limit's largest: TryLimit cells at their longest. */
     .locking_pin_try_limit = UINT32_MAX,
+    .crypto = &opal_crypto_gcrypt,
 };
 
 /* The bound leaves room in the device's slot for a journal and the header. */

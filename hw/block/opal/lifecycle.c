@@ -15,7 +15,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <gcrypt.h>
 #include "sp.h"
 #include "sp-tables.h"
 #include "uid.h"
@@ -41,16 +40,14 @@ bool opal_locking_sp_active(const OpalTPer *tper)
            state == OPAL_LIFE_CYCLE_MANUFACTURED;
 }
 
-static void new_media_key(OpalRow *key)
+static void new_media_key(const OpalConfig *config, OpalRow *key)
 {
     uint8_t bytes[MEDIA_KEY_LEN];
 
-    /*
-     * libgcrypt's CSPRNG, seeded from the kernel: the "very strong" level
-     * would gather fresh entropy for every key, 50x slower for every drive
-     * created or reverted, and no stronger against any real attack here.
-     */
-    gcry_randomize(bytes, sizeof(bytes), GCRY_STRONG_RANDOM);
+    if (!config->crypto->random_bytes(bytes, sizeof(bytes))) {
+        /* As libgcrypt's own generator does: no drive without keys. */
+        g_error("ide-opal-hd: no random bytes for a media key");
+    }
     opal_row_set_bytes(key, KEY_COLUMN, bytes, sizeof(bytes));
     /*
      * Copies of the old key are worthless now; opal_secrets_rewrap() makes new
@@ -67,7 +64,7 @@ static OpalSP *new_locking_sp(OpalTPer *tper)
     OpalTable *keys = opal_sp_table(sp, OPAL_UID_TABLE_K_AES_256);
 
     for (guint i = 0; i < keys->rows->len; i++) {
-        new_media_key(g_ptr_array_index(keys->rows, i));
+        new_media_key(&tper->config, g_ptr_array_index(keys->rows, i));
     }
     return sp;
 }
@@ -434,7 +431,7 @@ OpalStatus opal_method_erase(MethodContext *m)
         return opal_refuse(m, OPAL_ST_NOT_AUTHORIZED, "the Locking object is "
                            "not single-user");
     }
-    new_media_key(key);
+    new_media_key(&m->tper->config, key);
     opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCK_ENABLED, false);
     opal_row_set_uint(range, OPAL_COL_LOCKING_WRITE_LOCK_ENABLED, false);
     opal_row_set_uint(range, OPAL_COL_LOCKING_READ_LOCKED, false);
@@ -617,7 +614,7 @@ OpalStatus opal_method_gen_key(MethodContext *m)
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER, "GenKey is for the "
                            "K_AES_256 media keys");
     }
-    new_media_key(key);
+    new_media_key(&m->tper->config, key);
     opal_explain(m->tper, "new media key: its range's data is erased");
     return OPAL_ST_SUCCESS;
 }

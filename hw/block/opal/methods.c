@@ -12,7 +12,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <gcrypt.h>
 #include "sp.h"
 #include "sp-tables.h"
 #include "uid.h"
@@ -516,7 +515,8 @@ static OpalStatus check_proof(OpalTPer *tper, OpalSP *sp, uint64_t authority,
         return OPAL_ST_AUTHORITY_LOCKED_OUT;
     }
     /* A password authority needs a proof, even for an empty PIN. */
-    *proven = proof && opal_pin_check(cpin, proof, proof_len, &kek);
+    *proven = proof &&
+              opal_pin_check(&tper->config, cpin, proof, proof_len, &kek);
     /* Tries counts failures since the last success (Core 5.3.2.12). */
     if (*proven) {
         unsigned changes = kek ? opal_secrets_learn(tper, authority, kek) : 0;
@@ -608,7 +608,10 @@ static OpalStatus method_random(MethodContext *m)
         return opal_refuse(m, OPAL_ST_INVALID_PARAMETER,
                            "Count is above " G_STRINGIFY(RANDOM_MAX_COUNT));
     }
-    gcry_randomize(buf, count, GCRY_STRONG_RANDOM);
+    if (!m->tper->config.crypto->random_bytes(buf, count)) {
+        return opal_refuse(m, OPAL_ST_FAIL, "no random bytes from the "
+                           "crypto library");
+    }
     opal_token_put_bytes(m->results, buf, count);
     return OPAL_ST_SUCCESS;
 }

@@ -38,7 +38,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <gcrypt.h>
 #include "sp.h"
 #include "sp-tables.h"
 #include "uid.h"
@@ -68,18 +67,14 @@ unsigned opal_kdf_iterations(const OpalConfig *config)
 }
 
 /* PBKDF2-HMAC-SHA256 of @pin: verifier || KEK. */
-static void derive(const uint8_t *pin, size_t len, const uint8_t *salt,
-                   unsigned iterations, uint8_t out[2 * HALF_LEN])
+static void derive(const OpalConfig *config, const uint8_t *pin, size_t len,
+                   const uint8_t *salt, unsigned iterations,
+                   uint8_t out[2 * HALF_LEN])
 {
-    /*
-     * A zero-length passphrase is fine for PBKDF2; libgcrypt wants a pointer
-     * anyway.
-     */
-    gpg_error_t err = gcry_kdf_derive(len ? pin : (const uint8_t *)"", len,
-                                      GCRY_KDF_PBKDF2, GCRY_MD_SHA256, salt,
-                                      SALT_LEN, iterations, 2 * HALF_LEN, out);
+    bool ok = config->crypto->pbkdf2_sha256(pin, len, salt, SALT_LEN,
+                                            iterations, out, 2 * HALF_LEN);
 
-    g_assert(!err);     /* only bad arguments fail, and these are fixed */
+    g_assert(ok);       /* only bad arguments fail, and these are fixed */
 }
 
 /* ---- wiping: no copy of a secret outlives its use in freed memory ---- */
@@ -188,8 +183,10 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin,
     }
     record[0] = VERIFIER_VERSION;
     opal_put_be32(record + 1, iterations);
-    gcry_create_nonce(record + 5, SALT_LEN);
-    derive(pin, len, record + 5, iterations, derived);
+    if (!config->crypto->random_bytes(record + 5, SALT_LEN)) {
+        g_error("ide-opal-hd: no random bytes for a PIN's salt");
+    }
+    derive(config, pin, len, record + 5, iterations, derived);
     memcpy(record + 5 + SALT_LEN, derived, HALF_LEN);
     opal_row_set_bytes(cpin, OPAL_COL_C_PIN_VERIFIER, record, sizeof(record));
     kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
@@ -197,8 +194,8 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin,
     return kek;
 }
 
-bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len,
-                    uint8_t **kek)
+bool opal_pin_check(const OpalConfig *config, const OpalRow *cpin,
+                    const uint8_t *proof, size_t len, uint8_t **kek)
 {
     uint8_t derived[2 * HALF_LEN];
     const uint8_t *record;
@@ -213,7 +210,8 @@ bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len,
     if (record_len != VERIFIER_RECORD_LEN || record[0] != VERIFIER_VERSION) {
         return false;           /* opal_pin_record_valid() keeps these out */
     }
-    derive(proof, len, record + 5, opal_get_be32(record + 1), derived);
+    derive(config, proof, len, record + 5, opal_get_be32(record + 1),
+           derived);
     match = equal_ct(derived, record + 5 + SALT_LEN, HALF_LEN);
     if (match) {
         *kek = g_memdup2(derived + HALF_LEN, HALF_LEN);
@@ -264,26 +262,95 @@ bool opal_wrapped_keys_valid(const uint8_t *entries, size_t len)
 
 /* ---- media keys ---------------------------------------------------------- */
 
-static bool key_wrap(const uint8_t *kek, const uint8_t *key, uint8_t *out,
-                     bool unwrap)
-{
-    gcry_cipher_hd_t h;
-    gcry_error_t err =
-        gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+/*
+ * AES key wrap (RFC 3394, 2.2.1 and 2.2.2) on the library's AES block cipher:
+ * byte for byte what libgcrypt's GCRY_CIPHER_MODE_AESWRAP makes, which
+ * wrapped the keys in images of earlier versions of the drive.
+ */
+static const uint8_t wrap_iv[8] = {
+    0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6,
+};
 
-    if (err) {
+static void wrap_xor_t(uint8_t *a, uint64_t t)
+{
+    for (int i = 7; i >= 0; i--, t >>= 8) {
+        a[i] ^= t & 0xff;
+    }
+}
+
+bool opal_aes_key_wrap(const OpalCrypto *crypto, const uint8_t *kek,
+                       const uint8_t *in, size_t len, uint8_t *out)
+{
+    OpalAes256 *aes;
+    size_t n = len / 8;
+    uint8_t b[16];
+    bool ok = true;
+
+    g_assert(len % 8 == 0 && n >= 2);
+    aes = crypto->aes256_new(kek);
+    if (!aes) {
         return false;
     }
-    err = gcry_cipher_setkey(h, kek, HALF_LEN);
-    if (!err) {
-        err = unwrap ? gcry_cipher_decrypt(h, out, OPAL_MEDIA_KEY_LEN, key,
-                                           WRAPPED_KEY_LEN) :
-                       gcry_cipher_encrypt(h, out, WRAPPED_KEY_LEN, key,
-                                           OPAL_MEDIA_KEY_LEN);
+    memcpy(b, wrap_iv, 8);                          /* A */
+    memmove(out + 8, in, len);                      /* R[1..n] */
+    for (unsigned j = 0; j <= 5 && ok; j++) {
+        for (size_t i = 1; i <= n && ok; i++) {
+            memcpy(b + 8, out + 8 * i, 8);
+            ok = crypto->aes256_ecb(aes, false, b, b, sizeof(b));
+            wrap_xor_t(b, n * j + i);
+            memcpy(out + 8 * i, b + 8, 8);
+        }
     }
-    gcry_cipher_close(h);
+    memcpy(out, b, 8);
+    crypto->aes256_free(aes);
+    opal_wipe(b, sizeof(b));
+    if (!ok) {
+        opal_wipe(out, len + 8);
+    }
+    return ok;
+}
+
+bool opal_aes_key_unwrap(const OpalCrypto *crypto, const uint8_t *kek,
+                         const uint8_t *in, size_t len, uint8_t *out)
+{
+    OpalAes256 *aes;
+    size_t n = len / 8;
+    uint8_t b[16];
+    bool ok = true;
+
+    g_assert(len % 8 == 0 && n >= 2);
+    aes = crypto->aes256_new(kek);
+    if (!aes) {
+        return false;
+    }
+    memcpy(b, in, 8);                               /* A */
+    memmove(out, in + 8, len);                      /* R[1..n] */
+    for (int j = 5; j >= 0 && ok; j--) {
+        for (size_t i = n; i >= 1 && ok; i--) {
+            wrap_xor_t(b, n * j + i);
+            memcpy(b + 8, out + 8 * (i - 1), 8);
+            ok = crypto->aes256_ecb(aes, true, b, b, sizeof(b));
+            memcpy(out + 8 * (i - 1), b + 8, 8);
+        }
+    }
+    crypto->aes256_free(aes);
+    /* The integrity check: the wrong KEK does not give back the IV. */
+    ok = ok && equal_ct(b, wrap_iv, 8);
+    opal_wipe(b, sizeof(b));
+    if (!ok) {
+        opal_wipe(out, len);
+    }
+    return ok;
+}
+
+static bool key_wrap(const OpalCrypto *crypto, const uint8_t *kek,
+                     const uint8_t *key, uint8_t *out, bool unwrap)
+{
     /* unwrapping under the wrong KEK fails its integrity check */
-    return !err;
+    return unwrap ? opal_aes_key_unwrap(crypto, kek, key, OPAL_MEDIA_KEY_LEN,
+                                        out) :
+                    opal_aes_key_wrap(crypto, kek, key, OPAL_MEDIA_KEY_LEN,
+                                      out);
 }
 
 /* The K_AES_256 row that holds the media key of locking range @range. */
@@ -333,13 +400,14 @@ bool opal_range_key_known(const OpalSP *sp, const OpalRow *range)
     return opal_media_key_known(key_of(sp, range));
 }
 
-static void append_entry(GByteArray *out, uint64_t owner, const uint8_t *kek,
+static void append_entry(const OpalCrypto *crypto, GByteArray *out,
+                         uint64_t owner, const uint8_t *kek,
                          const uint8_t *key)
 {
     uint8_t entry[WRAP_ENTRY_LEN];
 
     opal_put_be64(entry, owner);
-    if (key_wrap(kek, key, entry + 8, false)) {
+    if (key_wrap(crypto, kek, key, entry + 8, false)) {
         g_byte_array_append(out, entry, sizeof(entry));
     }
 }
@@ -371,7 +439,7 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
         uint64_t uid = *(uint64_t *)uid_p;
 
         if (may_unlock(sp, range, uid)) {
-            append_entry(entries, uid, kek, key);
+            append_entry(tper->config.crypto, entries, uid, kek, key);
         }
     }
     for (size_t off = 0; off + WRAP_ENTRY_LEN <= old_len;
@@ -391,7 +459,8 @@ static bool rewrap_range(OpalTPer *tper, const OpalSP *sp, const OpalRow *range)
                        "unlock it has presented a PIN since power-on: its "
                        "key stays unprotected");
         }
-        append_entry(entries, PUBLIC_KEK_OWNER, public_kek, key);
+        append_entry(tper->config.crypto, entries, PUBLIC_KEK_OWNER,
+                     public_kek, key);
     }
     if (old_len == entries->len && !memcmp(old, entries->data, old_len)) {
         return false;   /* AES key wrap is deterministic: the same copies */
@@ -442,7 +511,8 @@ static bool unwrap_keys(OpalTPer *tper, uint64_t owner, const uint8_t *kek)
             uint8_t key[OPAL_MEDIA_KEY_LEN];
 
             if (opal_get_be64(entries + off) == owner &&
-                key_wrap(kek, entries + off + 8, key, true)) {
+                key_wrap(tper->config.crypto, kek, entries + off + 8, key,
+                         true)) {
                 opal_row_set_bytes(key_row, OPAL_COL_K_AES_KEY, key,
                                    sizeof(key));
                 opal_wipe(key, sizeof(key));
@@ -588,7 +658,7 @@ bool opal_sid_value_differs(OpalTPer *tper)
         tper->sid_value_verifier == sid->cells[OPAL_COL_C_PIN_VERIFIER]) {
         return tper->sid_value_differs;
     }
-    same = opal_pin_check(sid, pin, len, &kek);
+    same = opal_pin_check(&tper->config, sid, pin, len, &kek);
     /* A proof of MSID's PIN, which anybody can read; still, none lies about. */
     opal_secret_free(kek, HALF_LEN);
     opal_sid_value_note(tper, !same);

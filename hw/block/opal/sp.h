@@ -393,8 +393,19 @@ uint8_t *opal_pin_store(const OpalConfig *config, OpalRow *cpin,
  * Whether @proof is @cpin's PIN; if so *@kek gets its KEK (or NULL), to
  * g_free().
  */
-bool opal_pin_check(const OpalRow *cpin, const uint8_t *proof, size_t len,
-                    uint8_t **kek);
+bool opal_pin_check(const OpalConfig *config, const OpalRow *cpin,
+                    const uint8_t *proof, size_t len, uint8_t **kek);
+/*
+ * AES key wrap and unwrap (RFC 3394, its default IV) under the 32-byte
+ * AES-256 key @kek, on @crypto's block cipher: @len bytes (a multiple of 8,
+ * at least 16) of @in into @len + 8 bytes at @out, and back from @len + 8
+ * bytes at @in into @len bytes at @out.  Unwrap fails (and leaves @out
+ * zeroed) if its integrity check does: the wrong KEK, or damaged data.
+ */
+bool opal_aes_key_wrap(const OpalCrypto *crypto, const uint8_t *kek,
+                       const uint8_t *in, size_t len, uint8_t *out);
+bool opal_aes_key_unwrap(const OpalCrypto *crypto, const uint8_t *kek,
+                         const uint8_t *in, size_t len, uint8_t *out);
 /*
  * Whether saved bytes can be a verifier record of this drive (if not,
  * appends why to @why) / a wrapped-keys cell.  No verifier asks for more

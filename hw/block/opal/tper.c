@@ -12,7 +12,6 @@
  */
 
 #include <stdarg.h>
-#include <gcrypt.h>
 #include "sp.h"
 #include "uid.h"
 
@@ -31,14 +30,7 @@ OpalTPer *opal_tper_new(const OpalConfig *config)
 {
     OpalTPer *tper = g_new0(OpalTPer, 1);
 
-    g_assert(config->msid && config->psid);
-    /*
-     * Media keys come from libgcrypt; initialise it unless the application did.
-     */
-    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-        gcry_check_version(NULL);
-        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-    }
+    g_assert(config->msid && config->psid && config->crypto);
     tper->config = *config;
     tper->config.msid = g_strdup(config->msid);
     tper->config.psid = g_strdup(config->psid);

@@ -53,6 +53,31 @@ enum {
  */
 #define OPAL_COMID_TPER_RESET           0x0004
 
+/*
+ * The cryptography the engine needs, from whatever library its application
+ * uses: QEMU's crypto API in the device (hw/ide/opal-crypto.c), libgcrypt
+ * in the standalone build of the engine's tests and fuzzers
+ * (tests/unit/opal-crypto-gcrypt.c).  The engine builds AES key wrap (RFC
+ * 3394) on @aes256_ecb itself.  Every op returns false when the library
+ * fails; the ops may be called from any thread, concurrently.
+ */
+typedef struct OpalAes256 OpalAes256;     /* an AES-256 key schedule */
+typedef struct OpalCrypto {
+    /* @len bytes from a cryptographically secure generator */
+    bool (*random_bytes)(void *buf, size_t len);
+    /* PBKDF2-HMAC-SHA256 (RFC 8018) of @pass and @salt, @out_len bytes */
+    bool (*pbkdf2_sha256)(const uint8_t *pass, size_t pass_len,
+                          const uint8_t *salt, size_t salt_len,
+                          unsigned iterations, uint8_t *out, size_t out_len);
+    /* the schedule of a 32-byte AES-256 key; NULL on failure */
+    OpalAes256 *(*aes256_new)(const uint8_t *key);
+    /* AES-256 of @len bytes (whole blocks) in ECB mode; @out may be @in */
+    bool (*aes256_ecb)(OpalAes256 *aes, bool decrypt, const uint8_t *in,
+                       uint8_t *out, size_t len);
+    /* frees @aes (NULL: nothing), wiping the schedule */
+    void (*aes256_free)(OpalAes256 *aes);
+} OpalCrypto;
+
 /* What the drive is, as far as the engine needs to know. */
 typedef struct OpalConfig {
     uint64_t nb_blocks;                 /* user-addressable logical blocks */
@@ -93,6 +118,11 @@ typedef struct OpalConfig {
      * Reactivate, a PSID revert); a loaded state keeps its own.
      */
     uint32_t locking_pin_try_limit;
+    /*
+     * The crypto library (must be set).  A TPer needs it from the start: a
+     * new one makes its media keys and the factory PIN verifiers.
+     */
+    const OpalCrypto *crypto;
 } OpalConfig;
 
 /*

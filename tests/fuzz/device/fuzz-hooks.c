@@ -40,11 +40,11 @@
  *    and a save.  Whatever else an input changed is volatile, and the reset
  *    ends it.  QEMU_FUZZ_OPAL_REVERT=0 keeps the state.
  *
- * 3. One PBKDF2 iteration (--wrap=gcry_kdf_derive).
+ * 3. One PBKDF2 iteration (--wrap=qcrypto_pbkdf2).
  *    The drive derives a PIN's verifier and KEK with PBKDF2 at a cost meant
  *    to slow down guessing (about 30 ms): an input that takes ownership
  *    checks three or four PINs, plus the revert above, and fuzzing would
- *    spend nearly all its time in libgcrypt.  Here every derivation runs
+ *    spend nearly all its time in PBKDF2.  Here every derivation runs
  *    one iteration, whatever the verifier record says: the drive derives and
  *    checks alike, so what it accepts and refuses does not change, and the
  *    iteration count still goes through its bounds checks.
@@ -59,19 +59,18 @@
 #include "qemu/atomic.h"
 #include "fuzz-hooks.h"
 
-gpg_error_t __wrap_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt,
-                                   size_t saltlen, unsigned long iterations,
-                                   size_t keysize, void *keybuffer)
+int __wrap_qcrypto_pbkdf2(QCryptoHashAlgo hash, const uint8_t *key,
+                          size_t nkey, const uint8_t *salt, size_t nsalt,
+                          uint64_t iterations, uint8_t *out, size_t nout,
+                          Error **errp)
 {
     static int real = -1;
 
     if (real < 0) {
         real = !g_strcmp0(g_getenv("QEMU_FUZZ_OPAL_KDF"), "real");
     }
-    return __real_gcry_kdf_derive(passphrase, passphraselen, algo, subalgo,
-                                  salt, saltlen, real ? iterations : 1, keysize,
-                                  keybuffer);
+    return __real_qcrypto_pbkdf2(hash, key, nkey, salt, nsalt,
+                                 real ? iterations : 1, out, nout, errp);
 }
 
 /* The drive's persistent state changed since the last revert. */

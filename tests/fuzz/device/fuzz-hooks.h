@@ -15,7 +15,7 @@
 #include "block/aio.h"
 #include "block/thread-pool.h"
 #include "system/runstate.h"
-#include <gcrypt.h>
+#include "crypto/pbkdf.h"
 
 void __real_qemu_system_reset(ShutdownCause reason);
 void __wrap_qemu_system_reset(ShutdownCause reason);
@@ -36,13 +36,14 @@ bool __wrap_ide_opal_state_save(IDEOpalDrive *d, Error **errp);
 IDEOpalSlotWrite *__real_ide_opal_state_prepare(IDEOpalDrive *d);
 IDEOpalSlotWrite *__wrap_ide_opal_state_prepare(IDEOpalDrive *d);
 
-gpg_error_t __real_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt,
-                                   size_t saltlen, unsigned long iterations,
-                                   size_t keysize, void *keybuffer);
-gpg_error_t __wrap_gcry_kdf_derive(const void *passphrase, size_t passphraselen,
-                                   int algo, int subalgo, const void *salt,
-                                   size_t saltlen, unsigned long iterations,
-                                   size_t keysize, void *keybuffer);
+/* crypto/pbkdf.c: the drive's PBKDF2 (hw/ide/opal-crypto.c) */
+int __real_qcrypto_pbkdf2(QCryptoHashAlgo hash, const uint8_t *key,
+                          size_t nkey, const uint8_t *salt, size_t nsalt,
+                          uint64_t iterations, uint8_t *out, size_t nout,
+                          Error **errp);
+int __wrap_qcrypto_pbkdf2(QCryptoHashAlgo hash, const uint8_t *key,
+                          size_t nkey, const uint8_t *salt, size_t nsalt,
+                          uint64_t iterations, uint8_t *out, size_t nout,
+                          Error **errp);
 
 #endif
