@@ -27,28 +27,29 @@
  */
 
 #include "qemu/osdep.h"
-#include <gcrypt.h>
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "qemu/memalign.h"
 #include "qemu/units.h"
 #include "qobject/qdict.h"
 #include "block/block_int.h"
 #include "block/aio_task.h"
 #include "block/thread-pool.h"
+#include "crypto/cipher.h"
 #include "system/block-backend.h"
 #include "ide-internal.h"
 #include "opal-hd.h"
 #include "trace.h"
 
 /*
- * One thread's handles for the ranges' keys, opened on first use (a
- * libgcrypt handle holds the tweak of its last call, so two threads cannot
- * share one).  A job takes a set for its run and gives it back: each key
- * schedule is made once per set, not once per request.
+ * One thread's ciphers for the ranges' keys, made on first use (a cipher
+ * holds the tweak of its last call, so two threads cannot share one).  A
+ * job takes a set for its run and gives it back: each key schedule is made
+ * once per set, not once per request.
  */
 typedef struct XtsHandles {
     struct XtsHandles *next;
-    gcry_cipher_hd_t h[];           /* by range number */
+    QCryptoCipher *h[];             /* by range number */
 } XtsHandles;
 
 struct IDEOpalMedia {
@@ -57,29 +58,35 @@ struct IDEOpalMedia {
     QemuMutex lock;                 /* for @spare */
     XtsHandles *spare;              /* the sets no job holds */
     unsigned nr_ciphers;
-    gcry_cipher_hd_t ciphers[];     /* by range number; none with encrypt=off */
+    QCryptoCipher *ciphers[];       /* by range number; none with encrypt=off */
 };
 
 /* ---- the media view ------------------------------------------------------ */
 
 /*
- * A cipher for @key; NULL if libgcrypt refuses the key.  It can: a range
- * whose key is still wrapped has none yet, and the map holds zeros for it,
- * which libgcrypt in FIPS mode refuses for XTS (equal halves).  Such a
- * range is locked for reads and writes in the map, so no I/O needs it.
+ * An AES-256-XTS cipher for @key, from QEMU's crypto backend; NULL for no
+ * key.  A range whose key is still wrapped has none yet, and the map holds
+ * zeros for it: XTS keys with equal halves, which crypto libraries in FIPS
+ * mode refuse (and a random key never has).  Such a range is locked for
+ * reads and writes in the map, so no I/O needs it.
  */
-static gcry_cipher_hd_t xts_open(const uint8_t *key)
+static QCryptoCipher *xts_open(const uint8_t *key)
 {
-    gcry_cipher_hd_t h;
+    const size_t half = OPAL_MEDIA_KEY_LEN / 2;
+    QCryptoCipher *cipher;
+    Error *err = NULL;
 
-    if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_XTS, 0)) {
+    if (!memcmp(key, key + half, half)) {
         return NULL;
     }
-    if (gcry_cipher_setkey(h, key, OPAL_MEDIA_KEY_LEN)) {
-        gcry_cipher_close(h);
-        return NULL;
+    cipher = qcrypto_cipher_new(QCRYPTO_CIPHER_ALGO_AES_256,
+                                QCRYPTO_CIPHER_MODE_XTS, key,
+                                OPAL_MEDIA_KEY_LEN, &err);
+    if (!cipher) {
+        /* The range's I/O fails, as for a locked range. */
+        warn_report_err(err);
     }
-    return h;
+    return cipher;
 }
 
 IDEOpalMedia *ide_opal_media_new(IDEOpalDrive *d)
@@ -112,17 +119,13 @@ void ide_opal_media_unref(IDEOpalMedia *m)
 
             m->spare = set->next;
             for (unsigned i = 0; i < m->nr_ciphers; i++) {
-                if (set->h[i]) {
-                    gcry_cipher_close(set->h[i]);   /* wipes the schedule */
-                }
+                qcrypto_cipher_free(set->h[i]);
             }
             g_free(set);
         }
         qemu_mutex_destroy(&m->lock);
         for (unsigned i = 0; i < m->nr_ciphers; i++) {
-            if (m->ciphers[i]) {
-                gcry_cipher_close(m->ciphers[i]);
-            }
+            qcrypto_cipher_free(m->ciphers[i]);
         }
         opal_media_map_free(m->map);
         g_free(m);
@@ -214,7 +217,7 @@ static void xts_keys_give_back(XtsKeys *k)
     qemu_mutex_unlock(&k->m->lock);
 }
 
-static gcry_cipher_hd_t xts_cipher(XtsKeys *k, unsigned range)
+static QCryptoCipher *xts_cipher(XtsKeys *k, unsigned range)
 {
     if (!k->set->h[range] && k->m->ciphers[range]) {
         k->set->h[range] = xts_open(opal_media_key(k->m->map, range));
@@ -231,10 +234,10 @@ static void xts_buf(XtsKeys *k, uint8_t *out, const uint8_t *in, size_t len,
 {
     while (len) {
         const OpalMediaExtent *e = opal_media_lookup(k->m->map, lba);
-        gcry_cipher_hd_t h = xts_cipher(k, e->range);
+        QCryptoCipher *c = xts_cipher(k, e->range);
         uint64_t run = MIN(len / BDRV_SECTOR_SIZE, e->end - lba);
 
-        if (!h) {
+        if (!c) {
             /* No key, so the range is locked: no I/O gets here (xts_open). */
             memset(out, 0, run * BDRV_SECTOR_SIZE);
             out += run * BDRV_SECTOR_SIZE;
@@ -247,15 +250,15 @@ static void xts_buf(XtsKeys *k, uint8_t *out, const uint8_t *in, size_t len,
         for (uint64_t i = 0; i < run; i++, lba++) {
             uint64_t tweak[2] = { cpu_to_le64(lba), 0 };
 
-            gcry_cipher_setiv(h, tweak, sizeof(tweak));
+            /* Neither fails with whole blocks and a 16-byte tweak. */
+            qcrypto_cipher_setiv(c, (const uint8_t *)tweak, sizeof(tweak),
+                                 &error_abort);
             if (encrypt) {
-                gcry_cipher_encrypt(h, out, BDRV_SECTOR_SIZE,
-                                    out == in ? NULL : in,
-                                    out == in ? 0 : BDRV_SECTOR_SIZE);
+                qcrypto_cipher_encrypt(c, in, out, BDRV_SECTOR_SIZE,
+                                       &error_abort);
             } else {
-                gcry_cipher_decrypt(h, out, BDRV_SECTOR_SIZE,
-                                    out == in ? NULL : in,
-                                    out == in ? 0 : BDRV_SECTOR_SIZE);
+                qcrypto_cipher_decrypt(c, in, out, BDRV_SECTOR_SIZE,
+                                       &error_abort);
             }
             out += BDRV_SECTOR_SIZE;
             in += BDRV_SECTOR_SIZE;
