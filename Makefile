@@ -57,7 +57,7 @@ check: check-style check-unit check-qtest check-docs check-guest check-asan chec
 # Needs the laid-out tree of ./configure.
 CHECKPATCH := $(BUILD)/src/qemu/scripts/checkpatch.pl
 STYLE_FILES := $(wildcard hw/ide/opal-*.c hw/ide/opal-*.h) \
-               tests/qtest/opal-test.c tests/qtest/opal-ide-test.c \
+               $(wildcard tests/qtest/opal-*.c tests/qtest/opal-*.h) \
                tests/fuzz/device/fuzz-hooks.c tests/fuzz/device/fuzz-hooks.h \
                tests/fuzz/fuzz-tper.c tests/fuzz/fuzz-target.h \
                $(wildcard hw/block/opal/*.[ch] include/hw/opal/*.h) \

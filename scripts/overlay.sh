@@ -9,7 +9,7 @@ tree=${1:?usage: overlay.sh TREE PRISTINE}
 pristine=${2:?usage: overlay.sh TREE PRISTINE}
 
 # Our files: the device, the engine, the qtests, the device set and the two manuals' pages.
-ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-*.c configs
+ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-*.[ch] configs
       docs/system/devices/opal.rst docs/devel/opal-engine-reference.rst)
 
 cd "$srcdir"
