@@ -10,13 +10,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/apt-private.sh"
 aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR [fuzz]}
 
-# Plain bookworm packages: compilers, QEMU's build dependencies, the engine's test framework,
-# what the guest test needs to assemble an initramfs from Debian's kernel packages, and to
-# build the bootable pre-boot image of tests/guest/pba (syslinux, mtools, mkfs.fat, nasm),
-# and Sphinx for QEMU's manuals (make manual).
+# Plain bookworm packages: compilers, QEMU's build dependencies (both crypto backends the
+# device is tested with: libgcrypt for build/qemu, gnutls, QEMU's default, for the ASan
+# build), the engine's test framework, what the guest test needs to assemble an initramfs
+# from Debian's kernel packages, and to build the bootable pre-boot image of tests/guest/pba
+# (syslinux, mtools, mkfs.fat, nasm), and Sphinx for QEMU's manuals (make manual).
 BOOKWORM_PKGS="build-essential pkg-config ninja-build python3-venv python3-setuptools
-    libglib2.0-dev libpixman-1-dev libgcrypt20-dev libcmocka-dev flex bison ccache
-    lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod
+    libglib2.0-dev libpixman-1-dev libgcrypt20-dev libgnutls28-dev libcmocka-dev flex bison
+    ccache lib32gcc-12-dev dpkg-dev xz-utils zstd cpio busybox-static kmod
     syslinux syslinux-common mtools dosfstools nasm
     python3-sphinx python3-sphinx-rtd-theme"
 # `make fuzz` only: libFuzzer ships in clang's runtime package, which clang merely recommends.
