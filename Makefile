@@ -172,7 +172,8 @@ fuzz:
 # pristine upstream QEMU, with a cover letter and QEMU's checkpatch over every patch.
 # make check-series: the series applied with `git am` to a fresh pristine tree
 # (build/series-test/src/qemu), QEMU configured as ./configure does it and built
-# (build/series-test/qemu, sharing ccache), its qtests run.  Not part of make check.
+# (build/series-test/qemu, sharing ccache), its qtests run.  Not in make check: 7 min on
+# 2 cores with a warm ccache (git am 1 min, configure 1 min, build 1.3 min, qtests 3.3 min).
 .PHONY: series check-series
 series:
 	scripts/make-series.sh $(BUILD)

@@ -74,7 +74,7 @@ make -C "$qbuild" -j"$jobs" qemu-system-x86_64 qemu-img pc-bios/optionrom/all \
 step "built"
 # Firmware as `make firmware` provides it (Debian's SeaBIOS; our option ROMs)
 datadir=$(ls -d "$qbuild"/qemu-bundle/*/share/qemu "$qbuild"/qemu-bundle/*/*/share/qemu \
-          2>/dev/null | head -n 1)
+          2>/dev/null | head -n 1 || true)
 [ -d "$datadir" ] || die "no data directory in $qbuild/qemu-bundle"
 ln -sfn /usr/share/seabios/bios-256k.bin "$datadir/bios-256k.bin"
 ln -sfn /usr/share/seabios/vgabios-stdvga.bin "$datadir/vgabios-stdvga.bin"

@@ -6,7 +6,8 @@
 #
 # The series is described in series/: one file per patch, NN-name.txt, whose
 # lines up to "%contents" are the commit message (subject, blank line, body)
-# and whose lines after it say what the patch holds, read at run time:
+# (or "@message-of patches/P": P's Subject: line and message) and whose lines
+# after it say what the patch holds, read at run time:
 #   file PATH              one of our files, copied as it is now
 #   patch P [FILE...]      a patch of patches/ (only the sections of FILEs)
 #   diff D                 a diff of series/diffs/ (changes only the series has)
@@ -73,8 +74,9 @@ steps=$(cd "$desc" && ls [0-9][0-9]-*.txt)
 [ -n "$steps" ] || die "no series/NN-*.txt"
 contents() { sed -n '/^%contents$/,$p' "$desc/$1" | sed '1d;/^#/d;/^[[:space:]]*$/d'; }
 
-ours=(hw/ide/opal-* hw/block/opal include/hw/opal qapi/opal.json tests/qtest/opal-*.c
-      configs docs/system/devices/opal.rst docs/devel/opal-engine-reference.rst)
+# Our files are what scripts/overlay.sh links into the QEMU tree: its list, read now.
+eval "$(sed -n '/^ours=(/,/)/p' "$srcdir/scripts/overlay.sh")"
+[ "${#ours[@]}" -gt 0 ] || die "cannot read the list of our files from scripts/overlay.sh"
 local_list=$(sed '/^#/d;/^[[:space:]]*$/d' "$desc/LOCAL")
 expected=$( (cd "$srcdir" && git ls-files -co --exclude-standard -- "${ours[@]}" |
                  sed 's/^/file /'
@@ -127,6 +129,12 @@ engine_cflags="-std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude 
 
 for step in $steps; do
     msg=$(sed '/^%contents$/,$d' "$desc/$step")
+    case $msg in
+    "@message-of "*)    # the message of a patch of patches/ (Subject: line, body, ---)
+        p=$srcdir/${msg#@message-of }
+        grep -q '^Subject: ' "$p" || die "$step: ${msg#@message-of } has no Subject: line"
+        msg=$(sed -n '/^Subject: /,/^---$/p' "$p" | sed '$d;1s/^Subject: \(\[PATCH[^]]*\] \)\{0,1\}//') ;;
+    esac
     added=()
     while read -r kind arg files; do
         case $kind in
