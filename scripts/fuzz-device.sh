@@ -36,12 +36,13 @@ dict=$srcdir/tests/fuzz/device/ide-opal-hd.dict
 # fuzzing.  libFuzzer's link flags come through LIB_FUZZING_ENGINE, so that our hooks
 # (tests/fuzz/device/fuzz-hooks.c: wait for the TPer's worker, a factory-fresh drive for
 # every input, one PBKDF2 iteration) go into qemu-fuzz-x86_64 alone; with LIB_FUZZING_ENGINE
-# set QEMU leaves -fsanitize=fuzzer-no-link to us.  Crypto: QEMU's default backend (gnutls
-# on Debian), where build/qemu has gcrypt (./configure --crypto), so that `make check` runs
-# the qtests with both.
+# set QEMU leaves -fsanitize=fuzzer-no-link to us.  Crypto: libgcrypt, where build/qemu
+# has QEMU's default backend (gnutls on Debian; ./configure --crypto), so that `make check`
+# runs the qtests with both.
 DEVICE_SET=$(sed -n 's/^DEVICE_SET=//p' "$srcdir/configure")
 QEMU_FLAGS=(--target-list=x86_64-softmmu
             --without-default-devices --with-devices-x86_64="$DEVICE_SET"
+            --enable-gcrypt --disable-nettle --disable-gnutls
             --disable-download --disable-install-blobs --disable-docs
             --python=/usr/bin/python3 --cc="ccache clang" --cxx="ccache clang++"
             --enable-fuzzing --enable-asan --enable-ubsan

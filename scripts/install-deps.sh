@@ -11,7 +11,7 @@ source "$here/apt-private.sh"
 aptdir=${1:?usage: install-deps.sh PRIVATE_APT_DIR [fuzz]}
 
 # Plain bookworm packages: compilers, QEMU's build dependencies (both crypto backends the
-# device is tested with: libgcrypt for build/qemu, gnutls, QEMU's default, for the ASan
+# device is tested with: gnutls, QEMU's default, for build/qemu, libgcrypt for the ASan
 # build), the engine's test framework, what the guest test needs to assemble an initramfs
 # from Debian's kernel packages, and to build the bootable pre-boot image of tests/guest/pba
 # (syslinux, mtools, mkfs.fat, nasm), and Sphinx for QEMU's manuals (make manual).
