@@ -72,13 +72,15 @@ typedef struct Case {
 
 /* # right here, where the arguments are still spelled as written. */
 #define CASE(sp, inv, m, who, exp, exact, req, forb) \
-    { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, exp, exact, req, forb }
+    { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, exp, \
+      exact, req, forb }
 #define Y(sp, inv, m, who) \
     { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, ALLOW, 0, 0, 0 }
 #define YX(sp, inv, m, who, exact) \
     { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, ALLOW, exact, 0, 0 }
 #define YR(sp, inv, m, who, req, forb) \
-    { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, ALLOW, 0, req, forb }
+    { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, ALLOW, \
+      0, req, forb }
 #define N(sp, inv, m, who) \
     { #sp ": " #inv "." #m " by " #who, sp, inv, OPAL_UID_M_##m, who, DENY, 0, 0, 0 }
 
@@ -217,7 +219,8 @@ static const Case cases[] = {
 
     /* TPerInfo: Get Anybody; Set = SID, ProgrammaticResetEnable. */
     Y(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, GET, NOBODY),
-    YX(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, SET, SID, C(OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE)),
+    YX(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, SET, SID,
+       C(OPAL_COL_TPERINFO_PROGRAMMATIC_RESET_ENABLE)),
     N(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, SET, NOBODY),
     N(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, SET, PSID),
     N(ADMIN_SP, OPAL_UID_TPERINFO_OBJ, SET, SP_ADMIN1),
@@ -261,7 +264,8 @@ static const Case cases[] = {
     Y(LOCKING_SP, OPAL_UID_THISSP, REVERTSP, ADMIN4),
     N(LOCKING_SP, OPAL_UID_THISSP, REVERTSP, USER1),
     N(LOCKING_SP, OPAL_UID_THISSP, REVERTSP, NOBODY),
-    N(LOCKING_SP, OPAL_UID_THISSP, REVERTSP, SID),        /* SID is an Admin SP authority */
+    /* SID is an Admin SP authority */
+    N(LOCKING_SP, OPAL_UID_THISSP, REVERTSP, SID),
 
     /* Table / SPTemplates / MethodID tables, their rows; SPInfo. */
     Y(LOCKING_SP, OPAL_UID_TABLE_TABLE, NEXT, NOBODY),
@@ -350,7 +354,8 @@ static const Case cases[] = {
     YX(LOCKING_SP, OPAL_UID_K_AES_256_GLOBALRANGE_KEY, GET, NOBODY, MODE),
     YX(LOCKING_SP, OPAL_UID_ACE_LOCKING_GLOBALRANGE_SET_RDLOCKED, SET, ADMIN1, BOOLEXPR),
     YX(LOCKING_SP, OPAL_UID_ACE_LOCKING_GLOBALRANGE_SET_WRLOCKED, SET, ADMIN1, BOOLEXPR),
-    YX(LOCKING_SP, OPAL_UID_ACE_LOCKING_GLOBALRANGE_GET_RANGESTARTTOACTIVEKEY, SET, ADMIN1,
+    YX(LOCKING_SP, OPAL_UID_ACE_LOCKING_GLOBALRANGE_GET_RANGESTARTTOACTIVEKEY,
+       SET, ADMIN1,
        BOOLEXPR),
     YX(LOCKING_SP, OPAL_UID_ACE_K_AES_256_GLOBALRANGE_GENKEY, SET, ADMIN1, BOOLEXPR),
     N(LOCKING_SP, OPAL_UID_ACE_LOCKING_GLOBALRANGE_SET_RDLOCKED, SET, USER1),
@@ -409,7 +414,8 @@ static void test_matrix(void **state)
         bool allowed;
 
         auth.uids[0] = c->who;
-        allowed = opal_access_check(sps[c->sp], &auth, c->invoking, c->method, &columns, why);
+        allowed = opal_access_check(sps[c->sp], &auth, c->invoking, c->method,
+                                    &columns, why);
 
         if (c->expect != EITHER && allowed != (c->expect == ALLOW)) {
             g_string_printf(problem, "expected %s, got %s", expect_name(c->expect),
